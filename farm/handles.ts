@@ -1,0 +1,308 @@
+/**
+ * Transferable handles: objects (locks, queues, shared values, ...) that can be passed to farm
+ * workers inside task arguments, pushed bindings, dependency values and results, and that keep
+ * referring to the *same* object on the other side.
+ *
+ * How it works
+ * - An object is a handle when it has a `[HANDLE]()` method returning a `HandleDescriptor`
+ *   (kind, id, the realm it was created in, optionally a SharedArrayBuffer holding its state and
+ *   kind-specific `extra` data).
+ * - Before a value crosses to or from a worker, the sender calls `encodeHandles(value)`: every
+ *   handle found in arrays, plain objects, Maps and Sets is replaced by a plain marker object
+ *   `{ "__tspool_handle__": descriptor }`. Everything else is left as it is (and untouched
+ *   containers are not copied), so the result can go through `postMessage`, `process.send`
+ *   (advanced serialization) or JSON.
+ * - The receiver calls `decodeHandles(value, env)`: markers become live objects again, through the
+ *   reviver registered for their kind with `registerHandleKind`. A descriptor that comes back to
+ *   the realm that created it resolves to the original object (identity is preserved), and the
+ *   same descriptor decoded twice in one realm gives the same object.
+ * - State lives in the realm that created (exposed) the handle, normally the parent. Thread
+ *   workers that receive the SharedArrayBuffer operate on it directly with Atomics; process
+ *   workers (and thread workers sent a descriptor without memory) call
+ *   `env.call(kind, id, method, args)`, which the farm routes to `serveHandleCall` in the parent.
+ *
+ * Rules for the transport (farm-core)
+ * - `encodeHandles(value)` leaves SharedArrayBuffers OUT of descriptors (v8 serialization and
+ *   JSON cannot carry them between processes). For a thread worker pass
+ *   `encodeHandles(value, { sharedMemory: true })`, so the worker gets the shared memory and runs
+ *   the fast Atomics path instead of calling the parent.
+ * - In a worker, pass that worker's `WorkerEnv` to `decodeHandles`; in the parent pass `null`.
+ * - `serveHandleCall(kind, id, method, args, caller)` decodes `args` and encodes its result itself
+ *   (for threads when `caller.isThread`); send the result back as it is. If the call fails, the
+ *   promise rejects with an Error to forward to the worker. Pass `caller.signal` and abort it when
+ *   the calling worker dies, so that a blocked `acquire`/`get` made on its behalf is withdrawn
+ *   instead of taking a lock or an item for a worker that no longer exists.
+ */
+
+import { randomBytes } from "node:crypto";
+import { threadId } from "node:worker_threads";
+
+export const HANDLE: unique symbol = Symbol.for("tspool.handle") as any;
+
+export interface HandleDescriptor {
+  kind: string;
+  id: number;
+  /** The realm (process/thread) that exposed the handle and serves calls on it. */
+  origin?: string;
+  sab?: SharedArrayBuffer;
+  extra?: unknown;
+}
+
+/** Provided by farm-core inside each worker. */
+export interface WorkerEnv {
+  isThread: boolean;
+  workerId: number;
+  /** Reaches the parent's `serveHandleCall` and resolves with its (encoded) result. */
+  call(kind: string, id: number, method: string, args: unknown[]): Promise<unknown>;
+}
+
+/** Who is calling `serveHandleCall`. */
+export interface HandleCaller {
+  workerId: number;
+  /** The caller is a thread worker (the result may then carry shared memory). */
+  isThread?: boolean;
+  /** Aborted by the farm when the calling worker goes away: pending blocking calls give up. */
+  signal?: AbortSignal;
+}
+
+export interface Handle {
+  [HANDLE](): HandleDescriptor;
+}
+
+/** Executes a method call that a worker made on a handle exposed by this realm. */
+export type HandleServer = (method: string, args: unknown[], caller: HandleCaller) => unknown;
+
+export type HandleReviver = (d: HandleDescriptor, env: WorkerEnv | null) => object;
+
+const MARKER = "__tspool_handle__";
+
+/** Identifies this process + thread; descriptors carry it so they can find their way home. */
+export const localOrigin: string = `${process.pid}.${threadId}.${randomBytes(4).toString("hex")}`;
+
+const revivers = new Map<string, HandleReviver>();
+
+interface Exposed { kind: string; target: object; serve: HandleServer; descriptor: HandleDescriptor }
+const exposed = new Map<number, Exposed>();
+let nextId = 1;
+
+/** Objects revived from foreign descriptors, so the same descriptor gives the same object. */
+const revived = new Map<string, WeakRef<object>>();
+const forgetRevived = new FinalizationRegistry<string>((key) => {
+  const ref = revived.get(key);
+  if (ref !== undefined && ref.deref() === undefined) revived.delete(key);
+});
+
+export function isHandle(value: unknown): value is Handle {
+  return typeof value === "object" && value !== null && typeof (value as any)[HANDLE] === "function";
+}
+
+/** Tells the decoder how to rebuild handles of `kind` (call once per kind, at module load). */
+export function registerHandleKind(kind: string, revive: HandleReviver): void {
+  revivers.set(kind, revive);
+}
+
+/**
+ * Makes `target` reachable from workers: calls they make on it are executed by `serve`.
+ * Returns the descriptor that `target[HANDLE]()` should return from then on. The target stays
+ * alive as long as it is exposed (workers may hold it); `withdrawHandle` ends that.
+ */
+export function exposeHandle(
+  kind: string,
+  target: object,
+  serve: HandleServer,
+  opts: { sab?: SharedArrayBuffer; extra?: unknown } = {},
+): HandleDescriptor {
+  const id = nextId++;
+  const descriptor: HandleDescriptor = { kind, id, origin: localOrigin };
+  if (opts.sab !== undefined) descriptor.sab = opts.sab;
+  if (opts.extra !== undefined) descriptor.extra = opts.extra;
+  exposed.set(id, { kind, target, serve, descriptor });
+  return descriptor;
+}
+
+/** Stops serving a handle; workers still holding it get an error when they use it. */
+export function withdrawHandle(d: HandleDescriptor): void {
+  if (d.origin === undefined || d.origin === localOrigin) exposed.delete(d.id);
+}
+
+/** Number of handles this realm currently serves (for tests and diagnostics). */
+export function exposedHandleCount(): number {
+  return exposed.size;
+}
+
+function describe(handle: Handle, sharedMemory: boolean): HandleDescriptor {
+  const d = handle[HANDLE]();
+  if (typeof d !== "object" || d === null || typeof d.kind !== "string" || typeof d.id !== "number") {
+    throw new TypeError("a [HANDLE]() method returned something that is not a HandleDescriptor");
+  }
+  const out: HandleDescriptor = { kind: d.kind, id: d.id, origin: d.origin ?? localOrigin };
+  if (sharedMemory && d.sab !== undefined) out.sab = d.sab;
+  if (d.extra !== undefined) out.extra = d.extra;
+  return out;
+}
+
+function isPlainObject(value: object): boolean {
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+type Walk = (value: unknown) => unknown;
+
+/** Maps `leaf` over a structured-clone-like tree, copying only containers whose content changed. */
+function transform(value: unknown, leaf: (v: object) => unknown | typeof UNCHANGED): unknown {
+  const seen = new Map<object, unknown>();
+  const walk: Walk = (v) => {
+    if (typeof v !== "object" || v === null) return v;
+    if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer || v instanceof SharedArrayBuffer) return v;
+    const replaced = leaf(v);
+    if (replaced !== UNCHANGED) return replaced;
+    if (seen.has(v)) return seen.get(v);
+    if (Array.isArray(v)) {
+      seen.set(v, v);
+      let out: unknown[] | null = null;
+      for (let i = 0; i < v.length; i++) {
+        const item = v[i];
+        if (typeof item !== "object" || item === null) continue;
+        const w = walk(item);
+        if (w !== item) {
+          if (out === null) { out = v.slice(); seen.set(v, out); }
+          out[i] = w;
+        }
+      }
+      return out ?? v;
+    }
+    if (v instanceof Map) {
+      seen.set(v, v);
+      let changed = false;
+      const entries: [unknown, unknown][] = [];
+      for (const [k, x] of v) {
+        const wk = walk(k), wx = walk(x);
+        if (wk !== k || wx !== x) changed = true;
+        entries.push([wk, wx]);
+      }
+      if (!changed) return v;
+      const out = new Map(entries);
+      seen.set(v, out);
+      return out;
+    }
+    if (v instanceof Set) {
+      seen.set(v, v);
+      let changed = false;
+      const items: unknown[] = [];
+      for (const x of v) {
+        const wx = walk(x);
+        if (wx !== x) changed = true;
+        items.push(wx);
+      }
+      if (!changed) return v;
+      const out = new Set(items);
+      seen.set(v, out);
+      return out;
+    }
+    if (isPlainObject(v)) {
+      seen.set(v, v);
+      let out: Record<string, unknown> | null = null;
+      for (const key of Object.keys(v)) {
+        const item = (v as Record<string, unknown>)[key];
+        if (typeof item !== "object" || item === null) continue;
+        const w = walk(item);
+        if (w !== item) {
+          if (out === null) { out = { ...(v as Record<string, unknown>) }; seen.set(v, out); }
+          out[key] = w;
+        }
+      }
+      return out ?? v;
+    }
+    return v; // class instances, Dates, Errors, ...: left to structured clone
+  };
+  return walk(value);
+}
+const UNCHANGED = Symbol("unchanged");
+
+/**
+ * Replaces every handle inside `value` by a plain marker carrying its descriptor.
+ * `sharedMemory: true` keeps SharedArrayBuffers in descriptors: only for thread workers.
+ */
+export function encodeHandles(value: unknown, opts: { sharedMemory?: boolean } = {}): unknown {
+  const shared = opts.sharedMemory === true;
+  if (isHandle(value)) return { [MARKER]: describe(value, shared) };
+  return transform(value, (v) => (isHandle(v) ? { [MARKER]: describe(v, shared) } : UNCHANGED));
+}
+
+function asMarker(v: object): HandleDescriptor | null {
+  if (!isPlainObject(v)) return null;
+  const d = (v as Record<string, unknown>)[MARKER];
+  if (typeof d !== "object" || d === null) return null;
+  const keys = Object.keys(v);
+  if (keys.length !== 1) return null;
+  const desc = d as HandleDescriptor;
+  if (typeof desc.kind !== "string" || typeof desc.id !== "number") return null;
+  return desc;
+}
+
+function revive(d: HandleDescriptor, env: WorkerEnv | null): object {
+  const origin = d.origin ?? "";
+  if (origin === localOrigin) {
+    const entry = exposed.get(d.id);
+    if (entry === undefined) {
+      throw new Error(`a ${d.kind} handle (id ${d.id}) came back after it was withdrawn; it can no longer be used`);
+    }
+    return entry.target;
+  }
+  const key = `${origin}#${d.id}`;
+  const known = revived.get(key)?.deref();
+  if (known !== undefined) return known;
+  const reviver = revivers.get(d.kind);
+  if (reviver === undefined) {
+    throw new Error(
+      `received a handle of unknown kind "${d.kind}": the module defining it was not loaded on this side ` +
+        `(import "tspool" or the module that defines it in the worker)`,
+    );
+  }
+  const obj = reviver(d, env);
+  revived.set(key, new WeakRef(obj));
+  forgetRevived.register(obj, key);
+  return obj;
+}
+
+/** Turns markers made by `encodeHandles` back into live objects. `env` is null in the parent. */
+export function decodeHandles(value: unknown, env: WorkerEnv | null): unknown {
+  if (typeof value !== "object" || value === null) return value;
+  return transform(value, (v) => {
+    const d = asMarker(v);
+    return d === null ? UNCHANGED : revive(d, env);
+  });
+}
+
+/** Parent side: executes `method` on the exposed handle `id` for a worker and returns the encoded result. */
+export async function serveHandleCall(
+  kind: string,
+  id: number,
+  method: string,
+  args: unknown[],
+  caller: HandleCaller,
+): Promise<unknown> {
+  const entry = exposed.get(id);
+  if (entry === undefined) {
+    throw new Error(`no ${kind} with handle id ${id} is served here (it was withdrawn, or created in another process)`);
+  }
+  if (entry.kind !== kind) {
+    throw new Error(`handle id ${id} is a ${entry.kind}, not a ${kind}`);
+  }
+  const decoded = decodeHandles(Array.isArray(args) ? args : [], null) as unknown[];
+  const result = await entry.serve(method, decoded, caller);
+  return encodeHandles(result, { sharedMemory: caller.isThread === true });
+}
+
+/** Worker side helper: calls methods of a handle served by another realm through `env.call`. */
+export class RemoteHandle {
+  constructor(
+    readonly descriptor: HandleDescriptor,
+    private readonly env: WorkerEnv,
+  ) {}
+
+  async call(method: string, args: unknown[] = []): Promise<unknown> {
+    const result = await this.env.call(this.descriptor.kind, this.descriptor.id, method, encodeHandles(args) as unknown[]);
+    return decodeHandles(result, this.env);
+  }
+}
