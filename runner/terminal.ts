@@ -1,0 +1,150 @@
+/**
+ * What `tspool run` prints while a notebook runs: each output's text/plain form, streams as they
+ * arrive, and live displays (the `%pool` progress panels, updated in place by
+ * update_display_data) as one progress line that rewrites itself on a terminal, or as occasional
+ * plain lines when the output is a file or a pipe. A live display's final text is printed in full
+ * when its cell ends, so per-worker sections and summaries end up in the log.
+ */
+import type { JupyterMessage } from "../kernel/wire/message.js";
+
+const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/g;
+/** Non-TTY: at most one progress line per display per this many ms. */
+const PLAIN_PROGRESS_INTERVAL_MS = 1000;
+
+export interface TerminalStreams {
+  out: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  err: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+interface LiveDisplay { text: string; shownLine: string; shownAt: number }
+
+export class TerminalPrinter {
+  private readonly tty: boolean;
+  private progressShown = false;
+  private progressText = "";
+  /** Live displays (those with a display_id) of the running cell, in order of appearance. */
+  private live = new Map<string, LiveDisplay>();
+  private atLineStart = true;
+
+  constructor(private readonly streams: TerminalStreams = { out: process.stdout, err: process.stderr }) {
+    this.tty = Boolean(streams.out.isTTY);
+  }
+
+  cellHeader(position: number, total: number, firstLine: string): void {
+    const head = `── cell ${position}/${total} `;
+    const preview = firstLine.trim().slice(0, 60);
+    this.line(this.streams.out, this.dim(`${head}${"─".repeat(Math.max(3, 30 - head.length))} ${preview}`));
+  }
+
+  /** Prints what an iopub message of the running cell shows. */
+  show(msg: JupyterMessage): void {
+    const c = msg.content as Record<string, any>;
+    switch (msg.header.msg_type) {
+      case "stream":
+        this.write(c.name === "stderr" ? this.streams.err : this.streams.out, this.clean(String(c.text ?? "")));
+        break;
+      case "display_data": {
+        const id = c.transient?.display_id;
+        if (typeof id === "string" && id) this.liveUpdate(id, c.data, true);
+        else this.line(this.streams.out, textOf(c.data));
+        break;
+      }
+      case "update_display_data": {
+        const id = c.transient?.display_id;
+        if (typeof id === "string" && id) this.liveUpdate(id, c.data, false);
+        break;
+      }
+      case "execute_result":
+        this.line(this.streams.out, `Out[${c.execution_count ?? " "}]: ${this.clean(textOf(c.data))}`);
+        break;
+      case "error":
+        this.line(this.streams.err, this.clean(errorText(c)));
+        break;
+    }
+  }
+
+  /** Ends the running cell: the progress line goes, live displays print their final text. */
+  cellEnd(): void {
+    this.clearProgress();
+    for (const d of this.live.values()) this.line(this.streams.out, this.clean(d.text));
+    this.live.clear();
+  }
+
+  /** A message from the runner itself (to stderr). */
+  note(text: string): void {
+    this.line(this.streams.err, text);
+  }
+
+  private liveUpdate(id: string, data: unknown, isNew: boolean): void {
+    const text = textOf(data);
+    let d = this.live.get(id);
+    if (!d) {
+      if (!isNew) return; // an update of a display from an earlier cell: the notebook file gets it, the log does not
+      d = { text, shownLine: "", shownAt: 0 };
+      this.live.set(id, d);
+    }
+    d.text = text;
+    const first = this.clean(text).split("\n").find((l) => l.trim().length > 0) ?? "";
+    if (this.tty) {
+      this.showProgress(first);
+    } else if (first !== d.shownLine && Date.now() - d.shownAt >= PLAIN_PROGRESS_INTERVAL_MS) {
+      d.shownLine = first;
+      d.shownAt = Date.now();
+      this.line(this.streams.out, first);
+    }
+  }
+
+  private showProgress(text: string): void {
+    const width = Math.max(20, (this.streams.out.columns ?? 100) - 1);
+    const shown = text.length > width ? text.slice(0, width - 1) + "…" : text;
+    if (!this.atLineStart) this.streams.out.write("\n");
+    this.streams.out.write(`\r\x1b[2K${shown}`);
+    this.progressShown = true;
+    this.progressText = shown;
+    this.atLineStart = true;
+  }
+
+  private clearProgress(): void {
+    if (this.progressShown) {
+      this.streams.out.write("\r\x1b[2K");
+      this.progressShown = false;
+    }
+  }
+
+  private write(stream: NodeJS.WritableStream, text: string): void {
+    if (!text) return;
+    const hadProgress = this.progressShown;
+    this.clearProgress();
+    stream.write(text);
+    this.atLineStart = text.endsWith("\n");
+    if (hadProgress && this.atLineStart) this.showProgress(this.progressText);
+  }
+
+  private line(stream: NodeJS.WritableStream, text: string): void {
+    const prefix = this.atLineStart ? "" : "\n";
+    this.write(stream, prefix + (text.endsWith("\n") ? text : text + "\n"));
+  }
+
+  private clean(text: string): string {
+    return this.tty ? text : text.replace(ANSI, "");
+  }
+
+  private dim(text: string): string {
+    return this.tty ? `\x1b[2m${text}\x1b[0m` : text;
+  }
+}
+
+/** The text/plain form of a MIME bundle, or a note naming what it holds. */
+export function textOf(data: unknown): string {
+  const bundle = (data && typeof data === "object" ? data : {}) as Record<string, unknown>;
+  const plain = bundle["text/plain"];
+  if (typeof plain === "string") return plain;
+  if (Array.isArray(plain)) return plain.join("");
+  const kinds = Object.keys(bundle);
+  return kinds.length ? `[${kinds.join(", ")}]` : "[empty output]";
+}
+
+export function errorText(c: Record<string, any>): string {
+  if (Array.isArray(c.traceback) && c.traceback.length > 0) return c.traceback.map(String).join("\n");
+  return `${c.ename ?? "Error"}: ${c.evalue ?? ""}`;
+}
