@@ -1,0 +1,232 @@
+/**
+ * The kernel process's side of the executor child (kernel/executor/main.ts): forks it, sends it
+ * requests and matches its replies, passes its events on, forwards its raw stdout/stderr, delivers
+ * interrupts (a byte on the child's fd 3 plus an IPC notice), and replaces it when it dies.
+ *
+ * The child runs in its own process group (detached), so a SIGINT sent to the kernel's group
+ * (jupyter_client signals the group) reaches only the kernel, which turns it into an interrupt.
+ */
+import { fork, type ChildProcess } from "node:child_process";
+import { EventEmitter } from "node:events";
+import { join } from "node:path";
+import type { Writable } from "node:stream";
+import { packageRoot } from "../package-info.js";
+import type {
+  CompleteReplyContent,
+  ExecuteError,
+  ExecuteOk,
+  ExecutorToHost,
+  HostToExecutor,
+  InspectReplyContent,
+  IsCompleteReplyContent,
+  ReplyEvent,
+} from "./protocol.js";
+
+export interface ReplyContentOf {
+  execute: ExecuteOk | ExecuteError;
+  complete: CompleteReplyContent;
+  inspect: InspectReplyContent;
+  is_complete: IsCompleteReplyContent;
+}
+type RequestOf<K extends keyof ReplyContentOf> = Extract<HostToExecutor, { type: K }>;
+
+/** Events that are not replies: stream, display, clear_output, input_request. */
+export type ExecutorEvent = Exclude<ExecutorToHost, ReplyEvent | { type: "ready" }>;
+
+export interface ExecutorHostOptions {
+  /** The executor's compiled entry; default dist/kernel/executor/main.js (or $TSPOOL_EXECUTOR). */
+  executorPath?: string;
+  /** Working directory of the executor = the notebook's directory. */
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface ExecutorExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** Last lines the child wrote to stderr, to explain the death. */
+  stderrTail: string;
+}
+
+interface Pending {
+  kind: keyof ReplyContentOf;
+  resolve(content: unknown): void;
+}
+
+/**
+ * Emits:
+ * - "event" (ExecutorEvent): stream/display/clear_output/input_request from the executor
+ * - "output" (name: "stdout" | "stderr", text): raw writes to the child's own stdout/stderr
+ * - "exit" (ExecutorExit, runningIds: string[]): the child died unexpectedly (a new one is being started)
+ */
+export class ExecutorHost extends EventEmitter {
+  private child: ChildProcess | null = null;
+  private readyPromise: Promise<void> | null = null;
+  private readonly pending = new Map<string, Pending>();
+  private stopping = false;
+  private stderrTail = "";
+  private deathsBeforeReady = 0;
+  private readonly executorPath: string;
+
+  constructor(private readonly options: ExecutorHostOptions = {}) {
+    super();
+    this.executorPath =
+      options.executorPath ?? process.env.TSPOOL_EXECUTOR ?? join(packageRoot, "dist", "kernel", "executor", "main.js");
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** Starts the child if none is running; resolves when it has said "ready". */
+  ready(): Promise<void> {
+    if (!this.readyPromise) this.readyPromise = this.spawn();
+    return this.readyPromise;
+  }
+
+  private spawn(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.stderrTail = "";
+      const child = fork(this.executorPath, [], {
+        cwd: this.options.cwd ?? process.cwd(),
+        env: this.options.env ?? process.env,
+        stdio: ["pipe", "pipe", "pipe", "pipe", "ipc"],
+        execArgv: [],
+        detached: true,
+      });
+      this.child = child;
+      let isReady = false;
+      child.stdin?.end();
+      child.stdout?.setEncoding("utf8");
+      child.stderr?.setEncoding("utf8");
+      child.stdout?.on("data", (text: string) => this.emit("output", "stdout", text));
+      child.stderr?.on("data", (text: string) => {
+        this.stderrTail = (this.stderrTail + text).slice(-4000);
+        this.emit("output", "stderr", text);
+      });
+      (child.stdio[3] as Writable | null)?.on("error", () => {
+        /* the child went away; its exit is handled below */
+      });
+      child.on("message", (msg: ExecutorToHost) => {
+        if (msg.type === "ready") {
+          isReady = true;
+          this.deathsBeforeReady = 0;
+          resolve();
+        } else if (msg.type === "reply") this.settle(msg);
+        else this.emit("event", msg);
+      });
+      child.on("error", (e) => {
+        if (!isReady) reject(new Error(`Cannot start the executor ${this.executorPath}: ${e.message}`));
+      });
+      child.on("exit", (code, signal) => {
+        if (this.child !== child) return;
+        this.child = null;
+        this.readyPromise = null;
+        const exit: ExecutorExit = { code, signal, stderrTail: this.stderrTail };
+        const running = [...this.pending.keys()];
+        this.failPending(exit);
+        if (this.stopping) return;
+        if (!isReady) {
+          this.deathsBeforeReady++;
+          reject(new Error(`The executor exited before it was ready (${describeExit(exit)}).${exit.stderrTail ? "\n" + exit.stderrTail : ""}`));
+        }
+        this.emit("exit", exit, running);
+        // Start a fresh executor right away unless it keeps dying on start (then: on the next request).
+        if (isReady || this.deathsBeforeReady < 2) this.ready().catch(() => undefined);
+      });
+    });
+  }
+
+  private settle(reply: ReplyEvent): void {
+    const p = this.pending.get(reply.id);
+    if (!p) return;
+    this.pending.delete(reply.id);
+    p.resolve(reply.content);
+  }
+
+  private failPending(exit: ExecutorExit): void {
+    const why = `The executor process died (${describeExit(exit)}) while handling this request; a new one has been started and the session's earlier state is gone.`;
+    const tail = exit.stderrTail.trim().split("\n").slice(-10).filter(Boolean);
+    for (const [id, p] of this.pending) {
+      this.pending.delete(id);
+      p.resolve(syntheticReply(p.kind, "ExecutorDied", why, tail));
+    }
+  }
+
+  /** Sends a request and resolves with the executor's reply content (or a synthetic one if it dies). */
+  async request<K extends keyof ReplyContentOf>(msg: RequestOf<K>): Promise<ReplyContentOf[K]> {
+    const kind = msg.type as K;
+    const id = (msg as { id: string }).id;
+    try {
+      await this.ready();
+    } catch (e) {
+      return syntheticReply(kind, "ExecutorUnavailable", (e as Error).message, []);
+    }
+    return new Promise<ReplyContentOf[K]>((resolve) => {
+      this.pending.set(id, { kind, resolve: resolve as (c: unknown) => void });
+      this.post(msg);
+    });
+  }
+
+  /** Fire-and-forget message (input_reply, interrupt, shutdown). */
+  post(msg: HostToExecutor): void {
+    const child = this.child;
+    if (!child?.connected) return;
+    child.send(msg, (err) => {
+      if (err && this.child === child) process.stderr.write(`[tspool] cannot send ${msg.type} to the executor: ${err.message}\n`);
+    });
+  }
+
+  /** Interrupts the running cell: one byte on fd 3 (read by the executor's helper thread) and an IPC notice. */
+  interrupt(): void {
+    const child = this.child;
+    if (!child) return;
+    const pipe = child.stdio[3] as Writable | null;
+    if (pipe && !pipe.destroyed) pipe.write(Buffer.from([1]));
+    this.post({ type: "interrupt" });
+  }
+
+  /** Asks the executor to shut down, then kills it if it has not exited within `graceMs`. */
+  async stop(graceMs = 1000): Promise<void> {
+    this.stopping = true;
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    this.post({ type: "shutdown" });
+    const timer = setTimeout(() => killGroup(child, "SIGKILL"), graceMs);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  /** Synchronous last resort (process "exit" handlers): kill the executor and its process group. */
+  killNow(): void {
+    if (this.child) killGroup(this.child, "SIGKILL");
+  }
+}
+
+/** The reply a request gets when the executor cannot answer it: an error for execute, empty otherwise. */
+function syntheticReply<K extends keyof ReplyContentOf>(kind: K, ename: string, why: string, detail: string[]): ReplyContentOf[K] {
+  const replies: { [P in keyof ReplyContentOf]: () => ReplyContentOf[P] } = {
+    execute: () => ({ status: "error", ename, evalue: why, traceback: [`${ename}: ${why}`, ...detail] }),
+    complete: () => ({ matches: [], cursor_start: 0, cursor_end: 0, metadata: {} }),
+    inspect: () => ({ found: false, data: {}, metadata: {} }),
+    is_complete: () => ({ status: "unknown" }),
+  };
+  return replies[kind]();
+}
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    if (child.pid) process.kill(-child.pid, signal);
+  } catch {
+    try {
+      child.kill(signal);
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+function describeExit(exit: Pick<ExecutorExit, "code" | "signal">): string {
+  return exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`;
+}

@@ -1,0 +1,37 @@
+/**
+ * What a request handler can use: the request, a way to reply and to publish on iopub, the
+ * executor, the history and the execution counter. Built by kernel/kernel.ts.
+ */
+import type { ExecutorHost } from "../executor/host.js";
+import type { History } from "../history.js";
+import type { JupyterMessage } from "../wire/message.js";
+import type { MessageChannel } from "../wire/sockets.js";
+
+export interface KernelState {
+  /** Count of the last cell run with store_history (0 before the first). */
+  executionCount: number;
+}
+
+export interface HandlerContext {
+  readonly channel: MessageChannel;
+  readonly request: JupyterMessage;
+  readonly host: ExecutorHost;
+  readonly history: History;
+  readonly state: KernelState;
+  /** Sends `<type>` to the requester on the request's channel, with the request as parent. */
+  reply(msgType: string, content: object, metadata?: Record<string, unknown>): Promise<void>;
+  /** Publishes on iopub with `parent` (default: the request) as parent header. */
+  publish(msgType: string, content: object, parent?: JupyterMessage["header"]): Promise<void>;
+  /** Registers the parent of executor events for request `id` (see kernel/kernel.ts). */
+  trackExecution(id: string, info: { silent: boolean; allowStdin: boolean }): void;
+  /** Ends the kernel process after the reply was sent. */
+  shutdown(restart: boolean): Promise<void>;
+}
+
+/** Handles one request type. Resolves when the reply has been sent. */
+export type Handler = (ctx: HandlerContext) => Promise<HandlerOutcome | void>;
+
+/** An execute handler tells the dispatcher whether queued executes should be aborted. */
+export interface HandlerOutcome {
+  abortQueued?: boolean;
+}

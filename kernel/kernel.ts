@@ -1,0 +1,247 @@
+/**
+ * The kernel process: binds the sockets of a connection file, runs shell requests one at a time
+ * (control requests right away), wraps every request in a status busy/idle pair on iopub carrying
+ * its header as parent, turns executor events into iopub/stdin messages, and after a failed
+ * execute with stop_on_error aborts only the execute requests queued at that moment.
+ */
+import { randomUUID } from "node:crypto";
+import { ExecutorHost, type ExecutorEvent, type ExecutorExit } from "./executor/host.js";
+import type { HandlerContext, KernelState } from "./handlers/context.js";
+import { controlHandlers, shellHandlers } from "./handlers/index.js";
+import { History } from "./history.js";
+import type { ConnectionInfo } from "./wire/connection.js";
+import { makeMessage, type JupyterMessage, type MessageHeader } from "./wire/message.js";
+import { createSigner } from "./wire/signing.js";
+import { KernelSockets, type MessageChannel } from "./wire/sockets.js";
+
+export interface KernelOptions {
+  connection: ConnectionInfo;
+  history?: History;
+  /** Executor entry (default: the compiled kernel/executor/main.js). */
+  executorPath?: string;
+  /** The notebook's directory (default: the current directory). */
+  cwd?: string;
+}
+
+interface Execution {
+  header: MessageHeader;
+  identities: Buffer[];
+  silent: boolean;
+  allowStdin: boolean;
+}
+
+const MAX_TRACKED = 256;
+
+export class Kernel {
+  readonly session = randomUUID();
+  readonly state: KernelState = { executionCount: 0 };
+  readonly host: ExecutorHost;
+  readonly history: History;
+  private readonly sockets: KernelSockets;
+  private readonly queue: JupyterMessage[] = [];
+  private readonly aborted = new Set<string>();
+  private draining = false;
+  private readonly executions = new Map<string, Execution>();
+  private current: Execution | null = null;
+  private last: Execution | null = null;
+  /** input_request msg_id -> the executor's input id and the execute request that asked */
+  private readonly pendingInputs = new Map<string, { inputId: string; requestId: string }>();
+  private stopping = false;
+
+  constructor(private readonly options: KernelOptions) {
+    this.sockets = new KernelSockets(options.connection, createSigner(options.connection.key, options.connection.signature_scheme));
+    this.history = options.history ?? History.open();
+    this.host = new ExecutorHost({ executorPath: options.executorPath, cwd: options.cwd });
+    this.host.on("event", (ev: ExecutorEvent) => this.onExecutorEvent(ev));
+    this.host.on("output", (name: "stdout" | "stderr", text: string) => this.onRawOutput(name, text));
+    this.host.on("exit", (exit: ExecutorExit, running: string[]) => this.onExecutorExit(exit, running));
+  }
+
+  async start(): Promise<void> {
+    await this.sockets.bind();
+    this.sockets.listen((channel, msg) => this.onMessage(channel, msg));
+    await this.publish("status", { execution_state: "starting" }, {});
+    // The executor starts in the background: kernel_info and the heartbeat answer meanwhile.
+    this.host.ready().catch((e: Error) => process.stderr.write(`[tspool] ${e.message}\n`));
+  }
+
+  /** Same as an interrupt_request: used for SIGINT. */
+  interrupt(): void {
+    this.host.interrupt();
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    await this.host.stop();
+    // Give zeromq a moment to flush the last replies before the sockets close.
+    await new Promise((r) => setTimeout(r, 50));
+    for (const s of [this.sockets.shell, this.sockets.control, this.sockets.iopub, this.sockets.stdin]) s.linger = 500;
+    this.sockets.close();
+  }
+
+  private onMessage(channel: MessageChannel, msg: JupyterMessage): void {
+    if (this.stopping) return;
+    if (channel === "stdin") return this.onStdin(msg);
+    if (channel === "control") {
+      void this.handle("control", msg);
+      return;
+    }
+    this.queue.push(msg);
+    void this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      while (this.queue.length && !this.stopping) {
+        const msg = this.queue.shift()!;
+        if (this.aborted.delete(msg.header.msg_id)) await this.abort(msg);
+        else await this.handle("shell", msg);
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private async abort(msg: JupyterMessage): Promise<void> {
+    await this.publish("status", { execution_state: "busy" }, msg.header);
+    await this.send("shell", msg, "execute_reply", { status: "aborted", execution_count: this.state.executionCount }, { status: "aborted" });
+    await this.publish("status", { execution_state: "idle" }, msg.header);
+  }
+
+  private async handle(channel: MessageChannel, msg: JupyterMessage): Promise<void> {
+    const type = msg.header.msg_type;
+    const handler = (channel === "control" ? controlHandlers : shellHandlers)[type];
+    await this.publish("status", { execution_state: "busy" }, msg.header);
+    try {
+      if (!handler) {
+        process.stderr.write(`[tspool] no handler for ${type} on ${channel}; ignored\n`);
+      } else {
+        const outcome = await handler(this.context(channel, msg));
+        if (outcome?.abortQueued) {
+          for (const queued of this.queue) if (queued.header.msg_type === "execute_request") this.aborted.add(queued.header.msg_id);
+        }
+      }
+    } catch (e) {
+      process.stderr.write(`[tspool] ${type} failed: ${(e as Error).stack}\n`);
+    } finally {
+      if (this.current?.header.msg_id === msg.header.msg_id) this.current = null;
+      for (const [key, p] of this.pendingInputs) if (p.requestId === msg.header.msg_id) this.pendingInputs.delete(key);
+      await this.publish("status", { execution_state: "idle" }, msg.header);
+    }
+  }
+
+  private context(channel: MessageChannel, request: JupyterMessage): HandlerContext {
+    return {
+      channel,
+      request,
+      host: this.host,
+      history: this.history,
+      state: this.state,
+      reply: (msgType, content, metadata) => this.send(channel, request, msgType, content, metadata),
+      publish: (msgType, content, parent) => this.publish(msgType, content, parent ?? request.header),
+      trackExecution: (id, info) => {
+        const ex: Execution = { header: request.header, identities: request.identities, ...info };
+        this.executions.set(id, ex);
+        if (this.executions.size > MAX_TRACKED) this.executions.delete(this.executions.keys().next().value!);
+        this.current = ex;
+        this.last = ex;
+      },
+      shutdown: async () => {
+        await this.stop();
+        process.exit(0);
+      },
+    };
+  }
+
+  private send(channel: MessageChannel, request: JupyterMessage, msgType: string, content: object, metadata?: Record<string, unknown>): Promise<void> {
+    return this.sockets.send(
+      channel,
+      makeMessage({ msgType, content, session: this.session, parent: request.header, identities: request.identities, metadata }),
+    );
+  }
+
+  private publish(msgType: string, content: object, parent: Partial<MessageHeader>): Promise<void> {
+    const topic = Buffer.from(`kernel.${this.session}.${msgType}`);
+    return this.sockets.send("iopub", makeMessage({ msgType, content, session: this.session, parent, identities: [topic] }));
+  }
+
+  private onExecutorEvent(ev: ExecutorEvent): void {
+    const ex = this.executions.get(ev.parent) ?? this.last;
+    if (ev.type === "input_request") return this.onInputRequest(ev, ex);
+    if (!ex || ex.silent) return;
+    switch (ev.type) {
+      case "stream":
+        void this.publish("stream", { name: ev.name, text: ev.text }, ex.header);
+        break;
+      case "display":
+        void this.publish(ev.update ? "update_display_data" : "display_data", { data: ev.data, metadata: ev.metadata ?? {}, transient: ev.transient ?? {} }, ex.header);
+        break;
+      case "clear_output":
+        void this.publish("clear_output", { wait: ev.wait }, ex.header);
+        break;
+    }
+  }
+
+  private onInputRequest(ev: Extract<ExecutorEvent, { type: "input_request" }>, ex: Execution | null): void {
+    if (!ex || !ex.allowStdin) {
+      process.stderr.write("[tspool] the cell asked for input but its request does not allow stdin; answering with an empty string\n");
+      this.host.post({ type: "input_reply", id: ev.id, value: "" });
+      return;
+    }
+    const msg = makeMessage({
+      msgType: "input_request",
+      content: { prompt: ev.prompt, password: ev.password },
+      session: this.session,
+      parent: ex.header,
+      identities: ex.identities,
+    });
+    this.pendingInputs.set(msg.header.msg_id, { inputId: ev.id, requestId: ex.header.msg_id });
+    void this.sockets.send("stdin", msg);
+  }
+
+  private onStdin(msg: JupyterMessage): void {
+    if (msg.header.msg_type !== "input_reply") {
+      process.stderr.write(`[tspool] unexpected ${msg.header.msg_type} on stdin; ignored\n`);
+      return;
+    }
+    let inputId = msg.parent_header.msg_id ? this.pendingInputs.get(msg.parent_header.msg_id)?.inputId : undefined;
+    if (inputId !== undefined) this.pendingInputs.delete(msg.parent_header.msg_id!);
+    else if (this.pendingInputs.size === 1) {
+      // Some clients do not set the parent header of input_reply: there is only one question open.
+      const [[key, p]] = this.pendingInputs;
+      this.pendingInputs.delete(key);
+      inputId = p.inputId;
+    }
+    if (inputId === undefined) {
+      process.stderr.write("[tspool] input_reply does not answer any pending input_request; ignored\n");
+      return;
+    }
+    const value = typeof msg.content.value === "string" ? msg.content.value : "";
+    this.host.post({ type: "input_reply", id: inputId, value });
+  }
+
+  private onRawOutput(name: "stdout" | "stderr", text: string): void {
+    const ex = this.current ?? this.last;
+    if (!ex || ex.silent) {
+      process.stderr.write(text);
+      return;
+    }
+    void this.publish("stream", { name, text }, ex.header);
+  }
+
+  private onExecutorExit(exit: ExecutorExit, running: string[]): void {
+    this.pendingInputs.clear();
+    const how = exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`;
+    process.stderr.write(`[tspool] the executor process died (${how}); starting a new one\n`);
+    if (running.length === 0 && this.last && !this.last.silent) {
+      void this.publish(
+        "stream",
+        { name: "stderr", text: `[tspool] the executor process died (${how}) between cells; a new one was started and the session's state is gone.\n` },
+        this.last.header,
+      );
+    }
+  }
+}

@@ -1,0 +1,19 @@
+/**
+ * Starts the kernel process for a connection file (what `tspool kernel -f FILE` runs) and wires
+ * process signals: SIGINT interrupts the running cell, SIGTERM/SIGHUP shut the kernel down.
+ */
+import { Kernel } from "./kernel.js";
+import { readConnectionFile } from "./wire/connection.js";
+
+export async function startKernelProcess(connectionFile: string): Promise<Kernel> {
+  const kernel = new Kernel({ connection: readConnectionFile(connectionFile) });
+  process.on("SIGINT", () => kernel.interrupt());
+  const stop = () => {
+    kernel.stop().finally(() => process.exit(0));
+  };
+  process.on("SIGTERM", stop);
+  process.on("SIGHUP", stop);
+  process.on("exit", () => kernel.host.killNow());
+  await kernel.start();
+  return kernel;
+}
