@@ -1,0 +1,185 @@
+/**
+ * Automatic capture: given the JS source of a function that is about to run on workers, finds what
+ * it uses from earlier cells (transitively through the source of the functions and classes it
+ * uses) and turns each into a dependency the farm can install on a worker:
+ *   - functions and classes: their source, `{ name, js }` (so the worker gets real code),
+ *   - imports: `{ name, import, imported }`, re-imported in the worker,
+ *   - data (const/let/var values, and plain globals such as `_`): a snapshot `{ name, value }` taken now,
+ *   - types and interfaces: nothing (erased).
+ * A value that cannot travel (a socket, a promise, a native or bound function, ...) is a
+ * CaptureError naming the binding and why. The dependency list is ordered (dependencies before
+ * their dependents, then by first use) so that unchanged code produces identical entries that
+ * the farm's content-hash cache recognises.
+ */
+import vm from "node:vm";
+import { freeIdentifiers, isSingleFunctionOrClass, parseScript } from "./free-identifiers.js";
+import { findTravelProblem } from "./travel-check.js";
+
+/** The subset of the session's binding registry (contract C2) that capture reads. */
+export interface CapturedBinding {
+  name: string;
+  kind: string;
+  cell: number;
+  js?: string;
+  importSpec?: { url: string; imported: string };
+}
+export interface BindingLookup {
+  get(name: string): CapturedBinding | undefined;
+}
+
+/** Dependencies as the farm's TaskCode (contract C3) takes them. */
+export type CaptureDep =
+  | { name: string; js: string }
+  | { name: string; value: unknown }
+  | { name: string; import: string; imported: string }
+  | { script: string };
+
+export class CaptureError extends Error {
+  constructor(readonly binding: string, why: string) {
+    super(`\`${binding}\` cannot travel to the workers: ${why}`);
+    this.name = "CaptureError";
+  }
+}
+
+export interface CaptureContext {
+  bindings: BindingLookup;
+  /** Where current values live (the session's global scope). */
+  scope: Record<string, unknown>;
+  /** Names that must never be captured (e.g. the function's own parameters handled elsewhere). */
+  exclude?: Iterable<string>;
+}
+
+// Names every worker already has: ECMAScript globals (from a fresh context) and Node's globals.
+const PRISTINE = new Set<string>([
+  ...Object.getOwnPropertyNames(vm.runInNewContext("globalThis")),
+  "globalThis", "global", "process", "Buffer", "console", "require", "module", "exports", "__filename", "__dirname",
+  "setTimeout", "clearTimeout", "setInterval", "clearInterval", "setImmediate", "clearImmediate", "queueMicrotask",
+  "structuredClone", "URL", "URLSearchParams", "TextEncoder", "TextDecoder", "AbortController", "AbortSignal",
+  "EventTarget", "Event", "CustomEvent", "MessageChannel", "MessagePort", "MessageEvent", "BroadcastChannel", "Blob", "File",
+  "FormData", "Headers", "Request", "Response", "fetch", "performance", "atob", "btoa", "crypto", "Crypto", "CryptoKey",
+  "SubtleCrypto", "WebAssembly", "navigator", "Navigator", "DOMException", "ReadableStream", "WritableStream",
+  "TransformStream", "WebSocket", "Performance", "PerformanceEntry", "PerformanceMark", "PerformanceMeasure",
+  "Intl", "Atomics", "SharedArrayBuffer",
+]);
+// Globals that existed when the kernel started (Node's, and the executor's own helpers).
+const AT_STARTUP = new Set<string>(Object.getOwnPropertyNames(globalThis));
+
+/** Whether a name is provided by every worker's runtime rather than by the notebook. */
+export function isRuntimeGlobal(name: string): boolean {
+  return PRISTINE.has(name);
+}
+
+/**
+ * JS source of a function value as an expression, or undefined when it has none
+ * (native, bound) — then the caller reports why it cannot travel.
+ */
+export function functionSourceAsExpression(fn: Function): string | undefined {
+  let src: string;
+  try {
+    src = Function.prototype.toString.call(fn);
+  } catch {
+    return undefined;
+  }
+  if (/\{\s*\[native code\]\s*\}\s*$/.test(src)) return undefined;
+  if (isSingleFunctionOrClass(src) && startsLikeExpression(src)) return src;
+  // Method shorthand (`f(x) { ... }`, `async *g() {}`, `get x() {}`) prints without `function`.
+  const asMethod = `({ ${src} })`;
+  const sf = parseScript(asMethod);
+  if (sf && fn.name && /^[A-Za-z_$][\w$]*$/.test(fn.name) && !/^(get|set)\s/.test(src)) {
+    return `(${asMethod}).${fn.name}`;
+  }
+  return undefined;
+}
+
+function startsLikeExpression(src: string): boolean {
+  const s = src.trimStart();
+  return /^(async\s+)?function\b/.test(s) || /^class\b/.test(s) || /^(async\s*)?(\(|[A-Za-z_$][\w$]*\s*=>)/.test(s);
+}
+
+/** A binding's js as an expression: declarations are expressions too, other statement lists get wrapped. */
+function bindingExpression(name: string, js: string): string {
+  if (isSingleFunctionOrClass(js)) return js;
+  return `(() => {\n${js}\nreturn ${name};\n})()`;
+}
+
+interface Visit {
+  deps: CaptureDep[];
+  done: Set<string>;
+  active: Set<string>;
+}
+
+/**
+ * Builds the dependencies of `source` (the JS of the function to run). `source` itself is not
+ * included. Throws CaptureError for something that cannot travel.
+ */
+export function captureDependencies(source: string, ctx: CaptureContext): CaptureDep[] {
+  const free = freeIdentifiers(source);
+  if (!free) throw new CaptureError("(the function)", "its JavaScript source does not parse");
+  const state: Visit = { deps: [], done: new Set(ctx.exclude ?? []), active: new Set() };
+  for (const name of free) visit(name, ctx, state, []);
+  return state.deps;
+}
+
+function visitSource(js: string, owner: string, ctx: CaptureContext, state: Visit, via: string[]): void {
+  const free = freeIdentifiers(js);
+  if (!free) throw new CaptureError(owner, "its JavaScript source does not parse");
+  for (const n of free) if (n !== owner) visit(n, ctx, state, [...via, owner]);
+}
+
+function visit(name: string, ctx: CaptureContext, state: Visit, via: string[]): void {
+  if (state.done.has(name) || state.active.has(name)) return;
+  state.active.add(name);
+  try {
+    const dep = resolve(name, ctx, state, via);
+    if (dep) state.deps.push(dep);
+  } finally {
+    state.active.delete(name);
+    state.done.add(name);
+  }
+}
+
+function chain(via: string[], name: string): string {
+  return via.length === 0 ? "" : ` (used by ${[...via].reverse().map((v) => "`" + v + "`").join(" ← ")})`;
+}
+
+function resolve(name: string, ctx: CaptureContext, state: Visit, via: string[]): CaptureDep | undefined {
+  const b = ctx.bindings.get(name);
+  if (b) {
+    switch (b.kind) {
+      case "type": case "interface":
+        return undefined;
+      case "import":
+        if (!b.importSpec) throw new CaptureError(name, `the import from cell ${b.cell} has no recorded module${chain(via, name)}`);
+        return { name, import: b.importSpec.url, imported: b.importSpec.imported };
+      case "function": case "class":
+        if (b.js) {
+          const js = bindingExpression(name, b.js);
+          visitSource(js, name, ctx, state, via);
+          return { name, js };
+        }
+        break;
+    }
+    return valueDependency(name, ctx.scope[name], ctx, state, via, `cell ${b.cell}`);
+  }
+  if (PRISTINE.has(name)) return undefined;
+  if (!(name in ctx.scope)) return undefined; // unknown here too: the worker reports the same ReferenceError
+  const value = ctx.scope[name];
+  if (AT_STARTUP.has(name)) return undefined; // the runtime's own globals
+  return valueDependency(name, value, ctx, state, via, "a global");
+}
+
+function valueDependency(name: string, value: unknown, ctx: CaptureContext, state: Visit, via: string[], origin: string): CaptureDep {
+  if (typeof value === "function") {
+    const js = functionSourceAsExpression(value);
+    if (js === undefined) {
+      throw new CaptureError(name, `it is a native or bound function (from ${origin}) whose source is not available${chain(via, name)}; wrap it in a function declared in a cell`);
+    }
+    visitSource(js, name, ctx, state, via);
+    return { name, js };
+  }
+  const problem = findTravelProblem(value);
+  if (problem) {
+    throw new CaptureError(name, `${problem.path === "" ? "its value" : `its value${problem.path}`} ${problem.why}${chain(via, name)}`);
+  }
+  return { name, value };
+}

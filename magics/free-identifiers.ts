@@ -1,0 +1,171 @@
+/**
+ * Free identifiers of a piece of JavaScript: the names it reads from an enclosing (global) scope.
+ * Uses TypeScript's parser and a two-pass scope analysis: first every declaration is attached to
+ * the scope it belongs to (var and parameters to functions, let/const/class/function declarations
+ * to blocks, catch variables to their clause, a named function or class expression's name to
+ * itself), then every identifier in a reading position is resolved up the chain of scopes.
+ * Property names (`a.b`, `{ b: 1 }`, methods, class fields), labels and `new.target` are not
+ * references; shorthand properties (`{ b }`) and computed names (`{ [b]: 1 }`) are.
+ */
+import ts from "typescript";
+
+/** Parses `source` as a script; a lone function/class/arrow expression is accepted too. */
+export function parseScript(source: string): ts.SourceFile | undefined {
+  for (const text of [source, `(${source}\n)`]) {
+    const sf = ts.createSourceFile("capture.js", text, ts.ScriptTarget.ES2022, true, ts.ScriptKind.JS);
+    const diagnostics = (sf as unknown as { parseDiagnostics?: ts.Diagnostic[] }).parseDiagnostics ?? [];
+    if (diagnostics.length === 0) return sf;
+  }
+  return undefined;
+}
+
+function isFunctionScope(node: ts.Node): boolean {
+  return ts.isFunctionDeclaration(node) || ts.isFunctionExpression(node) || ts.isArrowFunction(node) ||
+    ts.isMethodDeclaration(node) || ts.isConstructorDeclaration(node) || ts.isGetAccessorDeclaration(node) ||
+    ts.isSetAccessorDeclaration(node) || ts.isClassStaticBlockDeclaration(node);
+}
+
+function isBlockScope(node: ts.Node): boolean {
+  return ts.isSourceFile(node) || ts.isBlock(node) || ts.isForStatement(node) || ts.isForInStatement(node) ||
+    ts.isForOfStatement(node) || ts.isCaseBlock(node) || ts.isCatchClause(node) || ts.isModuleBlock(node) ||
+    isFunctionScope(node);
+}
+
+function nearest(node: ts.Node, test: (n: ts.Node) => boolean): ts.Node {
+  let n: ts.Node | undefined = node;
+  while (n && !test(n)) n = n.parent;
+  return n ?? node.getSourceFile();
+}
+
+function bindingNames(name: ts.BindingName, out: string[]): void {
+  if (ts.isIdentifier(name)) {
+    out.push(name.text);
+    return;
+  }
+  for (const el of name.elements) {
+    if (ts.isOmittedExpression(el)) continue;
+    bindingNames(el.name, out);
+  }
+}
+
+/** True when this Identifier node reads a variable (rather than naming a property, label, or declaration). */
+function isReference(id: ts.Identifier): boolean {
+  const p = id.parent;
+  if (!p) return true;
+  if (ts.isPropertyAccessExpression(p) && p.name === id) return false;
+  if (ts.isQualifiedName(p) && p.right === id) return false;
+  if ((ts.isPropertyAssignment(p) || ts.isMethodDeclaration(p) || ts.isPropertyDeclaration(p) ||
+       ts.isGetAccessorDeclaration(p) || ts.isSetAccessorDeclaration(p) || ts.isEnumMember(p) ||
+       ts.isPropertySignature(p) || ts.isMethodSignature(p)) && p.name === id) return false;
+  if (ts.isBindingElement(p) && p.propertyName === id) return false;
+  if ((ts.isVariableDeclaration(p) || ts.isParameter(p) || ts.isBindingElement(p) || ts.isFunctionDeclaration(p) ||
+       ts.isFunctionExpression(p) || ts.isClassDeclaration(p) || ts.isClassExpression(p) ||
+       ts.isEnumDeclaration(p) || ts.isModuleDeclaration(p)) && p.name === id) return false;
+  if ((ts.isLabeledStatement(p) || ts.isBreakStatement(p) || ts.isContinueStatement(p)) && p.label === id) return false;
+  if (ts.isMetaProperty(p)) return false;
+  if (ts.isImportSpecifier(p) || ts.isImportClause(p) || ts.isNamespaceImport(p) || ts.isExportSpecifier(p)) return false;
+  if (ts.isJsxAttribute(p)) return false;
+  return true;
+}
+
+/**
+ * The free identifiers of `source` in order of first use (stable across runs of the same source).
+ * `arguments` is never free. Returns undefined when the source does not parse.
+ */
+export function freeIdentifiers(source: string): string[] | undefined {
+  const sf = parseScript(source);
+  if (!sf) return undefined;
+  const declared = new Map<ts.Node, Set<string>>();
+  const declare = (scope: ts.Node, names: string[]) => {
+    let set = declared.get(scope);
+    if (!set) declared.set(scope, (set = new Set()));
+    for (const n of names) set.add(n);
+  };
+
+  const collect = (node: ts.Node): void => {
+    if (ts.isVariableDeclaration(node)) {
+      const names: string[] = [];
+      bindingNames(node.name, names);
+      if (ts.isCatchClause(node.parent)) declare(node.parent, names);
+      else {
+        const list = node.parent;
+        const blockScoped = ts.isVariableDeclarationList(list) && (list.flags & (ts.NodeFlags.Let | ts.NodeFlags.Const)) !== 0;
+        declare(nearest(list.parent ?? list, blockScoped ? isBlockScope : (n) => isFunctionScope(n) || ts.isSourceFile(n)), names);
+      }
+    } else if (ts.isParameter(node)) {
+      const names: string[] = [];
+      bindingNames(node.name, names);
+      declare(node.parent, names);
+    } else if (ts.isFunctionDeclaration(node) || ts.isClassDeclaration(node) || ts.isEnumDeclaration(node)) {
+      if (node.name) declare(nearest(node.parent, isBlockScope), [node.name.text]);
+    } else if (ts.isFunctionExpression(node) || ts.isClassExpression(node)) {
+      if (node.name) declare(node, [node.name.text]);
+    } else if (ts.isClassLike(node) && node.name) {
+      declare(node, [node.name.text]);
+    } else if (ts.isImportDeclaration(node) && node.importClause) {
+      const c = node.importClause;
+      const names: string[] = [];
+      if (c.name) names.push(c.name.text);
+      if (c.namedBindings) {
+        if (ts.isNamespaceImport(c.namedBindings)) names.push(c.namedBindings.name.text);
+        else for (const s of c.namedBindings.elements) names.push(s.name.text);
+      }
+      declare(sf, names);
+    }
+    // A class declaration's name is also visible inside its own body.
+    if (ts.isClassDeclaration(node) && node.name) declare(node, [node.name.text]);
+    ts.forEachChild(node, collect);
+  };
+  collect(sf);
+
+  const free: string[] = [];
+  const seen = new Set<string>();
+  const resolve = (node: ts.Node): void => {
+    if (ts.isIdentifier(node) && isReference(node)) {
+      const name = node.text;
+      if (name !== "arguments" && name !== "undefined" && !seen.has(name)) {
+        let bound = false;
+        for (let n: ts.Node | undefined = node.parent; n; n = n.parent) {
+          if (declared.get(n)?.has(name)) { bound = true; break; }
+        }
+        if (!bound) {
+          seen.add(name);
+          free.push(name);
+        }
+      }
+    } else if (ts.isShorthandPropertyAssignment(node)) {
+      resolve(node.name);
+      if (node.objectAssignmentInitializer) resolve(node.objectAssignmentInitializer);
+      return;
+    }
+    ts.forEachChild(node, resolve);
+  };
+  resolve(sf);
+  return free;
+}
+
+/** The names a script declares at its top level (var, let, const, function, class). */
+export function topLevelDeclarations(source: string): string[] {
+  const sf = parseScript(source);
+  if (!sf) return [];
+  const out: string[] = [];
+  for (const st of sf.statements) {
+    if (ts.isVariableStatement(st)) for (const d of st.declarationList.declarations) bindingNames(d.name, out);
+    else if ((ts.isFunctionDeclaration(st) || ts.isClassDeclaration(st)) && st.name) out.push(st.name.text);
+  }
+  return out;
+}
+
+/** Whether `source` is exactly one function or class (declaration or expression) and nothing else. */
+export function isSingleFunctionOrClass(source: string): boolean {
+  const sf = parseScript(source);
+  if (!sf || sf.statements.length !== 1) return false;
+  const st = sf.statements[0];
+  if (ts.isFunctionDeclaration(st) || ts.isClassDeclaration(st)) return st.name !== undefined || true;
+  if (ts.isExpressionStatement(st)) {
+    let e: ts.Expression = st.expression;
+    while (ts.isParenthesizedExpression(e)) e = e.expression;
+    return ts.isFunctionExpression(e) || ts.isArrowFunction(e) || ts.isClassExpression(e);
+  }
+  return false;
+}
