@@ -1,0 +1,28 @@
+/**
+ * Every example notebook runs top to bottom under `tspool run` (no Python involved) and shows
+ * what it promises.
+ */
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { expectations } from "./expectations.js";
+import { NOTEBOOKS, readExecuted, runCli, tempDir } from "./helpers.js";
+
+const notebooks = readdirSync(NOTEBOOKS).filter((f) => f.endsWith(".ipynb") && !f.includes(".executed.")).sort();
+
+describe("example notebooks under tspool run", () => {
+  it("has an expectation for every notebook", () => {
+    expect(notebooks.length).toBeGreaterThanOrEqual(4);
+    expect(notebooks.filter((n) => !expectations[n])).toEqual([]);
+  });
+
+  for (const name of notebooks) {
+    it(`runs ${name}`, { timeout: 240_000 }, async () => {
+      const out = join(tempDir(), name);
+      const r = await runCli(["run", join(NOTEBOOKS, name), "--out", out, "--timeout", "120"]);
+      expect(r.code, `tspool run failed:\n${r.stderr}\n${r.stdout.slice(-3000)}`).toBe(0);
+      expect(r.stdout).toMatch(/worker 0\b/); // per-worker labels reach the terminal too
+      expectations[name](readExecuted(out));
+    });
+  }
+});

@@ -1,0 +1,70 @@
+/**
+ * What each example notebook must show once executed, checked the same way whichever frontend
+ * executed it (nbclient or `tspool run`): totals, per-worker labels, chart MIME types.
+ */
+import { expect } from "vitest";
+import { cellText, cellWith, codeCells, text, type ExecutedCell, type ExecutedNotebook } from "./helpers.js";
+
+const VEGA_LITE = "application/vnd.vegalite.v5+json";
+
+function mimeTypes(cell: ExecutedCell): string[] {
+  return (cell.outputs ?? []).flatMap((o) => Object.keys(o.data ?? {}));
+}
+
+function noErrors(nb: ExecutedNotebook): void {
+  for (const cell of codeCells(nb)) {
+    const errors = (cell.outputs ?? []).filter((o) => o.output_type === "error");
+    expect(errors, `cell ${text(cell.source).split("\n")[0]} failed:\n${cellText(cell)}`).toEqual([]);
+    if (text(cell.source).trim()) expect(cell.execution_count, text(cell.source)).toBeGreaterThan(0);
+  }
+}
+
+/** Each worker id 0..n-1 labels at least one line of the cell's text. */
+function labelledByWorkers(cell: ExecutedCell, workers: number): void {
+  const shown = cellText(cell);
+  for (let id = 0; id < workers; id++) expect(shown).toMatch(new RegExp(`worker ${id}\\b`));
+}
+
+export const expectations: Record<string, (nb: ExecutedNotebook) => void> = {
+  "01-getting-started.ipynb"(nb) {
+    noErrors(nb);
+    expect(cellText(cellWith(nb, "cities.length"))).toContain("4");
+    expect(cellText(cellWith(nb, "biggest(cities).name"))).toContain("Tokyo");
+    expect(cellText(cellWith(nb, "totalPopulation"))).toContain("total: 64.7 million");
+    expect(mimeTypes(cellWith(nb, "display.markdown"))).toEqual(expect.arrayContaining(["text/markdown", "text/html"]));
+    const map = cellWith(nb, "%%pool map [1, 2, 3");
+    labelledByWorkers(map, 2);
+    expect(cellText(map)).toMatch(/squaring 8/);
+    expect(cellText(map)).toMatch(/\[\s*1,\s*4,\s*9,\s*16,\s*25,\s*36,\s*49,\s*64\s*\]/);
+    expect(cellText(cellWith(nb, "squares.reduce"))).toContain("204");
+    const run = cellText(cellWith(nb, "%%pool run"));
+    expect(run.match(/visited 1 time/g)?.length).toBe(2);
+    expect(cellText(cellWith(nb, "largestTwice"))).toMatch(/30\.8.*74\.4.*22.*2\.2/s);
+    expect(cellText(cellWith(nb, "%pool status"))).toMatch(/\b0\b[\s\S]*\b1\b/);
+  },
+
+  "02-exploring-data-in-parallel.ipynb"(nb) {
+    noErrors(nb);
+    expect(cellText(cellWith(nb, "%%pool run")).match(/200000 flights loaded/g)?.length).toBe(2);
+    const map = cellWith(nb, "%%pool map slices");
+    labelledByWorkers(map, 2);
+    expect(cellText(map)).toMatch(/rows 187500-200000: mean delay/);
+    expect(mimeTypes(map)).toContain(VEGA_LITE); // --timeline
+    expect(cellText(cellWith(nb, "const merged"))).toMatch(/flights: 200000/);
+    expect(cellText(cellWith(nb, "serialDelaySum"))).toMatch(/equal: true/);
+    expect(mimeTypes(cellWith(nb, "const byHour"))).toContain(VEGA_LITE);
+    expect(mimeTypes(cellWith(nb, "Delay by distance"))).toContain(VEGA_LITE);
+  },
+
+  "04-reproducible-notebooks.ipynb"(nb) {
+    noErrors(nb);
+    expect(cellText(cellWith(nb, "const versions"))).toMatch(/typescript: '5\.9\./);
+    expect(cellText(cellWith(nb, "%%pool map tasks --out withTwo"))).toMatch(/worker 1\b/);
+    const verdict = cellText(cellWith(nb, "const identical"));
+    expect(verdict).toContain("identical across worker counts and orders: true");
+    const estimates = verdict.match(/π ≈ [0-9.]+ \(\d+ of 1600000 inside\)/g) ?? [];
+    expect(estimates.length).toBe(3);
+    expect(new Set(estimates).size).toBe(1);
+    expect(Math.abs(Number(estimates[0].slice(4, 12)) - Math.PI)).toBeLessThan(0.01);
+  },
+};

@@ -1,0 +1,117 @@
+/**
+ * `tspool run` end to end: the real CLI starts the real kernel, runs small notebooks written
+ * here, prints outputs, writes the executed notebook and sets its exit status.
+ */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { cellText, codeCells, readExecuted, runCli, tempDir, writeNotebook } from "./helpers.js";
+
+describe("tspool run", () => {
+  it("runs every code cell in order, prints outputs and writes the executed notebook", async () => {
+    const dir = tempDir();
+    const nb = writeNotebook(dir, "basic.ipynb", [
+      "#md # A title",
+      "const base: number = 20;\nconsole.log(`base is ${base}`);",
+      "",
+      "function twice(n: number): number { return n * 2; }\ntwice(base) + 2",
+      "display.text('first version', { id: 'status' });",
+      "display.text('second version', { id: 'status', update: true });\n'updated'",
+    ]);
+    const out = join(dir, "done.ipynb");
+    const r = await runCli(["run", nb, "--out", out]);
+    expect(r.stderr).not.toMatch(/Error/);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("base is 20");
+    expect(r.stdout).toMatch(/Out\[\d+\]: 42/);
+
+    const done = readExecuted(out);
+    expect(done.nbformat).toBe(4);
+    expect(done.metadata.language_info?.name).toBe("typescript");
+    const [first, empty, second, shown, updater] = codeCells(done);
+    expect(first.outputs).toEqual([{ output_type: "stream", name: "stdout", text: "base is 20\n" }]);
+    expect(empty.outputs).toEqual([]);
+    expect(empty.execution_count).toBeNull();
+    const result = second.outputs!.find((o) => o.output_type === "execute_result");
+    expect(result.data["text/plain"]).toBe("42");
+    expect(result.execution_count).toBe(second.execution_count);
+    expect(second.execution_count).toBeGreaterThan(first.execution_count!);
+    // The update in the last cell replaced the display of the cell before, and added nothing of its own.
+    expect(shown.outputs!.map((o) => o.output_type)).toEqual(["display_data"]);
+    expect(cellText(shown)).toBe("second version");
+    expect(cellText(updater)).toContain("updated");
+    expect(cellText(updater)).not.toContain("second version");
+  });
+
+  it("stops at the first failing cell with a non-zero status and the error's traceback", async () => {
+    const dir = tempDir();
+    const nb = writeNotebook(dir, "fails.ipynb", [
+      "console.log('before');",
+      "throw new RangeError('the sky fell');",
+      "console.log('never printed');",
+    ]);
+    const r = await runCli(["run", nb]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("RangeError");
+    expect(r.stderr).toContain("the sky fell");
+    expect(r.stderr).toMatch(/stopped at cell 2 of 3/);
+    expect(r.stdout).not.toContain("never printed");
+    // Default output path: beside the notebook.
+    const done = readExecuted(join(dir, "fails.executed.ipynb"));
+    const [, failing, after] = codeCells(done);
+    expect(failing.outputs!.some((o) => o.output_type === "error" && o.ename === "RangeError")).toBe(true);
+    expect(after.outputs).toEqual([]);
+  });
+
+  it("keeps going with --allow-errors and exits 0; a type error is reported with its position", async () => {
+    const dir = tempDir();
+    const nb = writeNotebook(dir, "allowed.ipynb", [
+      "const n: number = 'not a number';",
+      "console.log('still running');",
+    ]);
+    const r = await runCli(["run", nb, "--allow-errors"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("still running");
+    const done = readExecuted(join(dir, "allowed.executed.ipynb"));
+    const typeError = codeCells(done)[0].outputs!.find((o) => o.output_type === "error");
+    expect(`${typeError.evalue}\n${typeError.traceback.join("\n")}`).toMatch(/1:\d+/);
+  });
+
+  it("interrupts a cell that runs past --timeout, reports it and shuts the kernel down", async () => {
+    const dir = tempDir();
+    const nb = writeNotebook(dir, "slow.ipynb", ["let spins = 0;\nwhile (true) { spins++; }", "console.log('not reached');"]);
+    const r = await runCli(["run", nb, "--timeout", "2"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("timed out");
+    const done = readExecuted(join(dir, "slow.executed.ipynb"));
+    const errors = codeCells(done)[0].outputs!.filter((o) => o.output_type === "error");
+    expect(errors.map((e) => e.ename)).toContain("CellTimeoutError");
+  });
+
+  it("explains bad arguments and unreadable notebooks without starting a kernel", async () => {
+    const dir = tempDir();
+    const missing = await runCli(["run", join(dir, "nope.ipynb")]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("No such notebook");
+
+    const noArg = await runCli(["run"]);
+    expect(noArg.code).toBe(2);
+    expect(noArg.stderr).toMatch(/Missing the notebook/);
+    expect(noArg.stderr).toContain("Usage: tspool run");
+
+    const badTimeout = await runCli(["run", "x.ipynb", "--timeout", "soon"]);
+    expect(badTimeout.code).toBe(2);
+    expect(badTimeout.stderr).toContain("--timeout takes a number of seconds");
+
+    const typo = await runCli(["run", "x.ipynb", "--allow-error"]);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain("Did you mean --allow-errors?");
+
+    const notJson = join(dir, "bad.ipynb");
+    (await import("node:fs")).writeFileSync(notJson, "{ not json");
+    const bad = await runCli(["run", notJson]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("not valid JSON");
+    expect(existsSync(join(dir, "bad.executed.ipynb"))).toBe(false);
+  });
+});
