@@ -1,0 +1,43 @@
+/**
+ * text/html rendering of a map's progress and summary: a progress bar with the headline, then a
+ * panel per worker (its pid, tasks, busy time and its own console lines, stderr in red).
+ */
+import type { MapProgress, WorkerProgress } from "./map-progress.js";
+import { escapeHtml, formatMs } from "./format.js";
+import { progressHeadline, summaryLines } from "./render-text.js";
+
+const PANEL = "border:1px solid #ccc;border-radius:4px;margin:4px 0;padding:4px 8px;";
+const PRE = "margin:2px 0 0 0;max-height:16em;overflow:auto;font-size:12px;white-space:pre-wrap;";
+
+function workerPanel(w: WorkerProgress): string {
+  const head = `<b>worker ${w.id}</b>${w.pid !== undefined ? ` <span style="color:#888">pid ${w.pid}</span>` : ""}` +
+    ` — ${w.items} items, ${w.tasks} task${w.tasks === 1 ? "" : "s"}, busy ${escapeHtml(formatMs(w.busyMs))}` +
+    (w.running ? ` <span style="color:#2a7">running</span>` : "");
+  let lines = "";
+  if (w.lines.length > 0 || w.droppedLines > 0) {
+    const dropped = w.droppedLines > 0 ? `<span style="color:#888">… ${w.droppedLines} earlier lines not shown</span>\n` : "";
+    const body = w.lines
+      .map((l) => (l.stream === "stderr" ? `<span style="color:#c33">${escapeHtml(l.text)}</span>` : escapeHtml(l.text)))
+      .join("\n");
+    lines = `<pre style="${PRE}">${dropped}${body}</pre>`;
+  }
+  return `<div class="tspool-worker" data-worker="${w.id}" style="${PANEL}">${head}${lines}</div>`;
+}
+
+export function renderHtml(p: MapProgress): string {
+  const parts: string[] = [];
+  if (p.finished) {
+    const [first, ...rest] = summaryLines(p);
+    parts.push(`<div><b>${escapeHtml(first)}</b></div>`);
+    parts.push(`<div style="color:#555;font-size:12px">${rest.slice(-1).map(escapeHtml).join("")}</div>`);
+  } else {
+    const frac = p.total ? Math.min(1, p.done / p.total) : 0;
+    parts.push(`<div>${escapeHtml(progressHeadline(p))}</div>`);
+    parts.push(
+      `<div style="background:#eee;height:8px;border-radius:4px;width:100%;max-width:40em">` +
+        `<div style="background:#4a8;height:8px;border-radius:4px;width:${(frac * 100).toFixed(1)}%"></div></div>`,
+    );
+  }
+  for (const w of p.sortedWorkers()) parts.push(workerPanel(w));
+  return `<div class="tspool-map">${parts.join("\n")}</div>`;
+}

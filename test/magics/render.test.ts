@@ -1,0 +1,107 @@
+import { describe, expect, it } from "vitest";
+import { MapProgress } from "../../dist/magics/map-progress.js";
+import { renderText } from "../../dist/magics/render-text.js";
+import { renderHtml } from "../../dist/magics/render-html.js";
+import { timelineSvg, timelineVegaLite } from "../../dist/magics/render-timeline.js";
+import { LiveMapDisplay } from "../../dist/magics/live-display.js";
+
+function clock() {
+  let t = 1000;
+  return { now: () => t, advance: (ms: number) => { t += ms; } };
+}
+
+function twoWorkerMap() {
+  const c = clock();
+  const p = new MapProgress("%%pool map", 4, c.now);
+  p.taskStarted(0, 0, 1, 111);
+  p.taskStarted(1, 1, 1, 222);
+  p.output(0, "stdout", "hello from zero\n");
+  p.output(1, "stderr", "warn <one>\nsecond line\n");
+  c.advance(100);
+  p.taskFinished(0, 0, 1, 100);
+  p.taskStarted(0, 2, 1);
+  c.advance(50);
+  p.taskFinished(1, 1, 1, 150);
+  return { p, c };
+}
+
+describe("map progress rendering", () => {
+  it("labels every worker line in text/plain and shows done/total, rate, elapsed and ETA", () => {
+    const { p } = twoWorkerMap();
+    const text = renderText(p);
+    expect(text).toMatch(/^%%pool map: 2\/4 items · [\d.]+ items\/s · elapsed 150 ms · ETA 150 ms/);
+    expect(text).toContain("[worker 0] hello from zero");
+    expect(text).toContain("[worker 1] (stderr) warn <one>");
+    expect(text).toContain("[worker 1] (stderr) second line");
+    expect(text).toContain("worker 0 (pid 111): 1 items done, running");
+    expect(text).toContain("50%");
+  });
+  it("has one escaped HTML panel per worker", () => {
+    const { p } = twoWorkerMap();
+    const html = renderHtml(p);
+    expect(html.match(/class="tspool-worker"/g)).toHaveLength(2);
+    expect(html).toContain('data-worker="1"');
+    expect(html).toContain("warn &lt;one&gt;");
+    expect(html).not.toContain("<one>");
+  });
+  it("summarises per-worker counts, busy time, wall time and speedup when finished", () => {
+    const { p, c } = twoWorkerMap();
+    c.advance(50);
+    p.taskFinished(0, 2, 1, 100);
+    p.taskStarted(1, 3, 1);
+    c.advance(100);
+    p.taskFinished(1, 3, 1, 100);
+    p.finish();
+    const text = renderText(p);
+    expect(text).toContain("%%pool map done: 4/4 items in 300 ms");
+    expect(text).toContain("worker 0 (pid 111): 2 items in 2 tasks, busy 200 ms");
+    expect(text).toContain("worker 1 (pid 222): 2 items in 2 tasks, busy 250 ms");
+    expect(text).toContain("summed task time 450 ms / wall time 300 ms = speedup 1.50x");
+    expect(text).toContain("[worker 0] hello from zero"); // output stays after the summary
+  });
+  it("draws the timeline as Vega-Lite v5 and as SVG, one bar per task", () => {
+    const { p } = twoWorkerMap();
+    p.finish();
+    const spec = timelineVegaLite(p) as { $schema: string; data: { values: { worker: string; start: number; end: number }[] } };
+    expect(spec.$schema).toContain("vega-lite/v5");
+    expect(spec.data.values).toEqual([
+      expect.objectContaining({ worker: "worker 0", start: 0, end: 100, items: "item 0" }),
+      expect.objectContaining({ worker: "worker 1", start: 0, end: 150, items: "item 1" }),
+    ]);
+    const svg = timelineSvg(p);
+    expect(svg.startsWith("<svg")).toBe(true);
+    expect(svg.match(/<rect /g)).toHaveLength(2);
+    expect(svg).toContain(">worker 1</text>");
+  });
+});
+
+describe("live display", () => {
+  it("updates one display_id in place, throttled, and ends with the summary and a separate timeline", async () => {
+    const p = new MapProgress("%%pool map", 100, () => performance.now());
+    const events: { update: boolean; data: Record<string, unknown>; transient: { display_id?: string } }[] = [];
+    const live = new LiveMapDisplay(p, { parent: "msg-1", emit: (e) => events.push(e), timeline: true, intervalMs: 40 });
+    live.start();
+    for (let i = 0; i < 100; i++) {
+      p.taskStarted(i % 2, i, 1, 10 + (i % 2));
+      p.taskFinished(i % 2, i, 1, 1);
+      live.changed();
+      if (i % 10 === 0) await new Promise((r) => setTimeout(r, 15));
+    }
+    await new Promise((r) => setTimeout(r, 60));
+    const updatesBeforeFinish = events.length;
+    live.finish();
+    // 100 changes over ~200 ms of waiting at most one update every 40 ms: far fewer updates than changes.
+    expect(updatesBeforeFinish).toBeGreaterThanOrEqual(2);
+    expect(updatesBeforeFinish).toBeLessThan(20);
+    const main = events.filter((e) => e.transient.display_id === live.displayId);
+    expect(main[0].update).toBe(false);
+    expect(main.slice(1).every((e) => e.update)).toBe(true);
+    expect(String(main[main.length - 1].data["text/plain"])).toContain("%%pool map done: 100/100 items");
+    const timeline = events[events.length - 1];
+    expect(timeline.transient.display_id).toBeUndefined();
+    expect(Object.keys(timeline.data)).toEqual(expect.arrayContaining(["application/vnd.vegalite.v5+json", "image/svg+xml"]));
+    live.changed(); // after finish: ignored
+    await new Promise((r) => setTimeout(r, 60));
+    expect(events[events.length - 1]).toBe(timeline);
+  });
+});
