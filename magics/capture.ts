@@ -12,7 +12,7 @@
  * the farm's content-hash cache recognises.
  */
 import vm from "node:vm";
-import { freeIdentifiers, isSingleFunctionOrClass, parseScript } from "./free-identifiers.js";
+import { freeIdentifiers, isSingleExpressionLike, isSingleFunctionOrClass, parseScript } from "./free-identifiers.js";
 import { findTravelProblem } from "./travel-check.js";
 
 /** The subset of the session's binding registry (contract C2) that capture reads. */
@@ -98,7 +98,7 @@ function startsLikeExpression(src: string): boolean {
 
 /** A binding's js as an expression: declarations are expressions too, other statement lists get wrapped. */
 function bindingExpression(name: string, js: string): string {
-  if (isSingleFunctionOrClass(js)) return js;
+  if (isSingleExpressionLike(js)) return js;
   return `(() => {\n${js}\nreturn ${name};\n})()`;
 }
 
@@ -151,7 +151,7 @@ function resolve(name: string, ctx: CaptureContext, state: Visit, via: string[])
       case "import":
         if (!b.importSpec) throw new CaptureError(name, `the import from cell ${b.cell} has no recorded module${chain(via, name)}`);
         return { name, import: b.importSpec.url, imported: b.importSpec.imported };
-      case "function": case "class":
+      case "function": case "class": case "enum": case "namespace":
         if (b.js) {
           const js = bindingExpression(name, b.js);
           visitSource(js, name, ctx, state, via);

@@ -156,12 +156,20 @@ export function topLevelDeclarations(source: string): string[] {
   return out;
 }
 
+/** Whether `source` is exactly one statement that can stand as an expression (an expression, or a function/class declaration). */
+export function isSingleExpressionLike(source: string): boolean {
+  const sf = parseScript(source);
+  if (!sf || sf.statements.length !== 1) return false;
+  const st = sf.statements[0];
+  return ts.isExpressionStatement(st) || ((ts.isFunctionDeclaration(st) || ts.isClassDeclaration(st)) && st.name !== undefined);
+}
+
 /** Whether `source` is exactly one function or class (declaration or expression) and nothing else. */
 export function isSingleFunctionOrClass(source: string): boolean {
   const sf = parseScript(source);
   if (!sf || sf.statements.length !== 1) return false;
   const st = sf.statements[0];
-  if (ts.isFunctionDeclaration(st) || ts.isClassDeclaration(st)) return st.name !== undefined || true;
+  if (ts.isFunctionDeclaration(st) || ts.isClassDeclaration(st)) return true;
   if (ts.isExpressionStatement(st)) {
     let e: ts.Expression = st.expression;
     while (ts.isParenthesizedExpression(e)) e = e.expression;

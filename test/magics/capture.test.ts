@@ -1,0 +1,79 @@
+import { describe, expect, it } from "vitest";
+import net from "node:net";
+import { freeIdentifiers } from "../../dist/magics/free-identifiers.js";
+import { captureDependencies, CaptureError } from "../../dist/magics/capture.js";
+import { BindingRegistry } from "../../dist/kernel/compiler/bindings.js";
+
+describe("free identifiers", () => {
+  it("ignores parameters, locals, property names and labels; keeps shorthand and computed names", () => {
+    expect(freeIdentifiers("(x) => x * k + helper(x).y.z")).toEqual(["k", "helper"]);
+    expect(freeIdentifiers("function f(a, {b, c: [d]}, ...e) { let g = a + b + d + h; var q; { const h = 1; return h + i + q + e + g; } }")).toEqual(["h", "i"]);
+    expect(freeIdentifiers("(x) => { try { x() } catch (err) { return err + y } for (const k of ks) k; l: for (;;) break l; return { a, b: c, [dd]: 1, m() { return this.z } } }"))
+      .toEqual(["y", "ks", "a", "c", "dd"]);
+    expect(freeIdentifiers("class A extends B { static s = C; m(x) { return new A(x) + E } }")).toEqual(["B", "C", "E"]);
+    expect(freeIdentifiers("(x = dflt, {p = dflt2} = {}) => x + p")).toEqual(["dflt", "dflt2"]);
+    expect(freeIdentifiers("function fib(n) { return n < 2 ? n : fib(n - 1) + fib(n - 2) }")).toEqual([]);
+    expect(freeIdentifiers("function (n) { return arguments.length + undefined }")).toEqual([]);
+    expect(freeIdentifiers("async (u) => { const m = await import(u); return typeof zz + new.target }")).toEqual(["zz"]);
+    expect(freeIdentifiers("((")).toBeUndefined();
+  });
+  it("hoists var and function declarations to their scope", () => {
+    expect(freeIdentifiers("() => { g(); function g() { return v } var v = 1; }")).toEqual([]);
+    expect(freeIdentifiers("() => { { let w = 1 } return w }")).toEqual(["w"]);
+  });
+});
+
+function registry() {
+  const r = new BindingRegistry();
+  r.define([
+    { name: "k", kind: "const", cell: 1 },
+    { name: "helper", kind: "function", cell: 2, js: "function helper(x) { return { y: { z: scale(x) } }; }" },
+    { name: "scale", kind: "const", cell: 3 },
+    { name: "createHash", kind: "import", cell: 4, importSpec: { url: "node:crypto", imported: "createHash" } },
+    { name: "Q", kind: "class", cell: 5, js: "class Q { m() { return createHash; } }" },
+    { name: "P", kind: "class", cell: 6, js: "class P extends Q {\n}" },
+    { name: "Color", kind: "enum", cell: 7, js: "(() => { var Color; (function (Color) { Color[Color[\"Red\"] = 0] = \"Red\"; })(Color || (Color = {})); return Color; })()" },
+    { name: "Shape", kind: "interface", cell: 8 },
+    { name: "sock", kind: "let", cell: 9 },
+    { name: "pending", kind: "const", cell: 10 },
+  ], "./__cell_1");
+  return r;
+}
+
+describe("capture", () => {
+  // `scale` is a const holding an arrow function defined in a cell: it travels as its source.
+  const scope: Record<string, unknown> = { k: 3, factor: 2, scale: new Function("return (x) => x * factor")(), _: [1, 2] };
+  it("builds deps from every kind of binding, dependencies first, in a stable order", () => {
+    const ctx = { bindings: registry(), scope };
+    const src = "(x) => x * k + helper(x).y.z + Math.max(1) + new P() + _.length + Color.Red + console.log(Shape)";
+    const deps = captureDependencies(src, ctx);
+    expect(deps).toEqual([
+      { name: "k", value: 3 },
+      { name: "factor", value: 2 },
+      { name: "scale", js: "(x) => x * factor" },
+      { name: "helper", js: "function helper(x) { return { y: { z: scale(x) } }; }" },
+      { name: "createHash", import: "node:crypto", imported: "createHash" },
+      { name: "Q", js: "class Q { m() { return createHash; } }" },
+      { name: "P", js: "class P extends Q {\n}" },
+      { name: "_", value: [1, 2] },
+      { name: "Color", js: expect.stringContaining("var Color;") },
+    ]);
+    expect(captureDependencies(src, ctx)).toEqual(deps);
+  });
+  it("names what cannot travel and why", () => {
+    const s = new net.Socket();
+    const ctx = { bindings: registry(), scope: { ...scope, sock: { conn: s }, pending: Promise.resolve(1), bound: Math.max.bind(null) } };
+    const err = (src: string) => {
+      try {
+        captureDependencies(src, ctx);
+      } catch (e) {
+        expect(e).toBeInstanceOf(CaptureError);
+        return (e as Error).message;
+      }
+      throw new Error("expected a CaptureError");
+    };
+    expect(err("(x) => sock.conn.write(x)")).toBe("`sock` cannot travel to the workers: its value.conn is a live handle (Socket) tied to this process; open it inside the mapped function instead");
+    expect(err("(x) => pending")).toMatch(/^`pending` cannot travel to the workers: its value is a Promise; `await` it/);
+    expect(err("(x) => bound(x)")).toMatch(/^`bound` cannot travel to the workers: it is a native or bound function/);
+  });
+});
