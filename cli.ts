@@ -67,6 +67,18 @@ async function runKernel(args: string[]): Promise<void> {
   await startKernelProcess(file);
 }
 
+/** The notebook runner (runner/): its entry module exports `main(argv)` returning an exit code. */
+async function loadRunner(): Promise<{ main(argv: string[]): Promise<number | void> }> {
+  for (const entry of ["./runner/run.js", "./runner/main.js"]) {
+    try {
+      return await import(entry);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ERR_MODULE_NOT_FOUND" || !String((e as Error).message).includes(entry.slice(2))) throw e;
+    }
+  }
+  throw new Error("this install has no notebook runner (dist/runner/ is missing)");
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   switch (command) {
@@ -78,8 +90,9 @@ async function main(argv: string[]): Promise<void> {
     case "kernel":
       return runKernel(rest);
     case "run": {
-      const runner = await import("./runner/run.js" as string);
-      await runner.main(rest);
+      const runner = await loadRunner();
+      const code = await runner.main(rest);
+      if (typeof code === "number") process.exitCode = code;
       return;
     }
     case "-h":

@@ -1,0 +1,175 @@
+/**
+ * The request/reply messages of the Jupyter protocol, through the real kernel over zeromq.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startKernel, type RunningKernel } from "../helpers/start-kernel.js";
+import type { JupyterMessage } from "../../kernel/wire/message.js";
+
+let k: RunningKernel;
+beforeAll(async () => {
+  k = await startKernel();
+});
+afterAll(async () => {
+  await k?.stop();
+});
+
+function types(msgs: JupyterMessage[]): string[] {
+  return msgs.map((m) => (m.header.msg_type === "status" ? `status:${m.content.execution_state}` : m.header.msg_type));
+}
+
+describe("kernel_info", () => {
+  it("answers on shell and on control with the TypeScript language info", async () => {
+    for (const channel of ["shell", "control"] as const) {
+      const { reply, iopub } = await k.client.request(channel, "kernel_info_request", {});
+      expect(reply.header.msg_type).toBe("kernel_info_reply");
+      const c = reply.content;
+      expect(c.status).toBe("ok");
+      expect(c.protocol_version).toMatch(/^5\.[3-9]/);
+      expect(c.implementation).toBe("tspool");
+      expect(c.implementation_version).toMatch(/^\d+\.\d+\.\d+/);
+      expect(c.language_info.name).toBe("typescript");
+      expect(c.language_info.version).toMatch(/^5\.\d+\.\d+/);
+      expect(c.language_info.file_extension).toBe(".ts");
+      expect(c.language_info.mimetype).toBe("text/typescript");
+      expect(c.language_info.codemirror_mode).toBeTruthy();
+      expect(c.banner).toContain("tspool");
+      expect(Array.isArray(c.help_links)).toBe(true);
+      expect(types(iopub)).toEqual(["status:busy", "status:idle"]);
+    }
+  });
+});
+
+describe("execute", () => {
+  it("publishes busy, execute_input, execute_result, idle with the request as parent, and counts", async () => {
+    const before = (await k.client.execute("1")).reply.content.execution_count;
+    const r = await k.client.execute("6 * 7");
+    expect(r.reply.header.msg_type).toBe("execute_reply");
+    expect(r.reply.content.status).toBe("ok");
+    expect(r.reply.content.execution_count).toBe(before + 1);
+    expect(types(r.iopub)).toEqual(["status:busy", "execute_input", "execute_result", "status:idle"]);
+    expect(r.iopub.every((m) => m.parent_header.msg_id === r.msgId)).toBe(true);
+    const input = r.iopub.find((m) => m.header.msg_type === "execute_input")!;
+    expect(input.content).toEqual({ code: "6 * 7", execution_count: before + 1 });
+    expect(r.result!.execution_count).toBe(before + 1);
+    expect(r.result!.data["text/plain"]).toBe("42");
+  });
+
+  it("streams stdout and stderr of the cell", async () => {
+    const r = await k.client.execute('console.log("out line"); console.error("err line");');
+    expect(r.reply.content.status).toBe("ok");
+    expect(r.stdout).toContain("out line\n");
+    expect(r.stderr).toContain("err line\n");
+  });
+
+  it("reports a runtime error as an error message and an error reply, then keeps answering", async () => {
+    const r = await k.client.execute('throw new RangeError("too far")');
+    expect(r.reply.content.status).toBe("error");
+    expect(r.reply.content.ename).toBe("RangeError");
+    expect(r.reply.content.evalue).toContain("too far");
+    expect(Array.isArray(r.reply.content.traceback)).toBe(true);
+    expect(r.error).toBeDefined();
+    expect(r.error!.ename).toBe("RangeError");
+    expect(r.error!.traceback.join("\n")).toContain("too far");
+    const next = await k.client.execute("2 + 3");
+    expect(next.reply.content.status).toBe("ok");
+    expect(next.result!.data["text/plain"]).toBe("5");
+  });
+
+  it("silent: no execute_input, no result, no counting", async () => {
+    const count = (await k.client.execute("0")).reply.content.execution_count;
+    const r = await k.client.execute('console.log("hidden"); 99', { silent: true });
+    expect(r.reply.content.status).toBe("ok");
+    expect(types(r.iopub)).toEqual(["status:busy", "status:idle"]);
+    const after = await k.client.execute("0");
+    expect(after.reply.content.execution_count).toBe(count + 1);
+  });
+
+  it("store_history false: output but no counting", async () => {
+    const count = (await k.client.execute("0")).reply.content.execution_count;
+    const r = await k.client.execute("40 + 2", { store_history: false });
+    expect(r.result!.data["text/plain"]).toBe("42");
+    expect(r.reply.content.execution_count).toBe(count);
+    expect((await k.client.execute("0")).reply.content.execution_count).toBe(count + 1);
+  });
+
+  it("answers user_expressions with a per-expression status instead of ignoring them", async () => {
+    const r = await k.client.execute("1", { user_expressions: { a: "1 + 1" } });
+    expect(r.reply.content.status).toBe("ok");
+    expect(r.reply.content.user_expressions.a.status).toBe("error");
+    expect(r.reply.content.user_expressions.a.evalue).toMatch(/user_expressions/);
+  });
+
+  it("after an error with stop_on_error, aborts only the executes queued at that moment", async () => {
+    // The first cell waits a little so that the next two are queued while it runs.
+    const first = await k.client.startExecute('await new Promise((r) => setTimeout(r, 300)); throw new Error("boom")');
+    const queued = await k.client.startExecute("1 + 1");
+    const queuedComplete = await k.client.send("shell", "is_complete_request", { code: "1 +" });
+    const a = await first.done;
+    expect(a.reply.content.status).toBe("error");
+    const b = await queued.done;
+    expect(b.reply.content.status).toBe("aborted");
+    expect(types(b.iopub)).toEqual(["status:busy", "status:idle"]);
+    expect((await k.client.waitReply(queuedComplete)).header.msg_type).toBe("is_complete_reply");
+    // Sent after the error: runs normally.
+    const c = await k.client.execute("3 + 4");
+    expect(c.reply.content.status).toBe("ok");
+    expect(c.result!.data["text/plain"]).toBe("7");
+  });
+
+  it("does not abort queued executes when stop_on_error is false", async () => {
+    const first = await k.client.startExecute('await new Promise((r) => setTimeout(r, 300)); throw new Error("boom")', { stop_on_error: false });
+    const queued = await k.client.startExecute("5 + 5");
+    expect((await first.done).reply.content.status).toBe("error");
+    const b = await queued.done;
+    expect(b.reply.content.status).toBe("ok");
+    expect(b.result!.data["text/plain"]).toBe("10");
+  });
+});
+
+describe("complete, inspect, is_complete", () => {
+  it("completes with cursor positions in code points, also after astral characters", async () => {
+    await k.client.execute("globalThis.zebraStripes = 1; globalThis.zebraCount = 2;");
+    const code = 'const s = "😀😀"; zebra';
+    const cursor = [...code].length; // code points
+    const { reply } = await k.client.request("shell", "complete_request", { code, cursor_pos: cursor });
+    expect(reply.header.msg_type).toBe("complete_reply");
+    expect(reply.content.status).toBe("ok");
+    expect(reply.content.matches).toEqual(expect.arrayContaining(["zebraStripes", "zebraCount"]));
+    expect(reply.content.cursor_end).toBe(cursor);
+    expect(reply.content.cursor_start).toBe(cursor - "zebra".length);
+  });
+
+  it("inspects the name at the cursor", async () => {
+    await k.client.execute("function inspectedFn(a: number): string { return String(a); }");
+    const code = "inspectedFn";
+    const { reply } = await k.client.request("shell", "inspect_request", { code, cursor_pos: code.length, detail_level: 0 });
+    expect(reply.header.msg_type).toBe("inspect_reply");
+    expect(reply.content.status).toBe("ok");
+    expect(reply.content.found).toBe(true);
+    expect(typeof reply.content.data["text/plain"]).toBe("string");
+  });
+
+  it("tells complete from incomplete code, with an indent", async () => {
+    const done = await k.client.request("shell", "is_complete_request", { code: "const a = 1;" });
+    expect(done.reply.header.msg_type).toBe("is_complete_reply");
+    expect(done.reply.content.status).toBe("complete");
+    const open = await k.client.request("shell", "is_complete_request", { code: "function f() {" });
+    expect(open.reply.content.status).toBe("incomplete");
+    expect(typeof open.reply.content.indent).toBe("string");
+  });
+});
+
+describe("comms", () => {
+  it("comm_info_reply lists no comms", async () => {
+    const { reply } = await k.client.request("shell", "comm_info_request", {});
+    expect(reply.header.msg_type).toBe("comm_info_reply");
+    expect(reply.content).toEqual({ status: "ok", comms: {} });
+  });
+
+  it("closes a comm opened to an unknown target", async () => {
+    const id = await k.client.send("shell", "comm_open", { comm_id: "c-123", target_name: "no.such.target", data: {} });
+    const close = await k.client.waitIopub((m) => m.header.msg_type === "comm_close" && m.parent_header.msg_id === id);
+    expect(close.content.comm_id).toBe("c-123");
+    await k.client.waitIdle(id);
+  });
+});
