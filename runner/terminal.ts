@@ -2,8 +2,9 @@
  * What `tspool run` prints while a notebook runs: each output's text/plain form, streams as they
  * arrive, and live displays (the `%pool` progress panels, updated in place by
  * update_display_data) as one progress line that rewrites itself on a terminal, or as occasional
- * plain lines when the output is a file or a pipe. A live display's final text is printed in full
- * when its cell ends, so per-worker sections and summaries end up in the log.
+ * plain lines when the output is a file or a pipe. Workers' console lines inside a live display
+ * (`[worker N] ...`) are printed as they appear, each once; the rest of a live display's final
+ * text (the summary) is printed when its cell ends.
  */
 import type { JupyterMessage } from "../kernel/wire/message.js";
 
@@ -16,7 +17,17 @@ export interface TerminalStreams {
   err: NodeJS.WritableStream & { isTTY?: boolean };
 }
 
-interface LiveDisplay { text: string; shownLine: string; shownAt: number }
+interface LiveDisplay {
+  text: string;
+  shownLine: string;
+  shownAt: number;
+  /** Per worker label: how many of its labelled lines have been printed (counting lines dropped from the display). */
+  printed: Map<string, number>;
+}
+
+/** `[worker 3] text` or `[worker 3] (stderr) text`: a worker's console line inside a live display's text. */
+const WORKER_LINE = /^\[(worker \d+)\]( \(stderr\))? (.*)$/;
+const DROPPED = /^… (\d+) earlier lines not shown$/;
 
 export class TerminalPrinter {
   private readonly tty: boolean;
@@ -66,7 +77,10 @@ export class TerminalPrinter {
   /** Ends the running cell: the progress line goes, live displays print their final text. */
   cellEnd(): void {
     this.clearProgress();
-    for (const d of this.live.values()) this.line(this.streams.out, this.clean(d.text));
+    for (const d of this.live.values()) {
+      const rest = this.newWorkerLines(d, true);
+      if (rest.length) this.line(this.streams.out, this.clean(rest.join("\n")));
+    }
     this.live.clear();
   }
 
@@ -80,10 +94,12 @@ export class TerminalPrinter {
     let d = this.live.get(id);
     if (!d) {
       if (!isNew) return; // an update of a display from an earlier cell: the notebook file gets it, the log does not
-      d = { text, shownLine: "", shownAt: 0 };
+      d = { text, shownLine: "", shownAt: 0, printed: new Map() };
       this.live.set(id, d);
     }
     d.text = text;
+    const fresh = this.newWorkerLines(d, false);
+    if (fresh.length) this.line(this.streams.out, this.clean(fresh.join("\n")));
     const first = this.clean(text).split("\n").find((l) => l.trim().length > 0) ?? "";
     if (this.tty) {
       this.showProgress(first);
@@ -92,6 +108,34 @@ export class TerminalPrinter {
       d.shownAt = Date.now();
       this.line(this.streams.out, first);
     }
+  }
+
+  /**
+   * The worker console lines of a live display's current text that have not been printed yet
+   * (marking them printed); with `withOthers`, the display's other lines too, in their order.
+   */
+  private newWorkerLines(d: LiveDisplay, withOthers: boolean): string[] {
+    const out: string[] = [];
+    const seen = new Map<string, number>();
+    for (const line of d.text.split("\n")) {
+      const m = WORKER_LINE.exec(line);
+      if (!m) {
+        if (withOthers) out.push(line);
+        continue;
+      }
+      const dropped = DROPPED.exec(m[3]);
+      if (dropped) {
+        seen.set(m[1], Number(dropped[1]));
+        continue;
+      }
+      const index = seen.get(m[1]) ?? 0;
+      seen.set(m[1], index + 1);
+      if (index >= (d.printed.get(m[1]) ?? 0)) {
+        out.push(line);
+        d.printed.set(m[1], index + 1);
+      }
+    }
+    return out;
   }
 
   private showProgress(text: string): void {
