@@ -3,7 +3,8 @@
  *
  * Runs a notebook without Jupyter: starts the tspool kernel on a fresh connection file, executes
  * every code cell in order as a Jupyter client over zeromq, prints the outputs, writes the
- * executed notebook, and always shuts the kernel down. Exit status: 0 when every cell ran (or
+ * executed notebook, and always shuts the kernel down. A cell tagged `raises-exception` may fail
+ * without stopping the run, as under nbclient. Exit status: 0 when every cell ran (or
  * --allow-errors), 1 when a cell failed or the kernel could not run the notebook, 2 for bad
  * arguments or an unreadable notebook, 130 when the user interrupted twice.
  */
@@ -130,6 +131,8 @@ async function runNotebook(nb: Notebook, opts: RunOptions): Promise<number> {
       current = null;
       printer.cellEnd();
       if (outcome === "timeout" || outcome === "kernel-died") printer.note(String((cell.outputs.at(-1) as any).traceback[0]));
+      // A cell tagged "raises-exception" is meant to fail (the same convention as nbclient/nbval).
+      if (outcome === "error" && expectsError(cell)) continue;
       if (outcome !== "ok") {
         failed = true;
         if (outcome === "user-abort" || outcome === "kernel-died" || !opts.allowErrors) {
@@ -138,7 +141,6 @@ async function runNotebook(nb: Notebook, opts: RunOptions): Promise<number> {
         }
       }
     }
-    // Cells after a stop keep no stale outputs from an earlier run.
     writeNotebook(opts.out, nb);
     printer.note(`tspool run: wrote ${opts.out}`);
     status = userAbort ? 130 : failed && !opts.allowErrors ? 1 : 0;
@@ -148,6 +150,11 @@ async function runNotebook(nb: Notebook, opts: RunOptions): Promise<number> {
     await shutdown(client, kernel);
     conn.remove();
   }
+}
+
+function expectsError(cell: { metadata: Record<string, unknown> }): boolean {
+  const tags = cell.metadata.tags;
+  return Array.isArray(tags) && tags.includes("raises-exception");
 }
 
 function describe(outcome: CellOutcome): string {

@@ -24,7 +24,10 @@ export function tempDir(prefix = "tspool-test-"): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-/** Writes an nbformat 4 notebook with one code cell per source string (markdown when it starts with "#md "). */
+/**
+ * Writes an nbformat 4 notebook with one code cell per source string (markdown when it starts
+ * with "#md ", a code cell tagged "raises-exception" when it starts with "#raises ").
+ */
 export function writeNotebook(dir: string, name: string, sources: string[]): string {
   const nb = {
     nbformat: 4,
@@ -33,7 +36,9 @@ export function writeNotebook(dir: string, name: string, sources: string[]): str
     cells: sources.map((s, i) =>
       s.startsWith("#md ")
         ? { cell_type: "markdown", id: `m${i}`, metadata: {}, source: s.slice(4) }
-        : { cell_type: "code", id: `c${i}`, metadata: {}, source: s, outputs: [], execution_count: null },
+        : s.startsWith("#raises ")
+          ? { cell_type: "code", id: `c${i}`, metadata: { tags: ["raises-exception"] }, source: s.slice(8), outputs: [], execution_count: null }
+          : { cell_type: "code", id: `c${i}`, metadata: {}, source: s, outputs: [], execution_count: null },
     ),
   };
   const path = join(dir, name);

@@ -46,6 +46,7 @@ describe("tspool run", () => {
   it("stops at the first failing cell with a non-zero status and the error's traceback", async () => {
     const dir = tempDir();
     const nb = writeNotebook(dir, "fails.ipynb", [
+      "#raises throw new TypeError('an expected failure');",
       "console.log('before');",
       "throw new RangeError('the sky fell');",
       "console.log('never printed');",
@@ -54,11 +55,14 @@ describe("tspool run", () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("RangeError");
     expect(r.stderr).toContain("the sky fell");
-    expect(r.stderr).toMatch(/stopped at cell 2 of 3/);
+    expect(r.stderr).toContain("an expected failure"); // shown, but a tagged cell does not stop the run
+    expect(r.stdout).toContain("before");
+    expect(r.stderr).toMatch(/stopped at cell 3 of 4/);
     expect(r.stdout).not.toContain("never printed");
     // Default output path: beside the notebook.
     const done = readExecuted(join(dir, "fails.executed.ipynb"));
-    const [, failing, after] = codeCells(done);
+    const [expected, , failing, after] = codeCells(done);
+    expect(expected.outputs!.some((o) => o.output_type === "error" && o.ename === "TypeError")).toBe(true);
     expect(failing.outputs!.some((o) => o.output_type === "error" && o.ename === "RangeError")).toBe(true);
     expect(after.outputs).toEqual([]);
   });
