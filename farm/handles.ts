@@ -16,6 +16,8 @@
  *   reviver registered for their kind with `registerHandleKind`. A descriptor that comes back to
  *   the realm that created it resolves to the original object (identity is preserved), and the
  *   same descriptor decoded twice in one realm gives the same object.
+ * - `extra` may itself contain handles (a Condition carries its Lock); they are encoded and
+ *   decoded along with the descriptor.
  * - State lives in the realm that created (exposed) the handle, normally the parent. Thread
  *   workers that receive the SharedArrayBuffer operate on it directly with Atomics; process
  *   workers (and thread workers sent a descriptor without memory) call
@@ -137,7 +139,7 @@ function describe(handle: Handle, sharedMemory: boolean): HandleDescriptor {
   }
   const out: HandleDescriptor = { kind: d.kind, id: d.id, origin: d.origin ?? localOrigin };
   if (sharedMemory && d.sab !== undefined) out.sab = d.sab;
-  if (d.extra !== undefined) out.extra = d.extra;
+  if (d.extra !== undefined) out.extra = encodeHandles(d.extra, { sharedMemory }); // may hold handles too
   return out;
 }
 
@@ -259,7 +261,8 @@ function revive(d: HandleDescriptor, env: WorkerEnv | null): object {
         `(import "tspool" or the module that defines it in the worker)`,
     );
   }
-  const obj = reviver(d, env);
+  const extra = d.extra === undefined ? undefined : decodeHandles(d.extra, env);
+  const obj = reviver(extra === undefined ? d : { ...d, extra }, env);
   revived.set(key, new WeakRef(obj));
   forgetRevived.register(obj, key);
   return obj;

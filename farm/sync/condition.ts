@@ -1,0 +1,202 @@
+/**
+ * Condition variable over a SharedArrayBuffer plus its Lock or RLock (an RLock by default).
+ *
+ * Waiters take tickets in order (cell 0 = next ticket, cell 1 = the first ticket not yet
+ * notified) and each ticket owns a slot cell: FREE -> WAITING -> NOTIFIED (the notifier moved it)
+ * or CANCELLED (the waiter timed out). A waiter and a notifier race on the slot with
+ * compare-exchange, so a notification is never lost on a waiter that already gave up: notify(n)
+ * wakes the n oldest waiters still waiting.
+ */
+
+import { registerHandleKind, type HandleCaller } from "../handles.js";
+import { SyncUsageError } from "./errors.js";
+import { Lock, RLock } from "./lock.js";
+import {
+  SharedPrimitive,
+  asNumber,
+  canShareMemory,
+  fromWireTimeout,
+  ownerToken,
+  unknownMethod,
+  wireTimeout,
+  type Revival,
+} from "./shared.js";
+import { Deadline, checkTimeout, waitWhile, type WaitOptions } from "./wait.js";
+
+const NEXT = 0;
+const HEAD = 1;
+const SLOTS = 1024;
+const FIRST_SLOT = 2;
+const FREE = 0, WAITING = 1, NOTIFIED = 2, CANCELLED = 3;
+
+export class Condition extends SharedPrimitive {
+  readonly #cells: Int32Array | null;
+  /** The lock that protects the condition's state; acquire it before wait()/notify(). */
+  readonly lock: Lock | RLock;
+
+  /**
+   * @param lock the lock to use (default: a new RLock)
+   * @param revival internal: used when a Condition arrives from another realm
+   */
+  constructor(lock?: Lock | RLock, revival?: Revival) {
+    const local = revival === undefined || canShareMemory(revival);
+    super("Condition", revival, local);
+    if (revival === undefined) {
+      if (lock !== undefined && !(lock instanceof Lock) && !(lock instanceof RLock)) {
+        throw new TypeError("Condition(lock): lock must be a Lock or an RLock");
+      }
+      this.lock = lock ?? new RLock();
+      this.#cells = new Int32Array(new SharedArrayBuffer((FIRST_SLOT + SLOTS) * 4));
+    } else {
+      this.lock = (revival.descriptor.extra as { lock: Lock | RLock }).lock;
+      this.#cells = local ? new Int32Array(revival.descriptor.sab!) : null;
+    }
+  }
+
+  protected handleKind(): string {
+    return "Condition";
+  }
+  protected override handleMemory(): SharedArrayBuffer {
+    return this.#cells!.buffer as SharedArrayBuffer;
+  }
+  protected override handleExtra(): unknown {
+    return { lock: this.lock };
+  }
+
+  acquire(opts?: WaitOptions): Promise<boolean> {
+    return this.lock.acquire(opts);
+  }
+  release(): Promise<void> {
+    return this.lock.release();
+  }
+  hold(opts?: WaitOptions) {
+    return this.lock.hold(opts);
+  }
+  withLock<T>(fn: () => T | Promise<T>, opts?: WaitOptions): Promise<T> {
+    return this.lock.withLock(fn, opts);
+  }
+
+  /**
+   * Releases the lock, waits until notified (or `timeout` ms), then re-acquires the lock.
+   * Resolves true when notified, false on timeout. The lock must be held.
+   */
+  async wait(opts: WaitOptions = {}): Promise<boolean> {
+    const timeout = checkTimeout(opts.timeout, "Condition.wait");
+    if (this.#cells === null) {
+      // The parent waits for us; it re-acquires the lock for us before answering. An abort
+      // signal cannot stop that in the parent, so it is only checked before starting.
+      opts.signal?.throwIfAborted();
+      return (await this.callRemote("wait", [wireTimeout(timeout), ownerToken])) as boolean;
+    }
+    return this.#wait(ownerToken, new Deadline(timeout), opts.signal);
+  }
+
+  /**
+   * Waits until `predicate()` is truthy, re-checking after every notification, for at most
+   * `timeout` ms in total. Resolves with the predicate's last value. The lock must be held.
+   */
+  async waitFor<T>(predicate: () => T | Promise<T>, opts: WaitOptions = {}): Promise<T> {
+    const deadline = new Deadline(checkTimeout(opts.timeout, "Condition.waitFor"));
+    let result = await predicate();
+    while (!result) {
+      const remaining = deadline.remaining();
+      if (remaining <= 0) break;
+      await this.wait({ timeout: remaining, signal: opts.signal });
+      result = await predicate();
+    }
+    return result;
+  }
+
+  async #wait(owner: number, deadline: Deadline, signal?: AbortSignal): Promise<boolean> {
+    const cells = this.#cells!;
+    if (!this.lock._isHeldBy(owner)) {
+      throw new SyncUsageError("Condition.wait() needs the condition's lock: acquire it first (await cond.acquire())");
+    }
+    signal?.throwIfAborted();
+    const ticket = Atomics.add(cells, NEXT, 1);
+    const slot = FIRST_SLOT + ((ticket >>> 0) % SLOTS);
+    const before = Atomics.compareExchange(cells, slot, FREE, WAITING);
+    if (before !== FREE && Atomics.compareExchange(cells, slot, CANCELLED, WAITING) !== CANCELLED) {
+      throw new SyncUsageError(`Condition.wait(): more than ${SLOTS} waiters at once are not supported`);
+    }
+    const saved = this.lock._releaseAll(owner);
+    let notified = false;
+    let failure: unknown = null;
+    try {
+      for (;;) {
+        if (Atomics.load(cells, slot) === NOTIFIED) break;
+        const r = await waitWhile(cells, slot, WAITING, deadline, signal);
+        if (r === "timed-out") {
+          if (Atomics.compareExchange(cells, slot, WAITING, CANCELLED) === WAITING) break;
+        }
+      }
+    } catch (e) {
+      failure = e; // aborted: give up the ticket, or pass on a notification we can no longer use
+      if (Atomics.compareExchange(cells, slot, WAITING, CANCELLED) !== WAITING) {
+        Atomics.store(cells, slot, FREE);
+        this.#notify(1);
+      }
+    }
+    if (failure === null && Atomics.load(cells, slot) === NOTIFIED) {
+      Atomics.store(cells, slot, FREE);
+      notified = true;
+    }
+    await this.lock._restore(owner, saved);
+    if (failure !== null) throw failure;
+    return notified;
+  }
+
+  /** Wakes up to `n` (default 1) of the waiters, oldest first. The lock must be held. */
+  async notify(n: number = 1): Promise<void> {
+    if (typeof n !== "number" || !(n >= 0)) throw new TypeError(`Condition.notify(n): n must be a number >= 0`);
+    if (this.#cells === null) {
+      await this.callRemote("notify", [n === Infinity ? null : n, ownerToken]);
+      return;
+    }
+    this.#checkHeld(ownerToken, "notify");
+    this.#notify(n);
+  }
+
+  /** Wakes all waiters. The lock must be held. */
+  notifyAll(): Promise<void> {
+    return this.notify(Infinity);
+  }
+
+  #checkHeld(owner: number, what: string): void {
+    if (!this.lock._isHeldBy(owner)) {
+      throw new SyncUsageError(`Condition.${what}() needs the condition's lock: acquire it first`);
+    }
+  }
+
+  #notify(n: number): void {
+    const cells = this.#cells!;
+    let head = Atomics.load(cells, HEAD);
+    const next = Atomics.load(cells, NEXT);
+    let woken = 0;
+    while (woken < n && ((next - head) | 0) > 0) {
+      const slot = FIRST_SLOT + ((head >>> 0) % SLOTS);
+      if (Atomics.compareExchange(cells, slot, WAITING, NOTIFIED) === WAITING) {
+        Atomics.notify(cells, slot);
+        woken++;
+      }
+      head = (head + 1) | 0;
+    }
+    Atomics.store(cells, HEAD, head);
+  }
+
+  protected async serve(method: string, args: unknown[], caller: HandleCaller): Promise<unknown> {
+    switch (method) {
+      case "wait":
+        return this.#wait(asNumber(args[1], "owner"), new Deadline(fromWireTimeout(args[0])), caller.signal);
+      case "notify": {
+        this.#checkHeld(asNumber(args[1], "owner"), "notify");
+        this.#notify(args[0] === null ? Infinity : asNumber(args[0], "n"));
+        return;
+      }
+      default:
+        return unknownMethod("Condition", method);
+    }
+  }
+}
+
+registerHandleKind("Condition", (d, env) => new Condition(undefined, { descriptor: d, env }));

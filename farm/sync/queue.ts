@@ -1,0 +1,257 @@
+/**
+ * Queue and JoinableQueue: FIFO queues of structured-cloned values (which may contain handles,
+ * e.g. a Lock or another Queue) shared by the main program and any number of workers.
+ *
+ * The items live in the realm that created the queue; workers (threads and processes alike) send
+ * their operations there. Items are copied on put, as with Python's multiprocessing.Queue:
+ * changing an object after putting it does not change what getters receive.
+ */
+
+import { decodeHandles, encodeHandles, registerHandleKind, type HandleCaller } from "../handles.js";
+import { QueueEmptyError, QueueFullError, SyncUsageError } from "./errors.js";
+import { Fifo } from "./fifo.js";
+import {
+  SharedPrimitive,
+  abortableRemote,
+  fromWireTimeout,
+  unknownMethod,
+  wireTimeout,
+  type Revival,
+} from "./shared.js";
+import { Deadline, checkTimeout, type WaitOptions } from "./wait.js";
+
+export interface QueueOptions {
+  /** At most this many items; put() waits while full. 0 (default) = unbounded. */
+  maxsize?: number;
+}
+
+function checkMaxsize(maxsize: unknown): number {
+  if (maxsize === undefined) return 0;
+  if (typeof maxsize !== "number" || !Number.isInteger(maxsize) || maxsize < 0) {
+    throw new TypeError(`Queue maxsize must be an integer >= 0 (0 = unbounded), got ${String(maxsize)}`);
+  }
+  return maxsize;
+}
+
+function copyIn(item: unknown): unknown {
+  try {
+    return structuredClone(encodeHandles(item));
+  } catch (e) {
+    throw new TypeError(
+      `Queue.put: the item cannot be copied (${(e as Error).message}); queue items must be structured-cloneable ` +
+        "data (no functions or class instances other than tspool handles)",
+    );
+  }
+}
+
+export class Queue<T = unknown> extends SharedPrimitive {
+  readonly maxsize: number;
+  readonly #fifo: Fifo<unknown> | null;
+
+  /**
+   * @param opts `{ maxsize }` or the maxsize itself
+   * @param revival internal: used when a queue arrives from another realm
+   */
+  constructor(opts: QueueOptions | number = {}, revival?: Revival) {
+    super(new.target.name, revival, revival === undefined);
+    if (revival === undefined) {
+      this.maxsize = checkMaxsize(typeof opts === "number" ? opts : opts?.maxsize);
+      this.#fifo = new Fifo(this.maxsize);
+    } else {
+      this.maxsize = (revival.descriptor.extra as { maxsize: number }).maxsize;
+      this.#fifo = null;
+    }
+  }
+
+  protected handleKind(): string {
+    return "Queue";
+  }
+  protected override handleExtra(): unknown {
+    return { maxsize: this.maxsize };
+  }
+
+  /** Adds `item`, waiting while the queue is full; rejects with QueueFullError after `timeout` ms. */
+  async put(item: T, opts: WaitOptions = {}): Promise<void> {
+    const timeout = checkTimeout(opts.timeout, "Queue.put");
+    if (this.#fifo === null) {
+      opts.signal?.throwIfAborted();
+      await this.callRemote("put", [item, wireTimeout(timeout)]);
+      return;
+    }
+    const stored = copyIn(item);
+    this.countPut(1); // before the item becomes visible, so a fast getter's taskDone() finds it counted
+    try {
+      await this.#put(stored, new Deadline(timeout), opts.signal);
+    } catch (e) {
+      this.countPut(-1);
+      throw e;
+    }
+  }
+
+  /** put() that never waits: rejects with QueueFullError if there is no room. */
+  putNowait(item: T): Promise<void> {
+    return this.put(item, { timeout: 0 });
+  }
+
+  #put(stored: unknown, deadline: Deadline, signal?: AbortSignal): Promise<void> {
+    const waited = deadline.remaining() > 0;
+    return this.#fifo!.put(stored, deadline, signal, () =>
+      new QueueFullError(`the queue is full (maxsize ${this.maxsize})${waited ? " and stayed full until the timeout" : ""}`),
+    );
+  }
+
+  /** Takes the oldest item, waiting while the queue is empty; rejects with QueueEmptyError after `timeout` ms. */
+  async get(opts: WaitOptions = {}): Promise<T> {
+    const timeout = checkTimeout(opts.timeout, "Queue.get");
+    if (this.#fifo === null) {
+      const call = this.callRemote("get", [wireTimeout(timeout)]) as Promise<T>;
+      return abortableRemote(call, opts.signal, (item) => this.callRemote("unget", [item]));
+    }
+    return decodeHandles(await this.#get(new Deadline(timeout), opts.signal), null) as T;
+  }
+
+  /** get() that never waits: rejects with QueueEmptyError if there is nothing. */
+  getNowait(): Promise<T> {
+    return this.get({ timeout: 0 });
+  }
+
+  #get(deadline: Deadline, signal?: AbortSignal): Promise<unknown> {
+    const timeout = deadline.remaining();
+    return this.#fifo!.get(deadline, signal, () =>
+      new QueueEmptyError(timeout === 0 ? "the queue is empty" : "the queue stayed empty until the timeout"),
+    );
+  }
+
+  /** Number of items right now (a snapshot). */
+  async qsize(): Promise<number> {
+    if (this.#fifo === null) return (await this.callRemote("qsize", [])) as number;
+    return this.#fifo.size;
+  }
+  async empty(): Promise<boolean> {
+    return (await this.qsize()) === 0;
+  }
+  async full(): Promise<boolean> {
+    return this.maxsize > 0 && (await this.qsize()) >= this.maxsize;
+  }
+
+  protected async serve(method: string, args: unknown[], caller: HandleCaller): Promise<unknown> {
+    switch (method) {
+      case "put":
+        // Arrived through IPC/postMessage: already a copy; only handles need re-encoding.
+        this.countPut(1);
+        try {
+          await this.#put(encodeHandles(args[0]), new Deadline(fromWireTimeout(args[1])), caller.signal);
+        } catch (e) {
+          this.countPut(-1);
+          throw e;
+        }
+        return;
+      case "get": {
+        const stored = await this.#get(new Deadline(fromWireTimeout(args[0])), caller.signal);
+        if (caller.signal?.aborted) {
+          this.#fifo!.unget(stored);
+          return;
+        }
+        return decodeHandles(stored, null);
+      }
+      case "unget":
+        this.#fifo!.unget(encodeHandles(args[0]));
+        return;
+      case "qsize":
+        return this.#fifo!.size;
+      default:
+        return this.serveMore(method, args, caller);
+    }
+  }
+
+  /** Called around every put in this realm (JoinableQueue counts unfinished tasks). */
+  protected countPut(_delta: 1 | -1): void {}
+  protected serveMore(method: string, _args: unknown[], _caller: HandleCaller): unknown {
+    return unknownMethod(this.constructor.name, method);
+  }
+}
+
+/**
+ * A Queue that also counts unfinished tasks: every put() adds one, every taskDone() removes one,
+ * and join() waits until the count is back to zero (all items got and processed).
+ */
+export class JoinableQueue<T = unknown> extends Queue<T> {
+  #unfinished = 0;
+  readonly #joiners = new Set<() => void>();
+
+  protected override handleKind(): string {
+    return "JoinableQueue";
+  }
+
+  protected override countPut(delta: 1 | -1): void {
+    this.#unfinished += delta;
+  }
+
+  /** Marks one item obtained with get() as processed. Calling it more often than put() is an error. */
+  async taskDone(): Promise<void> {
+    if (this.isRemote) {
+      await this.callRemote("taskDone", []);
+      return;
+    }
+    this.#taskDone();
+  }
+
+  #taskDone(): void {
+    if (this.#unfinished <= 0) {
+      throw new SyncUsageError("JoinableQueue.taskDone() called more times than there were items put");
+    }
+    this.#unfinished--;
+    if (this.#unfinished === 0) for (const wake of [...this.#joiners]) wake();
+  }
+
+  /** Resolves true once every item put so far has been marked done, false after `timeout` ms. */
+  async join(opts: WaitOptions = {}): Promise<boolean> {
+    const timeout = checkTimeout(opts.timeout, "JoinableQueue.join");
+    if (this.isRemote) {
+      opts.signal?.throwIfAborted();
+      return (await this.callRemote("join", [wireTimeout(timeout)])) as boolean;
+    }
+    return this.#join(timeout, opts.signal);
+  }
+
+  #join(timeout: number, signal?: AbortSignal): Promise<boolean> {
+    if (this.#unfinished === 0) return Promise.resolve(true);
+    if (timeout === 0) return Promise.resolve(false);
+    signal?.throwIfAborted();
+    return new Promise<boolean>((resolve, reject) => {
+      const timer = timeout === Infinity ? null : setTimeout(() => finish(() => resolve(false)), Math.min(timeout, 2 ** 31 - 1));
+      const onAbort = () => finish(() => reject(signal!.reason));
+      const wake = () => finish(() => resolve(true));
+      const finish = (settle: () => void) => {
+        if (timer !== null) clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+        this.#joiners.delete(wake);
+        settle();
+      };
+      this.#joiners.add(wake);
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+
+  /** Items put but not yet marked done (a snapshot). */
+  async unfinished(): Promise<number> {
+    if (this.isRemote) return (await this.callRemote("unfinished", [])) as number;
+    return this.#unfinished;
+  }
+
+  protected override serveMore(method: string, args: unknown[], caller: HandleCaller): unknown {
+    switch (method) {
+      case "taskDone":
+        return this.#taskDone();
+      case "join":
+        return this.#join(fromWireTimeout(args[0]), caller.signal);
+      case "unfinished":
+        return this.#unfinished;
+      default:
+        return unknownMethod("JoinableQueue", method);
+    }
+  }
+}
+
+registerHandleKind("Queue", (d, env) => new Queue({}, { descriptor: d, env }));
+registerHandleKind("JoinableQueue", (d, env) => new JoinableQueue({}, { descriptor: d, env }));

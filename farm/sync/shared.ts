@@ -1,0 +1,169 @@
+/**
+ * The common shape of every synchronisation primitive: it can be passed to workers (it is a
+ * handle, see ../handles.ts) and runs in one of two modes.
+ * - local: the state is in this realm: either in a SharedArrayBuffer this realm can touch
+ *   (the creating realm, or a thread worker that received the memory) or in plain objects of the
+ *   realm that created it (queues, pipes). Operations run right here.
+ * - remote: a process worker (or a thread without the memory) holds a proxy; every operation is
+ *   sent to the creating realm through `env.call`, which executes it with `serve`.
+ */
+
+import { randomBytes } from "node:crypto";
+import {
+  HANDLE,
+  exposeHandle,
+  withdrawHandle,
+  RemoteHandle,
+  type Handle,
+  type HandleCaller,
+  type HandleDescriptor,
+  type WorkerEnv,
+} from "../handles.js";
+import { SyncUsageError, abortReason, reviveSyncError } from "./errors.js";
+
+/**
+ * Identifies this process/thread as the owner of an RLock (and as a waiter). Process workers pass
+ * it along with their calls so the parent acts on their behalf. Random, odd, so never 0.
+ */
+export const ownerToken: number = randomBytes(4).readInt32LE(0) | 1;
+
+/** How a primitive is rebuilt from a descriptor on the receiving side (second constructor argument). */
+export interface Revival {
+  descriptor: HandleDescriptor;
+  env: WorkerEnv | null;
+}
+
+/** True when the receiving side can operate on the descriptor's shared memory directly. */
+export function canShareMemory(r: Revival): boolean {
+  return r.descriptor.sab instanceof SharedArrayBuffer && (r.env === null || r.env.isThread);
+}
+
+export function isRevival(x: unknown): x is Revival {
+  return typeof x === "object" && x !== null && "descriptor" in x && "env" in x && Object.keys(x).length === 2;
+}
+
+export abstract class SharedPrimitive implements Handle {
+  #descriptor: HandleDescriptor | null = null;
+  readonly #remote: RemoteHandle | null = null;
+
+  /**
+   * `revival` undefined: a fresh primitive made here. Otherwise `local` says whether this side
+   * runs operations itself (shared memory reached it) or forwards them to the creating realm.
+   */
+  protected constructor(label: string, revival: Revival | undefined, local: boolean) {
+    if (revival === undefined) return;
+    if (local) {
+      // A thread worker keeps the parent's identity; a parent adopting memory from a thread
+      // worker serves it itself (under a new id) so that its process workers can reach it.
+      if (revival.env !== null) this.#descriptor = revival.descriptor;
+      return;
+    }
+    if (revival.env === null) {
+      throw new SyncUsageError(
+        `this ${label} was created inside a worker process and can only be used there; ` +
+          `create ${label}s in the main program (or notebook) and pass them to workers`,
+      );
+    }
+    this.#descriptor = revival.descriptor;
+    this.#remote = new RemoteHandle(revival.descriptor, revival.env);
+  }
+
+  /** The kind name under which this class registered its reviver. */
+  protected abstract handleKind(): string;
+  /** The shared memory a thread worker needs to run this primitive itself, if any. */
+  protected handleMemory(): SharedArrayBuffer | undefined {
+    return undefined;
+  }
+  /** Anything else the receiving side needs (may contain other handles). */
+  protected handleExtra(): unknown {
+    return undefined;
+  }
+  /** Executes an operation requested by a remote proxy of this primitive. */
+  protected abstract serve(method: string, args: unknown[], caller: HandleCaller): unknown;
+
+  /** True when operations are forwarded to another realm (so they are all asynchronous round trips). */
+  get isRemote(): boolean {
+    return this.#remote !== null;
+  }
+
+  protected async callRemote(method: string, args: unknown[]): Promise<unknown> {
+    try {
+      return await this.#remote!.call(method, args);
+    } catch (e) {
+      throw reviveSyncError(e);
+    }
+  }
+
+  [HANDLE](): HandleDescriptor {
+    return (this.#descriptor ??= exposeHandle(
+      this.handleKind(),
+      this,
+      (method, args, caller) => this.serve(method, args, caller),
+      { sab: this.handleMemory(), extra: this.handleExtra() },
+    ));
+  }
+
+  /**
+   * Stops serving this primitive to workers (it stays usable here). Only needed to free the
+   * memory of many short-lived primitives that were sent to workers.
+   */
+  unshare(): void {
+    if (this.#descriptor !== null && this.#remote === null) {
+      withdrawHandle(this.#descriptor);
+      this.#descriptor = null;
+    }
+  }
+}
+
+export function unknownMethod(kind: string, method: string): never {
+  throw new SyncUsageError(`${kind} has no remote operation "${method}"`);
+}
+
+export function asNumber(v: unknown, what: string): number {
+  if (typeof v !== "number" || Number.isNaN(v)) throw new TypeError(`${what} must be a number, got ${typeof v}`);
+  return v;
+}
+
+/** Timeout argument as it travels to the parent: Infinity does not survive JSON, so null stands for it. */
+export function wireTimeout(timeout: number): number | null {
+  return timeout === Infinity ? null : timeout;
+}
+export function fromWireTimeout(v: unknown): number {
+  return v === null || v === undefined ? Infinity : asNumber(v, "timeout");
+}
+
+/**
+ * Runs a remote blocking call that the caller may abort. The parent cannot be told to stop
+ * waiting, so on abort we stop waiting here and undo the operation once it completes there
+ * (release the lock it took, give back the item it got).
+ */
+export function abortableRemote<T>(
+  call: Promise<T>,
+  signal: AbortSignal | undefined,
+  undo: (value: T) => Promise<unknown>,
+): Promise<T> {
+  if (signal === undefined) return call;
+  if (signal.aborted) {
+    call.then(undo, () => {});
+    return Promise.reject(abortReason(signal));
+  }
+  return new Promise<T>((resolve, reject) => {
+    let aborted = false;
+    const onAbort = () => {
+      aborted = true;
+      reject(abortReason(signal));
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    call.then(
+      (v) => {
+        signal.removeEventListener("abort", onAbort);
+        if (aborted) undo(v).catch(() => {});
+        else resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener("abort", onAbort);
+        if (!aborted) reject(e);
+      },
+    );
+  });
+}
