@@ -56,6 +56,36 @@ export const expectations: Record<string, (nb: ExecutedNotebook) => void> = {
     expect(mimeTypes(cellWith(nb, "Delay by distance"))).toContain(VEGA_LITE);
   },
 
+  "03-teaching-parallelism.ipynb"(nb) {
+    // Every cell runs, except the two that fail on purpose (tagged raises-exception).
+    const failing = codeCells(nb).filter((c) => (c.outputs ?? []).some((o) => o.output_type === "error"));
+    expect(failing.map((c) => text(c.source).split("\n").slice(0, 2).join(" "))).toEqual([
+      "%%pool map [1, 2, 3] (n: number) => {",
+      "%%pool map [1, 2] --timeout 500 (n: number) => {",
+    ]);
+    const race = /expected 1000, got (\d+): (\d+) increments lost/.exec(cellText(cellWith(nb, "const racy")));
+    expect(race).not.toBeNull();
+    expect(Number(race![1]) + Number(race![2])).toBe(1000);
+    expect(cellText(cellWith(nb, "const safe"))).toContain("expected 1000, got 1000 with the lock");
+    expect(cellText(cellWith(nb, "%%pool map [1, 2, 3, 4, 5, 6, 7, 8]"))).toMatch(/file 8 done/);
+    expect(cellText(cellWith(nb, "downloads ran at the same time"))).toMatch(/at most [12] downloads ran at the same time/);
+    expect(cellText(cellWith(nb, '%%pool map ["producer", "consumer"]'))).toMatch(/produced 20 items[\s\S]*consumed 20 items/);
+    expect(cellText(cellWith(nb, "const report"))).toContain("the consumer reports 20 items, sum of squares 2870");
+    expect(cellText(cellWith(nb, "const measured"))).toMatch(/workers: 4/);
+    expect(mimeTypes(cellWith(nb, "Speedup versus workers"))).toContain(VEGA_LITE);
+    const recovered = cellWith(nb, "crashedOnce.compareExchange");
+    expect(cellText(recovered)).toMatch(/\[\s*10,\s*20,\s*30,\s*40,\s*50,\s*60\s*\]/);
+    const killed = cellText(cellWith(nb, 'process.kill(process.pid, "SIGKILL")'));
+    expect(killed).toMatch(/worker \d/);
+    expect(killed).toMatch(/item 1\b/);
+    expect(killed).toContain("SIGKILL");
+    expect(cellText(cellWith(nb, "--timeout 500"))).toMatch(/worker \d/);
+    // The stopped workers kept their state.
+    expect(cellText(cellWith(nb, '?? "state lost"')).match(/state of pid \d+/g)?.length).toBe(2);
+    expect(cellText(cellWith(nb, "%timeit -n 1 -r 3 job.map"))).toMatch(/±/);
+    expect(cellText(cellWith(nb, "%timeit -n 1 -r 3 await pool.map"))).toMatch(/±/);
+  },
+
   "04-reproducible-notebooks.ipynb"(nb) {
     noErrors(nb);
     expect(cellText(cellWith(nb, "const versions"))).toMatch(/typescript: '5\.9\./);
