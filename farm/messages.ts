@@ -1,0 +1,52 @@
+/**
+ * Messages between a Pool (parent) and one of its workers, whatever the transport
+ * (child process IPC with advanced serialization, or a worker thread's port).
+ */
+import type { SerializedError } from "./errors.js";
+import type { WireBundle } from "./task-code.js";
+
+/** What a job asks the worker to do with the task function. */
+export type JobBody =
+  /** fn(...args); the value is the result. */
+  | { kind: "call"; args: unknown[] }
+  /** fn(item) (or fn(...item) when star) for each item; items may be a Float64Array (numeric fast path). */
+  | { kind: "map"; items: unknown[] | Float64Array; star: boolean; start: number }
+  /** Set globals: no function involved. */
+  | { kind: "push"; bindings: Record<string, unknown> };
+
+export interface JobMessage {
+  t: "job";
+  id: number;
+  /** Absent for push jobs. The bundle is included only if the parent thinks the worker lacks it. */
+  code?: { hash: string; bundle?: WireBundle };
+  body: JobBody;
+}
+
+export type ParentToWorker =
+  | JobMessage
+  /** Drop queued (not yet started) jobs; stop the running one if its id is `running`. */
+  | { t: "interrupt"; running: number | null; cancel: number[] }
+  /** Drop queued jobs, or stop the running one only if the worker is free (it is awaiting). No byte on fd 3. */
+  | { t: "cancel"; ids: number[] }
+  | { t: "hreply"; cid: number; ok: true; value: unknown }
+  | { t: "hreply"; cid: number; ok: false; error: SerializedError }
+  | { t: "stats" }
+  | { t: "exit" };
+
+export type JobOutcome =
+  | { ok: true; value: unknown }
+  | { ok: false; error: SerializedError; /** absolute item index that threw */ index?: number };
+
+export type WorkerToParent =
+  | { t: "ready"; pid: number; threadId: number }
+  | ({ t: "done"; id: number; ms: number; rss: number } & JobOutcome)
+  /** The job was stopped by an interrupt (its result, if any ever comes, is dropped). */
+  | { t: "interrupted"; id: number; ms: number }
+  /** The job had not started when it was cancelled. */
+  | { t: "cancelled"; id: number }
+  /** Acknowledges an interrupt message: the worker's main thread is responsive. */
+  | { t: "iack" }
+  /** Whole lines written by the task (console.* or process.stdout/stderr.write). */
+  | { t: "out"; stream: "stdout" | "stderr"; text: string; job: number | null; index: number | null }
+  | { t: "hcall"; cid: number; kind: string; hid: number; method: string; args: unknown[] }
+  | { t: "stats"; rss: number; heapUsed: number };

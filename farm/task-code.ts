@@ -1,0 +1,135 @@
+/**
+ * What a task runs (contract C3): JS source of a function plus what it depends on, or a module
+ * export. The parent turns any accepted form into a `PreparedCode` with a content hash; workers
+ * cache bundles by that hash, so repeating a call sends only the hash.
+ */
+import { createHash, randomUUID } from "node:crypto";
+import { isAbsolute, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { serialize } from "node:v8";
+import { encodeHandles } from "./handles.js";
+
+export type Dep =
+  /** A JS expression (function/class expression or any expression) -> globalThis[name]. */
+  | { name: string; js: string }
+  /** A snapshot value (structured clone; handles allowed). */
+  | { name: string; value: unknown }
+  /** globalThis[name] = (await import(url))[imported]; imported is an export name, "default" or "*". */
+  | { name: string; import: string; imported: string }
+  /** JS run as a script in the worker's global scope (e.g. a `%%pool run` body). */
+  | { script: string };
+
+export interface TaskCode {
+  /** JS source of a function expression. */
+  fn: string;
+  deps?: Dep[];
+  /** File name shown in stack traces. */
+  filename?: string;
+}
+
+/** A function exported by a module the workers import (absolute or cwd-relative path, or URL). */
+export interface ModuleFn { module: string; export?: string }
+
+/** Anything accepted where a task function is expected. */
+export type TaskFn<A extends unknown[] = any[], R = any> = ((...args: A) => R) | TaskCode | ModuleFn;
+
+/** What crosses to the worker the first time a hash is used. */
+export interface WireBundle {
+  fn?: string;
+  module?: { url: string; export: string };
+  deps: Dep[];
+  /** Content key of each dep: a worker reinstalls a global only when the key it holds differs. */
+  depKeys: string[];
+  filename?: string;
+}
+
+export interface PreparedCode { hash: string; bundle: WireBundle }
+
+function isTaskCode(x: unknown): x is TaskCode {
+  return typeof x === "object" && x !== null && typeof (x as TaskCode).fn === "string";
+}
+function isModuleFn(x: unknown): x is ModuleFn {
+  return typeof x === "object" && x !== null && typeof (x as ModuleFn).module === "string";
+}
+
+function moduleUrl(spec: string): string {
+  if (/^(file|node|data):/.test(spec)) return spec;
+  return pathToFileURL(isAbsolute(spec) ? spec : resolve(process.cwd(), spec)).href;
+}
+
+/** Source of a plain function, checked for the forms that cannot travel. */
+function functionSource(fn: Function): string {
+  const src = Function.prototype.toString.call(fn);
+  if (/\{\s*\[native code\]\s*\}\s*$/.test(src)) {
+    throw new TypeError(
+      `cannot send ${fn.name ? `"${fn.name}"` : "this function"} to workers: it is a native or bound function ` +
+        `(its source is not available). Wrap it: (x) => ${fn.name || "f"}(x), with what it needs passed as deps.`,
+    );
+  }
+  return src;
+}
+
+function depKey(dep: Dep): unknown {
+  if ("script" in dep) return ["s", dep.script];
+  if ("js" in dep) return ["j", dep.name, dep.js];
+  if ("import" in dep) return ["i", dep.name, dep.import, dep.imported];
+  return ["v", dep.name, valueDigest(dep.value)];
+}
+
+function valueDigest(value: unknown): string {
+  try {
+    return createHash("sha1").update(serialize(encodeHandles(value))).digest("base64");
+  } catch {
+    return randomUUID(); // not serializable for hashing (e.g. shared memory): never reuse a cache entry
+  }
+}
+
+function checkDep(dep: Dep, i: number): void {
+  if (typeof dep !== "object" || dep === null) throw new TypeError(`deps[${i}] must be an object, got ${typeof dep}`);
+  if ("script" in dep) {
+    if (typeof dep.script !== "string") throw new TypeError(`deps[${i}].script must be a string of JS`);
+    return;
+  }
+  if (typeof (dep as { name?: unknown }).name !== "string" || !(dep as { name: string }).name) {
+    throw new TypeError(`deps[${i}] needs a "name" (the global it defines in the worker)`);
+  }
+  if (!("js" in dep) && !("value" in dep) && !("import" in dep)) {
+    throw new TypeError(`deps[${i}] ("${(dep as { name: string }).name}") needs one of "js", "value", "import" or "script"`);
+  }
+}
+
+const functionCache = new WeakMap<Function, PreparedCode>();
+
+/** Normalizes any accepted task form and computes its content hash. */
+export function prepareCode(fn: TaskFn | unknown, what = "task function"): PreparedCode {
+  if (typeof fn === "function") {
+    const cached = functionCache.get(fn);
+    if (cached) return cached;
+    const src = functionSource(fn);
+    const prepared = finish({ fn: src, deps: [], filename: fn.name ? `task:${fn.name}` : undefined });
+    functionCache.set(fn, prepared);
+    return prepared;
+  }
+  if (isTaskCode(fn)) {
+    const deps = fn.deps ?? [];
+    if (!Array.isArray(deps)) throw new TypeError(`${what}: "deps" must be an array`);
+    deps.forEach(checkDep);
+    return finish({ fn: fn.fn, deps, filename: fn.filename });
+  }
+  if (isModuleFn(fn)) {
+    return finish({ module: { url: moduleUrl(fn.module), export: fn.export ?? "default" }, deps: [] });
+  }
+  throw new TypeError(
+    `${what} must be a function, { fn: "<JS source>", deps? } or { module: "/path/to/file.js", export: "name" }; got ${
+      fn === null ? "null" : typeof fn}`,
+  );
+}
+
+function finish(b: Omit<WireBundle, "depKeys">): PreparedCode {
+  const depKeys = b.deps.map((d) => createHash("sha1").update(JSON.stringify(depKey(d))).digest("base64url"));
+  const bundle: WireBundle = { ...b, depKeys };
+  if (bundle.filename === undefined) delete bundle.filename;
+  const h = createHash("sha1");
+  h.update(JSON.stringify([b.fn ?? null, b.module ?? null, b.filename ?? null, depKeys]));
+  return { hash: h.digest("base64url"), bundle };
+}

@@ -1,0 +1,73 @@
+/**
+ * A worker in a worker thread of this process. Interrupts: the worker acknowledges an interrupt
+ * message when its thread is free; if it does not within the grace time, this process's inspector
+ * (NodeWorker domain) terminates the thread's running JavaScript without ending the thread.
+ */
+import { Worker } from "node:worker_threads";
+import type { ParentToWorker, WorkerToParent } from "./messages.js";
+import type { SpawnOptions, WorkerExit, WorkerTransport } from "./transport.js";
+import { terminateThreadExecution } from "./thread-interrupter.js";
+import { ACK_GRACE_MS } from "./worker/interrupt-flags.js";
+
+const runtimeUrl = new URL("./worker/runtime.js", import.meta.url);
+
+export function spawnThreadWorker(opts: SpawnOptions): WorkerTransport {
+  const worker = new Worker(runtimeUrl, {
+    workerData: { tspoolWorker: { workerId: opts.workerId } },
+    stdout: true,
+    stderr: true,
+    env: { ...process.env, ...(opts.env ?? {}), TSPOOL_WORKER_ID: String(opts.workerId) },
+    execArgv: opts.execArgv ?? [],
+    resourceLimits: opts.resourceLimits,
+  });
+  let exitCb: ((e: WorkerExit) => void) | null = null;
+  let exited: WorkerExit | null = null;
+  let lastError: Error | null = null;
+  const fireExit = (e: WorkerExit) => {
+    if (exited) return;
+    exited = e;
+    exitCb?.(e);
+  };
+  worker.on("error", (e) => { lastError = e; });
+  worker.on("exit", (code) => fireExit({ code, signal: lastError && /memory/i.test(lastError.message) ? "ERR_WORKER_OUT_OF_MEMORY" : null }));
+  let acks = 0;
+  const threadId = worker.threadId;
+
+  return {
+    kind: "thread",
+    pid: process.pid,
+    threadId,
+    sharedMemory: true,
+    send(msg: ParentToWorker, transfer?: ArrayBuffer[]) {
+      if (exited) return;
+      try { worker.postMessage(msg, transfer ?? []); } catch { /* the worker is gone */ }
+    },
+    forceInterrupt() {
+      const before = acks;
+      setTimeout(() => {
+        if (acks === before && !exited) void terminateThreadExecution(threadId);
+      }, ACK_GRACE_MS);
+    },
+    setRef(on: boolean) {
+      if (on) worker.ref();
+      else worker.unref();
+    },
+    kill() {
+      void worker.terminate();
+    },
+    onMessage(cb: (m: WorkerToParent) => void) {
+      worker.on("message", (m: WorkerToParent) => {
+        if (m.t === "iack") acks++;
+        else cb(m);
+      });
+    },
+    onRawOutput(cb) {
+      worker.stdout.setEncoding("utf8").on("data", (t: string) => cb("stdout", t));
+      worker.stderr.setEncoding("utf8").on("data", (t: string) => cb("stderr", t));
+    },
+    onExit(cb) {
+      exitCb = cb;
+      if (exited) cb(exited);
+    },
+  };
+}

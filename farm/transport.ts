@@ -1,0 +1,42 @@
+/**
+ * How the pool talks to one worker. A Pool only sees this interface, so workers can live in a
+ * child process, a thread, or (later) on another host behind a message broker.
+ */
+import type { ParentToWorker, WorkerToParent } from "./messages.js";
+
+export interface WorkerExit { code: number | null; signal: string | null }
+
+export interface SpawnOptions {
+  workerId: number;
+  env?: Record<string, string | undefined>;
+  execArgv?: string[];
+  /** Memory limits for thread workers (process workers take --max-old-space-size in execArgv). */
+  resourceLimits?: { maxOldGenerationSizeMb?: number; maxYoungGenerationSizeMb?: number };
+}
+
+export interface WorkerTransport {
+  readonly kind: "process" | "thread";
+  /** OS process id (for a thread: the parent's pid). */
+  readonly pid: number;
+  /** Thread id inside its process (0 for a process worker's main thread). */
+  readonly threadId: number;
+  /** Whether values may carry SharedArrayBuffers and transferables (same process). */
+  readonly sharedMemory: boolean;
+  send(msg: ParentToWorker, transfer?: ArrayBuffer[]): void;
+  /**
+   * Out-of-band part of an interrupt: makes sure synchronous code stops even if the worker's main
+   * thread cannot read messages. Called right after sending the `interrupt` message.
+   */
+  forceInterrupt(): void;
+  /** Whether the worker keeps the parent's event loop alive (a pool unrefs idle workers). */
+  setRef?(on: boolean): void;
+  /** Ends the worker at once (SIGKILL / thread termination). */
+  kill(): void;
+  onMessage(cb: (msg: WorkerToParent) => void): void;
+  /** Raw writes that bypassed the captured console (native code, fs.writeSync(1, ...)), in chunks. */
+  onRawOutput(cb: (stream: "stdout" | "stderr", text: string) => void): void;
+  /** Fires once, when the worker is gone for whatever reason. */
+  onExit(cb: (exit: WorkerExit) => void): void;
+}
+
+export type TransportFactory = (opts: SpawnOptions) => WorkerTransport;

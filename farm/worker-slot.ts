@@ -1,0 +1,76 @@
+/**
+ * The parent's record of one worker id: its current transport (a replacement gets a new one),
+ * the jobs sent to it in order (the first is running, the rest are queued in the worker), what
+ * code it already has, and its counters for `pool.status()`.
+ */
+import type { JobKind } from "./events.js";
+import type { JobBody } from "./messages.js";
+import type { PreparedCode } from "./task-code.js";
+import type { WorkerTransport } from "./transport.js";
+
+export interface JobOwner {
+  ok(job: Job, value: unknown, ms: number): void;
+  fail(job: Job, error: Error): void;
+}
+
+export type StopReason = "interrupt" | "timeout" | "abort" | "cancel" | "terminate";
+
+export interface Job {
+  id: number;
+  kind: JobKind;
+  code: PreparedCode | null;
+  body: JobBody;
+  range: [number, number] | null;
+  pinned: number | null;
+  owner: JobOwner;
+  /** Times the job's worker died under it. */
+  crashes: number;
+  triedOn: Set<number>;
+  slot: Slot | null;
+  /** The caller already got an answer (resolved or rejected); later news from the worker is only bookkeeping. */
+  settled: boolean;
+  /** Set when the pool asked the worker to stop this job. */
+  stopping: { reason: StopReason; error: (replaced: boolean) => Error; settleOnConfirm: boolean } | null;
+  timeoutMs: number | undefined;
+  timer: NodeJS.Timeout | null;
+  graceTimer: NodeJS.Timeout | null;
+  sentAt: number;
+  /** The group of a map chunk (to measure chunk times and decide on prefetching). */
+  group: { msPerChunk: number | null } | null;
+}
+
+export class Slot {
+  state: "starting" | "ready" | "stopping" | "exited" = "starting";
+  inflight: Job[] = [];
+  known = new Set<string>();
+  jobsSinceSpawn = 0;
+  rss: number | null = null;
+  readonly spawnedAt = Date.now();
+  /** The pool asked this worker to go (close, resize, recycle, terminate, kill after a failed interrupt). */
+  expectedExit = false;
+  /** Set when the pool killed the worker itself because it did not stop in time. */
+  killedForStop = false;
+  stderrTail: string[] = [];
+  readonly abort = new AbortController();
+  private rawPartial = { stdout: "", stderr: "" };
+
+  constructor(readonly id: number, readonly transport: WorkerTransport) {}
+
+  get idle(): boolean { return this.state === "ready" && this.inflight.length === 0; }
+
+  noteStderr(text: string): void {
+    const lines = text.split("\n").filter((l) => l.length > 0);
+    this.stderrTail.push(...lines);
+    if (this.stderrTail.length > 20) this.stderrTail.splice(0, this.stderrTail.length - 20);
+  }
+
+  /** Splits raw pipe output into whole lines; returns the complete part (or "" if none yet). */
+  rawLines(stream: "stdout" | "stderr", text: string, flush = false): string {
+    const buf = this.rawPartial[stream] + text;
+    if (flush) { this.rawPartial[stream] = ""; return buf && !buf.endsWith("\n") ? buf + "\n" : buf; }
+    const nl = buf.lastIndexOf("\n");
+    if (nl < 0) { this.rawPartial[stream] = buf; return ""; }
+    this.rawPartial[stream] = buf.slice(nl + 1);
+    return buf.slice(0, nl + 1);
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * Helper thread of a process worker. It reads interrupt bytes from the worker's fd 3 (a pipe from
+ * the parent). For each, it gives the main thread ACK_GRACE_MS to take the matching interrupt
+ * message (which it can only do if it is not stuck in synchronous code); if it does not, it
+ * connects an inspector session to the main thread and terminates the running JavaScript. The
+ * termination aborts only the current callback: the worker's globals survive and its event loop
+ * goes on, where the pending interrupt message then reports the job as interrupted.
+ */
+import { createReadStream } from "node:fs";
+import { Session } from "node:inspector";
+import { workerData } from "node:worker_threads";
+import { ACK_GRACE_MS, ACKNOWLEDGED, REQUESTED, TERMINATED } from "./interrupt-flags.js";
+
+const flags = new Int32Array((workerData as { sab: SharedArrayBuffer }).sab);
+const fd = (workerData as { fd: number }).fd;
+
+function terminateMainThread(): Promise<void> {
+  return new Promise((resolve) => {
+    const session = new Session();
+    try {
+      session.connectToMainThread();
+    } catch {
+      resolve();
+      return;
+    }
+    session.post("Runtime.terminateExecution", () => {
+      Atomics.add(flags, TERMINATED, 1);
+      session.disconnect();
+      resolve();
+    });
+  });
+}
+
+async function waitForAck(req: number): Promise<boolean> {
+  const deadline = Date.now() + ACK_GRACE_MS;
+  for (;;) {
+    const acked = Atomics.load(flags, ACKNOWLEDGED);
+    if (acked >= req) return true;
+    const left = deadline - Date.now();
+    if (left <= 0) return false;
+    const w = Atomics.waitAsync(flags, ACKNOWLEDGED, acked, left);
+    if (w.async) await w.value;
+  }
+}
+
+let chain = Promise.resolve();
+const stream = createReadStream("", { fd, autoClose: false });
+stream.on("data", (chunk) => {
+  for (let k = 0; k < chunk.length; k++) {
+    chain = chain.then(async () => {
+      const req = Atomics.add(flags, REQUESTED, 1) + 1;
+      if (!(await waitForAck(req))) await terminateMainThread();
+    });
+  }
+});
+stream.on("error", () => { /* the parent went away: nothing left to interrupt */ });

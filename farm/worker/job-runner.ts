@@ -1,0 +1,167 @@
+/**
+ * Runs the jobs a worker receives, one at a time and in order. A map chunk runs its function in a
+ * tight loop and returns numbers as one Float64Array when it can. Interrupts either stop a job
+ * cooperatively (the worker is free: it was awaiting) or arrive after the helper thread terminated
+ * the running synchronous code; either way the job is reported as interrupted exactly once.
+ */
+import { serializeError } from "./serialize-error.js";
+import type { CodeCache } from "./code-cache.js";
+import type { OutputCapture, OutputTag } from "./output-capture.js";
+import type { JobMessage, WorkerToParent } from "../messages.js";
+import { encodeHandles, type WorkerEnv } from "../handles.js";
+import { decodeInWorker } from "./handle-kinds.js";
+
+export interface Channel {
+  send(msg: WorkerToParent, transfer?: ArrayBuffer[]): void;
+  isThread: boolean;
+}
+
+interface Running { id: number; started: number; reported: boolean; index: number | null }
+
+type AnyFn = (...args: unknown[]) => unknown;
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return (typeof v === "object" || typeof v === "function") && v !== null && typeof (v as PromiseLike<unknown>).then === "function";
+}
+
+export class JobRunner {
+  private queue: JobMessage[] = [];
+  private current: Running | null = null;
+  private pumpScheduled = false;
+  /** Returns true while new jobs must wait (an interrupt is on its way on the IPC channel). */
+  gate: () => boolean = () => false;
+  /** Returns true if the helper terminated execution since the last call. */
+  terminatedSinceLastCheck: () => boolean = () => false;
+
+  constructor(
+    private readonly ch: Channel,
+    private readonly cache: CodeCache,
+    private readonly output: OutputCapture,
+    private readonly env: WorkerEnv,
+  ) {}
+
+  tag = (): OutputTag => ({ job: this.current?.id ?? null, index: this.current?.index ?? null });
+
+  enqueue(job: JobMessage): void {
+    this.queue.push(job);
+    this.schedule();
+  }
+
+  schedule(): void {
+    if (this.pumpScheduled || this.current) return;
+    this.pumpScheduled = true;
+    setImmediate(() => { this.pumpScheduled = false; this.pump(); });
+  }
+
+  private pump(): void {
+    if (this.current || this.gate()) return;
+    const job = this.queue.shift();
+    if (job) void this.run(job);
+  }
+
+  /** Handles an interrupt message: cancel queued jobs, stop the running one. */
+  interrupt(running: number | null, cancel: number[]): void {
+    if (cancel.length) {
+      const drop = new Set(cancel);
+      this.queue = this.queue.filter((j) => {
+        if (!drop.has(j.id)) return true;
+        this.ch.send({ t: "cancelled", id: j.id });
+        return false;
+      });
+    }
+    const killed = this.terminatedSinceLastCheck();
+    const cur = this.current;
+    if (cur && !cur.reported && (cur.id === running || killed)) this.finish(cur, { t: "interrupted", id: cur.id, ms: performance.now() - cur.started });
+    this.schedule();
+  }
+
+  /** Cancels jobs: queued ones are dropped; the running one stops if it is awaiting (we are running, so it is). */
+  cancel(ids: number[]): void {
+    this.interrupt(null, ids);
+    const cur = this.current;
+    if (cur && !cur.reported && ids.includes(cur.id)) this.finish(cur, { t: "interrupted", id: cur.id, ms: performance.now() - cur.started });
+  }
+
+  private finish(cur: Running, msg: WorkerToParent, transfer?: ArrayBuffer[]): void {
+    if (cur.reported) return;
+    this.output.flush();
+    cur.reported = true;
+    if (this.current === cur) this.current = null;
+    this.ch.send(msg, transfer);
+    this.schedule();
+  }
+
+  private async run(job: JobMessage): Promise<void> {
+    const cur: Running = { id: job.id, started: performance.now(), reported: false, index: null };
+    this.current = cur;
+    const body = job.body;
+    try {
+      if (body.kind === "push") {
+        const values = (await decodeInWorker(body.bindings, this.env)) as Record<string, unknown>;
+        if (cur.reported) return;
+        for (const [name, v] of Object.entries(values)) {
+          (globalThis as Record<string, unknown>)[name] = v;
+          this.cache.overwritten(name);
+        }
+        this.done(cur, { ok: true, value: Object.keys(values) });
+        return;
+      }
+      const code = job.code!;
+      const fn = this.cache.ready(code.hash) ?? (await this.cache.prepare(code.hash, code.bundle));
+      if (cur.reported) return;
+      if (body.kind === "call") {
+        const args = (await decodeInWorker(body.args, this.env)) as unknown[];
+        if (cur.reported) return;
+        let r = fn(...args);
+        if (isThenable(r)) { r = await r; if (cur.reported) return; }
+        this.done(cur, { ok: true, value: r });
+        return;
+      }
+      await this.runMap(cur, fn, body.items, body.star, body.start);
+    } catch (e) {
+      if (cur.reported) return;
+      const msg: WorkerToParent = { t: "done", id: cur.id, ms: performance.now() - cur.started, rss: process.memoryUsage.rss(), ok: false, error: serializeError(e) };
+      if (cur.index !== null) (msg as { index?: number }).index = cur.index;
+      this.finish(cur, msg);
+    }
+  }
+
+  private async runMap(cur: Running, fn: AnyFn, raw: unknown[] | Float64Array, star: boolean, start: number): Promise<void> {
+    const items = raw instanceof Float64Array ? raw : ((await decodeInWorker(raw, this.env)) as unknown[]);
+    if (cur.reported) return;
+    const n = items.length;
+    let f64: Float64Array | null = new Float64Array(n);
+    let arr: unknown[] = [];
+    for (let i = 0; i < n; i++) {
+      cur.index = start + i;
+      const x = items[i];
+      let r: unknown;
+      if (star) {
+        if (!Array.isArray(x)) throw new TypeError(`starmap needs each item to be an array of arguments; item ${start + i} is ${typeof x}`);
+        r = fn(...x);
+      } else r = fn(x);
+      if (f64 !== null && typeof r === "number") { f64[i] = r; continue; }
+      if (isThenable(r)) {
+        r = await r;
+        if (cur.reported) return;
+        if (f64 !== null && typeof r === "number") { f64[i] = r; continue; }
+      }
+      if (f64 !== null) { arr = Array.from(f64.subarray(0, i)); f64 = null; }
+      arr[i] = r;
+    }
+    cur.index = null;
+    this.done(cur, { ok: true, value: f64 ?? arr });
+  }
+
+  private done(cur: Running, out: { ok: true; value: unknown }): void {
+    if (cur.reported) return;
+    const v = out.value;
+    let value: unknown;
+    let transfer: ArrayBuffer[] | undefined;
+    if (v instanceof Float64Array) {
+      value = v;
+      if (this.ch.isThread) transfer = [v.buffer as ArrayBuffer];
+    } else value = encodeHandles(v, { sharedMemory: this.ch.isThread });
+    this.finish(cur, { t: "done", id: cur.id, ms: performance.now() - cur.started, rss: process.memoryUsage.rss(), ok: true, value }, transfer);
+  }
+}

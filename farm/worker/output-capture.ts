@@ -1,0 +1,80 @@
+/**
+ * Captures what a worker's code writes through console.* and process.stdout/stderr.write and
+ * sends it to the parent as whole lines, tagged with the job and item running at the time.
+ * Consecutive writes with the same tag are coalesced, but a message goes out at least every
+ * 50 ms even while a synchronous task keeps the event loop busy, so output stays live.
+ */
+import { StringDecoder } from "node:string_decoder";
+
+type StreamName = "stdout" | "stderr";
+export interface OutputTag { job: number | null; index: number | null }
+export type OutputSink = (stream: StreamName, text: string, tag: OutputTag) => void;
+
+export class OutputCapture {
+  private partial: Record<StreamName, string> = { stdout: "", stderr: "" };
+  private pending: { stream: StreamName; text: string; tag: OutputTag } | null = null;
+  private lastFlush = 0;
+  private flushScheduled = false;
+  private decoders: Record<StreamName, StringDecoder> = { stdout: new StringDecoder("utf8"), stderr: new StringDecoder("utf8") };
+
+  constructor(private readonly sink: OutputSink, private readonly tag: () => OutputTag) {}
+
+  install(): void {
+    for (const name of ["stdout", "stderr"] as const) {
+      const stream = process[name] as NodeJS.WriteStream;
+      stream.write = ((chunk: unknown, encoding?: unknown, cb?: unknown): boolean => {
+        if (typeof encoding === "function") { cb = encoding; encoding = undefined; }
+        this.write(name, chunk, encoding as BufferEncoding | undefined);
+        if (typeof cb === "function") process.nextTick(cb as () => void);
+        return true;
+      }) as typeof stream.write;
+    }
+  }
+
+  write(stream: StreamName, chunk: unknown, encoding?: BufferEncoding): void {
+    let text: string;
+    if (typeof chunk === "string") text = encoding && encoding !== "utf8" && encoding !== "utf-8" ? Buffer.from(chunk, encoding).toString("utf8") : chunk;
+    else if (chunk instanceof Uint8Array) text = this.decoders[stream].write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    else text = String(chunk);
+    if (!text) return;
+    const buf = this.partial[stream] + text;
+    const nl = buf.lastIndexOf("\n");
+    if (nl < 0) { this.partial[stream] = buf; return; }
+    this.partial[stream] = buf.slice(nl + 1);
+    this.queue(stream, buf.slice(0, nl + 1));
+  }
+
+  private queue(stream: StreamName, text: string): void {
+    const tag = this.tag();
+    const p = this.pending;
+    if (p && p.stream === stream && p.tag.job === tag.job && p.tag.index === tag.index) p.text += text;
+    else {
+      if (p) this.emit();
+      this.pending = { stream, text, tag };
+    }
+    const now = performance.now();
+    if (now - this.lastFlush >= 50 || this.pending!.text.length > 65536) this.emit();
+    else if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => { this.flushScheduled = false; this.emit(); });
+    }
+  }
+
+  private emit(): void {
+    const p = this.pending;
+    this.pending = null;
+    this.lastFlush = performance.now();
+    if (p) this.sink(p.stream, p.text, p.tag);
+  }
+
+  /** Sends everything buffered, ending an unterminated last line (called when a job ends). */
+  flush(): void {
+    for (const name of ["stdout", "stderr"] as const) {
+      const rest = this.partial[name] + this.decoders[name].end();
+      this.decoders[name] = new StringDecoder("utf8");
+      this.partial[name] = "";
+      if (rest) this.queue(name, rest + "\n");
+    }
+    this.emit();
+  }
+}

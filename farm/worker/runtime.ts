@@ -1,0 +1,135 @@
+/**
+ * Entry point of every farm worker, as a child process (forked with an IPC channel and fd 3 as
+ * the interrupt pipe) or as a worker thread (workerData.tspoolWorker set). It captures output,
+ * runs jobs, serves handle calls through the parent, and keeps its global namespace for as long
+ * as it lives.
+ */
+import { isMainThread, parentPort, threadId, Worker, workerData } from "node:worker_threads";
+import type { WorkerEnv } from "../handles.js";
+import type { SerializedError } from "../errors.js";
+import { reviveError } from "../errors.js";
+import type { ParentToWorker, WorkerToParent } from "../messages.js";
+import { CodeCache } from "./code-cache.js";
+import { ACKNOWLEDGED, FLAG_SLOTS, REQUESTED, TERMINATED } from "./interrupt-flags.js";
+import { JobRunner, type Channel } from "./job-runner.js";
+import { OutputCapture } from "./output-capture.js";
+
+interface ThreadData { tspoolWorker: { workerId: number } }
+
+const threadData = !isMainThread ? (workerData as ThreadData | undefined)?.tspoolWorker : undefined;
+const isThread = threadData !== undefined;
+const workerId = isThread ? threadData.workerId : Number(process.env.TSPOOL_WORKER_ID ?? "0");
+
+let channel: Channel;
+let listen: (cb: (m: ParentToWorker) => void) => void;
+if (isThread) {
+  const port = parentPort!;
+  channel = { isThread: true, send: (m, transfer) => port.postMessage(m, transfer ?? []) };
+  listen = (cb) => port.on("message", cb);
+} else {
+  if (typeof process.send !== "function") {
+    process.stderr.write("tspool: farm/worker/runtime.js is started by a Pool, not directly\n");
+    process.exit(2);
+  }
+  const send = process.send.bind(process);
+  channel = {
+    isThread: false,
+    send: (m) => { if (process.connected) send(m); },
+  };
+  listen = (cb) => process.on("message", cb as (m: unknown) => void);
+  process.on("disconnect", () => process.exit(0));
+}
+
+let nextCallId = 1;
+const pendingCalls = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+const env: WorkerEnv & { threadId: number } = {
+  isThread,
+  workerId,
+  threadId,
+  call(kind, id, method, args) {
+    return new Promise((resolve, reject) => {
+      const cid = nextCallId++;
+      pendingCalls.set(cid, { resolve, reject });
+      channel.send({ t: "hcall", cid, kind, hid: id, method, args });
+    });
+  },
+};
+(globalThis as Record<string, unknown>).__tspoolWorker = env;
+
+const output = new OutputCapture(
+  (stream, text, tag) => channel.send({ t: "out", stream, text, job: tag.job, index: tag.index }),
+  () => runner.tag(),
+);
+output.install();
+const cache = new CodeCache(env);
+const runner: JobRunner = new JobRunner(channel, cache, output, env);
+
+process.on("uncaughtException", (e) => {
+  process.stderr.write(`Uncaught exception in worker ${workerId} (outside a task's await chain): ${e instanceof Error ? e.stack : String(e)}\n`);
+});
+process.on("unhandledRejection", (e) => {
+  process.stderr.write(`Unhandled promise rejection in worker ${workerId}: ${e instanceof Error ? e.stack : String(e)}\n`);
+});
+
+// Interrupt plumbing for process workers: the helper thread reads the parent's bytes on fd 3.
+let flags: Int32Array | null = null;
+let interruptsSeen = 0;
+let terminationsSeen = 0;
+if (!isThread) {
+  const sab = new SharedArrayBuffer(FLAG_SLOTS * 4);
+  flags = new Int32Array(sab);
+  const helper = new Worker(new URL("./interrupt-helper.js", import.meta.url), {
+    workerData: { sab, fd: 3 },
+    stdout: false,
+    stderr: false,
+    resourceLimits: { maxOldGenerationSizeMb: 8, maxYoungGenerationSizeMb: 2 },
+  });
+  helper.unref();
+  helper.on("error", (e) => process.stderr.write(`tspool: interrupt helper of worker ${workerId} failed: ${e.message}\n`));
+  runner.gate = () => Atomics.load(flags!, REQUESTED) > interruptsSeen;
+  runner.terminatedSinceLastCheck = () => {
+    const t = Atomics.load(flags!, TERMINATED);
+    const killed = t > terminationsSeen;
+    terminationsSeen = t;
+    return killed;
+  };
+}
+
+listen((m) => {
+  switch (m.t) {
+    case "job":
+      runner.enqueue(m);
+      break;
+    case "interrupt":
+      if (flags) {
+        interruptsSeen++;
+        Atomics.store(flags, ACKNOWLEDGED, interruptsSeen);
+        Atomics.notify(flags, ACKNOWLEDGED);
+      } else channel.send({ t: "iack" });
+      runner.interrupt(m.running, m.cancel);
+      break;
+    case "cancel":
+      runner.cancel(m.ids);
+      break;
+    case "hreply": {
+      const p = pendingCalls.get(m.cid);
+      if (!p) break;
+      pendingCalls.delete(m.cid);
+      if (m.ok) p.resolve(m.value);
+      else p.reject(reviveError(m.error as SerializedError));
+      break;
+    }
+    case "stats": {
+      const mem = process.memoryUsage();
+      channel.send({ t: "stats", rss: mem.rss, heapUsed: mem.heapUsed });
+      break;
+    }
+    case "exit":
+      output.flush();
+      if (isThread) parentPort!.close();
+      else process.disconnect();
+      break;
+  }
+});
+
+channel.send({ t: "ready", pid: process.pid, threadId } satisfies WorkerToParent);
