@@ -66,6 +66,8 @@ export interface WorkerStatus {
   busyMs: number;
   /** Resident set size reported by the worker process (for threads: the whole process), bytes. */
   rss: number | null;
+  /** Code bundles shipped in full to this worker id (a repeated call sends only the hash). */
+  bundlesSent: number;
   /** How many times this id's worker was replaced. */
   restarts: number;
   uptimeMs: number;

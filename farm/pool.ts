@@ -87,7 +87,7 @@ export class Pool extends EventEmitter<PoolEvents> implements AsyncDisposable {
   private readonly opts: PoolOptions;
   private readonly spawn: TransportFactory;
   private slots: (Slot | null)[] = [];
-  private stats: { tasksDone: number; itemsDone: number; busyMs: number; restarts: number; startFailures: number }[] = [];
+  private stats: { tasksDone: number; itemsDone: number; busyMs: number; restarts: number; startFailures: number; bundlesSent: number }[] = [];
   private queue: (Job | { source: MapGroup; make: () => Job })[] = [];
   private nextJobId = 1;
   private initCode: PreparedCode | null;
@@ -325,6 +325,7 @@ export class Pool extends EventEmitter<PoolEvents> implements AsyncDisposable {
         busyMs: st.busyMs,
         rss: s.rss,
         restarts: st.restarts,
+        bundlesSent: st.bundlesSent,
         uptimeMs: now - s.spawnedAt,
         current: cur ? { job: cur.id, kind: cur.kind, range: cur.range, runningMs: now - cur.sentAt } : null,
       });
@@ -536,6 +537,8 @@ export class Pool extends EventEmitter<PoolEvents> implements AsyncDisposable {
       else {
         msg.code = { hash, bundle: this.encodeBundle(slot, bundle) };
         slot.known.add(hash);
+        const st = this.stats[slot.id];
+        if (st) st.bundlesSent++;
       }
     }
     if (job.timeoutMs !== undefined) {
@@ -743,7 +746,7 @@ export class Pool extends EventEmitter<PoolEvents> implements AsyncDisposable {
   // ------------------------------------------------------------------ worker lifecycle
 
   private startWorker(id: number, replacing = false): void {
-    if (!this.stats[id]) this.stats[id] = { tasksDone: 0, itemsDone: 0, busyMs: 0, restarts: 0, startFailures: 0 };
+    if (!this.stats[id]) this.stats[id] = { tasksDone: 0, itemsDone: 0, busyMs: 0, restarts: 0, startFailures: 0, bundlesSent: 0 };
     else if (replacing) this.stats[id].restarts++;
     const transport = this.spawn({
       workerId: id, env: this.opts.env, execArgv: this.opts.execArgv, resourceLimits: this.opts.resourceLimits,

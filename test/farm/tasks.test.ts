@@ -1,0 +1,195 @@
+/**
+ * Running tasks on a real pool of 2 process workers: results and their order, every entry point
+ * (map, starmap, imap, imapUnordered, apply, applyAsync, run, push), persistence of worker state,
+ * code shipping with dependencies and its content-hash cache, and clear errors for bad input.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Pool, CancelledError, PoolClosedError } from "../../dist/farm/index.js";
+
+let pool: Pool;
+beforeAll(async () => {
+  pool = new Pool({ workers: 2 });
+  await pool.run(() => 0);
+});
+afterAll(async () => {
+  await pool.terminate();
+});
+
+describe("map and friends", () => {
+  it("map returns results in input order, for numbers (fast path) and for objects", async () => {
+    const nums = Array.from({ length: 5000 }, (_, i) => i);
+    expect(await pool.map((x: number) => x * x, nums)).toEqual(nums.map((x) => x * x));
+    const objs = Array.from({ length: 300 }, (_, i) => ({ id: i, tag: `t${i}` }));
+    expect(await pool.map((o: { id: number; tag: string }) => ({ ...o, double: o.id * 2 }), objs)).toEqual(objs.map((o) => ({ ...o, double: o.id * 2 })));
+  });
+
+  it("keeps input order when items take different times and chunks are single items", async () => {
+    const delays = [40, 5, 30, 1, 20, 0, 10, 2];
+    const out = await pool.map(async (ms: number) => { await new Promise((r) => setTimeout(r, ms)); return ms; }, delays, { chunksize: 1 });
+    expect(out).toEqual(delays);
+  });
+
+  it("maps typed arrays and mixed results (numbers that turn into strings mid-chunk)", async () => {
+    const f32 = Float32Array.from([1.5, 2.5, 3.5, 4.5, 5.5, 6.5, 7.5, 8.5, 9.5]);
+    expect(await pool.map((x: number) => x * 2, f32)).toEqual([3, 5, 7, 9, 11, 13, 15, 17, 19]);
+    const nums = Array.from({ length: 20 }, (_, i) => i);
+    const out = await pool.map((x: number) => (x < 7 ? x : `s${x}`), nums, { chunksize: 10 });
+    expect(out).toEqual(nums.map((x) => (x < 7 ? x : `s${x}`)));
+    expect(await pool.map((x: number) => -x, [0, 1, NaN, Infinity, 1, 2, 3, 4])).toEqual([-0, -1, NaN, -Infinity, -1, -2, -3, -4]);
+  });
+
+  it("maps an empty list and any iterable", async () => {
+    expect(await pool.map((x: number) => x, [])).toEqual([]);
+    expect(await pool.map((x: number) => x + 1, new Set([1, 2, 3]))).toEqual([2, 3, 4]);
+  });
+
+  it("starmap spreads each item as arguments", async () => {
+    expect(await pool.starmap((a: number, b: number, c = 0) => a * b + c, [[1, 2], [3, 4, 1], [5, 6]])).toEqual([2, 13, 30]);
+  });
+
+  it("imap yields in input order; imapUnordered yields everything as it completes", async () => {
+    const items = [30, 0, 20, 5, 10, 1];
+    const slow = async (ms: number) => { await new Promise((r) => setTimeout(r, ms)); return ms; };
+    const ordered: number[] = [];
+    for await (const v of pool.imap(slow, items, { chunksize: 1 })) ordered.push(v);
+    expect(ordered).toEqual(items);
+    const unordered: number[] = [];
+    for await (const v of pool.imapUnordered(slow, items, { chunksize: 1 })) unordered.push(v);
+    expect([...unordered].sort((a, b) => a - b)).toEqual([...items].sort((a, b) => a - b));
+    // the 0 ms item cannot come after the 30 ms one that started on the other worker at the same time
+    expect(unordered.indexOf(0)).toBeLessThan(unordered.indexOf(30));
+  });
+
+  it("automatic chunks: ceil(n / (4 * workers)) items per message to start with", async () => {
+    const sizes: number[] = [];
+    const onTask = (e: { phase: string; range: [number, number] | null }) => { if (e.phase === "start" && e.range) sizes.push(e.range[1] - e.range[0]); };
+    pool.on("task", onTask);
+    await pool.map((x: number) => x + 1, Array.from({ length: 1000 }, (_, i) => i));
+    pool.off("task", onTask);
+    expect(sizes[0]).toBe(125);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(1000);
+  });
+});
+
+describe("apply, applyAsync, run, push", () => {
+  it("apply passes arguments and returns structured-cloned values", async () => {
+    const r = await pool.apply((m: Map<string, number>, d: Date) => ({ size: m.size, year: d.getUTCFullYear(), big: 2n ** 70n }), [new Map([["a", 1]]), new Date(Date.UTC(2020, 0, 1))]);
+    expect(r).toEqual({ size: 1, year: 2020, big: 2n ** 70n });
+  });
+
+  it("applyAsync can be polled, awaited and cancelled", async () => {
+    const h = pool.applyAsync(async (ms: number) => { await new Promise((r) => setTimeout(r, ms)); return "late"; }, [150]);
+    expect(h.ready()).toBe(false);
+    expect(() => h.successful()).toThrow(/not finished/);
+    expect(await h).toBe("late");
+    expect(h.ready()).toBe(true);
+    expect(h.successful()).toBe(true);
+    expect(h.peek()).toBe("late");
+
+    const c = pool.applyAsync(async () => { await new Promise((r) => setTimeout(r, 10_000)); return 1; });
+    await new Promise((r) => setTimeout(r, 50));
+    await c.cancel();
+    await expect(c.get()).rejects.toBeInstanceOf(CancelledError);
+    expect(c.ready()).toBe(true);
+    expect(c.successful()).toBe(false);
+    expect(await pool.apply(() => "still working")).toBe("still working");
+  });
+
+  it("run executes on every worker, or on the listed ones, in worker-id order", async () => {
+    const all = await pool.run(() => Number(process.env.TSPOOL_WORKER_ID));
+    expect(all).toEqual([0, 1]);
+    expect(await pool.run(() => Number(process.env.TSPOOL_WORKER_ID), { targets: [1] })).toEqual([1]);
+    expect(await pool.run((a: number, b: number) => a + b, { targets: 0, args: [2, 3] })).toEqual([5]);
+    await expect(pool.run(() => 0, { targets: [2] })).rejects.toThrow(/target 2 is not a worker id; this pool has workers 0..1/);
+  });
+
+  it("workers keep their globals between tasks (persistent namespace)", async () => {
+    await pool.run(() => { (globalThis as any).counter = 0; });
+    await pool.run(() => { (globalThis as any).counter += 5; });
+    await pool.run(() => { (globalThis as any).counter += 1; }, { targets: [0] });
+    expect(await pool.run(() => (globalThis as any).counter)).toEqual([6, 5]);
+    const pids = await pool.run(() => process.pid);
+    expect(new Set(pids).size).toBe(2);
+    expect(pids).toEqual(pool.status().workers.map((w) => w.pid));
+  });
+
+  it("push sets globals on every worker", async () => {
+    await pool.push({ factor: 3, table: { a: [1, 2] } });
+    expect(await pool.run(() => [(globalThis as any).factor, (globalThis as any).table.a[1]])).toEqual([[3, 2], [3, 2]]);
+    expect(await pool.map((x: number) => x * (globalThis as any).factor, [1, 2, 3])).toEqual([3, 6, 9]);
+    await expect(pool.push({ f: () => 1 })).rejects.toThrow(/"f" is a function/);
+    await expect(pool.push([1] as never)).rejects.toThrow(/pass an object/);
+  });
+});
+
+describe("code shipping", () => {
+  it("ships dependencies: JS expressions, snapshot values, imports and scripts", async () => {
+    const code = {
+      fn: "(x) => helper(x) + offset + path.basename('/a/b.txt').length + fromScript",
+      deps: [
+        { name: "helper", js: "function helper(v) { return v * 10; }" },
+        { name: "offset", value: 100 },
+        { name: "path", import: "node:path", imported: "*" },
+        { script: "var fromScript = 1000;" },
+      ],
+    };
+    expect(await pool.map(code, [1, 2])).toEqual([1115, 1125]);
+  });
+
+  it("sends a bundle once per worker and afterwards only its hash; script deps run once", async () => {
+    const code = { fn: "() => globalThis.scriptRuns", deps: [{ script: "globalThis.scriptRuns = (globalThis.scriptRuns ?? 0) + 1;" }] };
+    const before = pool.status().workers.map((w) => w.bundlesSent);
+    for (let i = 0; i < 3; i++) await pool.run(code);
+    const after = pool.status().workers.map((w) => w.bundlesSent);
+    expect(after.map((a, i) => a - before[i])).toEqual([1, 1]);
+    expect(await pool.run(code)).toEqual([1, 1]);
+  });
+
+  it("a worker reinstalls a global when another bundle redefined it", async () => {
+    const a = { fn: "() => shared", deps: [{ name: "shared", value: "A" }] };
+    const b = { fn: "() => shared + '!'", deps: [{ name: "shared", value: "B" }] };
+    expect(await pool.run(a, { targets: 0 })).toEqual(["A"]);
+    expect(await pool.run(b, { targets: 0 })).toEqual(["B!"]);
+    expect(await pool.run(a, { targets: 0 })).toEqual(["A"]);
+  });
+
+  it("runs an exported function of a module", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tspool-farm-"));
+    const file = join(dir, "mod.mjs");
+    writeFileSync(file, "export function triple(x) { return 3 * x; }\nexport default (x) => -x;\n");
+    expect(await pool.map({ module: file, export: "triple" }, [1, 2, 3])).toEqual([3, 6, 9]);
+    expect(await pool.apply({ module: file }, [4])).toBe(-4);
+    await expect(pool.apply({ module: file, export: "nope" })).rejects.toThrow(/has no function export "nope"/);
+  });
+
+  it("accepts method shorthand and says what cannot travel", async () => {
+    const obj = { sq(x: number) { return x * x; } };
+    expect(await pool.map(obj.sq, [3, 4])).toEqual([9, 16]);
+    await expect(pool.map(Math.sqrt, [4])).rejects.toThrow(/native or bound function/);
+    await expect(pool.map(((x: number) => x).bind(null), [4])).rejects.toThrow(/native or bound function/);
+    await expect(pool.map(42 as never, [1])).rejects.toThrow(/task function must be a function/);
+    await expect(pool.map((x: number) => x, 5 as never)).rejects.toThrow(/items must be an array/);
+    await expect(pool.map((x: number) => x, [1], { chunksize: 0 })).rejects.toThrow(/chunksize must be a positive integer/);
+    await expect(pool.map({ fn: "(x) => x", deps: [{ nme: "x" } as never] }, [1])).rejects.toThrow(/deps\[0\] needs a "name"/);
+    await expect(pool.apply({ fn: "this is not js" })).rejects.toThrow(/SyntaxError/);
+    expect(await pool.apply(() => "pool still fine")).toBe("pool still fine");
+  });
+});
+
+describe("constructor checks", () => {
+  it("rejects bad options with a message naming the option", () => {
+    expect(() => new Pool({ workers: 0 })).toThrow(/workers must be a positive integer/);
+    expect(() => new Pool({ workers: 1, taskTimeout: -5 })).toThrow(/taskTimeout must be a positive number/);
+    expect(() => new Pool({ workers: 1, retries: 1.5 })).toThrow(/retries must be a whole number/);
+  });
+
+  it("a closed pool refuses new work with PoolClosedError", async () => {
+    const p = new Pool({ workers: 1 });
+    p.close();
+    await expect(p.map((x: number) => x, [1])).rejects.toThrow(PoolClosedError);
+    await p.join();
+  });
+});
