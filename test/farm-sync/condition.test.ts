@@ -1,0 +1,110 @@
+import { describe, expect, it } from "vitest";
+import { Condition, Lock, SharedArray, SyncUsageError } from "../../dist/farm/index.js";
+import { kinds, usePools } from "./pools.js";
+
+/**
+ * A consumer that takes `want` items from a shared stock (stock[0]), recording the lowest stock it
+ * ever left behind in stock[1]. With a condition it waits for stock under the lock; without, it
+ * polls and takes when it saw stock: check-then-act, so two consumers take the same last item.
+ */
+const consume = async (cond: Condition | null, stock: SharedArray<"i32">, want: number) => {
+  const pause = () => new Promise((r) => setTimeout(r, 1));
+  const take = async () => {
+    await pause();
+    const left = await stock.add(0, -1);
+    for (;;) {
+      const low = await stock.get(1);
+      if (left >= low || (await stock.compareExchange(1, low, left)) === low) break;
+    }
+  };
+  for (let got = 0; got < want; got++) {
+    if (cond) {
+      await cond.acquire();
+      await cond.waitFor(async () => (await stock.get(0)) > 0);
+      await take();
+      await cond.release();
+    } else {
+      while ((await stock.get(0)) <= 0) await new Promise((r) => setImmediate(r));
+      await take();
+    }
+  }
+  return want;
+};
+
+const produce = async (cond: Condition | null, stock: SharedArray<"i32">, n: number) => {
+  for (let i = 0; i < n; i++) {
+    await new Promise((r) => setTimeout(r, 3));
+    if (cond) {
+      await cond.withLock(async () => {
+        await stock.add(0, 1);
+        await cond.notify();
+      });
+    } else await stock.add(0, 1);
+  }
+};
+
+describe("Condition", () => {
+  const pool = usePools();
+
+  it("needs its lock to wait or notify, and says so", async () => {
+    const c = new Condition();
+    await expect(c.wait()).rejects.toThrow(/needs the condition's lock: acquire it first/);
+    await expect(c.notify()).rejects.toBeInstanceOf(SyncUsageError);
+    await c.acquire();
+    expect(await c.wait({ timeout: 10 })).toBe(false); // timed out, lock held again
+    await c.notify();
+    await c.release();
+  });
+
+  it("notify(n) wakes exactly the n oldest waiters; notifyAll the rest", async () => {
+    const c = new Condition(new Lock());
+    const order: number[] = [];
+    const waiter = async (i: number) => {
+      await c.acquire();
+      const woke = await c.wait({ timeout: 2000 });
+      if (woke) order.push(i);
+      await c.release();
+      return woke;
+    };
+    const waiters = [waiter(0), waiter(1), waiter(2)];
+    await new Promise((r) => setTimeout(r, 10));
+    await c.withLock(() => c.notify(2));
+    await new Promise((r) => setTimeout(r, 30));
+    expect(order).toEqual([0, 1]);
+    await c.withLock(() => c.notifyAll());
+    expect(await Promise.all(waiters)).toEqual([true, true, true]);
+    expect(order).toEqual([0, 1, 2]);
+  });
+
+  for (const kind of kinds) {
+    describe(kind.name, () => {
+      it("without a condition, polling consumers take the same last item and the stock goes negative", async () => {
+        const stock = new SharedArray("i32", 2);
+        await Promise.all([pool(kind).run(consume, { args: [null, stock, 10] }), produce(null, stock, 20)]);
+        expect(await stock.get(1)).toBeLessThan(0);
+      });
+
+      it("with a Condition, consumers in both workers wait for stock and it never goes negative", async () => {
+        const stock = new SharedArray("i32", 2);
+        const cond = new Condition();
+        const [taken] = await Promise.all([pool(kind).run(consume, { args: [cond, stock, 10] }), produce(cond, stock, 20)]);
+        expect(taken).toEqual([10, 10]);
+        expect(await stock.get(0)).toBe(0);
+        expect(await stock.get(1)).toBe(0);
+      });
+
+      it("a worker's wait times out with the lock held again", async () => {
+        const c = new Condition();
+        const [r] = await pool(kind).run(async (c: Condition) => {
+          await c.acquire();
+          const woke = await c.wait({ timeout: 20 });
+          const mine = await c.lock.isMine();
+          await c.release();
+          return [woke, mine];
+        }, { args: [c], targets: [0] });
+        expect(r).toEqual([false, true]);
+        expect(await c.lock.locked()).toBe(false);
+      });
+    });
+  }
+});
