@@ -1,0 +1,207 @@
+/**
+ * Type checking across cells with one long-lived `ts.LanguageService` over virtual files.
+ *
+ * A cell is checked as the module `<notebookDir>/__tspool_cell.ts`: one header line importing
+ * every name that earlier cells declared (from the cell that declared it last), then the cell's
+ * source unchanged, then `export { ...its top-level names };`. So a diagnostic's line minus one
+ * is the cell's line, and later cells see exactly the newest definitions. A cell that ran and
+ * declared names is kept as the module `__cell_n.ts` that later headers import from.
+ * The service is reused from cell to cell, so unchanged files are neither re-read nor re-bound,
+ * and a cell that changes no imports reuses the program's whole structure.
+ */
+import ts from "typescript";
+import { join, resolve } from "node:path";
+import type { BindingRegistry } from "./bindings.js";
+import { packageRoot, tslabDeclarations } from "./paths.js";
+
+const GLOBALS_FILE_NAME = "__tspool_globals.d.ts";
+const CHECK_FILE_NAME = "__tspool_cell.ts";
+
+/** Diagnostics that do not stop a cell from running. */
+const IGNORED_CODES = new Set([
+  7016, // "Could not find a declaration file for module": an untyped JS package is imported as `any`
+  1375, // "'await' expressions are only allowed at the top level of a file when that file is a module" (it is one)
+  1378, // top-level await target/module complaint (the cell runs in an async wrapper)
+]);
+
+export interface CellFile {
+  fileName: string;
+  text: string;
+  /** Length of the header line plus its newline: cell offset + headerLength = file offset. */
+  headerLength: number;
+}
+
+export function compilerOptions(): ts.CompilerOptions {
+  return {
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.ESNext,
+    moduleResolution: ts.ModuleResolutionKind.Bundler,
+    moduleDetection: ts.ModuleDetectionKind.Force,
+    lib: ["lib.es2023.d.ts", "lib.esnext.disposable.d.ts"],
+    strict: true,
+    esModuleInterop: true,
+    allowSyntheticDefaultImports: true,
+    resolveJsonModule: true,
+    allowJs: false,
+    skipLibCheck: true,
+    noEmit: true,
+    types: ["node"],
+    typeRoots: [join(packageRoot, "node_modules", "@types")],
+  };
+}
+
+export class CellChecker {
+  readonly notebookDir: string;
+  readonly #options = compilerOptions();
+  readonly #virtual = new Map<string, { text: string; version: number; snapshot: ts.IScriptSnapshot }>();
+  readonly #diskSnapshots = new Map<string, ts.IScriptSnapshot | undefined>();
+  readonly #roots = new Set<string>();
+  readonly #ls: ts.LanguageService;
+  readonly #resolutionCache: ts.ModuleResolutionCache;
+  readonly #fallbackCache: ts.ModuleResolutionCache;
+  readonly #checkFile: string;
+  #projectVersion = 0;
+  #seq = 0;
+
+  constructor(notebookDir: string, globalsDeclarations: string) {
+    this.notebookDir = resolve(notebookDir);
+    const globalsFile = join(this.notebookDir, GLOBALS_FILE_NAME);
+    this.#setFile(globalsFile, globalsDeclarations);
+    this.#roots.add(globalsFile);
+    this.#checkFile = join(this.notebookDir, CHECK_FILE_NAME);
+    this.#setFile(this.#checkFile, "export {};\n");
+    this.#roots.add(this.#checkFile);
+    const getCanonical = (f: string) => f;
+    this.#resolutionCache = ts.createModuleResolutionCache(this.notebookDir, getCanonical, this.#options);
+    this.#fallbackCache = ts.createModuleResolutionCache(packageRoot, getCanonical, this.#options);
+    const host: ts.LanguageServiceHost = {
+      getProjectVersion: () => String(this.#projectVersion),
+      getScriptFileNames: () => [...this.#roots],
+      getScriptVersion: (f) => String(this.#virtual.get(f)?.version ?? 0),
+      getScriptSnapshot: (f) => this.#snapshot(f),
+      getCurrentDirectory: () => this.notebookDir,
+      getCompilationSettings: () => this.#options,
+      getDefaultLibFileName: (o) => ts.getDefaultLibFilePath(o),
+      fileExists: (f) => this.#virtual.has(f) || ts.sys.fileExists(f),
+      readFile: (f) => this.#virtual.get(f)?.text ?? ts.sys.readFile(f),
+      directoryExists: (d) => ts.sys.directoryExists(d),
+      getDirectories: (d) => ts.sys.getDirectories(d),
+      realpath: (p) => (ts.sys.realpath ? ts.sys.realpath(p) : p),
+      useCaseSensitiveFileNames: () => ts.sys.useCaseSensitiveFileNames,
+      resolveModuleNameLiterals: (literals, containingFile, _redirect, options) =>
+        literals.map((lit) => this.#resolve(lit.text, containingFile, options)),
+    };
+    this.#ls = ts.createLanguageService(host, ts.createDocumentRegistry());
+  }
+
+  get languageService(): ts.LanguageService {
+    return this.#ls;
+  }
+
+  #snapshot(f: string): ts.IScriptSnapshot | undefined {
+    const v = this.#virtual.get(f);
+    if (v) return v.snapshot;
+    if (!this.#diskSnapshots.has(f)) {
+      const text = ts.sys.readFile(f);
+      this.#diskSnapshots.set(f, text === undefined ? undefined : ts.ScriptSnapshot.fromString(text));
+    }
+    return this.#diskSnapshots.get(f);
+  }
+
+  #setFile(fileName: string, text: string): void {
+    const prev = this.#virtual.get(fileName);
+    this.#virtual.set(fileName, { text, version: (prev?.version ?? 0) + 1, snapshot: ts.ScriptSnapshot.fromString(text) });
+    this.#projectVersion++;
+  }
+
+  /** Notebook directory first, then the kernel's own install; "tslab" is our compatible module. */
+  #resolve(name: string, containingFile: string, options: ts.CompilerOptions): ts.ResolvedModuleWithFailedLookupLocations {
+    if (name.startsWith("./__cell_")) {
+      const cellFile = join(this.notebookDir, `${name.slice(2)}.ts`);
+      if (this.#virtual.has(cellFile))
+        return { resolvedModule: { resolvedFileName: cellFile, extension: ts.Extension.Ts, isExternalLibraryImport: false } };
+    }
+    if (name === "tslab") {
+      return { resolvedModule: { resolvedFileName: tslabDeclarations, extension: ts.Extension.Dts, isExternalLibraryImport: false } };
+    }
+    const host: ts.ModuleResolutionHost = {
+      fileExists: (f) => this.#virtual.has(f) || ts.sys.fileExists(f),
+      readFile: (f) => this.#virtual.get(f)?.text ?? ts.sys.readFile(f),
+      directoryExists: (d) => ts.sys.directoryExists(d),
+      realpath: ts.sys.realpath,
+      getCurrentDirectory: () => this.notebookDir,
+    };
+    const first = ts.resolveModuleName(name, containingFile, options, host, this.#resolutionCache);
+    if (first.resolvedModule || name.startsWith(".") || name.startsWith("/")) return first;
+    const fallback = ts.resolveModuleName(name, join(packageRoot, "__tspool_fallback.ts"), options, host, this.#fallbackCache);
+    return fallback.resolvedModule ? fallback : first;
+  }
+
+  /**
+   * The header line importing the registered names the cell may use (those `wanted` accepts,
+   * by default every word of its text) and does not declare itself. Importing only what a cell
+   * mentions keeps each program to the cells it depends on.
+   */
+  header(registry: BindingRegistry, ownNames: Iterable<string>, wanted: (name: string) => boolean): string {
+    const own = new Set(ownNames);
+    const byModule = new Map<string, string[]>();
+    for (const b of registry.all()) {
+      if (own.has(b.name) || !wanted(b.name)) continue;
+      const mod = registry.moduleOf(b.name)!;
+      let list = byModule.get(mod);
+      if (!list) byModule.set(mod, (list = []));
+      list.push(b.name);
+    }
+    return [...byModule].map(([mod, names]) => `import { ${names.join(", ")} } from ${JSON.stringify(mod)};`).join(" ");
+  }
+
+  /**
+   * Lay a cell down as the text of the checked file. The program's root files never change
+   * (the ambient globals and this one file), so that checking a cell whose header is the same as
+   * the previous one reuses the whole program structure; only the file's text changes.
+   */
+  prepare(source: string, header: string, ownNames: string[], opts?: { scratch?: boolean }): CellFile {
+    // A scratch file (completion, inspection) may be cut mid-expression: nothing may follow it.
+    const tail = opts?.scratch ? "" : `\nexport { ${ownNames.join(", ")} };\n`;
+    const text = `${header}\n${source}${tail}`;
+    return { fileName: this.#checkFile, text, headerLength: header.length + 1 };
+  }
+
+  /** Check the prepared text and return its diagnostics (syntax first; semantics only if the syntax is fine). */
+  check(file: CellFile): ts.Diagnostic[] {
+    this.scratch(file);
+    const syntactic = this.#ls.getSyntacticDiagnostics(file.fileName);
+    if (syntactic.length) return [...syntactic];
+    return this.#ls.getSemanticDiagnostics(file.fileName).filter((d) => !IGNORED_CODES.has(d.code));
+  }
+
+  /**
+   * Keep a cell that ran as a module of its own, `./__cell_n`, for later headers to import from.
+   * It joins the program when a later cell first imports it.
+   */
+  commit(file: CellFile): string {
+    const n = ++this.#seq;
+    this.#setFile(join(this.notebookDir, `__cell_${n}.ts`), file.text);
+    return `./__cell_${n}`;
+  }
+
+  /** Forget a cell that failed (nothing to undo: the checked file is simply overwritten next time). */
+  discard(_file: CellFile): void {}
+
+  /** Put text in the checked file (for completion/inspection) without checking it. */
+  scratch(file: CellFile): void {
+    if (this.#virtual.get(file.fileName)?.text !== file.text) this.#setFile(file.fileName, file.text);
+  }
+
+  /** Warm the service up (parse the libraries, build a checker) so the first cell is quick. */
+  warmUp(): void {
+    const file = this.prepare("const __tspool_warm_up: number = 1;", "", []);
+    this.check(file);
+    this.discard(file);
+  }
+}
+
+/** Every identifier-like word of a text (a superset of the names it can refer to). */
+export function wordsOf(text: string): Set<string> {
+  return new Set(text.match(/[\p{ID_Start}$_][\p{ID_Continue}$\u200c\u200d]*/gu) ?? []);
+}

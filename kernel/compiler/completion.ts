@@ -1,0 +1,68 @@
+/**
+ * Completion at the cursor, from the TypeScript language service over the cell as the next
+ * virtual module: members after `.`, locals, names of earlier cells, globals, imports, keywords.
+ */
+import ts from "typescript";
+import type { CompleteReplyContent } from "../executor/protocol.js";
+import { withScratchCell, type ScratchHost } from "./scratch.js";
+
+const IDENT_CHAR = /[\p{ID_Continue}$\u200c\u200d]/u;
+
+export function complete(host: ScratchHost, code: string, cursor: number): CompleteReplyContent {
+  let start = cursor;
+  while (start > 0 && IDENT_CHAR.test(code[start - 1]!)) start--;
+  const prefix = code.slice(start, cursor);
+  const entries = withScratchCell(
+    host,
+    code,
+    (file) =>
+      host.checker.languageService.getCompletionsAtPosition(file.fileName, file.headerLength + cursor, {
+        includeCompletionsForModuleExports: false,
+        includeCompletionsWithInsertText: true,
+      }),
+    prefix,
+  );
+  const lower = prefix.toLowerCase();
+  const seen = new Set<string>();
+  const matches = (entries?.entries ?? [])
+    .filter((e) => !e.name.startsWith("__tspool_") && !e.name.startsWith("__cell_") && e.name.toLowerCase().startsWith(lower))
+    .sort((a, b) => {
+      const exactA = a.name.startsWith(prefix) ? 0 : 1;
+      const exactB = b.name.startsWith(prefix) ? 0 : 1;
+      return exactA - exactB || a.sortText.localeCompare(b.sortText) || a.name.localeCompare(b.name);
+    })
+    .filter((e) => !seen.has(e.name) && seen.add(e.name))
+    .map((e) => e);
+  return {
+    matches: matches.map((e) => e.name),
+    cursor_start: start,
+    cursor_end: cursor,
+    metadata: {
+      _jupyter_types_experimental: matches.map((e) => ({ start, end: cursor, text: e.name, type: kindName(e.kind) })),
+    },
+  };
+}
+
+function kindName(kind: ts.ScriptElementKind): string {
+  switch (kind) {
+    case ts.ScriptElementKind.memberFunctionElement:
+    case ts.ScriptElementKind.functionElement:
+    case ts.ScriptElementKind.localFunctionElement:
+      return "function";
+    case ts.ScriptElementKind.classElement:
+      return "class";
+    case ts.ScriptElementKind.keyword:
+      return "keyword";
+    case ts.ScriptElementKind.moduleElement:
+    case ts.ScriptElementKind.alias:
+      return "module";
+    case ts.ScriptElementKind.interfaceElement:
+    case ts.ScriptElementKind.typeElement:
+      return "type";
+    case ts.ScriptElementKind.memberVariableElement:
+    case ts.ScriptElementKind.memberGetAccessorElement:
+      return "property";
+    default:
+      return "variable";
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * Installs what every cell finds in its global scope: the display sink behind `display`,
+ * `clearOutput` and `input` (sending display/clear_output/input_request events for the request
+ * the calling code belongs to), those functions themselves, `require` (from the notebook's
+ * directory) and the lazily created notebook `pool`. All are plain writable globals, so a cell
+ * may declare its own `display` or `pool`.
+ */
+import { randomUUID } from "node:crypto";
+import type { ExecutorToHost } from "./protocol.js";
+import { outputContext } from "./session.js";
+import { pendingInputs } from "./input-requests.js";
+import { installSink } from "../display/sink.js";
+import { clearOutput, display, input } from "../display/index.js";
+
+export interface CellGlobalsOptions {
+  send(e: ExecutorToHost): void;
+  require: NodeRequire;
+  notebookPool(): unknown;
+}
+
+function defineGlobal(name: string, value: unknown): void {
+  Object.defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: false });
+}
+
+export function installCellGlobals(opts: CellGlobalsOptions): void {
+  const { send } = opts;
+  installSink({
+    display(data, metadata, o) {
+      const ctx = outputContext.getStore();
+      if (!ctx) throw new Error("display() was called outside of any cell (e.g. from a callback registered by the executor itself)");
+      if (ctx.silent) return;
+      send({ type: "display", parent: ctx.parent, update: o.update ?? false, data, metadata, transient: o.id ? { display_id: o.id } : {} });
+    },
+    clearOutput(wait) {
+      const ctx = outputContext.getStore();
+      if (!ctx) throw new Error("clearOutput() was called outside of any cell");
+      if (!ctx.silent) send({ type: "clear_output", parent: ctx.parent, wait });
+    },
+    input(prompt, password) {
+      const ctx = outputContext.getStore();
+      if (!ctx?.allowStdin)
+        return Promise.reject(
+          new Error(
+            "input() cannot ask for text here: this execute request was sent with allow_stdin=false " +
+              "(the frontend does not accept input). Run the cell from a notebook or console that supports input.",
+          ),
+        );
+      const id = randomUUID();
+      return new Promise<string>((resolve, reject) => {
+        pendingInputs.set(id, {
+          resolve: (v) => {
+            pendingInputs.delete(id);
+            resolve(v);
+          },
+          reject,
+        });
+        send({ type: "input_request", parent: ctx.parent, id, prompt, password });
+      });
+    },
+  });
+  defineGlobal("display", display);
+  defineGlobal("clearOutput", clearOutput);
+  defineGlobal("input", input);
+  defineGlobal("require", opts.require);
+  let pool: unknown;
+  Object.defineProperty(globalThis, "pool", {
+    configurable: true,
+    enumerable: false,
+    get() {
+      pool ??= opts.notebookPool();
+      return pool;
+    },
+    set(value) {
+      // A cell declared its own `pool`: it becomes an ordinary global.
+      defineGlobal("pool", value);
+    },
+  });
+}

@@ -1,0 +1,205 @@
+/**
+ * The executor child process: runs cells in its main thread, in its own global scope, and
+ * holds the session's state. It reads HostToExecutor messages from the IPC channel and answers
+ * with ExecutorToHost events (kernel/executor/protocol.ts). Executes run one at a time, in order;
+ * completion, inspection and is_complete are answered while a cell awaits.
+ */
+import { Worker } from "node:worker_threads";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import type { ExecuteError, ExecuteOk, ExecuteRequest, ExecutorToHost, HostToExecutor } from "./protocol.js";
+import { Session, outputContext, type OutputContext } from "./session.js";
+import { ACKS } from "./interrupter.js";
+import { interruptedError, runtimeError } from "./runtime-error.js";
+import { installCellGlobals } from "./cell-globals.js";
+import { captureOutput } from "./output-capture.js";
+import { toBundle } from "../display/bundle.js";
+import { complete } from "../compiler/completion.js";
+import { inspect } from "../compiler/inspection.js";
+import { isComplete } from "../compiler/is-complete.js";
+import { pendingInputs, rejectPendingInputs } from "./input-requests.js";
+
+// vm's main-context loader (how cells import) is flagged experimental in Node 20; cells do not
+// need to hear about it.
+const emitWarning = process.emitWarning.bind(process);
+process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+  if (String((warning as Error)?.message ?? warning).includes("USE_MAIN_CONTEXT_DEFAULT_LOADER")) return;
+  (emitWarning as (...a: unknown[]) => void)(warning, ...rest);
+}) as typeof process.emitWarning;
+
+function send(event: ExecutorToHost): void {
+  if (process.connected) process.send!(event);
+}
+
+const session = new Session({ notebookDir: process.cwd(), emit: send });
+
+// ---- interrupts -----------------------------------------------------------------------------
+const shared = new SharedArrayBuffer(16);
+const counters = new Int32Array(shared);
+let interruptsHandled = 0;
+const interrupter = new Worker(new URL("./interrupter.js", import.meta.url), { workerData: { shared, fd: 3 } });
+interrupter.unref();
+interrupter.on("error", (err) => process.stderr.write(`tspool: interrupt helper failed: ${err.message}\n`));
+// The kernel turns SIGINT into an interrupt message; never die of one sent to our process group.
+process.on("SIGINT", () => undefined);
+
+// ---- magics and the notebook pool (written by the magics; optional in a partial build) --------
+type MagicModule = { runMagicCell(session: Session, code: string, request: ExecuteRequest): Promise<ExecuteOk | ExecuteError> };
+type PoolModule = { createNotebookPool(session: Session): unknown; interruptNotebookPools?(): unknown };
+let poolModule: PoolModule | undefined;
+const poolModuleReady: Promise<void> = import(new URL("../../magics/notebook-pool.js", import.meta.url).href)
+  .then((m: PoolModule) => void (poolModule = m))
+  .catch(() => undefined);
+
+installCellGlobals({
+  send,
+  require: createRequire(join(session.notebookDir, "__tspool_cell.js")),
+  notebookPool: () => {
+    if (!poolModule) throw new Error("The notebook pool is not available in this build of tspool (magics/notebook-pool.js is missing).");
+    return poolModule.createNotebookPool(session);
+  },
+});
+captureOutput(send);
+
+// ---- execution ----------------------------------------------------------------------------
+interface Running {
+  request: ExecuteRequest;
+  done: boolean;
+  finish(content: ExecuteOk | ExecuteError): void;
+}
+let running: Running | undefined;
+const queue: ExecuteRequest[] = [];
+
+function isMagic(code: string): boolean {
+  return /^\s*%/.test(code);
+}
+
+async function runMagic(code: string, request: ExecuteRequest): Promise<ExecuteOk | ExecuteError> {
+  let mod: MagicModule;
+  try {
+    mod = (await import(new URL("../../magics/dispatch.js", import.meta.url).href)) as MagicModule;
+  } catch (err) {
+    const name = /^\s*(%%?[\w-]*)/.exec(code)?.[1] ?? "%";
+    return { status: "error", ename: "MagicError", evalue: `${name}: magics are not available in this build of tspool (${(err as Error).message})`, traceback: [] };
+  }
+  return mod.runMagicCell(session, code, request);
+}
+
+async function evaluate(request: ExecuteRequest): Promise<ExecuteOk | ExecuteError> {
+  if (!request.code.trim()) return { status: "ok" };
+  await poolModuleReady;
+  if (isMagic(request.code)) return runMagic(request.code, request);
+  const r = await session.evaluateCell(request.code, { parent: request.id });
+  if (r.status !== "ok") return r;
+  if (r.value === undefined || request.silent) return { status: "ok" };
+  if (!session.bindings.has("_")) (globalThis as Record<string, unknown>)._ = r.value;
+  const shown = toBundle(r.value);
+  return { status: "ok", result: { data: shown.data, metadata: shown.metadata } };
+}
+
+function startNext(): void {
+  if (running || queue.length === 0) return;
+  const request = queue.shift()!;
+  const run: Running = {
+    request,
+    done: false,
+    finish(content) {
+      if (run.done) return;
+      run.done = true;
+      send({ type: "reply", id: request.id, kind: "execute", content });
+      if (running === run) running = undefined;
+      setImmediate(startNext);
+    },
+  };
+  running = run;
+  session.executionCount = request.executionCount;
+  const ctx: OutputContext = { parent: request.id, silent: request.silent, allowStdin: request.allowStdin };
+  // Run from a fresh macrotask so that an interrupt terminating the cell's synchronous code
+  // aborts only that callback, never the IPC message handling.
+  setImmediate(() => {
+    outputContext.run(ctx, () => {
+      evaluate(request).then(
+        (content) => run.finish(content),
+        (err) => run.finish(runtimeError(err, session.stacks)),
+      );
+    });
+  });
+}
+
+async function onInterrupt(): Promise<void> {
+  interruptsHandled++;
+  Atomics.store(counters, ACKS, interruptsHandled);
+  Atomics.notify(counters, ACKS);
+  const current = running;
+  rejectPendingInputs();
+  if (poolModule?.interruptNotebookPools) {
+    try {
+      await poolModule.interruptNotebookPools();
+    } catch {
+      // stopping pool tasks is best effort; the cell still ends
+    }
+  }
+  current?.finish(interruptedError());
+}
+
+process.on("message", (msg: HostToExecutor) => {
+  switch (msg.type) {
+    case "execute":
+      queue.push(msg);
+      startNext();
+      break;
+    case "complete":
+      reply(msg.id, "complete", () => complete(session, msg.code, msg.cursor), { matches: [], cursor_start: msg.cursor, cursor_end: msg.cursor, metadata: {} });
+      break;
+    case "inspect":
+      reply(msg.id, "inspect", () => inspect(session, msg.code, msg.cursor, msg.detailLevel), { found: false, data: {}, metadata: {} });
+      break;
+    case "is_complete":
+      reply(msg.id, "is_complete", () => isComplete(msg.code), { status: "unknown" });
+      break;
+    case "input_reply":
+      pendingInputs.get(msg.id)?.resolve(msg.value);
+      break;
+    case "interrupt":
+      void onInterrupt();
+      break;
+    case "shutdown":
+      setImmediate(() => process.exit(0));
+      break;
+  }
+});
+
+function reply<K extends "complete" | "inspect" | "is_complete">(id: string, kind: K, compute: () => unknown, fallback: unknown): void {
+  let content: unknown;
+  try {
+    content = compute();
+  } catch (err) {
+    process.stderr.write(`tspool: ${kind} failed: ${(err as Error)?.stack ?? err}\n`);
+    content = fallback;
+  }
+  send({ type: "reply", id, kind, content } as ExecutorToHost);
+}
+
+process.on("disconnect", () => process.exit(0));
+// A rejection nobody handles (e.g. from a timer a cell started) is reported, never fatal.
+process.on("unhandledRejection", (reason) => reportStray(reason));
+process.on("uncaughtException", (err) => reportStray(err));
+
+function reportStray(err: unknown): void {
+  const ctx = outputContext.getStore();
+  const parent = ctx?.parent ?? running?.request.id;
+  const e = runtimeError(err, session.stacks);
+  const text = `Uncaught ${e.traceback.join("\n")}\n`;
+  if (parent) send({ type: "stream", parent, name: "stderr", text });
+  else process.stderr.write(text);
+}
+
+send({ type: "ready", pid: process.pid });
+// Parse the libraries and build a first type checker now, so that the first cell is quick.
+setImmediate(() => {
+  try {
+    session.checker.warmUp();
+  } catch (err) {
+    process.stderr.write(`tspool: type checker warm-up failed: ${(err as Error)?.stack ?? err}\n`);
+  }
+});

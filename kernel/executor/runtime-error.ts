@@ -1,0 +1,20 @@
+/** The `error` reply for an exception thrown by cell code: name, message and the cell-mapped stack. */
+import { inspect } from "node:util";
+import type { ExecuteError } from "./protocol.js";
+import type { StackMapper } from "./stack.js";
+
+export function runtimeError(err: unknown, mapper: StackMapper): ExecuteError {
+  if (err instanceof Error || (err && typeof err === "object" && "stack" in err && "message" in err)) {
+    const e = err as Error;
+    const ename = e.name || e.constructor?.name || "Error";
+    const evalue = String(e.message ?? "");
+    const frames = typeof e.stack === "string" ? mapper.frames(e.stack) : [];
+    return { status: "error", ename, evalue, traceback: [`${ename}: ${evalue}`, ...frames] };
+  }
+  const evalue = inspect(err, { colors: false, depth: 2 });
+  return { status: "error", ename: "Uncaught", evalue, traceback: [`Uncaught ${evalue}`] };
+}
+
+export function interruptedError(): ExecuteError {
+  return { status: "error", ename: "Interrupted", evalue: "the cell was interrupted (KeyboardInterrupt); the session's state is kept", traceback: ["Interrupted: the cell was interrupted (KeyboardInterrupt)"] };
+}

@@ -1,0 +1,179 @@
+/**
+ * The session (contract C1): the notebook's state between cells — the binding registry, the
+ * cross-cell type checker, compiled cells' source maps — and the way to run TypeScript as a cell.
+ * Magics receive it; kernel/executor/main.ts drives it.
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+import vm from "node:vm";
+import type { ExecuteError, ExecutorToHost } from "./protocol.js";
+import { BindingRegistry, type Binding } from "../compiler/bindings.js";
+import { CellChecker, wordsOf, type CellFile } from "../compiler/checker.js";
+import { cellGlobalsDeclarations } from "../compiler/cell-globals.js";
+import { declaredNames, parseCell, type DeclaredName } from "../compiler/declarations.js";
+import { compileError, toCellDiagnostics } from "../compiler/diagnostics.js";
+import { toCellScript, type CellScript } from "../compiler/cell-script.js";
+import { createModuleUrlResolver } from "../compiler/module-urls.js";
+import { StackMapper } from "./stack.js";
+import { runtimeError } from "./runtime-error.js";
+
+/** What output produced while a request runs belongs to (kept across its awaits and timers). */
+export interface OutputContext {
+  parent: string;
+  silent: boolean;
+  allowStdin: boolean;
+}
+
+export const outputContext = new AsyncLocalStorage<OutputContext>();
+
+type Compiled =
+  | { status: "ok"; file: CellFile; script: CellScript; names: DeclaredName[] }
+  | ExecuteError;
+
+export class Session {
+  readonly notebookDir: string;
+  readonly bindings = new BindingRegistry();
+  readonly #emit: (event: ExecutorToHost) => void;
+  readonly #stacks = new StackMapper();
+  readonly #resolveUrl: (spec: string) => string;
+  #checker: CellChecker | undefined;
+  #executionCount = 0;
+
+  constructor(opts: { notebookDir: string; emit: (event: ExecutorToHost) => void }) {
+    this.notebookDir = opts.notebookDir;
+    this.#emit = opts.emit;
+    this.#resolveUrl = createModuleUrlResolver(this.notebookDir);
+  }
+
+  get executionCount(): number {
+    return this.#executionCount;
+  }
+
+  set executionCount(n: number) {
+    this.#executionCount = n;
+  }
+
+  get checker(): CellChecker {
+    this.#checker ??= new CellChecker(this.notebookDir, cellGlobalsDeclarations());
+    return this.#checker;
+  }
+
+  emit(event: ExecutorToHost): void {
+    this.#emit(event);
+  }
+
+  /** Maps stacks of compiled cells back to cell lines. */
+  get stacks(): StackMapper {
+    return this.#stacks;
+  }
+
+  mapStack(stack: string): string {
+    return this.#stacks.mapStack(stack);
+  }
+
+  /** The URL `import()` loads for a module specifier written in a cell. */
+  resolveModule(specifier: string): string {
+    return this.#resolveUrl(specifier);
+  }
+
+  #compile(source: string, mode: "cell" | "worker", lineOffset: number): Compiled {
+    const names = declaredNames(parseCell(source));
+    const own = names.map((n) => n.name);
+    const checker = this.checker;
+    const words = wordsOf(source);
+    const file = checker.prepare(source, checker.header(this.bindings, own, (n) => words.has(n)), own);
+    let diags;
+    try {
+      diags = toCellDiagnostics(checker.check(file), file, source, (name) => {
+        const b = this.bindings.get(name);
+        return b && { kind: b.kind, cell: b.cell };
+      });
+    } catch (err) {
+      checker.discard(file);
+      return { status: "error", ename: "InternalError", evalue: `the type checker failed: ${(err as Error)?.message ?? err}`, traceback: [String((err as Error)?.stack ?? err)] };
+    }
+    if (diags.length) {
+      checker.discard(file);
+      return compileError(diags, source, lineOffset);
+    }
+    try {
+      const script = toCellScript(source, { resolve: (s) => this.#resolveUrl(s), mode });
+      return { status: "ok", file, script, names };
+    } catch (err) {
+      checker.discard(file);
+      const e = err as Error;
+      return { status: "error", ename: e.name || "Error", evalue: e.message, traceback: [`${e.name}: ${e.message}`] };
+    }
+  }
+
+  /**
+   * Type-check against earlier cells and run TS as a cell in the session scope. Declarations
+   * persist (and are registered) when the cell completes without an exception.
+   */
+  async evaluateCell(
+    source: string,
+    opts: { parent: string; lineOffset?: number },
+  ): Promise<{ status: "ok"; value: unknown; declared: string[] } | ExecuteError> {
+    const lineOffset = opts.lineOffset ?? 0;
+    const compiled = this.#compile(source, "cell", lineOffset);
+    if (compiled.status !== "ok") return compiled;
+    const { file, script, names } = compiled;
+    const filename = this.#scriptName();
+    this.#stacks.register(filename, script.map, script.prefixLength, lineOffset, script.code.split("\n").length);
+    let result: unknown;
+    try {
+      const run = new vm.Script(script.code, {
+        filename,
+        // Cells import absolute URLs (resolved at compile time) with the process's own ESM loader.
+        importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+      });
+      const ctx = outputContext.getStore();
+      const parentCtx: OutputContext = ctx && ctx.parent === opts.parent ? ctx : { parent: opts.parent, silent: false, allowStdin: ctx?.allowStdin ?? false };
+      result = await outputContext.run(parentCtx, () => run.runInThisContext());
+    } catch (err) {
+      this.checker.discard(file);
+      return runtimeError(err, this.#stacks);
+    }
+    if (names.length) this.bindings.define(this.#bindingsOf(names, script), this.checker.commit(file));
+    const value = script.hasResult && Array.isArray(result) ? result[0] : undefined;
+    return { status: "ok", value, declared: names.map((n) => n.name) };
+  }
+
+  /**
+   * Type-check without running; the JS runs as a *script* elsewhere (a pool worker): top-level
+   * declarations become globals; its completion value is the last expression's value, or a
+   * Promise of it when the code uses imports or top-level await.
+   */
+  compileForWorker(source: string, opts?: { lineOffset?: number }): { status: "ok"; js: string; declared: string[] } | ExecuteError {
+    const compiled = this.#compile(source, "worker", opts?.lineOffset ?? 0);
+    if (compiled.status !== "ok") return compiled;
+    this.checker.discard(compiled.file);
+    return { status: "ok", js: compiled.script.code, declared: compiled.names.map((n) => n.name) };
+  }
+
+  /** `cell[n]` as stack traces show it; `cell[n]#2`... when count n runs again (silent or not stored). */
+  #scriptName(): string {
+    const n = this.#executionCount;
+    const uses = (this.#namesUsed.get(n) ?? 0) + 1;
+    this.#namesUsed.set(n, uses);
+    return uses === 1 ? `cell[${n}]` : `cell[${n}]#${uses}`;
+  }
+
+  readonly #namesUsed = new Map<number, number>();
+
+  #bindingsOf(names: DeclaredName[], script: CellScript): Binding[] {
+    const cell = this.#executionCount;
+    return names.map((n) => {
+      const b: Binding = { name: n.name, kind: n.kind, cell };
+      const js = script.declarations.get(n.name);
+      if (js && (n.kind === "function" || n.kind === "class" || n.kind === "enum" || n.kind === "namespace")) b.js = js;
+      if (n.kind === "import" && n.from) {
+        try {
+          b.importSpec = { url: this.#resolveUrl(n.from.specifier), imported: n.from.imported };
+        } catch {
+          // a type-only import of a package without JS: nothing to load at run time
+        }
+      }
+      return b;
+    });
+  }
+}
