@@ -146,6 +146,7 @@ export class KernelClient {
   }
 }
 
+/** Resolves after `ms`; the timer does not keep the process alive (these are only used in races and polls). */
 export function delay(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
+  return new Promise((r) => setTimeout(r, ms).unref());
 }
