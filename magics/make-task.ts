@@ -1,0 +1,30 @@
+/**
+ * Turns a function from the notebook into the farm's TaskCode: its JS source plus the
+ * dependencies automatic capture finds for it (earlier cells' data, functions, classes, imports).
+ * TaskCode and module references given explicitly pass through unchanged.
+ */
+import type { TaskCode } from "../farm/task-code.js";
+import { captureDependencies, CaptureError, functionSourceAsExpression, type BindingLookup } from "./capture.js";
+
+export interface TaskContext {
+  bindings: BindingLookup;
+  scope?: Record<string, unknown>;
+}
+
+export function functionTask(fn: Function, ctx: TaskContext, filename?: string): TaskCode {
+  const scope = ctx.scope ?? (globalThis as Record<string, unknown>);
+  const source = functionSourceAsExpression(fn);
+  if (source === undefined) {
+    throw new CaptureError(fn.name || "the function", "it is a native or bound function whose source is not available; wrap it in an arrow function, e.g. `(x) => f(x)`");
+  }
+  // A recursive `const f = (n) => ... f(n - 1)` captures itself as a dependency; a named
+  // function expression (`function fib(n) { ... fib(n - 1) }`) binds its own name.
+  const deps = captureDependencies(source, { bindings: ctx.bindings, scope });
+  return { fn: source, deps, filename };
+}
+
+/** Accepts what the farm accepts; plain functions get automatic capture. */
+export function toTask(fn: unknown, ctx: TaskContext, filename?: string): unknown {
+  if (typeof fn === "function") return functionTask(fn, ctx, filename);
+  return fn;
+}

@@ -1,0 +1,89 @@
+/**
+ * Turns the body of a `%%pool map`/`starmap` cell into the function to apply. The body is
+ * type-checked and run like a cell (against earlier cells) and may be:
+ *   - an arrow or function expression:         (x: number) => x * 2
+ *   - the name of a function from earlier:     fib
+ *   - code whose last statement declares one:  function score(x: Item) { ... }   /   const f = (x) => ...
+ * An expression body is bound to a fixed hidden name so later cells can refer to its type
+ * (`--out NAME` is declared as `Awaited<ReturnType<typeof thatName>>[]`).
+ */
+import ts from "typescript";
+import type { ExecuteError } from "../kernel/executor/protocol.js";
+import type { MagicSession } from "./session-api.js";
+
+export const MAP_FN_NAME = "__tspool_map_fn";
+
+export interface MapFunction {
+  fn: Function;
+  /** A global name whose type is the function's type, for typed `--out`. */
+  typeName: string;
+  /** Body line (0-based) where the function's source starts, when it is written in this body. */
+  sourceLine?: number;
+}
+
+export function usageError(message: string): ExecuteError {
+  return { status: "error", ename: "UsageError", evalue: message, traceback: [`UsageError: ${message}`] };
+}
+
+function lastDeclaredFunction(st: ts.Statement): string | undefined {
+  if (ts.isFunctionDeclaration(st) && st.name) return st.name.text;
+  if (ts.isVariableStatement(st)) {
+    const decls = st.declarationList.declarations;
+    const d = decls[decls.length - 1];
+    if (d && ts.isIdentifier(d.name)) return d.name.text;
+  }
+  return undefined;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "object") return `an object (${(value as object).constructor?.name ?? "Object"})`;
+  return `${typeof value === "undefined" ? "undefined" : "a " + typeof value}`;
+}
+
+export async function evaluateMapFunction(
+  session: MagicSession, body: string, lineOffset: number, parent: string, form: string,
+): Promise<MapFunction | ExecuteError> {
+  const sf = ts.createSourceFile("body.ts", body, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
+  const statements = sf.statements.filter((s) => !ts.isEmptyStatement(s));
+  const last = statements[statements.length - 1];
+  if (!last) return usageError(`the body of \`${form}\` is empty: put the function to apply below the magic, e.g. \`(x: number) => x * 2\`.`);
+  let code = body;
+  let name: string | undefined;
+  let sourceLine: number | undefined;
+  const lineOf = (node: ts.Node) => sf.getLineAndCharacterOfPosition(node.getStart(sf)).line;
+  if (ts.isExpressionStatement(last)) {
+    const expr = last.expression;
+    let inner: ts.Expression = expr;
+    while (ts.isParenthesizedExpression(inner) || ts.isAsExpression(inner) || ts.isSatisfiesExpression(inner)) inner = inner.expression;
+    if (ts.isArrowFunction(inner) || ts.isFunctionExpression(inner)) sourceLine = lineOf(inner);
+    const start = last.getStart(sf);
+    const end = last.getEnd();
+    code = `${body.slice(0, start)}const ${MAP_FN_NAME} = (${body.slice(expr.getStart(sf), expr.getEnd())});${body.slice(end)}`;
+    name = MAP_FN_NAME;
+  } else {
+    name = lastDeclaredFunction(last);
+    if (ts.isFunctionDeclaration(last)) sourceLine = lineOf(last);
+    else if (ts.isVariableStatement(last)) {
+      const init = last.declarationList.declarations[last.declarationList.declarations.length - 1]?.initializer;
+      if (init && (ts.isArrowFunction(init) || ts.isFunctionExpression(init))) sourceLine = lineOf(init);
+    }
+    if (!name) {
+      return usageError(
+        `the body of \`${form}\` must evaluate to the function to apply; it ends with a statement that declares no function. ` +
+          `End it with a function expression such as \`(x: number) => x * 2\`, a function's name, or a function declaration.`,
+      );
+    }
+  }
+  const r = await session.evaluateCell(code, { parent, lineOffset });
+  if (r.status !== "ok") return r;
+  const fn = (globalThis as Record<string, unknown>)[name];
+  if (typeof fn !== "function") {
+    return usageError(
+      `the body of \`${form}\` must evaluate to a function, but ${name === MAP_FN_NAME ? "its last expression" : `\`${name}\``} is ${describe(fn)}. ` +
+        `Write e.g. \`(x: number) => x * 2\`, or the name of a function from an earlier cell.`,
+    );
+  }
+  return { fn, typeName: name, sourceLine };
+}

@@ -1,0 +1,328 @@
+/**
+ * The notebook's default pool: the `pool` global of cells and the pool the `%pool` magics drive.
+ * It wraps the farm's Pool (started on first use, or by `%pool start`) with:
+ *   - automatic capture: functions passed in travel with what they use from earlier cells;
+ *   - output routing: every line a worker prints goes to the cell whose call ran the task,
+ *     labelled `[worker N]` (or to that call's live display), never under another cell;
+ *   - interrupt support for the executor (`interruptNotebookPools`).
+ */
+import { availableParallelism } from "node:os";
+import { Pool } from "../farm/pool.js";
+import type { ApplyOptions, MapOptions, RunOptions } from "../farm/pool.js";
+import type { AsyncResult } from "../farm/async-result.js";
+import type { OutputEvent, PoolStatus, TaskEvent, WorkerEvent, JobKind } from "../farm/events.js";
+import type { TaskFn } from "../farm/task-code.js";
+import { outputContext } from "../kernel/executor/session.js";
+import { toTask } from "./make-task.js";
+import type { MagicSession } from "./session-api.js";
+
+/** What a tracked call wants to hear about its own tasks. */
+export interface CallObserver {
+  task?(ev: TaskEvent): void;
+  output?(ev: OutputEvent): void;
+  workerExit?(ev: WorkerEvent): void;
+}
+
+interface CallRecord {
+  kind: JobKind;
+  parent: string | undefined;
+  observer?: CallObserver;
+  items?: number;
+  jobs: Set<number>;
+}
+
+export interface WorkerInfo { id: number; pid: number; threadId: number; kind: "process" | "thread" }
+
+type Items<T> = readonly T[] | Iterable<T> | ArrayLike<T>;
+
+const pools = new Set<NotebookPool>();
+const bySession = new WeakMap<object, NotebookPool>();
+
+export class NotebookPool {
+  private farm: Pool | null = null;
+  private threads = false;
+  private workers: number | undefined;
+  private readonly calls = new Set<CallRecord>();
+  private readonly jobOwner = new Map<number, CallRecord>();
+  private lastParent: string | undefined;
+  /** Names `%%pool run` cells declared on the workers (worker state; lost when the workers are replaced). */
+  readonly workerGlobals = new Set<string>();
+
+  constructor(private readonly session: MagicSession) {
+    pools.add(this);
+  }
+
+  // ------------------------------------------------------------------ lifecycle
+
+  /** Whether the workers are running. */
+  get started(): boolean {
+    return this.farm !== null && !this.farm.isClosed;
+  }
+
+  /** Number of workers (the default size until started). */
+  get size(): number {
+    return this.farm?.size ?? this.workers ?? availableParallelism();
+  }
+
+  /** The farm's Pool itself (started if needed), for its events and the rest of its API. */
+  get raw(): Pool {
+    return this.ensure();
+  }
+
+  private ensure(): Pool {
+    if (this.farm && !this.farm.isClosed) return this.farm;
+    const farm = new Pool({ workers: this.workers ?? availableParallelism(), threads: this.threads, retries: 1, interruptGrace: 1000 });
+    farm.on("task", (ev) => this.onTask(ev));
+    farm.on("output", (ev) => this.onOutput(ev));
+    farm.on("worker", (ev) => this.onWorker(ev));
+    this.farm = farm;
+    return farm;
+  }
+
+  /** Starts the workers (N of them, threads or processes), or resizes the running pool; resolves when they are up. */
+  async start(workers?: number, opts: { threads?: boolean } = {}): Promise<WorkerInfo[]> {
+    const threads = opts.threads ?? (this.farm ? this.threads : false);
+    if (workers !== undefined) this.workers = workers;
+    if (this.farm && !this.farm.isClosed && this.farm.threads !== threads) await this.stop();
+    this.threads = threads;
+    const farm = this.ensure();
+    if (workers !== undefined && farm.size !== workers) await farm.resize(workers);
+    await this.whenOnline(farm, 20_000);
+    return this.workerInfo();
+  }
+
+  /** Stops the workers (running tasks get up to 2 s to finish). The next use starts new ones. */
+  async stop(): Promise<void> {
+    const farm = this.farm;
+    if (!farm) return;
+    this.farm = null;
+    this.workerGlobals.clear();
+    farm.close();
+    const joined = farm.join().then(() => true, () => true);
+    const timedOut = new Promise<boolean>((r) => setTimeout(() => r(false), 2000).unref());
+    if (!(await Promise.race([joined, timedOut]))) await farm.terminate();
+  }
+
+  /** Replaces every worker with a fresh one (same size and kind); worker state is lost. */
+  async restart(): Promise<WorkerInfo[]> {
+    const size = this.farm?.size ?? this.workers;
+    const farm = this.farm;
+    this.farm = null;
+    this.workerGlobals.clear();
+    if (farm) await farm.terminate();
+    return this.start(size, { threads: this.threads });
+  }
+
+  async resize(n: number): Promise<void> {
+    this.workers = n;
+    await this.ensure().resize(n);
+  }
+
+  /** Stops running and queued tasks; workers whose code cannot be stopped within 1 s are replaced. */
+  async interrupt(): Promise<void> {
+    if (this.farm) await this.farm.interrupt();
+  }
+
+  status(): PoolStatus | null {
+    return this.farm ? this.farm.status() : null;
+  }
+
+  async refreshStatus(): Promise<PoolStatus | null> {
+    return this.farm ? this.farm.refreshStatus() : null;
+  }
+
+  private workerInfo(): WorkerInfo[] {
+    const st = this.farm?.status();
+    return (st?.workers ?? []).map((w) => ({ id: w.id, pid: w.pid, threadId: w.threadId, kind: w.kind }));
+  }
+
+  private whenOnline(farm: Pool, timeoutMs: number): Promise<void> {
+    const allUp = () => farm.status().workers.length >= farm.size && farm.status().workers.every((w) => w.state !== "starting");
+    if (allUp()) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, timeoutMs);
+      timer.unref();
+      function done() {
+        clearTimeout(timer);
+        farm.off("worker", check);
+        resolve();
+      }
+      function check() {
+        if (allUp()) done();
+      }
+      farm.on("worker", check);
+    });
+  }
+
+  // ------------------------------------------------------------------ running tasks
+
+  private task(fn: unknown, what: string): TaskFn {
+    return toTask(fn, { bindings: this.session.bindings }, what) as TaskFn;
+  }
+
+  /**
+   * Runs `start` as a call whose tasks' events and output belong to `parent` (the request that
+   * made the call). Used by the methods below and by the `%%pool` magics (with an observer).
+   */
+  async tracked<T>(kind: JobKind, parent: string | undefined, start: (farm: Pool) => Promise<T>, observer?: CallObserver, items?: number): Promise<T> {
+    const call: CallRecord = { kind, parent, observer, items, jobs: new Set() };
+    if (parent) this.lastParent = parent;
+    this.calls.add(call);
+    try {
+      return await start(this.ensure());
+    } finally {
+      this.calls.delete(call);
+      // Lines written through the pipes (not the captured console) may trail the results a little.
+      const t = setTimeout(() => { for (const j of call.jobs) this.jobOwner.delete(j); }, 2000);
+      t.unref();
+    }
+  }
+
+  private parentNow(): string | undefined {
+    return outputContext.getStore()?.parent ?? this.lastParent;
+  }
+
+  /** fn(item) for every item, on the workers; results in input order. */
+  map<T, R>(fn: TaskFn<[T], R>, items: Items<T>, opts: MapOptions = {}): Promise<Awaited<R>[]> {
+    const task = this.task(fn, "pool.map");
+    return this.tracked("map", this.parentNow(), (farm) => farm.map(task as TaskFn<[T], R>, items, opts));
+  }
+
+  /** fn(...args) for every args array; results in input order. */
+  starmap<A extends unknown[], R>(fn: TaskFn<A, R>, items: Items<A>, opts: MapOptions = {}): Promise<Awaited<R>[]> {
+    const task = this.task(fn, "pool.starmap");
+    return this.tracked("map", this.parentNow(), (farm) => farm.starmap(task as TaskFn<A, R>, items, opts));
+  }
+
+  /** Like map, yielding results in input order as they become available. */
+  imap<T, R>(fn: TaskFn<[T], R>, items: Items<T>, opts: MapOptions = {}): AsyncIterableIterator<Awaited<R>> {
+    return this.iterate(fn, items, opts, true) as AsyncIterableIterator<Awaited<R>>;
+  }
+
+  /** Like map, yielding results in completion order. */
+  imapUnordered<T, R>(fn: TaskFn<[T], R>, items: Items<T>, opts: MapOptions = {}): AsyncIterableIterator<Awaited<R>> {
+    return this.iterate(fn, items, opts, false) as AsyncIterableIterator<Awaited<R>>;
+  }
+
+  private iterate(fn: unknown, items: Items<unknown>, opts: MapOptions, ordered: boolean): AsyncIterableIterator<unknown> {
+    const task = this.task(fn, ordered ? "pool.imap" : "pool.imapUnordered");
+    const call: CallRecord = { kind: "map", parent: this.parentNow(), jobs: new Set() };
+    if (call.parent) this.lastParent = call.parent;
+    this.calls.add(call);
+    const farm = this.ensure();
+    const it = ordered ? farm.imap(task, items, opts) : farm.imapUnordered(task, items, opts);
+    const finish = () => {
+      this.calls.delete(call);
+      setTimeout(() => { for (const j of call.jobs) this.jobOwner.delete(j); }, 2000).unref();
+    };
+    const wrapped: AsyncIterableIterator<unknown> = {
+      next: async () => {
+        try {
+          const r = await it.next();
+          if (r.done) finish();
+          return r;
+        } catch (e) {
+          finish();
+          throw e;
+        }
+      },
+      return: async (v?: unknown) => {
+        finish();
+        return it.return ? it.return(v) : { done: true, value: v };
+      },
+      [Symbol.asyncIterator]() {
+        return wrapped;
+      },
+    };
+    return wrapped;
+  }
+
+  /** fn(...args) on one worker. */
+  apply<A extends unknown[], R>(fn: TaskFn<A, R>, args?: A, opts: ApplyOptions = {}): Promise<Awaited<R>> {
+    const task = this.task(fn, "pool.apply");
+    return this.tracked("apply", this.parentNow(), (farm) => farm.apply(task as TaskFn<A, R>, args, opts));
+  }
+
+  /** fn(...args) on one worker; the handle can be awaited, polled and cancelled. */
+  applyAsync<A extends unknown[], R>(fn: TaskFn<A, R>, args?: A, opts: ApplyOptions = {}): AsyncResult<Awaited<R>> {
+    const task = this.task(fn, "pool.applyAsync");
+    let handle!: AsyncResult<Awaited<R>>;
+    void this.tracked("apply", this.parentNow(), (farm) => {
+      handle = farm.applyAsync(task as TaskFn<A, R>, args, opts);
+      return handle.get().catch(() => undefined);
+    });
+    return handle;
+  }
+
+  /** fn(...args) once on every worker (or the listed ones); each worker's value in worker-id order. */
+  run<R>(fn: TaskFn<any[], R>, opts: RunOptions = {}): Promise<Awaited<R>[]> {
+    const task = this.task(fn, "pool.run");
+    return this.tracked("run", this.parentNow(), (farm) => farm.run(task as TaskFn<any[], R>, opts));
+  }
+
+  /** Sets globals on every worker (and on workers started later). */
+  push(bindings: Record<string, unknown>): Promise<void> {
+    return this.tracked("push", this.parentNow(), (farm) => farm.push(bindings));
+  }
+
+  /** Each worker's value of `globalThis[name]`, in worker-id order. */
+  pull<T = unknown>(name: string): Promise<T[]> {
+    return this.tracked("run", this.parentNow(), (farm) => farm.run({ fn: `() => globalThis[${JSON.stringify(name)}]` }) as Promise<T[]>);
+  }
+
+  // ------------------------------------------------------------------ event routing
+
+  private ownerOfNewJob(ev: TaskEvent): CallRecord | undefined {
+    let best: CallRecord | undefined;
+    for (const c of this.calls) {
+      if (c.kind !== ev.kind) continue;
+      if (ev.range && c.items !== undefined && ev.range[1] > c.items) continue;
+      best = c; // the most recent matching call
+    }
+    return best;
+  }
+
+  private onTask(ev: TaskEvent): void {
+    let owner = this.jobOwner.get(ev.job);
+    if (!owner && ev.phase === "start") {
+      owner = this.ownerOfNewJob(ev);
+      if (owner) {
+        owner.jobs.add(ev.job);
+        this.jobOwner.set(ev.job, owner);
+      }
+    }
+    owner?.observer?.task?.(ev);
+  }
+
+  private onOutput(ev: OutputEvent): void {
+    const owner = (ev.job !== null ? this.jobOwner.get(ev.job) : undefined) ?? [...this.calls].pop();
+    if (owner?.observer?.output) {
+      owner.observer.output(ev);
+      return;
+    }
+    const parent = owner?.parent ?? this.lastParent;
+    const text = ev.lines.map((l) => `[worker ${ev.workerId}] ${l}`).join("\n") + "\n";
+    if (parent) this.session.emit({ type: "stream", parent, name: ev.stream, text });
+    else process[ev.stream].write(text);
+  }
+
+  private onWorker(ev: WorkerEvent): void {
+    if (ev.type !== "exit" || ev.expected) return;
+    for (const c of this.calls) c.observer?.workerExit?.(ev);
+  }
+}
+
+/** The session's notebook pool (one per session), created on first use. */
+export function createNotebookPool(session: MagicSession): NotebookPool {
+  let p = bySession.get(session);
+  if (!p) {
+    p = new NotebookPool(session);
+    bySession.set(session, p);
+  }
+  return p;
+}
+
+/** Stops the running tasks of every notebook pool (the executor calls this on interrupt). */
+export async function interruptNotebookPools(): Promise<void> {
+  await Promise.all([...pools].map((p) => p.interrupt().catch(() => undefined)));
+}

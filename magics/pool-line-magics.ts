@@ -1,0 +1,90 @@
+/** `%pool start|status|stop|restart|push|pull` on the notebook pool. */
+import type { ExecuteError, ExecuteOk } from "../kernel/executor/protocol.js";
+import type { LineMagic } from "./parse.js";
+import { writeStream, type MagicSession } from "./session-api.js";
+import { createNotebookPool } from "./notebook-pool.js";
+import { statusBundle, workersBundle } from "./render-status.js";
+import { captureDependencies } from "./capture.js";
+import { poolErrorToExecuteError } from "./task-errors.js";
+import { resultOf } from "./cell-results.js";
+import { usageError } from "./map-body.js";
+import type { Dep } from "../farm/task-code.js";
+
+function show(session: MagicSession, parent: string, data: Record<string, string>): void {
+  session.emit({ type: "display", parent, update: false, data, metadata: {}, transient: {} });
+}
+
+export async function runPoolLineMagic(session: MagicSession, magic: LineMagic, parent: string): Promise<ExecuteOk | ExecuteError> {
+  const nb = createNotebookPool(session);
+  try {
+    switch (magic.kind) {
+      case "pool-start": {
+        const wasStarted = nb.started;
+        const before = nb.size;
+        const workers = await nb.start(magic.workers, { threads: magic.threads });
+        const kind = magic.threads ? "thread" : "process";
+        const title = !wasStarted
+          ? `Started ${workers.length} ${kind} worker${workers.length === 1 ? "" : "s"}:`
+          : before !== workers.length
+            ? `Resized the pool from ${before} to ${workers.length} workers:`
+            : `The pool is running with ${workers.length} workers:`;
+        show(session, parent, workersBundle(title, workers));
+        return { status: "ok" };
+      }
+      case "pool-status": {
+        const st = await nb.refreshStatus();
+        if (!st) {
+          writeStream(session, parent, "stdout", "The pool is not started: `%pool start [N]` starts it (it also starts on first use).");
+          return { status: "ok" };
+        }
+        show(session, parent, statusBundle(st));
+        return { status: "ok" };
+      }
+      case "pool-stop": {
+        const n = nb.started ? nb.size : 0;
+        await nb.stop();
+        writeStream(session, parent, "stdout", n ? `Stopped the pool's ${n} workers; it starts again on next use.` : "The pool was not running.");
+        return { status: "ok" };
+      }
+      case "pool-restart": {
+        const workers = await nb.restart();
+        show(session, parent, workersBundle(`Restarted: ${workers.length} fresh workers:`, workers));
+        return { status: "ok" };
+      }
+      case "pool-push":
+        return await push(session, nb, magic.names, parent);
+      case "pool-pull": {
+        const values = await nb.pull(magic.name);
+        return resultOf(session, values);
+      }
+    }
+  } catch (e) {
+    return poolErrorToExecuteError(e);
+  }
+  return usageError(`unexpected magic ${magic.kind}`);
+}
+
+async function push(session: MagicSession, nb: ReturnType<typeof createNotebookPool>, names: string[], parent: string): Promise<ExecuteOk | ExecuteError> {
+  const scope = globalThis as Record<string, unknown>;
+  for (const n of names) {
+    if (!session.bindings.get(n) && !(n in scope)) {
+      return usageError(`\`%pool push ${n}\`: \`${n}\` is not defined in the kernel; define it in a cell first.`);
+    }
+  }
+  // Everything the names need, as capture would send it for a function that uses them.
+  const deps = captureDependencies(`() => [${names.join(", ")}]`, { bindings: session.bindings, scope });
+  const data: Record<string, unknown> = {};
+  const code: Dep[] = [];
+  for (const d of deps) {
+    if ("value" in d) data[d.name] = d.value;
+    else code.push(d);
+  }
+  // Data is pushed (workers started later get it too); code is installed on the running workers.
+  if (Object.keys(data).length) await nb.push(data);
+  if (code.length) await nb.run({ fn: "() => undefined", deps: code });
+  const shipped = deps.filter((d): d is Exclude<Dep, { script: string }> => "name" in d).map((d) => d.name);
+  const extra = shipped.filter((n) => !names.includes(n));
+  writeStream(session, parent, "stdout",
+    `Pushed ${names.join(", ")} to ${nb.size} worker${nb.size === 1 ? "" : "s"}` + (extra.length ? ` (with what ${names.length === 1 ? "it uses" : "they use"}: ${extra.join(", ")})` : "") + ".");
+  return { status: "ok" };
+}

@@ -1,0 +1,154 @@
+/**
+ * `%%pool map ITERABLE [options]` and `%%pool starmap ...`: evaluates ITERABLE in the kernel and
+ * the body into a function, ships the function with what it captures, runs it across the
+ * notebook pool with a live per-worker display, and answers with the results (input order unless
+ * --unordered), also held in `_` and, with --out, in a typed binding.
+ */
+import type { ExecuteError, ExecuteOk } from "../kernel/executor/protocol.js";
+import type { OutputEvent, TaskEvent, WorkerEvent } from "../farm/events.js";
+import type { Pool } from "../farm/pool.js";
+import type { TaskCode } from "../farm/task-code.js";
+import type { CellMagic } from "./parse.js";
+import { MagicUsageError } from "./parse.js";
+import type { MagicSession } from "./session-api.js";
+import { evaluateMapFunction, usageError, MAP_FN_NAME } from "./map-body.js";
+import { toItems } from "./map-items.js";
+import { functionTask } from "./make-task.js";
+import { createNotebookPool, type CallObserver } from "./notebook-pool.js";
+import { MapProgress } from "./map-progress.js";
+import { LiveMapDisplay } from "./live-display.js";
+import { poolErrorToExecuteError, type CodeOrigin } from "./task-errors.js";
+import { bindOut, resultOf } from "./cell-results.js";
+import { withCallRetries } from "./call-retries.js";
+
+type MapMagic = Extract<CellMagic, { kind: "pool-map" }>;
+
+class TimeoutError extends Error {
+  override name = "TaskTimeoutError";
+}
+
+/** `(args) => f(...args)` for unordered starmap, which the farm offers only in input order. */
+function spreadTask(task: TaskCode): TaskCode {
+  const inner = "__tspool_star_fn";
+  return { fn: `(args) => ${inner}(...args)`, deps: [...(task.deps ?? []), { name: inner, js: task.fn }], filename: task.filename };
+}
+
+export async function runPoolMap(session: MagicSession, magic: MapMagic, parent: string, magicLine: string): Promise<ExecuteOk | ExecuteError> {
+  const form = magic.star ? "%%pool starmap" : "%%pool map";
+  const opts = magic.options;
+  const cellName = `cell[${session.executionCount}]`;
+
+  // The ITERABLE, evaluated in the kernel as a cell expression on the magic's line.
+  const it = await session.evaluateCell(magic.iterable, { parent, lineOffset: magic.lineOffset - 1 });
+  if (it.status !== "ok") return it;
+  let items: readonly unknown[] | ArrayLike<number>;
+  try {
+    items = await toItems(it.value, form, magic.star);
+  } catch (e) {
+    if (e instanceof MagicUsageError) return usageError(e.message);
+    throw e;
+  }
+
+  // The function, from the body.
+  const mf = await evaluateMapFunction(session, magic.body, magic.lineOffset, parent, form);
+  if ("status" in mf) return mf;
+  const filename = `tspool-${magic.star ? "starmap" : "map"}-${session.executionCount}`;
+  let task: TaskCode;
+  try {
+    task = functionTask(mf.fn, { bindings: session.bindings }, filename);
+  } catch (e) {
+    return poolErrorToExecuteError(e);
+  }
+  if (magic.star && opts.unordered) task = spreadTask(task);
+  const origins: CodeOrigin[] = [];
+  if (mf.sourceLine !== undefined) {
+    origins.push({
+      filename, cellName, lineOffset: magic.lineOffset + mf.sourceLine,
+      names: [mf.fn.name, MAP_FN_NAME, "__tspool_star_fn"].filter((n) => n),
+      elsewhere: (name) => {
+        const b = session.bindings.get(name);
+        return b ? `cell[${b.cell}]` : undefined;
+      },
+    });
+  } else {
+    origins.push({ filename, cellName, lineOffset: 0, names: [], elsewhere: (name) => {
+      const b = session.bindings.get(name);
+      return b ? `cell[${b.cell}]` : undefined;
+    } });
+  }
+
+  const nb = createNotebookPool(session);
+  const progress = new MapProgress(form, items.length);
+  const live = new LiveMapDisplay(progress, { parent, emit: (e) => session.emit(e), timeline: opts.timeline });
+  live.start();
+
+  const abort = new AbortController();
+  const timers = new Map<number, NodeJS.Timeout>();
+  const observer: CallObserver = {
+    task(ev: TaskEvent) {
+      const first = ev.range ? ev.range[0] : 0;
+      const count = ev.range ? ev.range[1] - ev.range[0] : 1;
+      if (ev.phase === "start") {
+        progress.taskStarted(ev.workerId, first, count, ev.pid);
+        if (opts.timeout !== undefined) {
+          const t = setTimeout(() => {
+            const what = count === 1 ? `item ${first}` : `items ${first}..${first + count - 1}`;
+            abort.abort(new TimeoutError(`${what} on worker ${ev.workerId} ran longer than --timeout ${opts.timeout} ms and was stopped`));
+          }, opts.timeout);
+          t.unref();
+          timers.set(ev.job, t);
+        }
+      } else {
+        const t = timers.get(ev.job);
+        if (t) clearTimeout(t);
+        timers.delete(ev.job);
+        if (ev.outcome === "ok" || ev.outcome === "error") progress.taskFinished(ev.workerId, first, count, ev.ms ?? 0, ev.outcome === "ok", ev.pid);
+        else progress.taskAbandoned(ev.workerId);
+      }
+      live.changed();
+    },
+    output(ev: OutputEvent) {
+      progress.output(ev.workerId, ev.stream, ev.text, ev.pid);
+      live.changed();
+    },
+    workerExit(ev: WorkerEvent) {
+      const how = ev.signal ? `was killed by ${ev.signal}` : `exited with code ${ev.exitCode}`;
+      progress.output(ev.workerId, "stderr", `(worker ${ev.workerId}, pid ${ev.pid}, ${how}; a new worker takes its place)`);
+      live.changed();
+    },
+  };
+
+  const mapOptions = { chunksize: opts.timeout !== undefined && opts.chunksize === undefined ? 1 : opts.chunksize, signal: abort.signal };
+  const start = async (farm: Pool): Promise<unknown[]> => {
+    const call = async () => {
+      if (!opts.unordered) {
+        return magic.star
+          ? farm.starmap(task, items as readonly unknown[][], mapOptions)
+          : farm.map(task, items as readonly unknown[], mapOptions);
+      }
+      const out: unknown[] = [];
+      for await (const v of farm.imapUnordered(task, items as readonly unknown[], mapOptions)) out.push(v);
+      return out;
+    };
+    return withCallRetries(farm, opts.retries, call);
+  };
+
+  let results: unknown[];
+  try {
+    results = await nb.tracked("map", parent, start, observer, items.length);
+  } catch (e) {
+    progress.failed = true;
+    live.finish();
+    return poolErrorToExecuteError(e, origins);
+  } finally {
+    for (const t of timers.values()) clearTimeout(t);
+  }
+  live.finish();
+
+  if (opts.out) {
+    const err = await bindOut(session, parent, opts.out, results, `Awaited<ReturnType<typeof ${mf.typeName}>>[]`);
+    if (err) return err;
+  }
+  void magicLine;
+  return resultOf(session, results);
+}

@@ -1,0 +1,81 @@
+/**
+ * `%%pool run [--targets LIST] [--out NAME]`: the body, type-checked like a cell and compiled as a
+ * script, runs in the global scope of every (listed) worker. What it declares stays on the
+ * workers for later cells: later `%%pool run` cells may use those names (they are declared to
+ * the type checker as `any`), and they are never overwritten by a kernel value of the same name.
+ * The result is each worker's last-expression value, in worker-id order.
+ */
+import ts from "typescript";
+import type { ExecuteError, ExecuteOk } from "../kernel/executor/protocol.js";
+import type { CellMagic } from "./parse.js";
+import type { MagicSession } from "./session-api.js";
+import { createNotebookPool } from "./notebook-pool.js";
+import { captureDependencies } from "./capture.js";
+import { poolErrorToExecuteError } from "./task-errors.js";
+import { bindOut, resultOf } from "./cell-results.js";
+import { usageError } from "./map-body.js";
+
+type RunMagic = Extract<CellMagic, { kind: "pool-run" }>;
+
+/** Names a TypeScript body declares at its top level. */
+function ownDeclarations(body: string): Set<string> {
+  const sf = ts.createSourceFile("run.ts", body, ts.ScriptTarget.ES2022, false, ts.ScriptKind.TS);
+  const out = new Set<string>();
+  const add = (n: ts.BindingName) => {
+    if (ts.isIdentifier(n)) out.add(n.text);
+    else for (const el of n.elements) if (ts.isBindingElement(el)) add(el.name);
+  };
+  for (const st of sf.statements) {
+    if (ts.isVariableStatement(st)) for (const d of st.declarationList.declarations) add(d.name);
+    else if ((ts.isFunctionDeclaration(st) || ts.isClassDeclaration(st) || ts.isEnumDeclaration(st)) && st.name) out.add(st.name.text);
+  }
+  return out;
+}
+
+export async function runPoolRun(session: MagicSession, magic: RunMagic, parent: string): Promise<ExecuteOk | ExecuteError> {
+  const nb = createNotebookPool(session);
+  const own = ownDeclarations(magic.body);
+  const workerOnly = [...nb.workerGlobals].filter((n) => !own.has(n) && !session.bindings.get(n));
+  // Declarations on the first line keep the body's line numbers.
+  const prefix = workerOnly.length ? `declare var ${workerOnly.map((n) => `${n}: any`).join(", ")}; ` : "";
+  const compiled = session.compileForWorker(prefix + magic.body, { lineOffset: magic.lineOffset });
+  if (compiled.status !== "ok") return compiled;
+
+  const filename = `tspool-run-${session.executionCount}`;
+  let deps;
+  try {
+    deps = captureDependencies(compiled.js, {
+      bindings: session.bindings,
+      scope: globalThis as Record<string, unknown>,
+      exclude: [...nb.workerGlobals, ...own],
+    });
+  } catch (e) {
+    return poolErrorToExecuteError(e);
+  }
+  const script = `${compiled.js}\n//# sourceURL=${filename}`;
+  const task = { fn: `() => (0, eval)(${JSON.stringify(script)})`, deps, filename: `${filename}-task` };
+
+  if (!nb.started) await nb.start();
+  const size = nb.size;
+  if (magic.targets) {
+    const bad = magic.targets.filter((t) => t >= size);
+    if (bad.length) {
+      return usageError(`\`%%pool run --targets ${magic.targets.join(",")}\`: the pool has workers 0..${size - 1}, so ${bad.map((b) => `worker ${b}`).join(", ")} does not exist; use \`%pool start ${Math.max(...bad) + 1}\` to add workers.`);
+    }
+  }
+
+  let values: unknown[];
+  try {
+    values = await nb.tracked("run", parent, (farm) => farm.run(task, { targets: magic.targets }));
+  } catch (e) {
+    return poolErrorToExecuteError(e, [{ filename, cellName: `cell[${session.executionCount}]`, lineOffset: magic.lineOffset }]);
+  } finally {
+    for (const n of own) nb.workerGlobals.add(n);
+  }
+  if (magic.out) {
+    const err = await bindOut(session, parent, magic.out, values, "any[]");
+    if (err) return err;
+  }
+  if (values.every((v) => v === undefined)) return { status: "ok" };
+  return resultOf(session, values);
+}

@@ -1,0 +1,29 @@
+/**
+ * What the magics need from the executor's session (contract C1), stated structurally so the
+ * magics depend on the contract, not on the session's implementation.
+ */
+import type { ExecuteError, ExecutorToHost } from "../kernel/executor/protocol.js";
+import type { CapturedBinding } from "./capture.js";
+
+export type EvaluateResult = { status: "ok"; value: unknown; declared: string[] } | ExecuteError;
+export type CompileResult = { status: "ok"; js: string; declared: string[] } | ExecuteError;
+
+export interface MagicSession {
+  readonly notebookDir: string;
+  readonly bindings: { get(name: string): CapturedBinding | undefined; all(): CapturedBinding[] };
+  readonly executionCount: number;
+  evaluateCell(ts: string, opts: { parent: string; lineOffset?: number }): Promise<EvaluateResult>;
+  compileForWorker(ts: string, opts?: { lineOffset?: number }): CompileResult;
+  emit(event: ExecutorToHost): void;
+  mapStack?(stack: string): string;
+}
+
+/** The request a magic cell runs for (the executor's ExecuteRequest, or at least its id). */
+export interface MagicRequest {
+  id: string;
+  executionCount?: number;
+}
+
+export function writeStream(session: MagicSession, parent: string, name: "stdout" | "stderr", text: string): void {
+  session.emit({ type: "stream", parent, name, text: text.endsWith("\n") ? text : text + "\n" });
+}

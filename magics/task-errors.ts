@@ -1,0 +1,102 @@
+/**
+ * Turns what a pool call fails with into the cell's error: a task that threw names its worker,
+ * its item and the original error, with the worker's stack frames mapped to the cell's lines; a
+ * worker that died names the worker, the item and the exit code or signal.
+ */
+import type { ExecuteError } from "../kernel/executor/protocol.js";
+
+/** Where the shipped code came from, to rewrite `filename:L:C` frames to `cell[N]:L':C`. */
+export interface CodeOrigin {
+  filename: string; // as given to the farm (TaskCode.filename) or as the script's sourceURL
+  cellName: string; // e.g. "cell[7]"
+  /** Cell line of the code's first line, minus one (code line L is cell line L + lineOffset). */
+  lineOffset: number;
+  /**
+   * Function names whose frames are this code (besides anonymous ones). Frames of other named
+   * functions in the same file are dependencies shipped along; `elsewhere` says where they
+   * come from (e.g. "cell[3]").
+   */
+  names?: string[];
+  elsewhere?: (fnName: string) => string | undefined;
+}
+
+interface RemoteLike {
+  name: string;
+  message: string;
+  remoteName?: string;
+  remoteMessage?: string;
+  remoteStack?: string;
+  workerId?: number;
+  pid?: number;
+  index?: number;
+}
+
+const INTERNAL_FRAME = /\/farm\/worker\/|\/farm\/[\w-]+\.js|node:internal|\(node:|^\s*at (new )?Promise \(|<anonymous>\)$/;
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/** Keeps the frames of the user's code, with the shipped code's positions mapped to cell lines. */
+export function mapWorkerStack(stack: string, origins: CodeOrigin[]): string[] {
+  const lines = stack.split("\n");
+  const frames = lines.filter((l) => /^\s+at /.test(l));
+  const out: string[] = [];
+  for (let frame of frames) {
+    let mapped = false;
+    const fnName = /^\s*at (?:async )?([^\s(]+) \(/.exec(frame)?.[1];
+    for (const o of origins) {
+      const re = new RegExp(`${escapeRegExp(o.filename)}:(\\d+):(\\d+)`);
+      const m = re.exec(frame);
+      if (!m) continue;
+      mapped = true;
+      if (fnName === undefined || fnName === "eval" || o.names?.includes(fnName)) {
+        frame = frame.replace(re, `${o.cellName}:${Number(m[1]) + o.lineOffset}:${m[2]}`);
+      } else {
+        const from = o.elsewhere?.(fnName);
+        frame = `    at ${fnName}${from ? ` (defined in ${from})` : ""}`;
+      }
+      break;
+    }
+    if (!mapped && INTERNAL_FRAME.test(frame)) continue;
+    out.push(frame.replace(/^\s+/, "    "));
+  }
+  return out;
+}
+
+function isRemote(e: unknown): e is RemoteLike {
+  return typeof e === "object" && e !== null && (e as Error).name === "RemoteError" && typeof (e as RemoteLike).remoteName === "string";
+}
+
+function where(e: { workerId?: number; pid?: number; index?: number }): string {
+  const parts: string[] = [];
+  if (e.workerId !== undefined) parts.push(`worker ${e.workerId}`);
+  if (e.index !== undefined) parts.push(`item ${e.index}`);
+  return parts.join(", ");
+}
+
+export function poolErrorToExecuteError(err: unknown, origins: CodeOrigin[] = []): ExecuteError {
+  if (isRemote(err)) {
+    const loc = where(err);
+    const evalue = `${err.remoteMessage}${loc ? ` (${loc})` : ""}`;
+    const frames = err.remoteStack ? mapWorkerStack(err.remoteStack, origins) : [];
+    return {
+      status: "error",
+      ename: err.remoteName!,
+      evalue,
+      traceback: [`${err.remoteName}: ${err.remoteMessage}`, `  raised in ${loc || "a worker"}${err.pid !== undefined ? ` (pid ${err.pid})` : ""}`, ...frames],
+    };
+  }
+  const e = err as Error & { workerId?: number; index?: number };
+  const name = e?.name || "Error";
+  const message = e?.message ?? String(err);
+  if (name === "CaptureError" || name === "UsageError") {
+    return { status: "error", ename: name, evalue: message, traceback: [`${name}: ${message}`] };
+  }
+  const traceback = [`${name}: ${message}`];
+  if (e?.stack && name !== "WorkerCrashedError" && name !== "InterruptedError" && name !== "TaskTimeoutError") {
+    const frames = e.stack.split("\n").filter((l) => /^\s+at /.test(l) && !INTERNAL_FRAME.test(l));
+    traceback.push(...frames);
+  }
+  return { status: "error", ename: name, evalue: message, traceback };
+}
