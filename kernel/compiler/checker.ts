@@ -24,6 +24,14 @@ const IGNORED_CODES = new Set([
   1378, // top-level await target/module complaint (the cell runs in an async wrapper)
 ]);
 
+/**
+ * `globalThis.name = value` for a name no declaration mentions: TypeScript (strict) calls it an
+ * implicit any (7017); a notebook lets it through (the property is then typed `any`).
+ */
+function isGlobalThisExpando(d: ts.Diagnostic): boolean {
+  return d.code === 7017 && ts.flattenDiagnosticMessageText(d.messageText, "\n").includes("typeof globalThis");
+}
+
 export interface CellFile {
   fileName: string;
   text: string;
@@ -172,7 +180,7 @@ export class CellChecker {
     this.scratch(file);
     const syntactic = this.#ls.getSyntacticDiagnostics(file.fileName);
     if (syntactic.length) return [...syntactic];
-    return this.#ls.getSemanticDiagnostics(file.fileName).filter((d) => !IGNORED_CODES.has(d.code));
+    return this.#ls.getSemanticDiagnostics(file.fileName).filter((d) => !IGNORED_CODES.has(d.code) && !isGlobalThisExpando(d));
   }
 
   /**

@@ -33,8 +33,15 @@ export function complete(host: ScratchHost, code: string, cursor: number): Compl
     })
     .filter((e) => !seen.has(e.name) && seen.add(e.name))
     .map((e) => e);
+  // Names the type checker cannot know: globals set at run time (e.g. `globalThis.x = ...`), and
+  // members of values whose static type is `any`.
+  const names = matches.map((e) => e.name);
+  for (const extra of runtimeNames(code.slice(0, start), prefix)) if (!seen.has(extra)) {
+    seen.add(extra);
+    names.push(extra);
+  }
   return {
-    matches: matches.map((e) => e.name),
+    matches: names,
     cursor_start: start,
     cursor_end: cursor,
     metadata: {
@@ -65,4 +72,33 @@ function kindName(kind: ts.ScriptElementKind): string {
     default:
       return "variable";
   }
+}
+
+/**
+ * Completions from the live session: after `a.b.` the own and inherited property names of that
+ * value (only for plain dotted names, read without calling anything but getters), otherwise the
+ * global scope's names.
+ */
+function runtimeNames(before: string, prefix: string): string[] {
+  const chain = /((?:[\p{ID_Start}$_][\p{ID_Continue}$]*\s*\.\s*)*)$/u.exec(before)?.[1] ?? "";
+  let target: unknown = globalThis;
+  if (chain) {
+    for (const part of chain.split(".").map((p) => p.trim()).filter(Boolean)) {
+      if (target === null || target === undefined) return [];
+      try {
+        target = (target as Record<string, unknown>)[part];
+      } catch {
+        return [];
+      }
+    }
+    if (target === null || target === undefined) return [];
+  }
+  const out = new Set<string>();
+  for (let o: unknown = Object(target); o && (chain || o === globalThis); o = Object.getPrototypeOf(o)) {
+    for (const name of Object.getOwnPropertyNames(o)) {
+      if (name.startsWith(prefix) && /^[\p{ID_Start}$_][\p{ID_Continue}$]*$/u.test(name) && !name.startsWith("__tspool")) out.add(name);
+    }
+    if (o === Object.prototype) break;
+  }
+  return [...out].sort();
 }

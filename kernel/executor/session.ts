@@ -3,7 +3,6 @@
  * cross-cell type checker, compiled cells' source maps — and the way to run TypeScript as a cell.
  * Magics receive it; kernel/executor/main.ts drives it.
  */
-import { AsyncLocalStorage } from "node:async_hooks";
 import vm from "node:vm";
 import type { ExecuteError, ExecutorToHost } from "./protocol.js";
 import { BindingRegistry, type Binding } from "../compiler/bindings.js";
@@ -16,14 +15,8 @@ import { createModuleUrlResolver } from "../compiler/module-urls.js";
 import { StackMapper } from "./stack.js";
 import { runtimeError } from "./runtime-error.js";
 
-/** What output produced while a request runs belongs to (kept across its awaits and timers). */
-export interface OutputContext {
-  parent: string;
-  silent: boolean;
-  allowStdin: boolean;
-}
-
-export const outputContext = new AsyncLocalStorage<OutputContext>();
+import { outputContext, type OutputContext } from "./output-context.js";
+export { outputContext, type OutputContext } from "./output-context.js";
 
 type Compiled =
   | { status: "ok"; file: CellFile; script: CellScript; names: DeclaredName[] }
