@@ -53,7 +53,7 @@ export class ElementStore<K extends ElementType> {
     byteOffset: number,
     readonly length: number,
   ) {
-    this.view = new ELEMENT_TYPES[type](sab, byteOffset, length) as ElementArray<K>;
+    this.view = new (ELEMENT_TYPES[type] as unknown as new (b: ArrayBufferLike, o: number, n: number) => ElementArray<K>)(sab, byteOffset, length);
     this.#big = type === "i64" || type === "u64";
     if (type === "f64") {
       this.#ints = null;

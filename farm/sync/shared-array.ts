@@ -52,7 +52,7 @@ export class SharedArray<K extends ElementType = ElementType> extends SharedPrim
     return "SharedArray";
   }
   protected override handleMemory(): SharedArrayBuffer {
-    return this.#store!.view.buffer as SharedArrayBuffer;
+    return this.#store!.view.buffer as unknown as SharedArrayBuffer;
   }
   protected override handleExtra(): unknown {
     return { type: this.type, length: this.length, lock: this.lock };

@@ -44,7 +44,7 @@ export class Value<K extends ElementType = ElementType> extends SharedPrimitive 
     return "Value";
   }
   protected override handleMemory(): SharedArrayBuffer {
-    return this.#store!.view.buffer as SharedArrayBuffer;
+    return this.#store!.view.buffer as unknown as SharedArrayBuffer;
   }
   protected override handleExtra(): unknown {
     return { type: this.type, lock: this.lock };

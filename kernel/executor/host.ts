@@ -155,7 +155,7 @@ export class ExecutorHost extends EventEmitter {
 
   /** Sends a request and resolves with the executor's reply content (or a synthetic one if it dies). */
   async request<K extends keyof ReplyContentOf>(msg: RequestOf<K>): Promise<ReplyContentOf[K]> {
-    const kind = msg.type as K;
+    const kind = (msg as { type: string }).type as K;
     const id = (msg as { id: string }).id;
     try {
       await this.ready();
