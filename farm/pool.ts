@@ -88,7 +88,7 @@ export class Pool extends EventEmitter<PoolEvents> implements AsyncDisposable {
   private readonly spawn: TransportFactory;
   private slots: (Slot | null)[] = [];
   private stats: { tasksDone: number; itemsDone: number; busyMs: number; restarts: number; startFailures: number; bundlesSent: number }[] = [];
-  private queue: (Job | { source: MapGroup; make: () => Job })[] = [];
+  private queue: (Job | { source: MapGroup; make: () => Job; abort: (e: Error) => void })[] = [];
   private nextJobId = 1;
   private initCode: PreparedCode | null;
   private pushed = new Map<string, unknown>();
@@ -236,7 +236,7 @@ export class Pool extends EventEmitter<PoolEvents> implements AsyncDisposable {
   async interrupt(): Promise<void> {
     const jobs: Job[] = [];
     for (const entry of this.queue) {
-      if ("source" in entry) entry.source.failed = true;
+      if ("source" in entry) entry.abort(new InterruptedError("the task was interrupted before it started"));
       else jobs.push(entry);
     }
     for (const s of this.slots) if (s) for (const j of s.inflight) if (j.kind !== "init") jobs.push(j);
@@ -284,7 +284,7 @@ export class Pool extends EventEmitter<PoolEvents> implements AsyncDisposable {
     this.terminated = true;
     const err = () => new PoolClosedError("the pool was terminated before the task finished");
     for (const entry of this.queue.splice(0)) {
-      if ("source" in entry) { entry.source.failed = true; continue; }
+      if ("source" in entry) { entry.abort(err()); continue; }
       this.settleFail(entry, err());
     }
     const exits: Promise<void>[] = [];
@@ -434,7 +434,13 @@ export class Pool extends EventEmitter<PoolEvents> implements AsyncDisposable {
       return j;
     };
     if (group.n > 0) {
-      this.queue.push({ source: group, make });
+      const abort = (e: Error) => {
+        if (group.failed) return;
+        group.failed = true;
+        void this.stopJobs([...jobs], "cancel", () => e);
+        reject(e);
+      };
+      this.queue.push({ source: group, make, abort });
       this.updateRef();
       this.pump();
     }
@@ -861,7 +867,7 @@ export class Pool extends EventEmitter<PoolEvents> implements AsyncDisposable {
     this.closed = true;
     const err = () => new PoolBrokenError(`the pool cannot run tasks: ${reason}`, cause ? { cause } : undefined);
     for (const entry of this.queue.splice(0)) {
-      if ("source" in entry) { entry.source.failed = true; continue; }
+      if ("source" in entry) { entry.abort(err()); continue; }
       this.settleFail(entry, err());
     }
     for (const s of this.slots) {

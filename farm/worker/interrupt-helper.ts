@@ -6,7 +6,7 @@
  * termination aborts only the current callback: the worker's globals survive and its event loop
  * goes on, where the pending interrupt message then reports the job as interrupted.
  */
-import { createReadStream } from "node:fs";
+import { Socket } from "node:net";
 import { Session } from "node:inspector";
 import { workerData } from "node:worker_threads";
 import { ACK_GRACE_MS, ACKNOWLEDGED, REQUESTED, TERMINATED } from "./interrupt-flags.js";
@@ -44,8 +44,10 @@ async function waitForAck(req: number): Promise<boolean> {
 }
 
 let chain = Promise.resolve();
-const stream = createReadStream("", { fd, autoClose: false });
-stream.on("data", (chunk) => {
+// A socket (polled by the event loop), not an fs stream: a blocking read on the thread pool would
+// keep the process from exiting until the parent closed the pipe.
+const stream = new Socket({ fd, readable: true, writable: false });
+stream.on("data", (chunk: Buffer) => {
   for (let k = 0; k < chunk.length; k++) {
     chain = chain.then(async () => {
       const req = Atomics.add(flags, REQUESTED, 1) + 1;
