@@ -30,9 +30,10 @@ export interface CellImport {
 
 export interface CellScript {
   code: string;
-  /** Source map of the generated code (line 0 carries `prefixLength` extra columns). */
+  /** Source map of the transpiled JS (before the edits). */
   map: LineMappings;
-  prefixLength: number;
+  /** Per line of `code`: [column in code, column in the transpiled JS] where unedited text starts. */
+  columns: ColumnAnchors;
   /** Names that become globals of the session. */
   hoisted: string[];
   /** Standalone JS expressions of declared functions, classes, enums and namespaces. */
@@ -43,6 +44,59 @@ export interface CellScript {
 }
 
 interface Edit { start: number; end: number; text: string; seq?: number }
+
+export type ColumnAnchors = Array<Array<[number, number]>>;
+
+/**
+ * Apply non-overlapping edits (insertions at one place keep their order) and record, for each
+ * line, where each stretch of unedited text starts in the result and in the original, so a
+ * column of the result can be traced back. Edits never change which line text is on.
+ */
+function applyEdits(js: string, edits: Edit[]): { text: string; columns: ColumnAnchors } {
+  edits.forEach((e, i) => (e.seq = i));
+  edits.sort((a, b) => a.start - b.start || a.seq! - b.seq!);
+  const parts: string[] = [];
+  const columns: ColumnAnchors = [];
+  let line = 0;
+  let outCol = 0;
+  let origCol = 0;
+  const push = (text: string, original: boolean) => {
+    const pieces = text.split("\n");
+    pieces.forEach((piece, i) => {
+      if (i > 0) {
+        line++;
+        outCol = 0;
+        origCol = 0;
+      }
+      if (original) (columns[line] ??= []).push([outCol, origCol]);
+      outCol += piece.length;
+      if (original) origCol += piece.length;
+    });
+    parts.push(text);
+  };
+  let at = 0;
+  for (const e of edits) {
+    if (e.start > at) push(js.slice(at, e.start), true);
+    // The replaced original text still counts toward original columns.
+    const removed = js.slice(Math.max(at, e.start), e.end);
+    push(e.text, false);
+    const lastNl = removed.lastIndexOf("\n");
+    origCol = lastNl >= 0 ? removed.length - lastNl - 1 : origCol + removed.length;
+    at = Math.max(at, e.end);
+  }
+  if (at < js.length) push(js.slice(at), true);
+  return { text: parts.join(""), columns };
+}
+
+/** The transpiled-JS column of a column of the edited code (0-based). */
+export function originalColumn(columns: ColumnAnchors, line: number, column: number): number {
+  const anchors = columns[line];
+  if (!anchors?.length) return column;
+  let best: [number, number] | undefined;
+  for (const a of anchors) if (a[0] <= column) best = a;
+  if (!best) return anchors[0]![1];
+  return best[1] + (column - best[0]);
+}
 
 export interface CellScriptOptions {
   /** Module specifier -> URL (or builtin name) that `import()` loads. Throws for unknown modules. */
@@ -228,20 +282,16 @@ export function toCellScript(source: string, opts: CellScriptOptions): CellScrip
     }
   }
 
-  // Apply from the end; of two insertions at one place, the one recorded first ends up first.
-  edits.forEach((e, i) => (e.seq = i));
-  edits.sort((a, b) => b.start - a.start || b.end - a.end || b.seq! - a.seq!);
-  let body = js;
-  for (const e of edits) body = body.slice(0, e.start) + e.text + body.slice(e.end);
-
   const vars = hoisted.size ? `var ${[...hoisted].join(", ")}; ` : "";
   const exposeFunctions = functions.map((f) => `globalThis.${f} = ${f}; `).join("");
   const prefix = wrapped ? `${vars}(async () => { "use strict"; ${exposeFunctions}` : `${vars}${exposeFunctions}`;
-  const code = wrapped ? `${prefix}${body.replace(/\s+$/, "")}\n})()` : `${prefix}${body}`;
+  edits.unshift({ start: 0, end: 0, text: prefix });
+  const { text: body, columns } = applyEdits(js, edits);
+  const code = wrapped ? `${body.replace(/\s+$/, "")}\n})()` : body;
   return {
     code,
     map,
-    prefixLength: prefix.length,
+    columns,
     hoisted: [...hoisted, ...functions],
     declarations,
     imports,

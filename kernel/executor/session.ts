@@ -111,7 +111,7 @@ export class Session {
     if (compiled.status !== "ok") return compiled;
     const { file, script, names } = compiled;
     const filename = this.#scriptName();
-    this.#stacks.register(filename, script.map, script.prefixLength, lineOffset, script.code.split("\n").length);
+    this.#stacks.register(filename, script.map, script.columns, lineOffset, script.code.split("\n").length);
     let result: unknown;
     try {
       const run = new vm.Script(script.code, {

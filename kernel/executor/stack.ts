@@ -5,9 +5,10 @@
 import type { LineMappings } from "../compiler/source-map.js";
 import { originalPosition } from "../compiler/source-map.js";
 import { distRoot } from "../compiler/paths.js";
+import { originalColumn, type ColumnAnchors } from "../compiler/cell-script.js";
 import { fileURLToPath } from "node:url";
 
-interface Registered { map: LineMappings; prefixLength: number; lineOffset: number; lines: number }
+interface Registered { map: LineMappings; columns: ColumnAnchors; lineOffset: number; lines: number }
 
 const FRAME = /^(\s*at (?:async )?)(?:(.*?) \()?((?:cell\[[^\]]*\])|(?:[^()]+?)):(\d+):(\d+)\)?$/;
 
@@ -15,8 +16,8 @@ export class StackMapper {
   readonly #scripts = new Map<string, Registered>();
 
   /** `lines`: the script's line count; its last line only calls the cell's async wrapper. */
-  register(filename: string, map: LineMappings, prefixLength: number, lineOffset = 0, lines = Infinity): void {
-    this.#scripts.set(filename, { map, prefixLength, lineOffset, lines });
+  register(filename: string, map: LineMappings, columns: ColumnAnchors, lineOffset = 0, lines = Infinity): void {
+    this.#scripts.set(filename, { map, columns, lineOffset, lines });
   }
 
   /** Cell position (1-based) of a generated position in a registered script. */
@@ -24,7 +25,7 @@ export class StackMapper {
     const s = this.#scripts.get(filename);
     if (!s) return undefined;
     const genLine = line - 1;
-    const genCol = Math.max(0, column - 1 - (genLine === 0 ? s.prefixLength : 0));
+    const genCol = originalColumn(s.columns, genLine, column - 1);
     const p = originalPosition(s.map, genLine, genCol);
     return p && { line: p.line + 1 + s.lineOffset, column: p.column + 1 };
   }

@@ -1,0 +1,111 @@
+/**
+ * Cross-cell type checking through the real kernel: what earlier cells declare (values,
+ * functions, classes, interfaces, types, enums, imports) types later cells, the newest
+ * definition wins, and a cell that fails to type-check reports line:column and does not run.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startKernel, type RunningKernel } from "../helpers/start-kernel.js";
+
+let k: RunningKernel;
+beforeAll(async () => {
+  k = await startKernel();
+});
+afterAll(async () => {
+  await k?.stop();
+});
+
+async function ok(code: string) {
+  const r = await k.client.execute(code);
+  expect(r.error, `cell failed: ${code}\n${JSON.stringify(r.error)}`).toBeUndefined();
+  expect(r.reply.content.status).toBe("ok");
+  return r;
+}
+
+async function typeError(code: string) {
+  const r = await k.client.execute(code);
+  expect(r.reply.content.status).toBe("error");
+  expect(r.error!.ename).toBe("TSError");
+  return r.error!;
+}
+
+describe("types flow from earlier cells", () => {
+  it("types a value declared earlier and rejects a wrong use of it", async () => {
+    await ok("const total: number = 40;");
+    expect((await ok("total + 2")).result!.data["text/plain"]).toBe("42");
+    const err = await typeError("const label: string = total;");
+    expect(err.evalue).toContain("Type 'number' is not assignable to type 'string'");
+  });
+
+  it("types functions, classes, interfaces, type aliases and enums across cells", async () => {
+    await ok("interface Point { x: number; y: number }\ntype Pair = [Point, Point];");
+    await ok("function dist(p: Point, q: Point): number { return Math.hypot(p.x - q.x, p.y - q.y); }");
+    await ok("class Segment { constructor(readonly ends: Pair) {} length() { return dist(...this.ends); } }");
+    await ok("enum Color { Red = 'red', Green = 'green' }");
+    const r = await ok("const seg = new Segment([{ x: 0, y: 0 }, { x: 3, y: 4 }]);\n`${seg.length()} ${Color.Green}`");
+    expect(r.result!.data["text/plain"]).toBe("'5 green'");
+    const err = await typeError("dist({ x: 1 }, { x: 2, y: 2 })");
+    expect(err.evalue).toMatch(/Property 'y' is missing/);
+    const err2 = await typeError("const c: Color = 'blue';");
+    expect(err2.evalue).toContain("not assignable");
+  });
+
+  it("types names imported by an earlier cell", async () => {
+    await ok('import { basename } from "node:path";');
+    expect((await ok('basename("/a/b/c.txt")')).result!.data["text/plain"]).toBe("'c.txt'");
+    expect((await typeError("basename(42)")).evalue).toContain("not assignable to parameter of type 'string'");
+  });
+});
+
+describe("redefinition", () => {
+  it("lets a re-run cell redeclare const, function, class, interface and type, the newest winning", async () => {
+    await ok("const answer: number = 1;");
+    await ok("const answer: string = 'one';");
+    expect((await ok("answer.toUpperCase()")).result!.data["text/plain"]).toBe("'ONE'");
+    await typeError("answer.toFixed(2)");
+
+    await ok("function shape(): number { return 1; }");
+    await ok("function shape(): string { return 'square'; }");
+    expect((await ok("shape().length")).result!.data["text/plain"]).toBe("6");
+
+    await ok("interface Box { w: number }");
+    await ok("interface Box { label: string }");
+    await ok("const b: Box = { label: 'x' };");
+    await typeError("const b2: Box = { w: 1 };");
+
+    await ok("class Thing { a = 1 }");
+    await ok("class Thing { b = 2 }");
+    expect((await ok("new Thing()")).result!.data["text/plain"]).toBe("Thing { b: 2 }");
+  });
+
+  it("allows assigning to an earlier let, but not to an earlier const", async () => {
+    await ok("let counter = 0;");
+    await ok("counter += 5;");
+    expect((await ok("counter")).result!.data["text/plain"]).toBe("5");
+    await ok("const fixed = 1;");
+    const err = await typeError("fixed = 2;");
+    expect(err.evalue).toMatch(/Cannot assign to 'fixed' because it is a const \(declared in cell \[\d+\]\)/);
+  });
+});
+
+describe("type errors", () => {
+  it("reports each diagnostic with the cell's line:column and a caret, and does not run the cell", async () => {
+    await ok("let ran = false;");
+    const err = await typeError('ran = true;\nconst n: number = 1;\nconst s: string = n;\nconsole.log("never");');
+    expect(err.evalue).toMatch(/^3:7 /);
+    const text = err.traceback.join("\n");
+    expect(text).toContain("cell line 3:7 - error TS2322");
+    expect(text).toContain("  3 | const s: string = n;");
+    expect(text).toContain("    |       ^");
+    expect((await ok("ran")).result!.data["text/plain"]).toBe("false");
+  });
+
+  it("reports syntax errors the same way", async () => {
+    const err = await typeError("const x = ;");
+    expect(err.traceback.join("\n")).toMatch(/cell line 1:11 - error TS1109: Expression expected/);
+  });
+
+  it("keeps a failed cell's names out of later cells", async () => {
+    await typeError("const ghost: number = 'boo';");
+    expect((await typeError("ghost")).evalue).toContain("Cannot find name 'ghost'");
+  });
+});
