@@ -199,9 +199,10 @@ export class Process<A extends unknown[] = unknown[], R = unknown> implements As
       } catch {
         /* already gone */
       }
-    } else {
-      await this.#pool?.terminate();
     }
+    // Also end the pool itself: a child killed before it was ready would otherwise be replaced
+    // and the target started again in the replacement.
+    await this.#pool?.terminate();
     await this.#done;
   }
 
