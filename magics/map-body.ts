@@ -19,6 +19,8 @@ export interface MapFunction {
   typeName: string;
   /** Body line (0-based) where the function's source starts, when it is written in this body. */
   sourceLine?: number;
+  /** The function's TypeScript text and its body position (0-based), when it is written in this body. */
+  sourceText?: { text: string; line: number; column: number };
 }
 
 export function usageError(message: string): ExecuteError {
@@ -52,7 +54,12 @@ export async function evaluateMapFunction(
   let code = body;
   let name: string | undefined;
   let sourceLine: number | undefined;
-  const lineOf = (node: ts.Node) => sf.getLineAndCharacterOfPosition(node.getStart(sf)).line;
+  let sourceText: MapFunction["sourceText"];
+  const lineOf = (node: ts.Node) => {
+    const p = sf.getLineAndCharacterOfPosition(node.getStart(sf));
+    sourceText = { text: body.slice(node.getStart(sf), node.getEnd()), line: p.line, column: p.character };
+    return p.line;
+  };
   if (ts.isExpressionStatement(last)) {
     const expr = last.expression;
     let inner: ts.Expression = expr;
@@ -85,5 +92,5 @@ export async function evaluateMapFunction(
         `Write e.g. \`(x: number) => x * 2\`, or the name of a function from an earlier cell.`,
     );
   }
-  return { fn, typeName: name, sourceLine };
+  return { fn, typeName: name, sourceLine, sourceText };
 }

@@ -20,6 +20,7 @@ import { LiveMapDisplay } from "./live-display.js";
 import { poolErrorToExecuteError, type CodeOrigin } from "./task-errors.js";
 import { bindOut, resultOf } from "./cell-results.js";
 import { withCallRetries } from "./call-retries.js";
+import { functionPositionMapper } from "./source-position.js";
 
 type MapMagic = Extract<CellMagic, { kind: "pool-map" }>;
 
@@ -59,11 +60,14 @@ export async function runPoolMap(session: MagicSession, magic: MapMagic, parent:
   } catch (e) {
     return poolErrorToExecuteError(e);
   }
+  const fnSource = task.fn;
   if (magic.star && opts.unordered) task = spreadTask(task);
   const origins: CodeOrigin[] = [];
   if (mf.sourceLine !== undefined) {
+    const st = mf.sourceText;
+    const position = st && functionPositionMapper(st.text, fnSource, { line: magic.lineOffset + st.line, column: st.column });
     origins.push({
-      filename, cellName, lineOffset: magic.lineOffset + mf.sourceLine,
+      filename, cellName, lineOffset: magic.lineOffset + mf.sourceLine, position,
       names: [mf.fn.name, MAP_FN_NAME, "__tspool_star_fn"].filter((n) => n),
       elsewhere: (name) => {
         const b = session.bindings.get(name);

@@ -14,6 +14,7 @@ import { captureDependencies } from "./capture.js";
 import { poolErrorToExecuteError } from "./task-errors.js";
 import { bindOut, resultOf } from "./cell-results.js";
 import { usageError } from "./map-body.js";
+import { scriptPositionMapper } from "./source-position.js";
 
 type RunMagic = Extract<CellMagic, { kind: "pool-run" }>;
 
@@ -68,7 +69,8 @@ export async function runPoolRun(session: MagicSession, magic: RunMagic, parent:
   try {
     values = await nb.tracked("run", parent, (farm) => farm.run(task, { targets: magic.targets }));
   } catch (e) {
-    return poolErrorToExecuteError(e, [{ filename, cellName: `cell[${session.executionCount}]`, lineOffset: magic.lineOffset }]);
+    const position = scriptPositionMapper(prefix + magic.body, magic.lineOffset);
+    return poolErrorToExecuteError(e, [{ filename, cellName: `cell[${session.executionCount}]`, lineOffset: magic.lineOffset, position }]);
   } finally {
     for (const n of own) nb.workerGlobals.add(n);
   }

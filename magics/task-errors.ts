@@ -4,13 +4,16 @@
  * worker that died names the worker, the item and the exit code or signal.
  */
 import type { ExecuteError } from "../kernel/executor/protocol.js";
+import type { PositionMapper } from "./source-position.js";
 
 /** Where the shipped code came from, to rewrite `filename:L:C` frames to `cell[N]:L':C`. */
 export interface CodeOrigin {
   filename: string; // as given to the farm (TaskCode.filename) or as the script's sourceURL
   cellName: string; // e.g. "cell[7]"
-  /** Cell line of the code's first line, minus one (code line L is cell line L + lineOffset). */
+  /** Cell line of the code's first line, minus one (code line L is cell line L + lineOffset), when `position` cannot tell. */
   lineOffset: number;
+  /** Exact mapping of the code's positions to cell positions (through a source map). */
+  position?: PositionMapper;
   /**
    * Function names whose frames are this code (besides anonymous ones). Frames of other named
    * functions in the same file are dependencies shipped along; `elsewhere` says where they
@@ -31,7 +34,7 @@ interface RemoteLike {
   index?: number;
 }
 
-const INTERNAL_FRAME = /\/farm\/worker\/|\/farm\/[\w-]+\.js|node:internal|\(node:|^\s*at (new )?Promise \(|<anonymous>\)$/;
+const INTERNAL_FRAME = /tspool-run-\d+-task:|\/farm\/worker\/|\/farm\/[\w-]+\.js|node:internal|\(node:|^\s*at (new )?Promise \(|<anonymous>\)$/;
 
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
@@ -51,7 +54,8 @@ export function mapWorkerStack(stack: string, origins: CodeOrigin[]): string[] {
       if (!m) continue;
       mapped = true;
       if (fnName === undefined || fnName === "eval" || o.names?.includes(fnName)) {
-        frame = frame.replace(re, `${o.cellName}:${Number(m[1]) + o.lineOffset}:${m[2]}`);
+        const p = o.position?.(Number(m[1]), Number(m[2]));
+        frame = frame.replace(re, p ? `${o.cellName}:${p.line}:${p.column}` : `${o.cellName}:${Number(m[1]) + o.lineOffset}:${m[2]}`);
       } else {
         const from = o.elsewhere?.(fnName);
         frame = `    at ${fnName}${from ? ` (defined in ${from})` : ""}`;
@@ -87,9 +91,15 @@ export function poolErrorToExecuteError(err: unknown, origins: CodeOrigin[] = []
       traceback: [`${err.remoteName}: ${err.remoteMessage}`, `  raised in ${loc || "a worker"}${err.pid !== undefined ? ` (pid ${err.pid})` : ""}`, ...frames],
     };
   }
-  const e = err as Error & { workerId?: number; index?: number };
+  const e = err as Error & { workerId?: number; index?: number; workerReplaced?: boolean };
   const name = e?.name || "Error";
   const message = e?.message ?? String(err);
+  if (name === "InterruptedError") {
+    // The same error an interrupted ordinary cell gets, saying what happened to the pool.
+    const replaced = e.workerReplaced ? `; worker ${e.workerId} did not stop in time and was replaced` : "";
+    const evalue = `the cell was interrupted (KeyboardInterrupt); the pool's running tasks were stopped${replaced}`;
+    return { status: "error", ename: "Interrupted", evalue, traceback: [`Interrupted: ${evalue}`] };
+  }
   if (name === "CaptureError" || name === "UsageError") {
     return { status: "error", ename: name, evalue: message, traceback: [`${name}: ${message}`] };
   }
