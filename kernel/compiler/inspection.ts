@@ -6,8 +6,17 @@ import { withScratchCell, type ScratchHost } from "./scratch.js";
 export function inspect(host: ScratchHost, code: string, cursor: number, detailLevel: 0 | 1): InspectReplyContent {
   const info = withScratchCell(host, code, (file) => {
     const ls = host.checker.languageService;
-    const at = file.headerLength + cursor;
-    return ls.getQuickInfoAtPosition(file.fileName, at) ?? (cursor > 0 ? ls.getQuickInfoAtPosition(file.fileName, at - 1) : undefined);
+    let at = file.headerLength + cursor;
+    let info = ls.getQuickInfoAtPosition(file.fileName, at);
+    if (!info && cursor > 0) info = ls.getQuickInfoAtPosition(file.fileName, --at);
+    // Names of earlier cells reach this cell as imports: show what they are, not "(alias) ... import x".
+    if (info?.kind === ts.ScriptElementKind.alias) {
+      const def = ls.getDefinitionAtPosition(file.fileName, at)?.[0];
+      const target = def && ls.getQuickInfoAtPosition(def.fileName, def.textSpan.start);
+      if (target && target.kind !== ts.ScriptElementKind.alias)
+        info = { ...target, documentation: target.documentation?.length ? target.documentation : info.documentation, tags: target.tags?.length ? target.tags : info.tags };
+    }
+    return info;
   });
   if (!info) return { found: false, data: {}, metadata: {} };
   const signature = ts.displayPartsToString(info.displayParts);

@@ -1,0 +1,103 @@
+/**
+ * Completion, inspection and is_complete through the real kernel, aware of earlier cells.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startKernel, type RunningKernel } from "../helpers/start-kernel.js";
+
+let k: RunningKernel;
+beforeAll(async () => {
+  k = await startKernel();
+  const r = await k.client.execute(
+    [
+      "interface Account { owner: string; balance: number }",
+      "/** Moves money between accounts.",
+      " * @param amount how much, in cents */",
+      "function transfer(from: Account, to: Account, amount: number): boolean { return amount > 0; }",
+      "const savings: Account = { owner: 'ada', balance: 10 };",
+      'import { createHash } from "node:crypto";',
+    ].join("\n"),
+  );
+  expect(r.error).toBeUndefined();
+});
+afterAll(async () => {
+  await k?.stop();
+});
+
+async function complete(code: string, cursor = [...code].length) {
+  const { reply } = await k.client.request("shell", "complete_request", { code, cursor_pos: cursor });
+  expect(reply.content.status).toBe("ok");
+  return reply.content as { matches: string[]; cursor_start: number; cursor_end: number };
+}
+
+async function inspect(code: string, cursor = [...code].length, detail_level = 0) {
+  const { reply } = await k.client.request("shell", "inspect_request", { code, cursor_pos: cursor, detail_level });
+  return reply.content as { found: boolean; data: Record<string, string> };
+}
+
+async function isComplete(code: string) {
+  const { reply } = await k.client.request("shell", "is_complete_request", { code });
+  return reply.content as { status: string; indent?: string };
+}
+
+describe("completion", () => {
+  it("completes members from the static type of an earlier cell's value", async () => {
+    const c = await complete("savings.");
+    expect(c.matches).toEqual(expect.arrayContaining(["owner", "balance"]));
+    const c2 = await complete("savings.bal");
+    expect(c2.matches[0]).toBe("balance");
+    expect(c2.cursor_start).toBe("savings.".length);
+    const s = await complete("savings.owner.toUpp");
+    expect(s.matches).toContain("toUpperCase");
+  });
+
+  it("completes names of earlier cells, imports, locals, globals and keywords", async () => {
+    expect((await complete("trans")).matches).toContain("transfer");
+    expect((await complete("createH")).matches).toContain("createHash");
+    expect((await complete("const localThing = 1;\nlocalT")).matches).toContain("localThing");
+    expect((await complete("displ")).matches).toContain("display");
+    expect((await complete("retu")).matches).toContain("return");
+    expect((await complete("display.mark")).matches).toContain("markdown");
+  });
+
+  it("completes at a cursor in the middle of the code", async () => {
+    const code = "sav\nconst z = 1;";
+    const c = await complete(code, 3);
+    expect(c.matches).toContain("savings");
+    expect(c.cursor_start).toBe(0);
+    expect(c.cursor_end).toBe(3);
+  });
+});
+
+describe("inspection", () => {
+  it("shows the signature and the JSDoc of a function from an earlier cell", async () => {
+    const r = await inspect("transfer(savings, savings, 5)", 4);
+    expect(r.found).toBe(true);
+    expect(r.data["text/plain"]).toContain("function transfer(from: Account, to: Account, amount: number): boolean");
+    expect(r.data["text/plain"]).toContain("Moves money between accounts.");
+    expect(r.data["text/markdown"]).toContain("```typescript");
+    expect(r.data["text/plain"]).toContain("@param amount how much, in cents");
+  });
+
+  it("shows the type of a value and says when there is nothing", async () => {
+    expect((await inspect("savings")).data["text/plain"]).toContain("const savings: Account");
+    expect((await inspect("   ", 1)).found).toBe(false);
+  });
+});
+
+describe("is_complete", () => {
+  it("asks for more lines for unclosed brackets, strings, templates and cut statements, with an indent", async () => {
+    expect(await isComplete("function f() {")).toEqual({ status: "incomplete", indent: "  " });
+    expect(await isComplete("  const a = [1,")).toEqual({ status: "incomplete", indent: "    " });
+    expect((await isComplete("const s = `abc ${1}")).status).toBe("incomplete");
+    expect((await isComplete("/* note")).status).toBe("incomplete");
+    expect((await isComplete("const x = 1 +")).status).toBe("incomplete");
+  });
+
+  it("accepts complete code and rejects hopeless code", async () => {
+    expect(await isComplete("const x = { a: [1, 2] };")).toEqual({ status: "complete" });
+    expect(await isComplete("const re = /[(]/; `${re}`")).toEqual({ status: "complete" });
+    expect((await isComplete("foo())")).status).toBe("invalid");
+    expect((await isComplete("let = = 3;")).status).toBe("invalid");
+    expect(await isComplete("%pool status")).toEqual({ status: "complete" });
+  });
+});
