@@ -1,0 +1,274 @@
+/**
+ * The %pool magics through the real kernel over zeromq: capture of every kind of binding, the
+ * live per-worker display, results/`_`/--out, errors, `%%pool run` state, the `pool` global,
+ * typos, and the timing magics.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startKernel, type RunningKernel } from "../helpers/start-kernel.js";
+import type { ExecuteResult } from "../helpers/kernel-client.js";
+
+let k: RunningKernel;
+beforeAll(async () => {
+  k = await startKernel();
+  const r = await k.client.execute("%pool start 2");
+  expect(r.reply.content.status).toBe("ok");
+});
+afterAll(async () => {
+  await k?.stop();
+});
+
+async function ok(code: string): Promise<ExecuteResult> {
+  const r = await k.client.execute(code);
+  if (r.reply.content.status !== "ok") throw new Error(`cell failed: ${code}\n${JSON.stringify(r.error ?? r.reply.content)}`);
+  return r;
+}
+async function fails(code: string): Promise<Record<string, any>> {
+  const r = await k.client.execute(code);
+  expect(r.reply.content.status).toBe("error");
+  return r.error!;
+}
+const plain = (r: ExecuteResult) => r.result?.data["text/plain"] as string;
+/** The final state of the cell's live map display. */
+function finalDisplay(r: ExecuteResult): Record<string, any> {
+  const id = r.displays.find((d) => d.header.msg_type === "display_data" && String(d.content.data["text/plain"]).startsWith("%%pool"))
+    ?.content.transient.display_id;
+  expect(id).toBeTruthy();
+  const same = r.displays.filter((d) => d.content.transient?.display_id === id);
+  return same[same.length - 1].content.data;
+}
+
+describe("%pool start and status", () => {
+  it("shows the workers and one status row per worker", async () => {
+    const r = await ok("%pool status");
+    const text = r.displays[0].content.data["text/plain"] as string;
+    expect(text).toMatch(/^pool: 2 process workers/);
+    expect(text).toMatch(/worker 0\s+\d+\s+idle/);
+    expect(text).toMatch(/worker 1\s+\d+\s+idle/);
+    expect(r.displays[0].content.data["text/html"]).toContain("<table");
+  });
+});
+
+describe("capture of earlier cells' definitions", () => {
+  it("ships const data, functions, classes and imports (node:crypto) to the workers", async () => {
+    await ok("const factor: number = 3\nconst table = { a: 1, b: 2 }");
+    await ok("function scale(x: number): number { return x * factor }");
+    await ok("class Box { constructor(public v: number) {} twice() { return new Box(scale(this.v) * 2) } }");
+    await ok("import { createHash } from 'node:crypto'");
+    const r = await ok(
+      "%%pool map ['a', 'b', 'a']\n(s: string) => [createHash('sha256').update(s).digest('hex').slice(0, 12), new Box(table[s as 'a' | 'b']).twice().v, process.pid]",
+    );
+    const values = JSON.parse(JSON.stringify(await resultValue("_")));
+    const { createHash } = await import("node:crypto");
+    const hash = (s: string) => createHash("sha256").update(s).digest("hex").slice(0, 12);
+    expect(values.map((v: unknown[]) => v.slice(0, 2))).toEqual([[hash("a"), 6], [hash("b"), 12], [hash("a"), 6]]);
+    // the work really ran in the workers, not in the kernel
+    const kernelPid = Number(plain(await ok("process.pid")));
+    expect(values.every((v: number[]) => v[2] !== kernelPid)).toBe(true);
+    expect(plain(r)).toContain(hash("b"));
+  });
+
+  it("snapshots data when the cell runs, so later changes need a new run", async () => {
+    await ok("let threshold = 10");
+    expect(plain(await ok("%%pool map [5, 15]\n(x: number) => x > threshold"))).toBe("[ false, true ]");
+    await ok("threshold = 1");
+    expect(plain(await ok("%%pool map [5, 15]\n(x: number) => x > threshold"))).toBe("[ true, true ]");
+  });
+
+  it("takes the body's function in every form: expression, earlier function's name, trailing declaration", async () => {
+    expect(plain(await ok("%%pool map [1, 2]\nscale"))).toBe("[ 3, 6 ]");
+    expect(plain(await ok("%%pool map [1, 2]\nconst offset = 100\nfunction shifted(x: number) { return x + offset }"))).toBe("[ 101, 102 ]");
+    expect(plain(await ok("%%pool starmap [[1, 2], [3, 4]]\n(a: number, b: number) => a * b"))).toBe("[ 2, 12 ]");
+    const un = await ok("%%pool map [3, 1, 2] --unordered --chunksize 1\n(x: number) => x");
+    expect(JSON.parse(JSON.stringify(await resultValue("_"))).sort()).toEqual([1, 2, 3]);
+    expect(plain(un)).toMatch(/^\[ \d, \d, \d \]$/);
+  });
+
+  it("names a binding that cannot travel and says why", async () => {
+    await ok("import net from 'node:net'\nconst conn = { socket: new net.Socket() }");
+    const e = await fails("%%pool map [1]\n(x: number) => conn.socket.remotePort ?? x");
+    expect(e.ename).toBe("CaptureError");
+    expect(e.evalue).toContain("`conn` cannot travel to the workers");
+    expect(e.evalue).toContain(".socket is a live handle (Socket)");
+  });
+});
+
+async function resultValue(expr: string): Promise<unknown> {
+  const r = await ok(`console.log(JSON.stringify(${expr}))`);
+  return JSON.parse(r.stdout);
+}
+
+describe("results", () => {
+  it("are the execute_result, `_`, and a typed binding with --out", async () => {
+    const r = await ok("%%pool map [1, 2, 3] --out squares\n(x: number) => ({ n: x, sq: x * x })");
+    expect(plain(r)).toContain("sq: 9");
+    expect(plain(await ok("_.length"))).toBe("3");
+    expect(plain(await ok("squares.map((s) => s.sq).join(',')"))).toBe("'1,4,9'");
+    // the binding has the mapped function's return type: a wrong use is a type error
+    const e = await fails("const wrong: string = squares[0].sq");
+    expect(e.evalue + e.traceback.join("\n")).toMatch(/number.*string|string.*number/);
+  });
+});
+
+describe("live per-worker display", () => {
+  it("labels every worker line, shows a panel per worker, and ends with a summary", async () => {
+    const r = await ok(
+      "%%pool map [0, 1, 2, 3, 4, 5] --chunksize 1 --timeline\nasync (x: number) => { console.log(`item ${x} start`); await new Promise((res) => setTimeout(res, 40)); console.error(`item ${x} end`); return x }",
+    );
+    expect(plain(r)).toBe("[ 0, 1, 2, 3, 4, 5 ]");
+    expect(r.stdout).toBe(""); // worker output goes into the display, labelled, not loose into the cell
+    const data = finalDisplay(r);
+    const text = data["text/plain"] as string;
+    expect(text).toMatch(/^%%pool map done: 6\/6 items in .* on 2 workers/);
+    expect(text).toMatch(/worker 0 \(pid \d+\): \d items in \d tasks?, busy/);
+    expect(text).toMatch(/summed task time .* \/ wall time .* = speedup [\d.]+x/);
+    for (let i = 0; i < 6; i++) {
+      const start = text.match(new RegExp(`^\\[worker (\\d)\\] item ${i} start$`, "gm"));
+      const end = text.match(new RegExp(`^\\[worker (\\d)\\] \\(stderr\\) item ${i} end$`, "gm"));
+      expect(start).toHaveLength(1);
+      expect(end).toHaveLength(1);
+      expect(start![0].slice(0, 10)).toBe(end![0].slice(0, 10)); // same worker printed both
+    }
+    expect(new Set(text.match(/^\[worker \d\]/gm))).toEqual(new Set(["[worker 0]", "[worker 1]"]));
+    const html = data["text/html"] as string;
+    expect(html.match(/class="tspool-worker"/g)).toHaveLength(2);
+    // updates in place: one display_data, then update_display_data for the same id
+    const kinds = r.displays.filter((d) => d.content.transient?.display_id).map((d) => d.header.msg_type);
+    expect(kinds[0]).toBe("display_data");
+    expect(kinds.slice(1).every((t) => t === "update_display_data")).toBe(true);
+    const timeline = r.displays.find((d) => d.content.data["application/vnd.vegalite.v5+json"]);
+    expect(timeline).toBeTruthy();
+    expect(timeline!.content.data["image/svg+xml"]).toMatch(/^<svg[\s\S]*<rect[\s\S]*<\/svg>$/);
+    expect(timeline!.content.data["application/vnd.vegalite.v5+json"].data.values).toHaveLength(6);
+  });
+
+  it("never lets worker output land under a later cell", async () => {
+    await ok("%%pool map [1, 2]\n(x: number) => { console.log('from map', x); return x }");
+    const later = await ok("1 + 1");
+    expect(JSON.stringify(later.iopub)).not.toContain("from map");
+  });
+});
+
+describe("errors", () => {
+  it("names the worker, the item and the original error, with the stack on the cell's lines", async () => {
+    const e = await fails(
+      "%%pool map [1, 2, 3, 4] --chunksize 1\n(x: number) => {\n  console.log('working on', x)\n  if (x === 3)\n    throw new RangeError(`bad item ${x}`)\n  return x\n}",
+    );
+    expect(e.ename).toBe("RangeError");
+    expect(e.evalue).toMatch(/^bad item 3 \(worker \d, item 2\)$/);
+    const tb = e.traceback.join("\n");
+    expect(tb).toMatch(/raised in worker \d, item 2/);
+    expect(tb).toMatch(/cell\[\d+\]:5:\d+/); // the `throw` is on line 5 of the cell
+  });
+
+  it("keeps the other workers' output visible and the pool usable", async () => {
+    const r = await k.client.execute(
+      "%%pool map [0, 1, 2, 3] --chunksize 1\nasync (x: number) => { console.log('ran', x); await new Promise((res) => setTimeout(res, 30)); if (x === 3) throw new Error('late failure'); return x }",
+    );
+    expect(r.reply.content.status).toBe("error");
+    const text = finalDisplay(r)["text/plain"] as string;
+    expect(text).toMatch(/stopped after/);
+    expect(text).toMatch(/^\[worker \d\] ran 0$/m);
+    expect(text).toMatch(/^\[worker \d\] ran 1$/m);
+    expect(plain(await ok("%%pool map [2, 3]\n(x: number) => x * 10"))).toBe("[ 20, 30 ]");
+  });
+
+  it("reports a type error in the body against earlier cells, before running anything", async () => {
+    const e = await fails("%%pool map [1, 2]\n(x: number) => scale(x).toUpperCase()");
+    expect(e.evalue + e.traceback.join("\n")).toMatch(/toUpperCase/);
+  });
+
+  it("says what is wrong when the body is not a function or the ITERABLE is not iterable", async () => {
+    const a = await fails("%%pool map [1, 2]\n42");
+    expect(a.ename).toBe("UsageError");
+    expect(a.evalue).toMatch(/must evaluate to a function.*a number/);
+    const b = await fails("%%pool map 7\n(x: number) => x");
+    expect(b.evalue).toMatch(/evaluated to a number; give an array or another iterable/);
+  });
+});
+
+describe("%%pool run", () => {
+  it("runs on every worker, keeps worker state for later cells, and targets workers", async () => {
+    const first = await ok("%%pool run\nlet counter = 0\nglobalThis.pidSeen = process.pid\ncounter");
+    expect(plain(first)).toBe("[ 0, 0 ]");
+    expect(plain(await ok("%%pool run\ncounter += 1\ncounter"))).toBe("[ 1, 1 ]");
+    expect(plain(await ok("%%pool run --targets 1 --out last\ncounter += 10"))).toBe("[ 11 ]");
+    expect(plain(await ok("%pool pull counter"))).toBe("[ 1, 11 ]");
+    expect(plain(await ok("last[0]"))).toBe("11");
+    const pids = await ok("%%pool run\nprocess.pid === globalThis.pidSeen");
+    expect(plain(pids)).toBe("[ true, true ]");
+    const e = await fails("%%pool run --targets 5\n1");
+    expect(e.evalue).toMatch(/worker 5 does not exist/);
+  });
+
+  it("uses earlier cells' definitions and prints labelled lines", async () => {
+    const r = await ok("%%pool run\nconsole.log('scaled', scale(2))");
+    expect(r.stdout).toMatch(/^\[worker 0\] scaled 6$/m);
+    expect(r.stdout).toMatch(/^\[worker 1\] scaled 6$/m);
+  });
+
+  it("maps a failing run cell's stack to its line and names the worker", async () => {
+    const e = await fails("%%pool run --targets 0\nconst v: number = 1\nif (v) throw new Error('run failed')");
+    expect(e.evalue).toBe("run failed (worker 0)");
+    expect(e.traceback.join("\n")).toMatch(/cell\[\d+\]:3:\d+/);
+  });
+});
+
+describe("%pool push", () => {
+  it("copies values and functions (with what they use) to every worker", async () => {
+    await ok("const settings = { level: 7 }\nfunction describeLevel() { return `level ${settings.level} x${factor}` }");
+    const r = await ok("%pool push settings describeLevel");
+    expect(r.stdout).toMatch(/Pushed settings, describeLevel to 2 workers \(with what they use: factor\)/);
+    expect(plain(await ok("%%pool run\ndescribeLevel()"))).toBe("[ 'level 7 x3', 'level 7 x3' ]");
+  });
+});
+
+describe("the pool global", () => {
+  it("maps with the same capture and routes worker lines to the calling cell, labelled", async () => {
+    const r = await ok("await pool.map((x: number) => { console.log('lib', x); return scale(x) }, [1, 2, 3])");
+    expect(plain(r)).toBe("[ 3, 6, 9 ]");
+    for (const x of [1, 2, 3]) expect(r.stdout).toMatch(new RegExp(`^\\[worker \\d\\] lib ${x}$`, "m"));
+    expect(plain(await ok("(await pool.run(() => typeof factor)).join(',')"))).toBe("'number,number'");
+    expect(plain(await ok("await pool.apply((a: number, b: number) => a + b, [2, 3])"))).toBe("5");
+  });
+});
+
+describe("typos and malformed magics", () => {
+  it("suggest the closest valid form and keep the kernel and pool state", async () => {
+    const e = await fails("%%pool mpa [1, 2]\n(x: number) => x");
+    expect(e.ename).toBe("UsageError");
+    expect(e.evalue).toContain("did you mean `%%pool map [1, 2]`?");
+    const o = await fails("%%pool map [1] --chunksiz 2\n(x: number) => x");
+    expect(o.evalue).toContain("did you mean `%%pool map [1] --chunksize 2`?");
+    const s = await fails("%pool stauts");
+    expect(s.evalue).toContain("did you mean `%pool status`?");
+    expect(plain(await ok("factor"))).toBe("3");
+    expect(plain(await ok("%pool pull counter"))).toBe("[ 1, 11 ]");
+  });
+});
+
+describe("timing and listing magics", () => {
+  it("%time reports CPU and wall time and keeps the value; %timeit reports mean ± std", async () => {
+    const t = await ok("%time scale(5)");
+    expect(t.stdout).toMatch(/^CPU times: user .+, sys: .+, total: .+\nWall time: .+\n$/);
+    expect(plain(t)).toBe("15");
+    const ti = await ok("%timeit -n 20 -r 3 scale(5)");
+    expect(ti.stdout).toMatch(/^[\d.]+ (ns|µs|ms) ± [\d.]+ (ns|µs|ms) per loop \(mean ± std\. dev\. of 3 runs, 20 loops each\)\n$/);
+    const auto = await ok("%%timeit -r 2\nconst a = Array.from({ length: 2000 }, (_, i) => i)\na.reduce((s, x) => s + x, 0)");
+    expect(auto.stdout).toMatch(/per loop \(mean ± std\. dev\. of 2 runs, [\d,]+ loops each\)/);
+    const tc = await ok("%%time\nconst timedValue = scale(7)");
+    expect(tc.stdout).toMatch(/Wall time/);
+    expect(plain(await ok("timedValue"))).toBe("21");
+  });
+
+  it("%who lists earlier names by kind and %lsmagic lists the magics", async () => {
+    const w = await ok("%who");
+    expect(w.stdout).toMatch(/^const:\s.*\bfactor\b.*\btable\b/m);
+    expect(w.stdout).toMatch(/^function:\s.*\bscale\b/m);
+    expect(w.stdout).toMatch(/^class:\s+Box/m);
+    expect(w.stdout).toMatch(/^import:\s.*\bcreateHash\b/m);
+    expect(w.stdout).not.toContain("__tspool");
+    const l = await ok("%lsmagic");
+    expect(l.stdout).toContain("%pool  %lsmagic  %time  %timeit  %who");
+    expect(l.stdout).toContain("%%pool  %%time  %%timeit");
+  });
+});
