@@ -234,16 +234,17 @@ export class Pool extends EventEmitter<PoolEvents> implements AsyncDisposable {
    * every worker is free again.
    */
   async interrupt(): Promise<void> {
-    const jobs: Job[] = [];
-    for (const entry of this.queue) {
-      if ("source" in entry) entry.abort(new InterruptedError("the task was interrupted before it started"));
-      else jobs.push(entry);
-    }
-    for (const s of this.slots) if (s) for (const j of s.inflight) if (j.kind !== "init") jobs.push(j);
-    await this.stopJobs(jobs, "interrupt", (j, replaced) => new InterruptedError(
+    const running: Job[] = [];
+    for (const s of this.slots) if (s) for (const j of s.inflight) if (j.kind !== "init") running.push(j);
+    const stopped = this.stopJobs(running, "interrupt", (j, replaced) => new InterruptedError(
       replaced ? "the task was interrupted; its worker did not stop in time and was replaced" : "the task was interrupted",
       { workerId: j.slot?.id, index: j.range?.[0], workerReplaced: replaced }));
-    this.queue = this.queue.filter((e) => !("source" in e));
+    const queued: Job[] = [];
+    for (const entry of this.queue.splice(0)) {
+      if ("source" in entry) entry.abort(new InterruptedError("the task was interrupted"));
+      else queued.push(entry);
+    }
+    await Promise.all([stopped, this.stopJobs(queued, "interrupt", () => new InterruptedError("the task was interrupted before it started"))]);
   }
 
   /** Changes the number of workers: new ids start now, the highest ids retire after their current jobs. */
@@ -455,7 +456,7 @@ export class Pool extends EventEmitter<PoolEvents> implements AsyncDisposable {
   ): Job {
     return {
       id: this.nextJobId++, kind, code, body, range, pinned, owner, crashes: 0, triedOn: new Set(), slot: null,
-      settled: false, stopping: null, timeoutMs: timeoutMs ?? this.opts.taskTimeout, timer: null, graceTimer: null, sentAt: 0,
+      settled: false, stopping: null, offWaiters: [], timeoutMs: timeoutMs ?? this.opts.taskTimeout, timer: null, graceTimer: null, sentAt: 0,
       group,
     };
   }
@@ -603,7 +604,10 @@ export class Pool extends EventEmitter<PoolEvents> implements AsyncDisposable {
         this.settleFail(job, error(job, false));
         continue;
       }
-      if (job.stopping) continue;
+      if (job.stopping) {
+        waits.push(new Promise<void>((resolve) => job.offWaiters.push(resolve)));
+        continue;
+      }
       const slot = job.slot;
       const settleOnConfirm = reason === "interrupt" || reason === "timeout";
       job.stopping = { reason, error: (replaced) => error(job, replaced), settleOnConfirm };
@@ -612,7 +616,7 @@ export class Pool extends EventEmitter<PoolEvents> implements AsyncDisposable {
       if (slot.inflight[0] === job) e.running = job;
       else e.cancel.push(job);
       bySlot.set(slot, e);
-      waits.push(new Promise<void>((resolve) => { (job as Job & { offWorker?: () => void }).offWorker = resolve; }));
+      waits.push(new Promise<void>((resolve) => job.offWaiters.push(resolve)));
     }
     const grace = this.opts.interruptGrace ?? 1000;
     for (const [slot, { running, cancel }] of bySlot) {
@@ -644,8 +648,8 @@ export class Pool extends EventEmitter<PoolEvents> implements AsyncDisposable {
     if (job.graceTimer) { clearTimeout(job.graceTimer); job.graceTimer = null; }
     if (job.stopping) {
       this.settleFail(job, job.stopping.error(replaced));
-      (job as Job & { offWorker?: () => void }).offWorker?.();
     }
+    for (const w of job.offWaiters.splice(0)) w();
   }
 
   // ------------------------------------------------------------------ worker messages
@@ -821,7 +825,7 @@ export class Pool extends EventEmitter<PoolEvents> implements AsyncDisposable {
       const running = k === 0;
       if (job.stopping) {
         this.settleFail(job, job.stopping.error(running && slot.killedForStop));
-        (job as Job & { offWorker?: () => void }).offWorker?.();
+        for (const w of job.offWaiters.splice(0)) w();
         return;
       }
       if (job.settled) return;

@@ -18,8 +18,12 @@ export function terminateThreadExecution(threadId: number): Promise<void> {
     const session = new Session();
     session.connect();
     let sessionId: string | null = null;
-    session.on("NodeWorker.attachedToWorker", (e: { params: { sessionId: string; workerInfo: { workerId: string } } }) => {
-      if (Number(e.params.workerInfo.workerId) === threadId) sessionId = e.params.sessionId;
+    const attached: string[] = [];
+    session.on("NodeWorker.attachedToWorker", (e: { params: { sessionId: string; workerInfo: { workerId: string; title: string } } }) => {
+      attached.push(e.params.sessionId);
+      // the inspector numbers workers its own way; the title says "[worker <threadId>]"
+      const m = /\[worker (\d+)\]/.exec(e.params.workerInfo.title);
+      if (m && Number(m[1]) === threadId) sessionId = e.params.sessionId;
     });
     try {
       await post(session, "NodeWorker.enable", { waitForDebuggerOnStart: false });
@@ -35,8 +39,9 @@ export function terminateThreadExecution(threadId: number): Promise<void> {
         message: JSON.stringify({ id: 1, method: "Runtime.terminateExecution" }),
       });
       await done;
-      await post(session, "NodeWorker.detach", { sessionId }).catch(() => {});
     } finally {
+      // every thread enable() attached to must be detached, or it cannot be attached again next time
+      for (const id of attached) await post(session, "NodeWorker.detach", { sessionId: id }).catch(() => {});
       await post(session, "NodeWorker.disable").catch(() => {});
       session.disconnect();
     }

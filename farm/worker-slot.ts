@@ -31,6 +31,8 @@ export interface Job {
   settled: boolean;
   /** Set when the pool asked the worker to stop this job. */
   stopping: { reason: StopReason; error: (replaced: boolean) => Error; settleOnConfirm: boolean } | null;
+  /** Resolved when the job has left its worker (finished, stopped, or the worker died). */
+  offWaiters: (() => void)[];
   timeoutMs: number | undefined;
   timer: NodeJS.Timeout | null;
   graceTimer: NodeJS.Timeout | null;

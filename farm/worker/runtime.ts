@@ -126,7 +126,8 @@ listen((m) => {
     }
     case "exit":
       output.flush();
-      if (isThread) parentPort!.close();
+      // leave even if an interrupted task left timers behind
+      if (isThread) setImmediate(() => process.exit(0));
       else process.disconnect();
       break;
   }

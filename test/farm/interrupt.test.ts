@@ -1,0 +1,73 @@
+/**
+ * pool.interrupt() on real workers: synchronous infinite loops stop without killing the worker
+ * (its globals survive), awaiting tasks stop at once, queued tasks are dropped, and a worker stuck
+ * in native code is killed and replaced after the grace period. For process and thread workers.
+ */
+import { describe, expect, it } from "vitest";
+import { InterruptedError, Pool } from "../../dist/farm/index.js";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+for (const threads of [false, true]) {
+  describe(threads ? "thread workers" : "process workers", () => {
+    it("stops while(true){} in every worker, keeps the workers and their state, drops queued work", async () => {
+      await using pool = new Pool({ workers: 2, threads });
+      await pool.run(() => { (globalThis as any).state = `kept-${process.env.TSPOOL_WORKER_ID}`; });
+      const before = pool.status().workers.map((w) => [w.pid, w.threadId]);
+      const spinning = pool.map((x: number) => { if (x < 100) for (;;) { /* spin */ } return x; }, [1, 2, 3, 4, 5, 6], { chunksize: 1 });
+      const queued = pool.apply(() => "never runs");
+      spinning.catch(() => {});
+      queued.catch(() => {});
+      await sleep(300);
+      expect(pool.status().workers.map((w) => w.state)).toEqual(["busy", "busy"]);
+      await pool.interrupt();
+      const err = await spinning.catch((e) => e);
+      expect(err).toBeInstanceOf(InterruptedError);
+      expect(err.workerReplaced).toBe(false);
+      await expect(queued).rejects.toBeInstanceOf(InterruptedError);
+      expect(pool.status().workers.map((w) => w.state)).toEqual(["idle", "idle"]);
+      expect(await pool.run(() => (globalThis as any).state)).toEqual(["kept-0", "kept-1"]);
+      expect(pool.status().workers.map((w) => [w.pid, w.threadId])).toEqual(before);
+      expect(pool.status().workers.map((w) => w.restarts)).toEqual([0, 0]);
+      expect(await pool.map((x: number) => x + 1, [1, 2, 3])).toEqual([2, 3, 4]);
+    });
+
+    it("stops a loop that runs after an await, and a task that is only awaiting", async () => {
+      await using pool = new Pool({ workers: 1, threads });
+      const afterAwait = pool.apply(async () => { await new Promise((r) => setTimeout(r, 10)); for (;;) { /* spin */ } });
+      afterAwait.catch(() => {});
+      await sleep(200);
+      await pool.interrupt();
+      await expect(afterAwait).rejects.toBeInstanceOf(InterruptedError);
+      const waiting = pool.apply(() => new Promise((r) => setTimeout(() => r("late"), 20_000)));
+      waiting.catch(() => {});
+      await sleep(100);
+      await pool.interrupt();
+      await expect(waiting).rejects.toBeInstanceOf(InterruptedError);
+      expect(await pool.apply(() => "responsive")).toBe("responsive");
+      expect(pool.status().workers[0].restarts).toBe(0);
+    });
+  });
+}
+
+describe("a worker that cannot be interrupted", () => {
+  it("is killed and replaced after the grace period; the other worker keeps its state", async () => {
+    await using pool = new Pool({ workers: 2, interruptGrace: 500 });
+    await pool.run(() => { (globalThis as any).state = "kept"; });
+    const pids = pool.status().workers.map((w) => w.pid);
+    // a synchronous child process blocks the worker inside native code, where JS cannot be stopped
+    const stuck = pool.run({ fn: "() => cp.execFileSync('sleep', ['20'])", deps: [{ name: "cp", import: "node:child_process", imported: "*" }] }, { targets: [1] });
+    stuck.catch(() => {});
+    await sleep(300);
+    await pool.interrupt();
+    const err = await stuck.catch((e) => e);
+    expect(err).toBeInstanceOf(InterruptedError);
+    expect(err.workerReplaced).toBe(true);
+    expect(err.message).toMatch(/did not stop in time and was replaced/);
+    const after = pool.status().workers;
+    expect(after[0].pid).toBe(pids[0]);
+    expect(after[1].pid).not.toBe(pids[1]);
+    expect(after[1].restarts).toBe(1);
+    expect(await pool.run(() => (globalThis as any).state ?? "fresh")).toEqual(["kept", "fresh"]);
+  });
+});
