@@ -47,6 +47,8 @@ export class Kernel {
   /** input_request msg_id -> the executor's input id and the execute request that asked */
   private readonly pendingInputs = new Map<string, { inputId: string; requestId: string }>();
   private stopping = false;
+  /** Set by a shutdown request: the process ends once that request's status idle is out. */
+  private exitAfterIdle = false;
 
   constructor(private readonly options: KernelOptions) {
     this.sockets = new KernelSockets(options.connection, createSigner(options.connection.key, options.connection.signature_scheme));
@@ -81,7 +83,7 @@ export class Kernel {
   }
 
   private onMessage(channel: MessageChannel, msg: JupyterMessage): void {
-    if (this.stopping) return;
+    if (this.stopping || this.exitAfterIdle) return;
     if (channel === "stdin") return this.onStdin(msg);
     if (channel === "control") {
       void this.handle("control", msg);
@@ -131,6 +133,10 @@ export class Kernel {
       for (const [key, p] of this.pendingInputs) if (p.requestId === msg.header.msg_id) this.pendingInputs.delete(key);
       await this.publish("status", { execution_state: "idle" }, msg.header);
     }
+    if (this.exitAfterIdle) {
+      await this.stop();
+      process.exit(0);
+    }
   }
 
   private context(channel: MessageChannel, request: JupyterMessage): HandlerContext {
@@ -150,8 +156,8 @@ export class Kernel {
         this.last = ex;
       },
       shutdown: async () => {
-        await this.stop();
-        process.exit(0);
+        this.exitAfterIdle = true;
+        this.queue.length = 0;
       },
     };
   }

@@ -193,6 +193,8 @@ export class ExecutorHost extends EventEmitter {
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
     this.post({ type: "shutdown" });
+    // End the interrupt pipe too: a helper thread blocked reading it would otherwise hold up the child's exit.
+    (child.stdio[3] as Writable | null)?.end();
     const timer = setTimeout(() => killGroup(child, "SIGKILL"), graceMs);
     await exited;
     clearTimeout(timer);

@@ -24,7 +24,7 @@ export interface HandlerContext {
   publish(msgType: string, content: object, parent?: JupyterMessage["header"]): Promise<void>;
   /** Registers the parent of executor events for request `id` (see kernel/kernel.ts). */
   trackExecution(id: string, info: { silent: boolean; allowStdin: boolean }): void;
-  /** Ends the kernel process after the reply was sent. */
+  /** Ends the kernel process once this request's status idle has been published. */
   shutdown(restart: boolean): Promise<void>;
 }
 

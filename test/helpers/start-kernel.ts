@@ -130,7 +130,7 @@ export async function startKernel(opts: StartKernelOptions = {}): Promise<Runnin
       throw new Error(`the kernel did not become ready in time; its stderr:\n${stderr}`);
     }
     try {
-      await client.request("shell", "kernel_info_request", {}, 500);
+      await client.request("shell", "kernel_info_request", {}, 250);
       ready = true;
     } catch {
       /* retry */
