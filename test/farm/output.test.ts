@@ -1,0 +1,71 @@
+/**
+ * Output capture on real workers: console.* and process.stdout/stderr writes arrive as events
+ * carrying whole lines, tagged with worker id, pid, item index and stream, in each worker's
+ * order and never mixing two workers in one event; raw writes to fd 1/2 are captured too.
+ */
+import { describe, expect, it } from "vitest";
+import { Pool, type OutputEvent, type TaskEvent } from "../../dist/farm/index.js";
+
+for (const threads of [false, true]) {
+  describe(threads ? "thread workers" : "process workers", () => {
+    it("tags every line with its worker, pid, item and stream; lines stay whole and in order", async () => {
+      await using pool = new Pool({ workers: 2, threads });
+      const events: OutputEvent[] = [];
+      pool.on("output", (e) => events.push(e));
+      const items = Array.from({ length: 40 }, (_, i) => i);
+      await pool.map((x: number) => {
+        const w = process.env.TSPOOL_WORKER_ID;
+        console.log(`w${w} item ${x} line a`);
+        process.stdout.write(`w${w} item ${x} part 1, `);
+        process.stdout.write(`part 2\n`);
+        console.error(`w${w} item ${x} warning`);
+        for (let i = 0; i < 3; i++) console.info(`w${w} item ${x} loop ${i}`);
+        return x;
+      }, items, { chunksize: 5 });
+      const pids = pool.status().workers.map((w) => w.pid);
+      const seen = new Map<number, string[]>();
+      for (const e of events) {
+        expect(e.raw).toBe(false);
+        expect(e.text.endsWith("\n")).toBe(true);
+        expect(e.lines.join("\n") + "\n").toBe(e.text);
+        expect(e.pid).toBe(pids[e.workerId]);
+        for (const line of e.lines) {
+          // never a line of another worker or another item inside this event
+          expect(line.startsWith(`w${e.workerId} item ${e.index} `)).toBe(true);
+          expect(line.includes("warning")).toBe(e.stream === "stderr");
+          seen.set(e.index!, [...(seen.get(e.index!) ?? []), line]);
+        }
+      }
+      expect([...seen.keys()].sort((a, b) => a - b)).toEqual(items);
+      for (const [x, lines] of seen) {
+        const w = lines[0].slice(1, 2);
+        const stdout = lines.filter((l) => !l.includes("warning"));
+        expect(stdout).toEqual([`w${w} item ${x} line a`, `w${w} item ${x} part 1, part 2`, ...[0, 1, 2].map((i) => `w${w} item ${x} loop ${i}`)]);
+        expect(lines.filter((l) => l.includes("warning"))).toEqual([`w${w} item ${x} warning`]);
+      }
+    });
+
+    it("an unterminated last line is delivered when the task ends, before its result", async () => {
+      await using pool = new Pool({ workers: 1, threads });
+      const order: string[] = [];
+      pool.on("output", (e) => order.push(`out:${e.text}`));
+      pool.on("task", (e: TaskEvent) => { if (e.phase === "finish") order.push(`finish:${e.outcome}`); });
+      await pool.apply(() => { process.stdout.write("no newline at the end"); });
+      expect(order).toEqual(["out:no newline at the end\n", "finish:ok"]);
+    });
+  });
+}
+
+describe("raw output", () => {
+  it("writes straight to fd 1 and 2 are captured too, as whole lines, marked raw", async () => {
+    await using pool = new Pool({ workers: 1 });
+    const events: OutputEvent[] = [];
+    pool.on("output", (e) => events.push(e));
+    await pool.apply({ fn: "() => { fs.writeSync(1, 'raw out 1\\nraw '); fs.writeSync(1, 'out 2\\n'); fs.writeSync(2, 'raw err\\n'); }", deps: [{ name: "fs", import: "node:fs", imported: "*" }] });
+    await new Promise((r) => setTimeout(r, 200));
+    const raw = events.filter((e) => e.raw);
+    expect(raw.filter((e) => e.stream === "stdout").flatMap((e) => e.lines)).toEqual(["raw out 1", "raw out 2"]);
+    expect(raw.filter((e) => e.stream === "stderr").flatMap((e) => e.lines)).toEqual(["raw err"]);
+    expect(raw.every((e) => e.workerId === 0 && e.pid === pool.status().workers[0].pid)).toBe(true);
+  });
+});
