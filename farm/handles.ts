@@ -56,6 +56,12 @@ export interface WorkerEnv {
   workerId: number;
   /** Reaches the parent's `serveHandleCall` and resolves with its (encoded) result. */
   call(kind: string, id: number, method: string, args: unknown[]): Promise<unknown>;
+  /**
+   * Optional: the AbortSignal of the job running now, aborted when it is interrupted or
+   * cancelled. Blocking operations (acquire, get, wait, ...) that the job started give up when it
+   * aborts, so an interrupted task does not take a lock or an item after it was stopped.
+   */
+  jobSignal?(): AbortSignal | undefined;
 }
 
 /** Who is calling `serveHandleCall`. */

@@ -74,10 +74,10 @@ export class Barrier extends SharedPrimitive {
   async wait(opts: WaitOptions = {}): Promise<number> {
     const timeout = opts.timeout === undefined ? this.#timeout : checkTimeout(opts.timeout, "Barrier.wait");
     if (this.#cells === null) {
-      opts.signal?.throwIfAborted();
+      this.signalFor(opts.signal)?.throwIfAborted();
       return (await this.callRemote("wait", [wireTimeout(timeout)])) as number;
     }
-    return this.#wait(new Deadline(timeout), opts.signal);
+    return this.#wait(new Deadline(timeout), this.signalFor(opts.signal));
   }
 
   async #wait(deadline: Deadline, signal?: AbortSignal): Promise<number> {

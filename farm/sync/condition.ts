@@ -85,10 +85,10 @@ export class Condition extends SharedPrimitive {
     if (this.#cells === null) {
       // The parent waits for us; it re-acquires the lock for us before answering. An abort
       // signal cannot stop that in the parent, so it is only checked before starting.
-      opts.signal?.throwIfAborted();
+      this.signalFor(opts.signal)?.throwIfAborted();
       return (await this.callRemote("wait", [wireTimeout(timeout), ownerToken])) as boolean;
     }
-    return this.#wait(ownerToken, new Deadline(timeout), opts.signal);
+    return this.#wait(ownerToken, new Deadline(timeout), this.signalFor(opts.signal));
   }
 
   /**

@@ -50,10 +50,9 @@ export class Event extends SharedPrimitive {
     const timeout = checkTimeout(opts.timeout, "Event.wait");
     if (this.#cells === null) {
       const call = this.callRemote("wait", [wireTimeout(timeout)]) as Promise<boolean>;
-      if (opts.signal === undefined) return call;
-      return abortableRemote(call, opts.signal, async () => {});
+      return abortableRemote(call, this.signalFor(opts.signal), async () => {});
     }
-    return this.#wait(new Deadline(timeout), opts.signal);
+    return this.#wait(new Deadline(timeout), this.signalFor(opts.signal));
   }
 
   async #wait(deadline: Deadline, signal?: AbortSignal): Promise<boolean> {

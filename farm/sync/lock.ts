@@ -94,9 +94,9 @@ export class Lock extends Acquirable implements ConditionLock {
     const timeout = checkTimeout(opts.timeout, "Lock.acquire");
     if (this.#cells === null) {
       const call = this.callRemote("acquire", [wireTimeout(timeout)]) as Promise<boolean>;
-      return abortableRemote(call, opts.signal, async (got) => got && this.callRemote("release", []));
+      return abortableRemote(call, this.signalFor(opts.signal), async (got) => got && this.callRemote("release", []));
     }
-    return this.#acquire(new Deadline(timeout), opts.signal);
+    return this.#acquire(new Deadline(timeout), this.signalFor(opts.signal));
   }
 
   async #acquire(deadline: Deadline, signal?: AbortSignal): Promise<boolean> {
@@ -192,9 +192,9 @@ export class RLock extends Acquirable implements ConditionLock {
     const timeout = checkTimeout(opts.timeout, "RLock.acquire");
     if (this.#cells === null) {
       const call = this.callRemote("acquire", [wireTimeout(timeout), ownerToken]) as Promise<boolean>;
-      return abortableRemote(call, opts.signal, async (got) => got && this.callRemote("release", [ownerToken]));
+      return abortableRemote(call, this.signalFor(opts.signal), async (got) => got && this.callRemote("release", [ownerToken]));
     }
-    return this.#acquire(ownerToken, new Deadline(timeout), opts.signal);
+    return this.#acquire(ownerToken, new Deadline(timeout), this.signalFor(opts.signal));
   }
 
   async #acquire(owner: number, deadline: Deadline, signal?: AbortSignal, depth = 1): Promise<boolean> {

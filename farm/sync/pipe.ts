@@ -98,9 +98,9 @@ export class Connection<T = unknown> extends SharedPrimitive {
     const timeout = checkTimeout(opts.timeout, "Connection.recv");
     if (this.#pipe === null) {
       const call = this.callRemote("recv", [wireTimeout(timeout)]) as Promise<T>;
-      return abortableRemote(call, opts.signal, (v) => this.callRemote("unrecv", [v]));
+      return abortableRemote(call, this.signalFor(opts.signal), (v) => this.callRemote("unrecv", [v]));
     }
-    return decodeHandles(await this.#recv(new Deadline(timeout), opts.signal), null) as T;
+    return decodeHandles(await this.#recv(new Deadline(timeout), this.signalFor(opts.signal)), null) as T;
   }
 
   #recv(deadline: Deadline, signal?: AbortSignal): Promise<unknown> {
@@ -116,7 +116,7 @@ export class Connection<T = unknown> extends SharedPrimitive {
   async poll(opts: WaitOptions = {}): Promise<boolean> {
     const timeout = checkTimeout(opts.timeout ?? 0, "Connection.poll");
     if (this.#pipe === null) return (await this.callRemote("poll", [wireTimeout(timeout)])) as boolean;
-    return this.#pipe.channels[this.#side]!.readable(new Deadline(timeout), opts.signal);
+    return this.#pipe.channels[this.#side]!.readable(new Deadline(timeout), this.signalFor(opts.signal));
   }
 
   /** Closes this end: the other end can read what was sent, then gets ConnectionClosedError. */

@@ -74,14 +74,14 @@ export class Queue<T = unknown> extends SharedPrimitive {
   async put(item: T, opts: WaitOptions = {}): Promise<void> {
     const timeout = checkTimeout(opts.timeout, "Queue.put");
     if (this.#fifo === null) {
-      opts.signal?.throwIfAborted();
+      this.signalFor(opts.signal)?.throwIfAborted();
       await this.callRemote("put", [item, wireTimeout(timeout)]);
       return;
     }
     const stored = copyIn(item);
     this.countPut(1); // before the item becomes visible, so a fast getter's taskDone() finds it counted
     try {
-      await this.#put(stored, new Deadline(timeout), opts.signal);
+      await this.#put(stored, new Deadline(timeout), this.signalFor(opts.signal));
     } catch (e) {
       this.countPut(-1);
       throw e;
@@ -105,9 +105,9 @@ export class Queue<T = unknown> extends SharedPrimitive {
     const timeout = checkTimeout(opts.timeout, "Queue.get");
     if (this.#fifo === null) {
       const call = this.callRemote("get", [wireTimeout(timeout)]) as Promise<T>;
-      return abortableRemote(call, opts.signal, (item) => this.callRemote("unget", [item]));
+      return abortableRemote(call, this.signalFor(opts.signal), (item) => this.callRemote("unget", [item]));
     }
-    return decodeHandles(await this.#get(new Deadline(timeout), opts.signal), null) as T;
+    return decodeHandles(await this.#get(new Deadline(timeout), this.signalFor(opts.signal)), null) as T;
   }
 
   /** get() that never waits: rejects with QueueEmptyError if there is nothing. */
@@ -208,10 +208,10 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
   async join(opts: WaitOptions = {}): Promise<boolean> {
     const timeout = checkTimeout(opts.timeout, "JoinableQueue.join");
     if (this.isRemote) {
-      opts.signal?.throwIfAborted();
+      this.signalFor(opts.signal)?.throwIfAborted();
       return (await this.callRemote("join", [wireTimeout(timeout)])) as boolean;
     }
-    return this.#join(timeout, opts.signal);
+    return this.#join(timeout, this.signalFor(opts.signal));
   }
 
   #join(timeout: number, signal?: AbortSignal): Promise<boolean> {

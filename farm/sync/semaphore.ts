@@ -61,9 +61,9 @@ export class Semaphore extends Acquirable {
     const timeout = checkTimeout(opts.timeout, `${this.constructor.name}.acquire`);
     if (this.#cells === null) {
       const call = this.callRemote("acquire", [wireTimeout(timeout)]) as Promise<boolean>;
-      return abortableRemote(call, opts.signal, async (got) => got && this.callRemote("release", [1]));
+      return abortableRemote(call, this.signalFor(opts.signal), async (got) => got && this.callRemote("release", [1]));
     }
-    return this.#acquire(new Deadline(timeout), opts.signal);
+    return this.#acquire(new Deadline(timeout), this.signalFor(opts.signal));
   }
 
   async #acquire(deadline: Deadline, signal?: AbortSignal): Promise<boolean> {

@@ -45,6 +45,7 @@ export function isRevival(x: unknown): x is Revival {
 export abstract class SharedPrimitive implements Handle {
   #descriptor: HandleDescriptor | null = null;
   readonly #remote: RemoteHandle | null = null;
+  readonly #env: WorkerEnv | null = null;
 
   /**
    * `revival` undefined: a fresh primitive made here. Otherwise `local` says whether this side
@@ -52,6 +53,7 @@ export abstract class SharedPrimitive implements Handle {
    */
   protected constructor(label: string, revival: Revival | undefined, local: boolean) {
     if (revival === undefined) return;
+    this.#env = revival.env;
     if (local) {
       // A thread worker keeps the parent's identity; a parent adopting memory from a thread
       // worker serves it itself (under a new id) so that its process workers can reach it.
@@ -80,6 +82,14 @@ export abstract class SharedPrimitive implements Handle {
   }
   /** Executes an operation requested by a remote proxy of this primitive. */
   protected abstract serve(method: string, args: unknown[], caller: HandleCaller): unknown;
+
+  /** The caller's signal combined with the running job's (in a worker whose farm provides it). */
+  protected signalFor(signal: AbortSignal | undefined): AbortSignal | undefined {
+    const job = this.#env?.jobSignal?.();
+    if (job === undefined) return signal;
+    if (signal === undefined) return job;
+    return AbortSignal.any([signal, job]);
+  }
 
   /** True when operations are forwarded to another realm (so they are all asynchronous round trips). */
   get isRemote(): boolean {

@@ -1,13 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { Condition, Lock, SharedArray, SyncUsageError } from "../../dist/farm/index.js";
+import { Barrier, Condition, Lock, SharedArray, SyncUsageError } from "../../dist/farm/index.js";
 import { kinds, usePools } from "./pools.js";
 
 /**
  * A consumer that takes `want` items from a shared stock (stock[0]), recording the lowest stock it
  * ever left behind in stock[1]. With a condition it waits for stock under the lock; without, it
- * polls and takes when it saw stock: check-then-act, so two consumers take the same last item.
+ * polls and takes when it saw stock: check-then-act. `lineUp` (a Barrier) forces the bad
+ * interleaving deterministically: both consumers have seen the stock before either takes.
  */
-const consume = async (cond: Condition | null, stock: SharedArray<"i32">, want: number) => {
+const consume = async (cond: Condition | null, stock: SharedArray<"i32">, want: number, lineUp: Barrier | null) => {
   const pause = () => new Promise((r) => setTimeout(r, 1));
   const take = async () => {
     await pause();
@@ -25,6 +26,7 @@ const consume = async (cond: Condition | null, stock: SharedArray<"i32">, want: 
       await cond.release();
     } else {
       while ((await stock.get(0)) <= 0) await new Promise((r) => setImmediate(r));
+      if (lineUp) await lineUp.wait();
       await take();
     }
   }
@@ -78,16 +80,18 @@ describe("Condition", () => {
 
   for (const kind of kinds) {
     describe(kind.name, () => {
-      it("without a condition, polling consumers take the same last item and the stock goes negative", async () => {
+      it("without a condition, consumers that saw the one item both take it and the stock goes negative", async () => {
         const stock = new SharedArray("i32", 2);
-        await Promise.all([pool(kind).run(consume, { args: [null, stock, 10] }), produce(null, stock, 20)]);
-        expect(await stock.get(1)).toBeLessThan(0);
+        const lineUp = new Barrier(2);
+        await Promise.all([pool(kind).run(consume, { args: [null, stock, 1, lineUp] }), produce(null, stock, 1)]);
+        expect(await stock.get(0)).toBe(-1); // one item, taken twice
+        expect(await stock.get(1)).toBe(-1);
       });
 
       it("with a Condition, consumers in both workers wait for stock and it never goes negative", async () => {
         const stock = new SharedArray("i32", 2);
         const cond = new Condition();
-        const [taken] = await Promise.all([pool(kind).run(consume, { args: [cond, stock, 10] }), produce(cond, stock, 20)]);
+        const [taken] = await Promise.all([pool(kind).run(consume, { args: [cond, stock, 10, null] }), produce(cond, stock, 20)]);
         expect(taken).toEqual([10, 10]);
         expect(await stock.get(0)).toBe(0);
         expect(await stock.get(1)).toBe(0);

@@ -2,8 +2,9 @@ import { describe, expect, it } from "vitest";
 import { Event, SharedArray } from "../../dist/farm/index.js";
 import { kinds, usePools } from "./pools.js";
 
-/** A consumer that reads the shared data, after waiting for `ready` if it is given one. */
-const consume = async (ready: Event | null, data: SharedArray<"i32">) => {
+/** A consumer that checks in, then reads the shared data, after waiting for `ready` if it is given one. */
+const consume = async (ready: Event | null, data: SharedArray<"i32">, arrived: SharedArray<"i32">) => {
+  await arrived.add(0, 1);
   if (ready) await ready.wait();
   let sum = 0;
   for (const x of await data.toArray()) sum += x;
@@ -27,7 +28,9 @@ describe("Event", () => {
 
   for (const kind of kinds) {
     describe(kind.name, () => {
-      const produce = async (data: SharedArray<"i32">, ready: Event | null) => {
+      /** Writes the data 50 ms after both consumers checked in. */
+      const produce = async (data: SharedArray<"i32">, ready: Event | null, arrived: SharedArray<"i32">) => {
+        while ((await arrived.get(0)) < 2) await new Promise((r) => setTimeout(r, 1));
         await new Promise((r) => setTimeout(r, 50));
         await data.write([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
         await ready?.set();
@@ -35,14 +38,16 @@ describe("Event", () => {
 
       it("without an event, workers read the data before the parent wrote it", async () => {
         const data = new SharedArray("i32", 10);
-        const [sums] = await Promise.all([pool(kind).run(consume, { args: [null, data] }), produce(data, null)]);
+        const arrived = new SharedArray("i32", 1);
+        const [sums] = await Promise.all([pool(kind).run(consume, { args: [null, data, arrived] }), produce(data, null, arrived)]);
         expect(sums).toEqual([0, 0]);
       });
 
       it("with an Event, every worker sees the complete data", async () => {
         const data = new SharedArray("i32", 10);
         const ready = new Event();
-        const [sums] = await Promise.all([pool(kind).run(consume, { args: [ready, data] }), produce(data, ready)]);
+        const arrived = new SharedArray("i32", 1);
+        const [sums] = await Promise.all([pool(kind).run(consume, { args: [ready, data, arrived] }), produce(data, ready, arrived)]);
         expect(sums).toEqual([55, 55]);
       });
 

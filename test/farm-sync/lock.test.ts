@@ -89,6 +89,21 @@ describe("Lock", () => {
         expect(result).toMatch(/^SyncUsageError: release\(\) of an unlocked Lock/);
       });
 
+      // (thread workers cannot be killed alone; an interrupted thread job's pending waits are the farm's to abort)
+      if (!kind.threads) it("a worker killed while waiting for the lock does not take it afterwards", async () => {
+        const lock = new Lock();
+        await lock.acquire();
+        const victim = pool(kind).run((l: Lock) => l.acquire(), { args: [lock], targets: [0] });
+        victim.catch(() => {});
+        await new Promise((r) => setTimeout(r, 30));
+        process.kill(pool(kind).status().workers[0]!.pid, "SIGKILL");
+        await expect(victim).rejects.toThrow();
+        await lock.release();
+        await new Promise((r) => setTimeout(r, 20));
+        expect(await lock.locked()).toBe(false);
+        expect(await pool(kind).run((l: Lock) => l.acquire({ timeout: 1000 }), { args: [lock], targets: [0] })).toEqual([true]);
+      });
+
       it("a lock passed back from a worker is the parent's own lock", async () => {
         const lock = new Lock();
         const [back] = await pool(kind).run((l: Lock) => l, { args: [lock], targets: [0] });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Lock, Queue, Value } from "../../dist/farm/index.js";
+import { Event, Lock, Queue, Value } from "../../dist/farm/index.js";
 import { Process } from "../../dist/farm/process.js";
 
 const alive = (pid: number) => {
@@ -63,9 +63,16 @@ describe("Process", () => {
     await b.kill();
     expect(b.exitCode).toBe(-9);
 
-    const c = new Process({ target: () => new Promise(() => setInterval(() => {}, 1000)) });
+    const started = new Event();
+    const c = new Process({
+      target: async (started: Event) => {
+        await started.set();
+        return new Promise(() => setInterval(() => {}, 1000));
+      },
+      args: [started],
+    });
     c.start();
-    await new Promise((r) => setTimeout(r, 100));
+    expect(await started.wait({ timeout: 20_000 })).toBe(true);
     process.kill(c.pid!, "SIGKILL");
     expect(await c.join()).toBe(-9);
   });

@@ -1,14 +1,15 @@
 import { describe, expect, it } from "vitest";
 import {
-  JoinableQueue, Lock, Queue, QueueEmptyError, QueueFullError, SharedArray, SyncUsageError, Value,
+  Barrier, JoinableQueue, Lock, Queue, QueueEmptyError, QueueFullError, SharedArray, SyncUsageError, Value,
 } from "../../dist/farm/index.js";
 import { kinds, usePools } from "./pools.js";
 
 const JOBS = 40;
 
-/** Claims job numbers from a shared counter (read, pause, write) until none are left. */
-const claimFromCounter = async (next: Value<"i32">, total: number) => {
+/** Claims job numbers from a shared counter (read, pause, write) until none are left; all claimers start together. */
+const claimFromCounter = async (next: Value<"i32">, total: number, start: Barrier) => {
   const done: number[] = [];
+  await start.wait();
   for (;;) {
     const job = await next.get();
     if (job >= total) return done;
@@ -62,7 +63,7 @@ describe("Queue", () => {
     describe(kind.name, () => {
       it("workers claiming jobs from a shared counter do some twice; from a Queue each exactly once", async () => {
         const next = new Value("i32", 0);
-        const [a, b] = await pool(kind).run(claimFromCounter, { args: [next, JOBS] });
+        const [a, b] = await pool(kind).run(claimFromCounter, { args: [next, JOBS, new Barrier(2)] });
         const counted = [...a!, ...b!];
         expect(counted.length).toBeGreaterThan(new Set(counted).size); // duplicates
 
@@ -131,7 +132,7 @@ describe("Queue", () => {
 describe("JoinableQueue", () => {
   const pool = usePools();
 
-  /** Takes jobs until null; each takes 15 ms and is marked in `done` afterwards. */
+  /** Takes jobs until null; each takes 40 ms and is marked in `done` afterwards. */
   const worker = async (q: JoinableQueue<number | null>, done: SharedArray<"u8">) => {
     for (;;) {
       const job = await q.get();
@@ -139,7 +140,7 @@ describe("JoinableQueue", () => {
         await q.taskDone();
         return;
       }
-      await new Promise((r) => setTimeout(r, 15));
+      await new Promise((r) => setTimeout(r, 40));
       await done.set(job, 1);
       await q.taskDone();
     }
