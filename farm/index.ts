@@ -19,3 +19,4 @@ export { initialChunksize } from "./chunking.js";
 export { HANDLE, registerHandleKind, encodeHandles, decodeHandles, serveHandleCall } from "./handles.js";
 export type { HandleDescriptor, WorkerEnv } from "./handles.js";
 export * from "./sync/index.js";
+export * from "./process.js";
