@@ -16,6 +16,7 @@ import { packageRoot, tslabDeclarations } from "./paths.js";
 
 const GLOBALS_FILE_NAME = "__tspool_globals.d.ts";
 const CHECK_FILE_NAME = "__tspool_cell.ts";
+const CLEAN_CACHE_SIZE = 500;
 
 /** Diagnostics that do not stop a cell from running. */
 const IGNORED_CODES = new Set([
@@ -68,6 +69,8 @@ export class CellChecker {
   readonly #resolutionCache: ts.ModuleResolutionCache;
   readonly #fallbackCache: ts.ModuleResolutionCache;
   readonly #checkFile: string;
+  /** Texts that type-checked without diagnostics, least recently used first. */
+  readonly #clean = new Set<string>();
   #projectVersion = 0;
   #seq = 0;
 
@@ -82,7 +85,7 @@ export class CellChecker {
     const getCanonical = (f: string) => f;
     this.#resolutionCache = ts.createModuleResolutionCache(this.notebookDir, getCanonical, this.#options);
     this.#fallbackCache = ts.createModuleResolutionCache(packageRoot, getCanonical, this.#options);
-    const host: ts.LanguageServiceHost = {
+    const host: ts.LanguageServiceHost & { getModuleResolutionCache(): ts.ModuleResolutionCache } = {
       getProjectVersion: () => String(this.#projectVersion),
       getScriptFileNames: () => [...this.#roots],
       getScriptVersion: (f) => String(this.#virtual.get(f)?.version ?? 0),
@@ -96,6 +99,8 @@ export class CellChecker {
       getDirectories: (d) => ts.sys.getDirectories(d),
       realpath: (p) => (ts.sys.realpath ? ts.sys.realpath(p) : p),
       useCaseSensitiveFileNames: () => ts.sys.useCaseSensitiveFileNames,
+      // Lets TypeScript's package.json lookups (module format of files under node_modules) be cached across programs.
+      getModuleResolutionCache: () => this.#resolutionCache,
       resolveModuleNameLiterals: (literals, containingFile, _redirect, options) =>
         literals.map((lit) => this.#resolve(lit.text, containingFile, options)),
     };
@@ -177,10 +182,22 @@ export class CellChecker {
 
   /** Check the prepared text and return its diagnostics (syntax first; semantics only if the syntax is fine). */
   check(file: CellFile): ts.Diagnostic[] {
+    // What a program contains follows from the checked text alone (the roots are fixed, cell
+    // modules never change), so a text that checked clean before checks clean again.
+    if (this.#clean.has(file.text)) {
+      this.#clean.delete(file.text);
+      this.#clean.add(file.text);
+      return [];
+    }
     this.scratch(file);
     const syntactic = this.#ls.getSyntacticDiagnostics(file.fileName);
     if (syntactic.length) return [...syntactic];
-    return this.#ls.getSemanticDiagnostics(file.fileName).filter((d) => !IGNORED_CODES.has(d.code) && !isGlobalThisExpando(d));
+    const diags = this.#ls.getSemanticDiagnostics(file.fileName).filter((d) => !IGNORED_CODES.has(d.code) && !isGlobalThisExpando(d));
+    if (diags.length === 0) {
+      this.#clean.add(file.text);
+      if (this.#clean.size > CLEAN_CACHE_SIZE) this.#clean.delete(this.#clean.values().next().value!);
+    }
+    return diags;
   }
 
   /**

@@ -89,7 +89,7 @@ export class Session {
       return compileError(diags, source, lineOffset);
     }
     try {
-      const script = toCellScript(source, { resolve: (s) => this.#resolveUrl(s), mode });
+      const script = this.#script(source, mode);
       return { status: "ok", file, script, names };
     } catch (err) {
       checker.discard(file);
@@ -97,6 +97,21 @@ export class Session {
       return { status: "error", ename: e.name || "Error", evalue: e.message, traceback: [`${e.name}: ${e.message}`] };
     }
   }
+
+  /** The cell's script; the same source gives the same script unless it imports (files may move). */
+  #script(source: string, mode: "cell" | "worker"): CellScript {
+    const key = `${mode}\0${source}`;
+    const cached = this.#scripts.get(key);
+    if (cached) return cached;
+    const script = toCellScript(source, { resolve: (s) => this.#resolveUrl(s), mode });
+    if (script.imports.length === 0 && !/\bimport\b/.test(source)) {
+      this.#scripts.set(key, script);
+      if (this.#scripts.size > 500) this.#scripts.delete(this.#scripts.keys().next().value!);
+    }
+    return script;
+  }
+
+  readonly #scripts = new Map<string, CellScript>();
 
   /**
    * Type-check against earlier cells and run TS as a cell in the session scope. Declarations
