@@ -48,6 +48,11 @@ export interface HandleDescriptor {
   origin?: string;
   sab?: SharedArrayBuffer;
   extra?: unknown;
+  /**
+   * Set when this realm serves shared memory that another realm created (a thread worker's
+   * primitive returned to the parent): where it came from, so it resolves to the original there.
+   */
+  home?: { origin: string; id: number };
 }
 
 /** Provided by farm-core inside each worker. */
@@ -118,10 +123,11 @@ export function exposeHandle(
   kind: string,
   target: object,
   serve: HandleServer,
-  opts: { sab?: SharedArrayBuffer; extra?: unknown } = {},
+  opts: { sab?: SharedArrayBuffer; extra?: unknown; home?: { origin: string; id: number } } = {},
 ): HandleDescriptor {
   const id = nextId++;
   const descriptor: HandleDescriptor = { kind, id, origin: localOrigin };
+  if (opts.home !== undefined) descriptor.home = opts.home;
   if (opts.sab !== undefined) descriptor.sab = opts.sab;
   if (opts.extra !== undefined) descriptor.extra = opts.extra;
   exposed.set(id, { kind, target, serve, descriptor });
@@ -145,6 +151,7 @@ function describe(handle: Handle, sharedMemory: boolean): HandleDescriptor {
   }
   const out: HandleDescriptor = { kind: d.kind, id: d.id, origin: d.origin ?? localOrigin };
   if (sharedMemory && d.sab !== undefined) out.sab = d.sab;
+  if (d.home !== undefined) out.home = { origin: d.home.origin, id: d.home.id };
   if (d.extra !== undefined) out.extra = encodeHandles(d.extra, { sharedMemory }); // may hold handles too
   return out;
 }
@@ -256,6 +263,10 @@ function revive(d: HandleDescriptor, env: WorkerEnv | null): object {
       throw new Error(`a ${d.kind} handle (id ${d.id}) came back after it was withdrawn; it can no longer be used`);
     }
     return entry.target;
+  }
+  if (d.home !== undefined && d.home.origin === localOrigin) {
+    const entry = exposed.get(d.home.id);
+    if (entry !== undefined) return entry.target; // our own primitive, back from a realm that adopted it
   }
   const key = `${origin}#${d.id}`;
   const known = revived.get(key)?.deref();

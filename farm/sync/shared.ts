@@ -46,6 +46,7 @@ export abstract class SharedPrimitive implements Handle {
   #descriptor: HandleDescriptor | null = null;
   readonly #remote: RemoteHandle | null = null;
   readonly #env: WorkerEnv | null = null;
+  readonly #home: { origin: string; id: number } | undefined;
 
   /**
    * `revival` undefined: a fresh primitive made here. Otherwise `local` says whether this side
@@ -58,13 +59,22 @@ export abstract class SharedPrimitive implements Handle {
       // A thread worker keeps the parent's identity; a parent adopting memory from a thread
       // worker serves it itself (under a new id) so that its process workers can reach it.
       if (revival.env !== null) this.#descriptor = revival.descriptor;
+      else if (revival.descriptor.origin !== undefined) this.#home = { origin: revival.descriptor.origin, id: revival.descriptor.id };
       return;
     }
     if (revival.env === null) {
-      throw new SyncUsageError(
+      // Made inside a worker process and sent out: nobody here can reach its state. Decoding must
+      // not fail (that would fail the whole message), so every operation reports the mistake.
+      const message =
         `this ${label} was created inside a worker process and can only be used there; ` +
-          `create ${label}s in the main program (or notebook) and pass them to workers`,
-      );
+        `create ${label}s in the main program (or notebook) and pass them to workers`;
+      this.#descriptor = revival.descriptor;
+      this.#remote = new RemoteHandle(revival.descriptor, {
+        isThread: false,
+        workerId: -1,
+        call: () => Promise.reject(new SyncUsageError(message)),
+      });
+      return;
     }
     this.#descriptor = revival.descriptor;
     this.#remote = new RemoteHandle(revival.descriptor, revival.env);
@@ -109,7 +119,7 @@ export abstract class SharedPrimitive implements Handle {
       this.handleKind(),
       this,
       (method, args, caller) => this.serve(method, args, caller),
-      { sab: this.handleMemory(), extra: this.handleExtra() },
+      { sab: this.handleMemory(), extra: this.handleExtra(), home: this.#home },
     ));
   }
 

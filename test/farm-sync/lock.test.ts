@@ -104,6 +104,22 @@ describe("Lock", () => {
         expect(await pool(kind).run((l: Lock) => l.acquire({ timeout: 1000 }), { args: [lock], targets: [0] })).toEqual([true]);
       });
 
+      it("a Lock created in a worker: shared memory when it is a thread, a clear error when it is a process", async () => {
+        const make = {
+          fn: "async () => { const l = new Lock(); await l.acquire(); globalThis.madeHere = l; return l; }",
+          deps: [{ name: "Lock", import: new URL("../../dist/farm/index.js", import.meta.url).href, imported: "Lock" }],
+        };
+        const [lock] = (await pool(kind).run(make, { targets: [0] })) as Lock[];
+        if (kind.threads) {
+          expect(await lock!.locked()).toBe(true);
+          await lock!.release();
+          expect(await pool(kind).run(() => (globalThis as any).madeHere.locked(), { targets: [0] })).toEqual([false]);
+          expect(await pool(kind).run((l: Lock) => l === (globalThis as any).madeHere, { args: [lock], targets: [0] })).toEqual([true]);
+        } else {
+          await expect(lock!.locked()).rejects.toThrow(/created inside a worker process and can only be used there; create Locks in the main program/);
+        }
+      });
+
       it("a lock passed back from a worker is the parent's own lock", async () => {
         const lock = new Lock();
         const [back] = await pool(kind).run((l: Lock) => l, { args: [lock], targets: [0] });
