@@ -66,9 +66,11 @@ export class TerminalPrinter {
         break;
       }
       case "execute_result":
+        this.flushLive();
         this.line(this.streams.out, `Out[${c.execution_count ?? " "}]: ${this.clean(textOf(c.data))}`);
         break;
       case "error":
+        this.flushLive();
         this.line(this.streams.err, this.clean(errorText(c)));
         break;
     }
@@ -76,6 +78,14 @@ export class TerminalPrinter {
 
   /** Ends the running cell: the progress line goes, live displays print their final text. */
   cellEnd(): void {
+    this.flushLive();
+  }
+
+  /**
+   * Prints what is left of the live displays (their summaries) and stops following them: called at
+   * the end of a cell, and before its result or error so that the summary comes first, as in a notebook.
+   */
+  private flushLive(): void {
     this.clearProgress();
     for (const d of this.live.values()) {
       const rest = this.newWorkerLines(d, true);
