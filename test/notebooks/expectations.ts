@@ -48,7 +48,7 @@ export const expectations: Record<string, (nb: ExecutedNotebook) => void> = {
     expect(cellText(cellWith(nb, "%%pool run")).match(/200000 flights loaded/g)?.length).toBe(2);
     const map = cellWith(nb, "%%pool map slices");
     labelledByWorkers(map, 2);
-    expect(cellText(map)).toMatch(/rows 187500-200000: mean delay/);
+    expect(cellText(map)).toMatch(/rows 175000-200000: mean delay/);
     expect(mimeTypes(map)).toContain(VEGA_LITE); // --timeline
     expect(cellText(cellWith(nb, "const merged"))).toMatch(/flights: 200000/);
     expect(cellText(cellWith(nb, "serialDelaySum"))).toMatch(/equal: true/);
