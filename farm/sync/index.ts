@@ -10,6 +10,7 @@ export { Value } from "./value.js";
 export { SharedArray } from "./shared-array.js";
 export { ELEMENT_TYPES, type ElementType, type ElementValue } from "./elements.js";
 export type { WaitOptions } from "./wait.js";
+export { setAbortSource } from "./shared.js";
 export {
   SyncUsageError,
   SyncTimeoutError,

@@ -27,6 +27,19 @@ import { SyncUsageError, abortReason, reviveSyncError } from "./errors.js";
  */
 export const ownerToken: number = randomBytes(4).readInt32LE(0) | 1;
 
+let abortSource: (() => AbortSignal | undefined) | null = null;
+
+/**
+ * Lets the host tie blocking operations to its own notion of "the current unit of work": the
+ * notebook executor passes a function returning the running cell's signal, so that interrupting
+ * a cell that awaits `lock.acquire()` or `q.get()` withdraws the wait instead of leaving it to
+ * take the lock or the item later. In workers the farm provides `WorkerEnv.jobSignal` instead.
+ * Pass null to remove.
+ */
+export function setAbortSource(source: (() => AbortSignal | undefined) | null): void {
+  abortSource = source;
+}
+
 /** How a primitive is rebuilt from a descriptor on the receiving side (second constructor argument). */
 export interface Revival {
   descriptor: HandleDescriptor;
@@ -93,9 +106,9 @@ export abstract class SharedPrimitive implements Handle {
   /** Executes an operation requested by a remote proxy of this primitive. */
   protected abstract serve(method: string, args: unknown[], caller: HandleCaller): unknown;
 
-  /** The caller's signal combined with the running job's (in a worker whose farm provides it). */
+  /** The caller's signal combined with the running job's or cell's (see setAbortSource, WorkerEnv.jobSignal). */
   protected signalFor(signal: AbortSignal | undefined): AbortSignal | undefined {
-    const job = this.#env?.jobSignal?.();
+    const job = this.#env?.jobSignal?.() ?? abortSource?.();
     if (job === undefined) return signal;
     if (signal === undefined) return job;
     return AbortSignal.any([signal, job]);

@@ -78,6 +78,28 @@ describe("handles", () => {
     expect(await lock.locked()).toBe(false);
   });
 
+  it("setAbortSource ties waits to the host's unit of work: aborting it withdraws the wait", async () => {
+    const { setAbortSource } = await import("../../dist/farm/sync/index.js");
+    const lock = new Lock();
+    const q = new Queue<number>();
+    await lock.acquire();
+    const cell = new AbortController();
+    setAbortSource(() => cell.signal);
+    try {
+      const waiting = lock.acquire();
+      const getting = q.get();
+      cell.abort(new Error("cell interrupted"));
+      await expect(waiting).rejects.toThrow("cell interrupted");
+      await expect(getting).rejects.toThrow("cell interrupted");
+    } finally {
+      setAbortSource(null);
+    }
+    await lock.release();
+    await q.put(7);
+    expect(await lock.locked()).toBe(false);
+    expect(await q.get({ timeout: 0 })).toBe(7);
+  });
+
   it("refuses descriptors of unknown kinds; a primitive from a worker process's memory decodes but every use explains", async () => {
     expect(() => decodeHandles({ [MARKER]: { kind: "Nope", id: 1, origin: "elsewhere" } }, null)).toThrow(/unknown kind "Nope"/);
     const q = decodeHandles({ [MARKER]: { kind: "Queue", id: 1, origin: "elsewhere", extra: { maxsize: 0 } } }, null) as Queue;
