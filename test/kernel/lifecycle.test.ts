@@ -61,6 +61,17 @@ describe("a running kernel", () => {
     expect(after.result!.data["text/plain"]).toBe("42");
   });
 
+  it("interrupt_request stops a synchronous infinite loop", async () => {
+    const loop = await k.client.startExecute("while (true) {}");
+    await k.client.waitIopub((m) => m.header.msg_type === "execute_input" && m.parent_header.msg_id === loop.msgId);
+    await sleep(300);
+    await k.client.request("control", "interrupt_request", {});
+    const r = await loop.done;
+    expect(r.reply.content.status).toBe("error");
+    const after = await k.client.execute("(globalThis as any).keptValue * 2");
+    expect(after.result!.data["text/plain"]).toBe("82");
+  });
+
   it("SIGINT to the kernel process interrupts the running cell", async () => {
     const stuck = await k.client.startExecute("await new Promise(() => {})");
     await k.client.waitIopub((m) => m.header.msg_type === "execute_input" && m.parent_header.msg_id === stuck.msgId);
@@ -81,6 +92,48 @@ describe("a running kernel", () => {
     const after = await k.client.execute("1 + 1");
     expect(after.reply.content.status).toBe("ok");
     expect(after.result!.data["text/plain"]).toBe("2");
+  });
+
+  it("tells the notebook when the executor dies between cells, and runs the next cell in a new one", async () => {
+    const first = await k.client.execute("process.pid");
+    const pid = Number(first.result!.data["text/plain"]);
+    process.kill(pid, "SIGKILL");
+    const notice = await k.client.waitIopub(
+      (m) => m.header.msg_type === "stream" && m.content.name === "stderr" && /executor process died/.test(m.content.text),
+    );
+    expect(notice.parent_header.msg_id).toBe(first.msgId);
+    const next = await k.client.execute("process.pid");
+    expect(next.reply.content.status).toBe("ok");
+    expect(Number(next.result!.data["text/plain"])).not.toBe(pid);
+  });
+
+  it("shutdown_request on shell ends the kernel too", async () => {
+    const { reply } = await k.client.request("shell", "shutdown_request", { restart: false });
+    expect(reply.content).toEqual({ status: "ok", restart: false });
+    expect(await k.exited).toEqual({ code: 0, signal: null });
+  });
+});
+
+describe("process lifetime", () => {
+  it("the executor does not outlive a kernel that is killed", async () => {
+    const k = await startKernel();
+    const r = await k.client.execute("process.pid");
+    const executorPid = Number(r.result!.data["text/plain"]);
+    expect(executorPid).toBeGreaterThan(0);
+    expect(executorPid).not.toBe(k.proc.pid);
+    k.proc.kill("SIGKILL");
+    await k.exited;
+    let alive = true;
+    for (let i = 0; i < 100 && alive; i++) {
+      try {
+        process.kill(executorPid, 0);
+        await sleep(100);
+      } catch {
+        alive = false;
+      }
+    }
+    expect(alive).toBe(false);
+    await k.stop();
   });
 });
 
@@ -123,13 +176,5 @@ describe("shutdown, restart and history", () => {
     } finally {
       await second.stop();
     }
-  });
-
-  it("shutdown_request on shell ends the kernel too", async () => {
-    const k = await startKernel();
-    const { reply } = await k.client.request("shell", "shutdown_request", { restart: false });
-    expect(reply.content).toEqual({ status: "ok", restart: false });
-    expect(await k.exited).toEqual({ code: 0, signal: null });
-    await k.stop();
   });
 });
