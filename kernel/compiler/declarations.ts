@@ -13,6 +13,8 @@ export interface DeclaredName {
   from?: { specifier: string; imported: string };
   /** Declared with `declare` (or type-only): exists for the type checker, not at run time. */
   ambient?: boolean;
+  /** The cell exports it itself (`export const x`): the checker must not export it again. */
+  exported?: boolean;
 }
 
 function hasModifier(node: ts.Node, kind: ts.SyntaxKind): boolean {
@@ -39,6 +41,7 @@ export function declaredNames(file: ts.SourceFile): DeclaredName[] {
   };
   for (const st of file.statements) {
     const ambient = hasModifier(st, ts.SyntaxKind.DeclareKeyword);
+    const exported = hasModifier(st, ts.SyntaxKind.ExportKeyword) || undefined;
     if (ts.isVariableStatement(st)) {
       const scoped = st.declarationList.flags & ts.NodeFlags.BlockScoped;
       if (scoped === ts.NodeFlags.Using || scoped === ts.NodeFlags.AwaitUsing) continue; // disposed at the end of the cell
@@ -46,20 +49,20 @@ export function declaredNames(file: ts.SourceFile): DeclaredName[] {
       for (const d of st.declarationList.declarations) {
         const names: string[] = [];
         namesOfBinding(d.name, names);
-        for (const name of names) add({ name, kind, ambient });
+        for (const name of names) add({ name, kind, ambient, exported });
       }
     } else if (ts.isFunctionDeclaration(st) && st.name) {
-      add({ name: st.name.text, kind: "function", ambient });
+      add({ name: st.name.text, kind: "function", ambient, exported });
     } else if (ts.isClassDeclaration(st) && st.name) {
-      add({ name: st.name.text, kind: "class", ambient });
+      add({ name: st.name.text, kind: "class", ambient, exported });
     } else if (ts.isEnumDeclaration(st)) {
-      add({ name: st.name.text, kind: "enum", ambient });
+      add({ name: st.name.text, kind: "enum", ambient, exported });
     } else if (ts.isInterfaceDeclaration(st)) {
-      add({ name: st.name.text, kind: "interface", ambient: true });
+      add({ name: st.name.text, kind: "interface", ambient: true, exported });
     } else if (ts.isTypeAliasDeclaration(st)) {
-      add({ name: st.name.text, kind: "type", ambient: true });
+      add({ name: st.name.text, kind: "type", ambient: true, exported });
     } else if (ts.isModuleDeclaration(st) && ts.isIdentifier(st.name)) {
-      add({ name: st.name.text, kind: "namespace", ambient });
+      add({ name: st.name.text, kind: "namespace", ambient, exported });
     } else if (ts.isImportDeclaration(st) && st.importClause && ts.isStringLiteral(st.moduleSpecifier)) {
       const specifier = st.moduleSpecifier.text;
       const clause = st.importClause;

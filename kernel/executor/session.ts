@@ -73,7 +73,8 @@ export class Session {
     const own = names.map((n) => n.name);
     const checker = this.checker;
     const words = wordsOf(source);
-    const file = checker.prepare(source, checker.header(this.bindings, own, (n) => words.has(n)), own);
+    const toExport = names.filter((n) => !n.exported).map((n) => n.name);
+    const file = checker.prepare(source, checker.header(this.bindings, own, (n) => words.has(n)), toExport);
     let diags;
     try {
       diags = toCellDiagnostics(checker.check(file), file, source, (name) => {

@@ -87,6 +87,13 @@ describe("redefinition", () => {
   });
 });
 
+describe("exports in cells", () => {
+  it("accepts `export` on declarations (it has no effect beyond declaring)", async () => {
+    await ok("export const shared = 2;\nexport function useShared(): number { return shared * 2; }\nexport interface Marker { m: true }");
+    expect((await ok("const mk: Marker = { m: true };\nuseShared()")).result!.data["text/plain"]).toBe("4");
+  });
+});
+
 describe("type errors", () => {
   it("reports each diagnostic with the cell's line:column and a caret, and does not run the cell", async () => {
     await ok("let ran = false;");
