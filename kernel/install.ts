@@ -4,9 +4,10 @@
  * kernel.json template with absolute node and CLI paths so it works from any directory.
  */
 import { execFileSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { jupyterDataDir } from "./history.js";
+import { LOGO_SVG } from "./logo.js";
 import { cliPath, packageRoot } from "./package-info.js";
 
 export interface InstallOptions {
@@ -66,9 +67,6 @@ export function install(options: InstallOptions = {}): InstallResult {
   const kernelDir = join(kernelsDir(options.target ?? { kind: "user" }, options.env), name);
   mkdirSync(kernelDir, { recursive: true });
   writeFileSync(join(kernelDir, "kernel.json"), JSON.stringify(spec, null, 2) + "\n");
-  for (const logo of ["logo-32x32.png", "logo-64x64.png", "logo-svg.svg"]) {
-    const src = join(packageRoot, "kernel", "assets", logo);
-    if (existsSync(src)) copyFileSync(src, join(kernelDir, logo));
-  }
+  writeFileSync(join(kernelDir, "logo-svg.svg"), LOGO_SVG);
   return { kernelDir, spec };
 }

@@ -31,6 +31,7 @@ describe("tspool install", () => {
     expect(spec.language).toBe("typescript");
     expect(["message", "signal"]).toContain(spec.interrupt_mode);
     expect(spec.display_name).toBeTruthy();
+    expect(readFileSync(join(prefix, "share", "jupyter", "kernels", "tspool", "logo-svg.svg"), "utf8")).toMatch(/^<svg/);
   });
 
   it("--name and --display-name (also as --opt=value)", () => {

@@ -72,6 +72,15 @@ describe("a running kernel", () => {
     expect(after.result!.data["text/plain"]).toBe("82");
   });
 
+  it("an interrupt while no cell runs does not affect the next cell", async () => {
+    const { reply } = await k.client.request("control", "interrupt_request", {});
+    expect(reply.content.status).toBe("ok");
+    await sleep(400);
+    const after = await k.client.execute("(globalThis as any).keptValue + 100");
+    expect(after.reply.content.status).toBe("ok");
+    expect(after.result!.data["text/plain"]).toBe("141");
+  });
+
   it("SIGINT to the kernel process interrupts the running cell", async () => {
     const stuck = await k.client.startExecute("await new Promise(() => {})");
     await k.client.waitIopub((m) => m.header.msg_type === "execute_input" && m.parent_header.msg_id === stuck.msgId);
