@@ -103,9 +103,9 @@ export class Lock extends Acquirable implements ConditionLock {
     const cells = this.#cells!;
     for (;;) {
       if (Atomics.compareExchange(cells, 0, 0, 1) === 0) return true;
-      const r = await waitWhile(cells, 0, 1, deadline, signal);
-      if (r === "timed-out" && Atomics.compareExchange(cells, 0, 0, 1) !== 0) return false;
-      if (r === "timed-out") return true;
+      if ((await waitWhile(cells, 0, 1, deadline, signal)) === "timed-out") {
+        return Atomics.compareExchange(cells, 0, 0, 1) === 0; // a last chance at the deadline
+      }
     }
   }
 
@@ -144,8 +144,6 @@ export class Lock extends Acquirable implements ConditionLock {
       case "release":
         return this.#release();
       case "locked":
-        return Atomics.load(this.#cells!, 0) === 1;
-      case "isHeldBy":
         return Atomics.load(this.#cells!, 0) === 1;
       default:
         return unknownMethod("Lock", method);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Event, Lock, Queue, Value } from "../../dist/farm/index.js";
+import { Barrier, Event, Lock, Queue, Value } from "../../dist/farm/index.js";
 import { Process } from "../../dist/farm/process.js";
 
 const alive = (pid: number) => {
@@ -87,7 +87,8 @@ describe("Process", () => {
   });
 
   it("two Processes lose updates to a shared Value without a Lock and count exactly with one", async () => {
-    const work = async (v: Value<"i32">, lock: Lock | null, n: number) => {
+    const work = async (v: Value<"i32">, lock: Lock | null, n: number, start: Barrier) => {
+      await start.wait(); // both children are up before either counts, so their loops overlap
       for (let i = 0; i < n; i++) {
         if (lock) await lock.acquire();
         const x = await v.get();
@@ -97,7 +98,8 @@ describe("Process", () => {
       }
     };
     const runTwo = async (v: Value<"i32">, lock: Lock | null) => {
-      const ps = [0, 1].map(() => new Process({ target: work, args: [v, lock, 100] }));
+      const start = new Barrier(2);
+      const ps = [0, 1].map(() => new Process({ target: work, args: [v, lock, 100, start] }));
       for (const p of ps) p.start();
       return Promise.all(ps.map((p) => p.join()));
     };
