@@ -169,7 +169,36 @@ export class Kernel {
     );
   }
 
+  /**
+   * Stream text is coalesced: consecutive writes to the same stream of the same cell that arrive
+   * together go out as one `stream` message (flushed on the next turn, or before anything else).
+   */
+  private pendingStream: { parent: MessageHeader; name: "stdout" | "stderr"; text: string } | null = null;
+
+  private publishStream(name: "stdout" | "stderr", text: string, parent: MessageHeader): void {
+    const p = this.pendingStream;
+    if (p && p.parent === parent && p.name === name && p.text.length < 65536) {
+      p.text += text;
+      return;
+    }
+    this.flushStream();
+    this.pendingStream = { parent, name, text };
+    setImmediate(() => this.flushStream());
+  }
+
+  private flushStream(): void {
+    const p = this.pendingStream;
+    if (!p) return;
+    this.pendingStream = null;
+    void this.sendIopub("stream", { name: p.name, text: p.text }, p.parent);
+  }
+
   private publish(msgType: string, content: object, parent: Partial<MessageHeader>): Promise<void> {
+    this.flushStream();
+    return this.sendIopub(msgType, content, parent);
+  }
+
+  private sendIopub(msgType: string, content: object, parent: Partial<MessageHeader>): Promise<void> {
     const topic = Buffer.from(`kernel.${this.session}.${msgType}`);
     return this.sockets.send("iopub", makeMessage({ msgType, content, session: this.session, parent, identities: [topic] }));
   }
@@ -180,7 +209,7 @@ export class Kernel {
     if (!ex || ex.silent) return;
     switch (ev.type) {
       case "stream":
-        void this.publish("stream", { name: ev.name, text: ev.text }, ex.header);
+        this.publishStream(ev.name, ev.text, ex.header);
         break;
       case "display":
         void this.publish(ev.update ? "update_display_data" : "display_data", { data: ev.data, metadata: ev.metadata ?? {}, transient: ev.transient ?? {} }, ex.header);
@@ -235,7 +264,7 @@ export class Kernel {
       process.stderr.write(text);
       return;
     }
-    void this.publish("stream", { name, text }, ex.header);
+    this.publishStream(name, text, ex.header);
   }
 
   private onExecutorExit(exit: ExecutorExit, running: string[]): void {

@@ -141,7 +141,9 @@ export class ExecutorHost extends EventEmitter {
     const p = this.pending.get(reply.id);
     if (!p) return;
     this.pending.delete(reply.id);
-    p.resolve(reply.content);
+    // One more turn of the event loop, so raw stdout/stderr the child wrote before replying (already
+    // readable on its pipes) is passed on before the reply.
+    setImmediate(() => p.resolve(reply.content));
   }
 
   private failPending(exit: ExecutorExit): void {

@@ -61,6 +61,14 @@ describe("execute", () => {
     expect(r.stderr).toContain("err line\n");
   });
 
+  it("passes many small writes on whole and in order, before the result", async () => {
+    const r = await k.client.execute('for (let i = 0; i < 2000; i++) console.log("line " + i); "end"');
+    const expected = Array.from({ length: 2000 }, (_, i) => `line ${i}\n`).join("");
+    expect(r.stdout).toBe(expected);
+    const order = types(r.iopub);
+    expect(order.lastIndexOf("stream")).toBeLessThan(order.indexOf("execute_result"));
+  });
+
   it("reports a runtime error as an error message and an error reply, then keeps answering", async () => {
     const r = await k.client.execute('throw new RangeError("too far")');
     expect(r.reply.content.status).toBe("error");
