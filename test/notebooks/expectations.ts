@@ -28,9 +28,9 @@ function labelledByWorkers(cell: ExecutedCell, workers: number): void {
 export const expectations: Record<string, (nb: ExecutedNotebook) => void> = {
   "01-getting-started.ipynb"(nb) {
     noErrors(nb);
-    expect(cellText(cellWith(nb, "cities.length"))).toContain("4");
-    expect(cellText(cellWith(nb, "biggest(cities).name"))).toContain("Tokyo");
-    expect(cellText(cellWith(nb, "totalPopulation"))).toContain("total: 64.7 million");
+    expect(cellText(cellWith(nb, "const cities: City[]"))).toContain("4");
+    expect(cellText(cellWith(nb, "function biggest"))).toContain("Tokyo");
+    expect(cellText(cellWith(nb, "const totalPopulation"))).toContain("total: 64.7 million");
     expect(mimeTypes(cellWith(nb, "display.markdown"))).toEqual(expect.arrayContaining(["text/markdown", "text/html"]));
     const map = cellWith(nb, "%%pool map [1, 2, 3");
     labelledByWorkers(map, 2);
