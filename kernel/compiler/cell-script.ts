@@ -98,6 +98,9 @@ export function originalColumn(columns: ColumnAnchors, line: number, column: num
   return best[1] + (column - best[0]);
 }
 
+/** Global the executor defines: module specifier -> URL, as for static imports (unknown ones pass through). */
+export const RESOLVE_GLOBAL = "__tspool_resolve";
+
 export interface CellScriptOptions {
   /** Module specifier -> URL (or builtin name) that `import()` loads. Throws for unknown modules. */
   resolve(specifier: string): string;
@@ -270,6 +273,19 @@ export function toCellScript(source: string, opts: CellScriptOptions): CellScrip
     }
     if (!ts.isEmptyStatement(st)) last = st;
   });
+
+  // `import(x)` written in a cell resolves like a static import (notebook first, then the kernel's install).
+  if (!worker) {
+    const visit = (node: ts.Node): void => {
+      if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword && node.arguments.length) {
+        const arg = node.arguments[0]!;
+        edits.push({ start: arg.getStart(), end: arg.getStart(), text: `${RESOLVE_GLOBAL}(` });
+        edits.push({ start: arg.getEnd(), end: arg.getEnd(), text: ")" });
+      }
+      ts.forEachChild(node, visit);
+    };
+    sf.statements.forEach(visit);
+  }
 
   const wrapped = !worker || usesAwait;
   let hasResult = false;

@@ -14,6 +14,7 @@ import { interruptedError, runtimeError } from "./runtime-error.js";
 import { installCellGlobals } from "./cell-globals.js";
 import { captureOutput } from "./output-capture.js";
 import { toBundle } from "../display/bundle.js";
+import { RESOLVE_GLOBAL } from "../compiler/cell-script.js";
 import { complete } from "../compiler/completion.js";
 import { inspect } from "../compiler/inspection.js";
 import { isComplete } from "../compiler/is-complete.js";
@@ -60,6 +61,17 @@ installCellGlobals({
   },
 });
 captureOutput(send);
+Object.defineProperty(globalThis, RESOLVE_GLOBAL, {
+  value: (specifier: unknown) => {
+    if (typeof specifier !== "string") return specifier;
+    try {
+      return session.resolveModule(specifier);
+    } catch {
+      return specifier; // let import() report it in its own words
+    }
+  },
+  enumerable: false,
+});
 
 // ---- execution ----------------------------------------------------------------------------
 interface Running {

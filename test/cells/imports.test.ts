@@ -99,6 +99,11 @@ describe("imports", () => {
     expect(await value("typeof readFileSync")).toBe("'function'");
   });
 
+  it("resolves import() written in a cell the same way (notebook first, then the kernel's install)", async () => {
+    expect(await value('const dyn = await import("esm-only");\ndyn.kind')).toBe("'esm'");
+    expect(await value('const vd = await import("vega-datasets");\ntypeof vd.default')).toBe("'object'");
+  });
+
   it("says what is missing and how to get it", async () => {
     const r = await k.client.execute('import nothing from "no-such-package-here";');
     expect(r.reply.content.status).toBe("error");
