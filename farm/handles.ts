@@ -34,6 +34,10 @@
  *   promise rejects with an Error to forward to the worker. Pass `caller.signal` and abort it when
  *   the calling worker dies, so that a blocked `acquire`/`get` made on its behalf is withdrawn
  *   instead of taking a lock or an item for a worker that no longer exists.
+ * - Optionally give the worker's env a `jobSignal()` returning the running job's AbortSignal
+ *   (aborted on interrupt/cancel): waits the job started are then withdrawn when it is stopped.
+ * - `decodeHandles` throws for a kind nobody registered (the defining module was not loaded):
+ *   catch it where a message is decoded and fail that one job, not the whole pool.
  */
 
 import { randomBytes } from "node:crypto";
