@@ -7,14 +7,15 @@
  * the event loop, and every global of the session, carry on.
  *
  * Shared memory layout (Int32Array over `workerData.shared`): [0] bytes read so far, [1] interrupt
- * messages the main thread has handled so far (each interrupt comes as one byte and one message).
+ * messages the main thread has handled so far (each interrupt comes as one byte and one message),
+ * [2] 1 while the main thread runs the executor's own code that must not be cut (interrupt-guard.ts),
+ * [3] spare (used for sleeping while the pipe is empty).
  */
 import { readSync } from "node:fs";
 import { Session } from "node:inspector";
 import { workerData } from "node:worker_threads";
+import { ACKS, PROTECTED, REQUESTS } from "./interrupt-guard.js";
 
-export const REQUESTS = 0;
-export const ACKS = 1;
 const GRACE_MS = 200;
 
 function terminateMainThread(): void {
@@ -36,7 +37,7 @@ function run(shared: SharedArrayBuffer, fd: number): void {
       n = readSync(fd, buf, 0, buf.length, null);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === "EAGAIN") {
-        Atomics.wait(counters, 2, 0, 20); // non-blocking pipe: poll
+        Atomics.wait(counters, 3, 0, 20); // non-blocking pipe: poll
         continue;
       }
       return; // no interrupt pipe (EBADF) or it broke: nothing to do
@@ -48,6 +49,10 @@ function run(shared: SharedArrayBuffer, fd: number): void {
       const acked = Atomics.load(counters, ACKS);
       if (acked >= wanted) break;
       const left = deadline - Date.now();
+      if (left <= 0 && Atomics.load(counters, PROTECTED) === 1) {
+        Atomics.wait(counters, ACKS, acked, 20); // compiling: the interrupt is handled right after
+        continue;
+      }
       if (left <= 0) {
         terminateMainThread(); // the main thread acknowledges once its event loop runs again
         break;

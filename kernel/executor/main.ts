@@ -9,7 +9,7 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import type { ExecuteError, ExecuteOk, ExecuteRequest, ExecutorToHost, HostToExecutor } from "./protocol.js";
 import { Session, outputContext, type OutputContext } from "./session.js";
-import { ACKS } from "./interrupter.js";
+import { ACKS, attachInterruptGuard, protect } from "./interrupt-guard.js";
 import { interruptedError, runtimeError } from "./runtime-error.js";
 import { installCellGlobals } from "./cell-globals.js";
 import { captureOutput } from "./output-capture.js";
@@ -40,6 +40,7 @@ const counters = new Int32Array(shared);
 let interruptsHandled = 0;
 const interrupter = new Worker(new URL("./interrupter.js", import.meta.url), { workerData: { shared, fd: 3 } });
 interrupter.unref();
+attachInterruptGuard(counters);
 interrupter.on("error", (err) => process.stderr.write(`tspool: interrupt helper failed: ${err.message}\n`));
 // The kernel turns SIGINT into an interrupt message; never die of one sent to our process group.
 process.on("SIGINT", () => undefined);
@@ -184,7 +185,7 @@ process.on("message", (msg: HostToExecutor) => {
 function reply<K extends "complete" | "inspect" | "is_complete">(id: string, kind: K, compute: () => unknown, fallback: unknown): void {
   let content: unknown;
   try {
-    content = compute();
+    content = protect(compute);
   } catch (err) {
     process.stderr.write(`tspool: ${kind} failed: ${(err as Error)?.stack ?? err}\n`);
     content = fallback;
@@ -210,7 +211,7 @@ send({ type: "ready", pid: process.pid });
 // Parse the libraries and build a first type checker now, so that the first cell is quick.
 setImmediate(() => {
   try {
-    session.checker.warmUp();
+    protect(() => session.checker.warmUp());
   } catch (err) {
     process.stderr.write(`tspool: type checker warm-up failed: ${(err as Error)?.stack ?? err}\n`);
   }

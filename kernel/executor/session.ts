@@ -14,6 +14,7 @@ import { toCellScript, type CellScript } from "../compiler/cell-script.js";
 import { createModuleUrlResolver } from "../compiler/module-urls.js";
 import { StackMapper } from "./stack.js";
 import { runtimeError } from "./runtime-error.js";
+import { protect } from "./interrupt-guard.js";
 
 import { outputContext, type OutputContext } from "./output-context.js";
 export { outputContext, type OutputContext } from "./output-context.js";
@@ -69,6 +70,10 @@ export class Session {
   }
 
   #compile(source: string, mode: "cell" | "worker", lineOffset: number): Compiled {
+    return protect(() => this.#compileUnprotected(source, mode, lineOffset));
+  }
+
+  #compileUnprotected(source: string, mode: "cell" | "worker", lineOffset: number): Compiled {
     const names = declaredNames(parseCell(source));
     const own = names.map((n) => n.name);
     const checker = this.checker;
