@@ -149,7 +149,7 @@ export class TerminalPrinter {
   }
 
   private showProgress(text: string): void {
-    const width = Math.max(20, (this.streams.out.columns ?? 100) - 1);
+    const width = Math.max(20, (this.streams.out.columns || 100) - 1);
     const shown = text.length > width ? text.slice(0, width - 1) + "…" : text;
     if (!this.atLineStart) this.streams.out.write("\n");
     this.streams.out.write(`\r\x1b[2K${shown}`);

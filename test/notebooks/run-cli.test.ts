@@ -5,7 +5,8 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { cellText, codeCells, readExecuted, runCli, tempDir, writeNotebook } from "./helpers.js";
+import { spawn } from "node:child_process";
+import { CLI, cellText, codeCells, readExecuted, runCli, tempDir, writeNotebook } from "./helpers.js";
 
 describe("tspool run", () => {
   it("runs every code cell in order, prints outputs and writes the executed notebook", async () => {
@@ -41,6 +42,35 @@ describe("tspool run", () => {
     expect(cellText(shown)).toBe("second version");
     expect(cellText(updater)).toContain("updated");
     expect(cellText(updater)).not.toContain("second version");
+  });
+
+  it("shows a %%pool map as worker-labelled lines plus one rewriting progress line on a terminal, plain lines otherwise", { timeout: 120_000 }, async () => {
+    const dir = tempDir();
+    const nb = writeNotebook(dir, "map.ipynb", [
+      "%pool start 2",
+      "%%pool map [1, 2, 3, 4, 5, 6]\n(n: number) => {\n  const until = Date.now() + 200;\n  while (Date.now() < until) {}\n  console.log(`item ${n}`);\n  return n * 3;\n}",
+    ]);
+    // Not a terminal (a pipe): no escape sequences, each worker line once, then the summary, then the result.
+    const piped = await runCli(["run", nb, "--out", join(dir, "piped.ipynb")]);
+    expect(piped.code, piped.stderr).toBe(0);
+    expect(piped.stdout).not.toContain("\x1b[");
+    for (let n = 1; n <= 6; n++) expect(piped.stdout.match(new RegExp(`^\\[worker [01]\\] item ${n}$`, "gm"))?.length).toBe(1);
+    const summaryAt = piped.stdout.search(/done: 6\/6 items/);
+    expect(summaryAt).toBeGreaterThan(piped.stdout.search(/item 6/));
+    expect(piped.stdout.indexOf("Out[")).toBeGreaterThan(summaryAt);
+    expect(piped.stdout).toMatch(/Out\[\d+\]: \[ 3, 6, 9, 12, 15, 18 \]/);
+
+    // A terminal (a pseudo-terminal made by `script`): the progress line is redrawn in place.
+    const cmd = [process.execPath, CLI, "run", nb, "--out", join(dir, "tty.ipynb")].map((a) => `'${a}'`).join(" ");
+    const tty = await new Promise<string>((resolve, reject) => {
+      const p = spawn("script", ["-qec", cmd, "/dev/null"], { stdio: ["ignore", "pipe", "pipe"] });
+      let out = "";
+      p.stdout.on("data", (d) => (out += d));
+      p.on("error", reject);
+      p.on("close", (code) => (code === 0 ? resolve(out) : reject(new Error(`exit ${code}: ${out}`))));
+    });
+    expect(tty).toMatch(/\r\x1b\[2K%%pool map: \d\/6 items/);
+    for (let n = 1; n <= 6; n++) expect(tty).toMatch(new RegExp(`\\[worker [01]\\] item ${n}\\r?\\n`));
   });
 
   it("stops at the first failing cell with a non-zero status and the error's traceback", async () => {
