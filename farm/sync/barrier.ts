@@ -28,6 +28,12 @@ const generation = (s: number) => (s >>> GEN_SHIFT) & GEN_MASK;
 export interface BarrierOptions {
   /** Default timeout (ms) for wait() calls that give none. */
   timeout?: number;
+  /**
+   * Runs once per generation when the last party arrives, before anybody is released (in the
+   * realm that created the barrier, whichever party arrived last). If it throws, the barrier
+   * breaks: the last party gets the error, the others BrokenBarrierError.
+   */
+  action?: () => unknown;
 }
 
 export class Barrier extends SharedPrimitive {
@@ -35,6 +41,8 @@ export class Barrier extends SharedPrimitive {
   /** How many parties must call wait() before all of them are released. */
   readonly parties: number;
   readonly #timeout: number;
+  readonly #action: (() => unknown) | null;
+  readonly #hasAction: boolean;
 
   /** @param revival internal: used when a Barrier arrives from another realm */
   constructor(parties: number, opts: BarrierOptions = {}, revival?: Revival) {
@@ -46,11 +54,18 @@ export class Barrier extends SharedPrimitive {
       }
       this.parties = parties;
       this.#timeout = checkTimeout(opts.timeout, "Barrier");
+      if (opts.action !== undefined && typeof opts.action !== "function") {
+        throw new TypeError("Barrier({ action }): action must be a function");
+      }
+      this.#action = opts.action ?? null;
+      this.#hasAction = this.#action !== null;
       this.#cells = new Int32Array(new SharedArrayBuffer(8));
     } else {
-      const extra = revival.descriptor.extra as { parties: number; timeout: number | null };
+      const extra = revival.descriptor.extra as { parties: number; timeout: number | null; action: boolean };
       this.parties = extra.parties;
       this.#timeout = fromWireTimeout(extra.timeout);
+      this.#action = null;
+      this.#hasAction = extra.action === true;
       this.#cells = local ? new Int32Array(revival.descriptor.sab!) : null;
     }
   }
@@ -62,7 +77,7 @@ export class Barrier extends SharedPrimitive {
     return this.#cells!.buffer as SharedArrayBuffer;
   }
   protected override handleExtra(): unknown {
-    return { parties: this.parties, timeout: wireTimeout(this.#timeout) };
+    return { parties: this.parties, timeout: wireTimeout(this.#timeout), action: this.#hasAction };
   }
 
   /**
@@ -87,11 +102,24 @@ export class Barrier extends SharedPrimitive {
       state = Atomics.load(cells, STATE);
       if (state & BROKEN) throw new BrokenBarrierError("the Barrier is broken (aborted or a waiter timed out); reset() it to use it again");
       index = state & COUNT_MASK;
+      if (index === this.parties) {
+        // full: the action of this generation is running; join the next generation after it
+        if ((await waitWhile(cells, STATE, state, deadline, signal)) === "timed-out") {
+          this.#abort();
+          throw new BrokenBarrierError("Barrier.wait() timed out while the barrier action ran; the barrier is now broken");
+        }
+        continue;
+      }
       const g = generation(state);
-      const next = index + 1 === this.parties ? (((g + 1) & GEN_MASK) << GEN_SHIFT) : ((g << GEN_SHIFT) | (index + 1));
-      if (Atomics.compareExchange(cells, STATE, state, next) === state) break;
+      const last = index + 1 === this.parties;
+      const next = !last ? (g << GEN_SHIFT) | (index + 1) : this.#hasAction ? (g << GEN_SHIFT) | this.parties : ((g + 1) & GEN_MASK) << GEN_SHIFT;
+      if (Atomics.compareExchange(cells, STATE, state, next) === state) {
+        state = next;
+        break;
+      }
     }
     if (index + 1 === this.parties) {
+      if (this.#hasAction) await this.#runAction(state);
       wakeAll(cells, STATE);
       return index;
     }
@@ -117,6 +145,22 @@ export class Barrier extends SharedPrimitive {
     } catch (e) {
       if (!(e instanceof BrokenBarrierError)) this.#abort(); // aborted by signal: the others cannot complete either
       throw e;
+    }
+  }
+
+  /** Runs the action for the generation in `full`, then releases it (or breaks the barrier if the action fails). */
+  async #runAction(full: number): Promise<void> {
+    const cells = this.#cells!;
+    try {
+      if (this.#action !== null) await this.#action();
+      else await this.callHome("action", []);
+    } catch (e) {
+      this.#abort();
+      throw e;
+    }
+    const released = ((generation(full) + 1) & GEN_MASK) << GEN_SHIFT;
+    if (Atomics.compareExchange(cells, STATE, full, released) !== full) {
+      throw new BrokenBarrierError("the Barrier was aborted or reset while its action ran");
     }
   }
 
@@ -177,6 +221,8 @@ export class Barrier extends SharedPrimitive {
         return this.nWaiting();
       case "broken":
         return this.broken();
+      case "action":
+        return this.#action?.();
       default:
         return unknownMethod("Barrier", method);
     }

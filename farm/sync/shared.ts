@@ -119,6 +119,22 @@ export abstract class SharedPrimitive implements Handle {
     return this.#remote !== null;
   }
 
+  /**
+   * Calls the realm that created this primitive even when operating locally on shared memory
+   * (a thread worker reaching something that only exists there, such as a Barrier's action).
+   */
+  protected async callHome(method: string, args: unknown[]): Promise<unknown> {
+    if (this.#remote !== null) return this.callRemote(method, args);
+    if (this.#env === null || this.#descriptor === null) {
+      throw new SyncUsageError(`this ${this.handleKind()} needs something that only exists in the worker that created it`);
+    }
+    try {
+      return await new RemoteHandle(this.#descriptor, this.#env).call(method, args);
+    } catch (e) {
+      throw reviveSyncError(e);
+    }
+  }
+
   protected async callRemote(method: string, args: unknown[]): Promise<unknown> {
     try {
       return await this.#remote!.call(method, args);

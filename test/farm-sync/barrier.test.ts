@@ -69,6 +69,25 @@ describe("Barrier", () => {
         expect([...workers, parent]).toEqual([0, 0, 0]);
       });
 
+      it("the action runs once per round in the parent, after everybody arrived and before anybody leaves", async () => {
+        const tickets = new Value("i32", 0);
+        const slots = new SharedArray("i32", 3);
+        const seenByAction: number[][] = [];
+        const barrier = new Barrier(3, { action: () => { seenByAction.push(Array.from(slots.array)); } });
+        await Promise.all([pool(kind).run(rounds, { args: [barrier, tickets, slots, 3] }), rounds(barrier, tickets, slots, 3)]);
+        // two waits per round: after the writes (all slots = round) and after the reads
+        expect(seenByAction).toEqual([[1, 1, 1], [1, 1, 1], [2, 2, 2], [2, 2, 2], [3, 3, 3], [3, 3, 3]]);
+      });
+
+      it("an action that throws breaks the barrier: the last party gets the error, the others BrokenBarrierError", async () => {
+        const barrier = new Barrier(3, { action: () => { throw new Error("action failed"); } });
+        const outcome = (b: Barrier) => b.wait({ timeout: 10_000 }).then(() => "passed", (e: Error) => `${e.name}: ${e.message}`);
+        const results = (await Promise.all([pool(kind).run(outcome, { args: [barrier] }), outcome(barrier)])).flat();
+        expect(results.filter((r) => r.includes("action failed"))).toHaveLength(1);
+        expect(results.filter((r) => r.startsWith("BrokenBarrierError"))).toHaveLength(2);
+        expect(await barrier.broken()).toBe(true);
+      });
+
       it("a worker waiting at a barrier the parent aborts gets BrokenBarrierError", async () => {
         const b = new Barrier(3);
         const r = pool(kind).run((b: Barrier) => b.wait().then(() => "passed", (e: Error) => e.name), { args: [b], targets: [0] });
