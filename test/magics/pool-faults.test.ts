@@ -1,0 +1,131 @@
+/**
+ * Faults under %%pool cells through the real kernel: a worker killed with SIGKILL mid-map (no
+ * result lost, pool back to full size), a task that keeps killing workers, --timeout, and kernel
+ * interrupts (stoppable code keeps its workers and their state; unstoppable code gets its worker
+ * replaced).
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startKernel, type RunningKernel } from "../helpers/start-kernel.js";
+import type { ExecuteResult } from "../helpers/kernel-client.js";
+
+let k: RunningKernel;
+beforeAll(async () => {
+  k = await startKernel();
+  await ok("%pool start 2");
+});
+afterAll(async () => {
+  await k?.stop();
+});
+
+async function ok(code: string): Promise<ExecuteResult> {
+  const r = await k.client.execute(code);
+  if (r.reply.content.status !== "ok") throw new Error(`cell failed: ${code}\n${JSON.stringify(r.error ?? r.reply.content)}`);
+  return r;
+}
+const plain = (r: ExecuteResult) => r.result?.data["text/plain"] as string;
+
+async function workerPids(): Promise<number[]> {
+  const r = await ok("%%pool run\nprocess.pid");
+  return JSON.parse(plain(r).replace(/ /g, ""));
+}
+
+/** Waits until an iopub message published after `from` satisfies `pred`. */
+async function waitForIopub(from: number, pred: (text: string) => boolean): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    if (Date.now() > deadline) {
+      const texts = k.client.iopubLog.slice(from).map((m) => m.content?.data?.["text/plain"] ?? m.content?.text ?? m.header.msg_type);
+      throw new Error(`the awaited output never came; iopub since: ${JSON.stringify(texts).slice(-3000)}`);
+    }
+    const hit = k.client.iopubLog.slice(from).some((m) => {
+      const t = m.content?.data?.["text/plain"];
+      return typeof t === "string" && pred(t);
+    });
+    if (hit) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function statusText(): Promise<string> {
+  const r = await ok("%pool status");
+  return r.displays[0].content.data["text/plain"] as string;
+}
+
+describe("a worker killed with SIGKILL mid-map", () => {
+  it("loses no result: its task is retried on another worker and the pool is back to full size", async () => {
+    const [, victim] = await workerPids();
+    const from = k.client.iopubLog.length;
+    const running = k.client.execute(
+      "%%pool map Array.from({ length: 16 }, (_, i) => i) --chunksize 1\nasync (x: number) => { await new Promise((res) => setTimeout(res, 60)); console.log('did', x); return x * 2 }",
+    );
+    await waitForIopub(from, (t) => /worker 1 \(pid \d+\): \d+ items done, running/.test(t) && /\[worker 1\] did/.test(t));
+    process.kill(victim, "SIGKILL");
+    const r = await running;
+    expect(r.reply.content.status).toBe("ok");
+    expect(plain(r).replace(/\s+/g, "")).toBe(`[${Array.from({ length: 16 }, (_, i) => i * 2).join(",")}]`);
+    const finalText = r.displays[r.displays.length - 1].content.data["text/plain"] as string;
+    expect(finalText).toMatch(/^%%pool map done: 16\/16 items/);
+    expect(finalText).toContain(`pid ${victim}, was killed by SIGKILL; a new worker takes its place`);
+    const pids = await workerPids();
+    expect(pids).toHaveLength(2);
+    expect(pids).not.toContain(victim);
+    expect(await statusText()).toMatch(/worker 1\s+\d+\s+idle\s+.*\s1$/m); // one restart
+  });
+
+  it("a task that keeps killing workers ends in an error naming the worker, the item and the signal", async () => {
+    const r = await k.client.execute("%%pool map [0, 1, 2] --chunksize 1\n(x: number) => { if (x === 1) process.kill(process.pid, 'SIGKILL'); return x }");
+    expect(r.reply.content.status).toBe("error");
+    expect(r.error!.ename).toBe("WorkerCrashedError");
+    expect(r.error!.evalue).toMatch(/^worker \d \(pid \d+, item 1\) was killed by SIGKILL while running the task after 2 attempts/);
+    // back to full size, and usable
+    expect(plain(await ok("%%pool map [1, 2, 3]\n(x: number) => x + 1"))).toBe("[ 2, 3, 4 ]");
+    expect(await workerPids()).toHaveLength(2);
+  });
+
+  it("--retries 0 fails at the first death", async () => {
+    const r = await k.client.execute("%%pool map [5] --retries 0\n(x: number) => { process.kill(process.pid, 'SIGKILL'); return x }");
+    expect(r.error!.ename).toBe("WorkerCrashedError");
+    expect(r.error!.evalue).toMatch(/item 0\) was killed by SIGKILL while running the task$|item 0\) was killed by SIGKILL while running the task\n/);
+    expect(r.error!.evalue).not.toContain("attempts");
+  });
+});
+
+describe("--timeout", () => {
+  it("stops a task that runs too long and names it", async () => {
+    const r = await k.client.execute("%%pool map [1, 2] --timeout 300\n(x: number) => { const t = Date.now(); while (x === 2 && Date.now() - t < 20000) {} return x }");
+    expect(r.error!.ename).toBe("TaskTimeoutError");
+    expect(r.error!.evalue).toMatch(/^item 1 on worker \d ran longer than --timeout 300 ms and was stopped$/);
+    expect(plain(await ok("%%pool map [1, 2]\n(x: number) => -x"))).toBe("[ -1, -2 ]");
+  });
+});
+
+describe("interrupting a %%pool cell", () => {
+  it("stops synchronous tasks and keeps the workers and their state", async () => {
+    await ok("%%pool run\nglobalThis.keep = 'kept'");
+    const before = await workerPids();
+    const from = k.client.iopubLog.length;
+    // The loop prints now and then, so the test knows both workers are inside it.
+    const running = k.client.execute("%%pool map [1, 2, 3, 4] --chunksize 1\n(x: number) => { let last = 0; for (;;) { if (Date.now() - last > 60) { console.log('spinning', x); last = Date.now() } } }");
+    await waitForIopub(from, (t) => /\[worker 0\] spinning/.test(t) && /\[worker 1\] spinning/.test(t));
+    await k.client.request("control", "interrupt_request", {});
+    const r = await running;
+    expect(r.reply.content.status).toBe("error");
+    expect(r.error!.ename).toBe("Interrupted");
+    expect(plain(await ok("%pool pull keep"))).toBe("[ 'kept', 'kept' ]");
+    expect(await workerPids()).toEqual(before);
+  });
+
+  it("replaces a worker whose code cannot be stopped, and the pool stays usable", async () => {
+    await ok("import { execSync } from 'node:child_process'");
+    const from = k.client.iopubLog.length;
+    const r1 = k.client.execute("%%pool map [1] --chunksize 1\n(x: number) => { console.log('blocking'); execSync('sleep 20'); return x }");
+    await waitForIopub(from, (t) => /\] blocking/.test(t));
+    await k.client.request("control", "interrupt_request", {});
+    const r = await r1;
+    expect(r.reply.content.status).toBe("error");
+    expect(r.error!.ename).toBe("Interrupted");
+    const pids = await workerPids();
+    expect(pids).toHaveLength(2);
+    expect(plain(await ok("%pool pull keep"))).toMatch(/^\[ (undefined, 'kept'|'kept', undefined) \]$/);
+  });
+});
