@@ -7,6 +7,7 @@
 import { randomUUID } from "node:crypto";
 import { ExecutorHost, type ExecutorEvent, type ExecutorExit } from "./executor/host.js";
 import type { HandlerContext, KernelState } from "./handlers/context.js";
+import { errorContent, replyTypeOf } from "./handlers/bad-request.js";
 import { controlHandlers, shellHandlers } from "./handlers/index.js";
 import { History } from "./history.js";
 import type { ConnectionInfo } from "./wire/connection.js";
@@ -119,7 +120,11 @@ export class Kernel {
     await this.publish("status", { execution_state: "busy" }, msg.header);
     try {
       if (!handler) {
-        process.stderr.write(`[tspool] no handler for ${type} on ${channel}; ignored\n`);
+        const replyType = replyTypeOf(type);
+        process.stderr.write(`[tspool] no handler for ${type} on ${channel}${replyType ? "; answered with an error" : "; ignored"}\n`);
+        if (replyType) {
+          await this.send(channel, msg, replyType, errorContent("UnknownMessageType", `tspool does not handle ${type} on the ${channel} channel`));
+        }
       } else {
         const outcome = await handler(this.context(channel, msg));
         if (outcome?.abortQueued) {
@@ -128,6 +133,8 @@ export class Kernel {
       }
     } catch (e) {
       process.stderr.write(`[tspool] ${type} failed: ${(e as Error).stack}\n`);
+      const replyType = replyTypeOf(type);
+      if (replyType) await this.send(channel, msg, replyType, errorContent("InternalError", `tspool failed to handle ${type}: ${(e as Error).message}`));
     } finally {
       if (this.current?.header.msg_id === msg.header.msg_id) this.current = null;
       for (const [key, p] of this.pendingInputs) if (p.requestId === msg.header.msg_id) this.pendingInputs.delete(key);

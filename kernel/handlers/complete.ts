@@ -1,8 +1,14 @@
 /** complete_request: completions from the executor; cursor positions converted code points <-> UTF-16. */
 import { codePointToUtf16, utf16ToCodePoint } from "../wire/cursor.js";
+import { errorContent, requireString } from "./bad-request.js";
 import type { Handler } from "./context.js";
 
 export const complete: Handler = async (ctx) => {
+  const bad = requireString(ctx.request, "code");
+  if (bad) {
+    await ctx.reply("complete_reply", errorContent("BadRequest", bad));
+    return;
+  }
   const c = ctx.request.content;
   const code = typeof c.code === "string" ? c.code : "";
   const cursor = Number.isInteger(c.cursor_pos) ? codePointToUtf16(code, c.cursor_pos) : code.length;

@@ -3,11 +3,17 @@
  * publishes its result or error and replies. `silent` implies no history, no counting and no
  * output on iopub; `store_history: false` runs without counting or recording.
  */
+import { errorContent, requireString } from "./bad-request.js";
 import type { Handler } from "./context.js";
 
 export const execute: Handler = async (ctx) => {
   const c = ctx.request.content;
-  const code = typeof c.code === "string" ? c.code : "";
+  const bad = requireString(ctx.request, "code");
+  if (bad) {
+    await ctx.reply("execute_reply", { ...errorContent("BadRequest", bad), execution_count: ctx.state.executionCount });
+    return;
+  }
+  const code: string = c.code;
   const silent = c.silent === true;
   const storeHistory = !silent && c.store_history !== false;
   const allowStdin = c.allow_stdin !== false;

@@ -1,5 +1,6 @@
 /** history_request: tail, range and search over the history file (inputs only). */
 import type { HistoryEntry } from "../history.js";
+import { errorContent } from "./bad-request.js";
 import type { Handler } from "./context.js";
 
 export const history: Handler = async (ctx) => {
@@ -14,9 +15,14 @@ export const history: Handler = async (ctx) => {
       entries = ctx.history.search(typeof c.pattern === "string" ? c.pattern : "*", Number.isInteger(c.n) ? c.n : null, c.unique === true);
       break;
     case "tail":
-    default:
       entries = ctx.history.tail(n, c.unique === true);
       break;
+    default:
+      await ctx.reply(
+        "history_reply",
+        { ...errorContent("BadRequest", `hist_access_type must be "tail", "range" or "search", got ${JSON.stringify(c.hist_access_type)}`), history: [] },
+      );
+      return;
   }
   const withOutput = c.output === true;
   await ctx.reply("history_reply", {

@@ -1,8 +1,14 @@
 /** inspect_request: type signature and docs of the name at the cursor, from the executor. */
 import { codePointToUtf16 } from "../wire/cursor.js";
+import { errorContent, requireString } from "./bad-request.js";
 import type { Handler } from "./context.js";
 
 export const inspect: Handler = async (ctx) => {
+  const bad = requireString(ctx.request, "code");
+  if (bad) {
+    await ctx.reply("inspect_reply", errorContent("BadRequest", bad));
+    return;
+  }
   const c = ctx.request.content;
   const code = typeof c.code === "string" ? c.code : "";
   const cursor = Number.isInteger(c.cursor_pos) ? codePointToUtf16(code, c.cursor_pos) : code.length;

@@ -181,3 +181,27 @@ describe("comms", () => {
     await k.client.waitIdle(id);
   });
 });
+
+describe("bad requests", () => {
+  it("answer with an error reply that says what was wrong, and the kernel keeps its state", async () => {
+    await k.client.execute("(globalThis as any).survivor = 7");
+    const exec = await k.client.request("shell", "execute_request", { silent: false });
+    expect(exec.reply.content.status).toBe("error");
+    expect(exec.reply.content.evalue).toMatch(/"code" to be a string/);
+    const complete = await k.client.request("shell", "complete_request", { code: 42, cursor_pos: 1 });
+    expect(complete.reply.header.msg_type).toBe("complete_reply");
+    expect(complete.reply.content.status).toBe("error");
+    const history = await k.client.request("shell", "history_request", { hist_access_type: "sideways" });
+    expect(history.reply.content.status).toBe("error");
+    expect(history.reply.content.evalue).toMatch(/"tail", "range" or "search"/);
+    const unknown = await k.client.request("shell", "frobnicate_request", {});
+    expect(unknown.reply.header.msg_type).toBe("frobnicate_reply");
+    expect(unknown.reply.content.status).toBe("error");
+    expect(unknown.reply.content.ename).toBe("UnknownMessageType");
+    const onControl = await k.client.request("control", "execute_request", { code: "1" });
+    expect(onControl.reply.header.msg_type).toBe("execute_reply");
+    expect(onControl.reply.content.status).toBe("error");
+    const after = await k.client.execute("(globalThis as any).survivor");
+    expect(after.result!.data["text/plain"]).toBe("7");
+  });
+});
