@@ -93,7 +93,6 @@ export class ExecutorHost extends EventEmitter {
         stdio: ["pipe", "pipe", "pipe", "pipe", "ipc"],
         execArgv: [],
         detached: true,
-        windowsHide: true,
       });
       this.child = child;
       let isReady = false;
