@@ -165,7 +165,8 @@ export class CellChecker {
       if (!list) byModule.set(mod, (list = []));
       list.push(b.name);
     }
-    return [...byModule].map(([mod, names]) => `import { ${names.join(", ")} } from ${JSON.stringify(mod)};`).join(" ");
+    const augmenting = [...this.#globalAugmentations].map((mod) => `import ${JSON.stringify(mod)};`);
+    return [...augmenting, ...[...byModule].map(([mod, names]) => `import { ${names.join(", ")} } from ${JSON.stringify(mod)};`)].join(" ");
   }
 
   /**
@@ -204,11 +205,16 @@ export class CellChecker {
    * Keep a cell that ran as a module of its own, `./__cell_n`, for later headers to import from.
    * It joins the program when a later cell first imports it.
    */
-  commit(file: CellFile): string {
+  commit(file: CellFile, opts?: { augmentsGlobals?: boolean }): string {
     const n = ++this.#seq;
     this.#setFile(join(this.notebookDir, `__cell_${n}.ts`), file.text);
-    return `./__cell_${n}`;
+    const module = `./__cell_${n}`;
+    if (opts?.augmentsGlobals) this.#globalAugmentations.add(module);
+    return module;
   }
+
+  /** Cells with `declare global { ... }`: every later cell imports them, so the globals they add exist. */
+  readonly #globalAugmentations = new Set<string>();
 
   /** Forget a cell that failed (nothing to undo: the checked file is simply overwritten next time). */
   discard(_file: CellFile): void {}

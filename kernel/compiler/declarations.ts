@@ -61,7 +61,7 @@ export function declaredNames(file: ts.SourceFile): DeclaredName[] {
       add({ name: st.name.text, kind: "interface", ambient: true, exported });
     } else if (ts.isTypeAliasDeclaration(st)) {
       add({ name: st.name.text, kind: "type", ambient: true, exported });
-    } else if (ts.isModuleDeclaration(st) && ts.isIdentifier(st.name)) {
+    } else if (ts.isModuleDeclaration(st) && ts.isIdentifier(st.name) && !(st.flags & ts.NodeFlags.GlobalAugmentation)) {
       add({ name: st.name.text, kind: "namespace", ambient, exported });
     } else if (ts.isImportDeclaration(st) && st.importClause && ts.isStringLiteral(st.moduleSpecifier)) {
       const specifier = st.moduleSpecifier.text;

@@ -13,6 +13,7 @@ import { ACKS, attachInterruptGuard, protect } from "./interrupt-guard.js";
 import { interruptedError, runtimeError } from "./runtime-error.js";
 import { installCellGlobals } from "./cell-globals.js";
 import { captureOutput } from "./output-capture.js";
+import { createEventSender } from "./event-sender.js";
 import { toBundle } from "../display/bundle.js";
 import { RESOLVE_GLOBAL } from "../compiler/cell-script.js";
 import { complete } from "../compiler/completion.js";
@@ -28,9 +29,9 @@ process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
   (emitWarning as (...a: unknown[]) => void)(warning, ...rest);
 }) as typeof process.emitWarning;
 
-function send(event: ExecutorToHost): void {
+const send = createEventSender((event) => {
   if (process.connected) process.send!(event);
-}
+});
 
 const session = new Session({ notebookDir: process.cwd(), emit: send });
 

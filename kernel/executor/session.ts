@@ -147,7 +147,11 @@ export class Session {
       this.checker.discard(file);
       return runtimeError(err, this.#stacks);
     }
-    if (names.length) this.bindings.define(this.#bindingsOf(names, script), this.checker.commit(file));
+    const augmentsGlobals = /\bdeclare\s+global\b/.test(source);
+    if (names.length || augmentsGlobals) {
+      const module = this.checker.commit(file, { augmentsGlobals });
+      if (names.length) this.bindings.define(this.#bindingsOf(names, script), module);
+    }
     const value = script.hasResult && Array.isArray(result) ? result[0] : undefined;
     return { status: "ok", value, declared: names.map((n) => n.name) };
   }

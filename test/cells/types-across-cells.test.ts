@@ -87,6 +87,15 @@ describe("redefinition", () => {
   });
 });
 
+describe("global augmentations", () => {
+  it("makes `declare global` of a cell visible to every later cell", async () => {
+    await ok('declare global { var appTitle: string; interface Array<T> { lastItem(): T | undefined } }\nglobalThis.appTitle = "demo";\nArray.prototype.lastItem = function () { return this[this.length - 1]; };');
+    expect((await ok("appTitle.toUpperCase()")).result!.data["text/plain"]).toBe("'DEMO'");
+    expect((await ok("[1, 2, 3].lastItem()")).result!.data["text/plain"]).toBe("3");
+    await typeError("const t: number = appTitle;");
+  });
+});
+
 describe("exports in cells", () => {
   it("accepts `export` on declarations (it has no effect beyond declaring)", async () => {
     await ok("export const shared = 2;\nexport function useShared(): number { return shared * 2; }\nexport interface Marker { m: true }");
