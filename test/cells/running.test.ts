@@ -102,6 +102,18 @@ describe("runtime errors", () => {
     expect(r.error!.evalue).toBe("{ code: 42 }");
   });
 
+  it("reports errors nobody catches (a rejected promise, a throwing timer) on stderr and keeps going", async () => {
+    const r = await k.client.execute(
+      'Promise.reject(new Error("nobody awaits me"));\nsetTimeout(() => { throw new TypeError("timer broke"); }, 0);\nawait new Promise((r) => setTimeout(r, 100));\n"done"',
+    );
+    expect(r.reply.content.status).toBe("ok");
+    expect(r.result!.data["text/plain"]).toBe("'done'");
+    expect(r.stderr).toContain("Uncaught Error: nobody awaits me");
+    expect(r.stderr).toContain("Uncaught TypeError: timer broke");
+    expect(r.stderr).toMatch(/at cell\[\d+\]:1:16/);
+    expect((await k.client.execute("1 + 1")).result!.data["text/plain"]).toBe("2");
+  });
+
   it("keeps the session working after an error", async () => {
     await k.client.execute("let survivor = 1;");
     await k.client.execute('survivor = 2; (JSON.parse("null") as any).boom;');
