@@ -2,7 +2,7 @@
  * `tspool install` writes a kernelspec that works from any directory, and rejects bad options
  * with a message that says what to do.
  */
-import { spawnSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { isAbsolute, join } from "node:path";
@@ -50,6 +50,15 @@ describe("tspool install", () => {
     }
     expect(existsSync(join(data, "kernels", "tspool", "kernel.json"))).toBe(true);
     expect(existsSync(join(data, "kernels", "other", "kernel.json"))).toBe(true);
+  });
+
+  it("--sys-prefix writes under the sys.prefix of the python3 on PATH (a venv here)", () => {
+    const venv = join(scratch, "venv");
+    execFileSync("python3", ["-m", "venv", "--without-pip", venv]);
+    const r = tspool(["install", "--sys-prefix"], { PATH: `${join(venv, "bin")}:${process.env.PATH}` });
+    expect(r.status, r.stderr).toBe(0);
+    const spec = JSON.parse(readFileSync(join(venv, "share", "jupyter", "kernels", "tspool", "kernel.json"), "utf8"));
+    expect(spec.argv[1]).toBe(cliPath);
   });
 
   it("explains bad options and exits non-zero without writing anything", () => {
