@@ -15,8 +15,8 @@ export const MAP_FN_NAME = "__tspool_map_fn";
 
 export interface MapFunction {
   fn: Function;
-  /** A global name whose type is the function's type, for typed `--out`. */
-  typeName: string;
+  /** A global name whose type is the function's type, for typed `--out` (when asked for or known). */
+  typeName?: string;
   /** Body line (0-based) where the function's source starts, when it is written in this body. */
   sourceLine?: number;
   /** The function's TypeScript text and its body position (0-based), when it is written in this body. */
@@ -44,8 +44,12 @@ function describe(value: unknown): string {
   return `${typeof value === "undefined" ? "undefined" : "a " + typeof value}`;
 }
 
+/**
+ * `needsTypeName`: the caller wants a name whose type is the function's (for `--out`); an
+ * expression body is then bound to a hidden name, otherwise it runs exactly as written.
+ */
 export async function evaluateMapFunction(
-  session: MagicSession, body: string, lineOffset: number, parent: string, form: string,
+  session: MagicSession, body: string, lineOffset: number, parent: string, form: string, needsTypeName = false,
 ): Promise<MapFunction | ExecuteError> {
   const sf = ts.createSourceFile("body.ts", body, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
   const statements = sf.statements.filter((s) => !ts.isEmptyStatement(s));
@@ -65,10 +69,14 @@ export async function evaluateMapFunction(
     let inner: ts.Expression = expr;
     while (ts.isParenthesizedExpression(inner) || ts.isAsExpression(inner) || ts.isSatisfiesExpression(inner)) inner = inner.expression;
     if (ts.isArrowFunction(inner) || ts.isFunctionExpression(inner)) sourceLine = lineOf(inner);
-    const start = last.getStart(sf);
-    const end = last.getEnd();
-    code = `${body.slice(0, start)}const ${MAP_FN_NAME} = (${body.slice(expr.getStart(sf), expr.getEnd())});${body.slice(end)}`;
-    name = MAP_FN_NAME;
+    if (ts.isIdentifier(inner)) {
+      name = inner.text; // an earlier function, by name
+    } else if (needsTypeName) {
+      const start = last.getStart(sf);
+      const end = last.getEnd();
+      code = `${body.slice(0, start)}const ${MAP_FN_NAME} = (${body.slice(expr.getStart(sf), expr.getEnd())});${body.slice(end)}`;
+      name = MAP_FN_NAME;
+    }
   } else {
     name = lastDeclaredFunction(last);
     if (ts.isFunctionDeclaration(last)) sourceLine = lineOf(last);
@@ -85,10 +93,10 @@ export async function evaluateMapFunction(
   }
   const r = await session.evaluateCell(code, { parent, lineOffset });
   if (r.status !== "ok") return r;
-  const fn = (globalThis as Record<string, unknown>)[name];
+  const fn = name === undefined ? r.value : (globalThis as Record<string, unknown>)[name];
   if (typeof fn !== "function") {
     return usageError(
-      `the body of \`${form}\` must evaluate to a function, but ${name === MAP_FN_NAME ? "its last expression" : `\`${name}\``} is ${describe(fn)}. ` +
+      `the body of \`${form}\` must evaluate to a function, but ${name === undefined || name === MAP_FN_NAME ? "its last expression" : `\`${name}\``} is ${describe(fn)}. ` +
         `Write e.g. \`(x: number) => x * 2\`, or the name of a function from an earlier cell.`,
     );
   }

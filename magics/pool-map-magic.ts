@@ -51,7 +51,7 @@ export async function runPoolMap(session: MagicSession, magic: MapMagic, parent:
   }
 
   // The function, from the body.
-  const mf = await evaluateMapFunction(session, magic.body, magic.lineOffset, parent, form);
+  const mf = await evaluateMapFunction(session, magic.body, magic.lineOffset, parent, form, opts.out !== undefined);
   if ("status" in mf) return mf;
   const filename = `tspool-${magic.star ? "starmap" : "map"}-${session.executionCount}`;
   let task: TaskCode;
@@ -150,7 +150,7 @@ export async function runPoolMap(session: MagicSession, magic: MapMagic, parent:
   live.finish();
 
   if (opts.out) {
-    const err = await bindOut(session, parent, opts.out, results, `Awaited<ReturnType<typeof ${mf.typeName}>>[]`);
+    const err = await bindOut(session, parent, opts.out, results, mf.typeName ? `Awaited<ReturnType<typeof ${mf.typeName}>>[]` : "any[]");
     if (err) return err;
   }
   void magicLine;

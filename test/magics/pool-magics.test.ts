@@ -83,6 +83,13 @@ describe("capture of earlier cells' definitions", () => {
     expect(plain(un)).toMatch(/^\[ \d, \d, \d \]$/);
   });
 
+  it("lets mapped functions use the farm's synchronisation primitives imported in a cell", async () => {
+    await ok("import { Value, Lock } from 'tspool'\nconst hits = new Value('i32', 0)\nconst hitsLock = new Lock()");
+    const r = await ok("%%pool map Array.from({ length: 40 }, (_, i) => i) --chunksize 4\nasync (x: number) => { await hitsLock.withLock(async () => hits.set((await hits.get()) + 1)); return x }");
+    expect(plain(r)).toContain("39");
+    expect(plain(await ok("hits.value"))).toBe("40");
+  });
+
   it("names a binding that cannot travel and says why", async () => {
     await ok("import net from 'node:net'\nconst conn = { socket: new net.Socket() }");
     const e = await fails("%%pool map [1]\n(x: number) => conn.socket.remotePort ?? x");
