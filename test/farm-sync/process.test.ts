@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Barrier, Event, Lock, Queue, Value } from "../../dist/farm/index.js";
-import { Process } from "../../dist/farm/process.js";
+import { Barrier, Event, Lock, Process, Queue, Value } from "../../dist/farm/index.js";
 
 const alive = (pid: number) => {
   try {
