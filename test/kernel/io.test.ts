@@ -56,6 +56,7 @@ describe("stdin", () => {
     const r = await k.client.execute('await input("never asked? ")', { allow_stdin: false });
     expect(r.inputRequests).toHaveLength(0);
     expect(k.client.stdinLog.length).toBe(before);
-    expect(["ok", "error"]).toContain(r.reply.content.status);
+    expect(r.reply.content.status).toBe("error");
+    expect(r.reply.content.evalue).toMatch(/allow_stdin/);
   });
 });
