@@ -36,7 +36,10 @@ export function complete(host: ScratchHost, code: string, cursor: number): Compl
   // Names the type checker cannot know: globals set at run time (e.g. `globalThis.x = ...`), and
   // members of values whose static type is `any`.
   const names = matches.map((e) => e.name);
-  for (const extra of runtimeNames(code.slice(0, start), prefix)) if (!seen.has(extra)) {
+  // Reading a member chain may run getters: only when the type checker had nothing to offer.
+  const memberAccess = /\.\s*$/.test(code.slice(0, start));
+  const extras = memberAccess && names.length ? [] : runtimeNames(code.slice(0, start), prefix);
+  for (const extra of extras) if (!seen.has(extra)) {
     seen.add(extra);
     names.push(extra);
   }
