@@ -59,6 +59,13 @@ describe("completion", () => {
     expect((await complete("display.mark")).matches).toContain("markdown");
   });
 
+  it("completes members of values typed `any` from the live session", async () => {
+    await k.client.execute("const loose: any = JSON.parse('{\"alphaKey\": 1, \"betaKey\": 2}');");
+    const c = await complete("loose.al");
+    expect(c.matches).toEqual(["alphaKey"]);
+    expect(c.cursor_start).toBe("loose.".length);
+  });
+
   it("completes at a cursor in the middle of the code", async () => {
     const code = "sav\nconst z = 1;";
     const c = await complete(code, 3);
