@@ -17,7 +17,11 @@ const JUPYTER_DISPLAY = Symbol.for("Jupyter.display");
 export interface Displayed { data: MimeBundle; metadata: Record<string, unknown> }
 
 export function plainText(value: unknown): string {
-  return inspect(value, { colors: false, showProxy: true, depth: 2 });
+  try {
+    return inspect(value, { colors: false, showProxy: true, depth: 2 });
+  } catch (err) {
+    return `[a value that cannot be printed: ${(err as Error)?.message ?? err}]`;
+  }
 }
 
 function fromHook(result: unknown): Displayed | undefined {
