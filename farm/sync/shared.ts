@@ -76,10 +76,10 @@ export abstract class SharedPrimitive implements Handle {
       return;
     }
     if (revival.env === null) {
-      // Made inside a worker process and sent out: nobody here can reach its state. Decoding must
+      // Made inside a worker (a process, or a thread for queues and pipes) and sent out: nobody here can reach its state. Decoding must
       // not fail (that would fail the whole message), so every operation reports the mistake.
       const message =
-        `this ${label} was created inside a worker process and can only be used there; ` +
+        `this ${label} was created inside a worker and can only be used in that worker; ` +
         `create ${label}s in the main program (or notebook) and pass them to workers`;
       this.#descriptor = revival.descriptor;
       this.#remote = new RemoteHandle(revival.descriptor, {

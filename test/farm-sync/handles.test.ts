@@ -103,7 +103,7 @@ describe("handles", () => {
   it("refuses descriptors of unknown kinds; a primitive from a worker process's memory decodes but every use explains", async () => {
     expect(() => decodeHandles({ [MARKER]: { kind: "Nope", id: 1, origin: "elsewhere" } }, null)).toThrow(/unknown kind "Nope"/);
     const q = decodeHandles({ [MARKER]: { kind: "Queue", id: 1, origin: "elsewhere", extra: { maxsize: 0 } } }, null) as Queue;
-    await expect(q.put(1)).rejects.toThrow(/created inside a worker process and can only be used there; create Queues in the main program/);
+    await expect(q.put(1)).rejects.toThrow(/created inside a worker and can only be used in that worker; create Queues in the main program/);
   });
 
   it("custom kinds can be registered", () => {

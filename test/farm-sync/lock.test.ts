@@ -116,7 +116,7 @@ describe("Lock", () => {
           expect(await pool(kind).run(() => (globalThis as any).madeHere.locked(), { targets: [0] })).toEqual([false]);
           expect(await pool(kind).run((l: Lock) => l === (globalThis as any).madeHere, { args: [lock], targets: [0] })).toEqual([true]);
         } else {
-          await expect(lock!.locked()).rejects.toThrow(/created inside a worker process and can only be used there; create Locks in the main program/);
+          await expect(lock!.locked()).rejects.toThrow(/created inside a worker and can only be used in that worker; create Locks in the main program/);
         }
       });
 
