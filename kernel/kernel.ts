@@ -73,14 +73,21 @@ export class Kernel {
     this.host.interrupt();
   }
 
-  async stop(): Promise<void> {
-    if (this.stopping) return;
-    this.stopping = true;
-    await this.host.stop();
-    // Give zeromq a moment to flush the last replies before the sockets close.
-    await new Promise((r) => setTimeout(r, 50));
-    for (const s of [this.sockets.shell, this.sockets.control, this.sockets.iopub, this.sockets.stdin]) s.linger = 500;
-    this.sockets.close();
+  private stopped: Promise<void> | null = null;
+
+  /** Stops the executor and closes the sockets (once; every caller waits for the same stop). */
+  stop(): Promise<void> {
+    if (!this.stopped) {
+      this.stopping = true;
+      this.stopped = (async () => {
+        await this.host.stop();
+        // Give zeromq a moment to flush the last replies before the sockets close.
+        await new Promise((r) => setTimeout(r, 50));
+        for (const s of [this.sockets.shell, this.sockets.control, this.sockets.iopub, this.sockets.stdin]) s.linger = 500;
+        this.sockets.close();
+      })();
+    }
+    return this.stopped;
   }
 
   private onMessage(channel: MessageChannel, msg: JupyterMessage): void {

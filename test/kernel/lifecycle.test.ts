@@ -182,6 +182,15 @@ describe("shutdown, restart and history", () => {
       expect(search.content.history.map((h: [number, number, string]) => h[2])).toEqual(["const alpha = 1"]);
       const searchAll = (await second.client.request("shell", "history_request", { hist_access_type: "search", pattern: "const ?lpha*", n: 5, raw: true, output: false })).reply;
       expect(searchAll.content.history).toHaveLength(2);
+
+      // Shutting down while a cell spins: the reply still comes, and kernel and executor both end.
+      const executorPid = Number((await second.client.execute("process.pid")).result!.data["text/plain"]);
+      const spinning = await second.client.startExecute("while (true) {}");
+      await second.client.waitIopub((m) => m.header.msg_type === "execute_input" && m.parent_header.msg_id === spinning.msgId);
+      const down = await second.client.request("control", "shutdown_request", { restart: false });
+      expect(down.reply.content).toEqual({ status: "ok", restart: false });
+      expect(await second.exited).toEqual({ code: 0, signal: null });
+      expect(() => process.kill(executorPid, 0)).toThrow();
     } finally {
       await second.stop();
     }
