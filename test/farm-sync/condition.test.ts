@@ -58,6 +58,17 @@ describe("Condition", () => {
     await c.release();
   });
 
+  it("waitFor gives up after its timeout with the predicate's last value, lock held again", async () => {
+    const c = new Condition();
+    await c.acquire();
+    let checks = 0;
+    const result = await c.waitFor(() => { checks++; return 0; }, { timeout: 20 });
+    expect(result).toBe(0);
+    expect(checks).toBeGreaterThanOrEqual(2);
+    expect(await c.lock.isMine()).toBe(true);
+    await c.release();
+  });
+
   it("notify(n) wakes exactly the n oldest waiters; notifyAll the rest", async () => {
     const c = new Condition(new Lock());
     const order: number[] = [];
