@@ -21,6 +21,8 @@ import type { JupyterMessage } from "../kernel/wire/message.js";
 const READY_TIMEOUT_MS = 60_000;
 /** After interrupting a cell that ran out of time, how long to wait for the kernel to settle. */
 const AFTER_INTERRUPT_MS = 10_000;
+/** While a cell keeps running after Ctrl-C, the interrupt is sent again this often. */
+const INTERRUPT_REPEAT_MS = 2_000;
 
 type CellOutcome = "ok" | "error" | "timeout" | "kernel-died" | "user-abort";
 
@@ -59,11 +61,16 @@ async function runNotebook(nb: Notebook, opts: RunOptions): Promise<number> {
   const client = new KernelClient(conn.info);
   let userAbort = false;
   let interrupts = 0;
+  let interruptSentAt = 0;
+  const sendInterrupt = () => {
+    interruptSentAt = Date.now();
+    client.send("control", "interrupt_request", {});
+  };
   const onSigint = () => {
     interrupts++;
     if (interrupts === 1) {
       printer.note("\ntspool run: interrupting the running cell (press Ctrl-C again to stop the run)");
-      client.send("control", "interrupt_request", {});
+      sendInterrupt();
     } else {
       userAbort = true;
       printer.note("\ntspool run: stopping");
@@ -110,11 +117,17 @@ async function runNotebook(nb: Notebook, opts: RunOptions): Promise<number> {
       printer.cellHeader(position, codeCells.length, code.split("\n").find((l) => l.trim()) ?? "");
       seen.idle = false;
       interrupts = 0;
+      interruptSentAt = 0;
       const { id, reply } = client.send("shell", "execute_request", {
         code, silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: true,
       });
       current = id;
-      const { outcome, content } = await waitForCell(reply, seen, kernel, opts.timeoutMs, () => userAbort, client);
+      // A Ctrl-C interrupt that reaches the kernel before the cell really starts (while it is still
+      // queued or being compiled) may not stop it: repeat it while the same cell keeps running.
+      const onTick = () => {
+        if (interruptSentAt && Date.now() - interruptSentAt > INTERRUPT_REPEAT_MS) sendInterrupt();
+      };
+      const { outcome, content } = await waitForCell(reply, seen, kernel, opts.timeoutMs, () => userAbort, client, onTick);
       if (typeof content?.execution_count === "number") cell.execution_count = content.execution_count;
       if (outcome === "timeout") {
         const text = `Cell timed out: it ran longer than ${opts.timeoutMs / 1000} s (raise the limit with --timeout SECONDS).`;
@@ -136,7 +149,8 @@ async function runNotebook(nb: Notebook, opts: RunOptions): Promise<number> {
       if (outcome !== "ok") {
         failed = true;
         if (outcome === "user-abort" || outcome === "kernel-died" || !opts.allowErrors) {
-          printer.note(`tspool run: stopped at cell ${position} of ${codeCells.length} (${describe(outcome)}).`);
+          const why = outcome === "error" && interrupts > 0 ? "the cell was interrupted with Ctrl-C" : describe(outcome);
+          printer.note(`tspool run: stopped at cell ${position} of ${codeCells.length} (${why}).`);
           break;
         }
       }
@@ -174,6 +188,7 @@ async function waitForCell(
   timeoutMs: number,
   userAbort: () => boolean,
   client: KernelClient,
+  onTick: () => void,
 ): Promise<{ outcome: CellOutcome; content: Record<string, any> | null }> {
   let replyContent: Record<string, any> | null = null;
   reply.then((m) => { replyContent = m.content; }, () => {});
@@ -184,6 +199,7 @@ async function waitForCell(
     if (replyContent && seen.idle) break;
     if (kernel.hasExited) return { outcome: "kernel-died", content: replyContent };
     if (userAbort()) return { outcome: "user-abort", content: replyContent };
+    onTick();
     if (Date.now() > deadline) {
       if (timedOut) return { outcome: "timeout", content: replyContent }; // the kernel did not settle after the interrupt either
       timedOut = true;

@@ -122,6 +122,30 @@ describe("tspool run", () => {
     expect(errors.map((e) => e.ename)).toContain("CellTimeoutError");
   });
 
+  it("turns Ctrl-C (SIGINT) into a kernel interrupt of the running cell, then stops", async () => {
+    const dir = tempDir();
+    const nb = writeNotebook(dir, "spin.ipynb", ["let k = 0;\nwhile (true) { k++; }", "console.log('not reached');"]);
+    const child = spawn(process.execPath, [CLI, "run", nb], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stderr.on("data", (d) => (stderr += d));
+    const sent = new Promise<void>((resolve) => {
+      child.stdout.on("data", (d) => {
+        stdout += d;
+        // The cell has been sent once its header is printed; give the kernel a moment to start running it.
+        if (stdout.includes("cell 1/2")) setTimeout(() => resolve(), 1500);
+      });
+    });
+    const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+    await sent;
+    child.kill("SIGINT");
+    expect(await exited).toBe(1);
+    expect(stderr).toContain("interrupting the running cell");
+    expect(stderr).toMatch(/Interrupt/);
+    expect(stderr).toContain("stopped at cell 1 of 2 (the cell was interrupted with Ctrl-C)");
+    expect(stdout).not.toContain("not reached");
+  });
+
   it("explains bad arguments and unreadable notebooks without starting a kernel", async () => {
     const dir = tempDir();
     const missing = await runCli(["run", join(dir, "nope.ipynb")]);
