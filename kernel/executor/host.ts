@@ -116,7 +116,12 @@ export class ExecutorHost extends EventEmitter {
         else this.emit("event", msg);
       });
       child.on("error", (e) => {
-        if (!isReady) reject(new Error(`Cannot start the executor ${this.executorPath}: ${e.message}`));
+        if (isReady) return;
+        if (this.child === child) {
+          this.child = null;
+          this.readyPromise = null; // the next request tries again
+        }
+        reject(new Error(`Cannot start the executor ${this.executorPath}: ${e.message}`));
       });
       child.on("exit", (code, signal) => {
         if (this.child !== child) return;
