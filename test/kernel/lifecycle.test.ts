@@ -2,6 +2,9 @@
  * The kernel as a process: signatures, heartbeat, interrupts, executor death, shutdown and
  * restart, and history kept across restarts.
  */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeMessage } from "../../kernel/wire/message.js";
 import { createSigner } from "../../kernel/wire/signing.js";
@@ -124,6 +127,30 @@ describe("a running kernel", () => {
 });
 
 describe("process lifetime", () => {
+  it("an executor that cannot start is reported on each cell while the kernel keeps answering", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tspool-broken-executor-"));
+    const broken = join(dir, "broken-executor.mjs");
+    writeFileSync(broken, 'process.stderr.write("cannot load the compiler\\n"); process.exit(3);\n');
+    const k = await startKernel({ env: { TSPOOL_EXECUTOR: broken } });
+    try {
+      for (let i = 0; i < 2; i++) {
+        const r = await k.client.execute("1 + 1");
+        expect(r.reply.content.status).toBe("error");
+        expect(r.reply.content.ename).toBe("ExecutorUnavailable");
+        expect(r.reply.content.evalue).toContain("exit code 3");
+        expect(r.reply.content.evalue).toContain("cannot load the compiler");
+      }
+      const complete = await k.client.request("shell", "complete_request", { code: "Ma", cursor_pos: 2 });
+      expect(complete.reply.content).toMatchObject({ status: "ok", matches: [] });
+      const info = await k.client.request("control", "kernel_info_request", {});
+      expect(info.reply.content.implementation).toBe("tspool");
+      expect(await k.client.heartbeat()).toBe(true);
+    } finally {
+      await k.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("the executor does not outlive a kernel that is killed", async () => {
     const k = await startKernel();
     const r = await k.client.execute("process.pid");
