@@ -13,8 +13,17 @@ beforeAll(async () => {
   k = await startKernel();
   await ok("%pool start 2");
 });
+/** Every worker pid this file saw: a worker left spinning by a failed test must not outlive it. */
+const seenPids = new Set<number>();
 afterAll(async () => {
   await k?.stop();
+  for (const pid of seenPids) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // already gone, as it should be
+    }
+  }
 });
 
 async function ok(code: string): Promise<ExecuteResult> {
@@ -26,7 +35,9 @@ const plain = (r: ExecuteResult) => r.result?.data["text/plain"] as string;
 
 async function workerPids(): Promise<number[]> {
   const r = await ok("%%pool run\nprocess.pid");
-  return JSON.parse(plain(r).replace(/ /g, ""));
+  const pids: number[] = JSON.parse(plain(r).replace(/ /g, ""));
+  for (const p of pids) seenPids.add(p);
+  return pids;
 }
 
 /** Waits until an iopub message published after `from` satisfies `pred`. */

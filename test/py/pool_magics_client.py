@@ -78,8 +78,13 @@ def check(cond, why):
         raise AssertionError(why)
 
 
+SEEN_PIDS = set()
+
+
 def worker_pids(kc):
-    return json.loads(ok(kc, "%%pool run\nprocess.pid").result_text().replace(" ", ""))
+    pids = json.loads(ok(kc, "%%pool run\nprocess.pid").result_text().replace(" ", ""))
+    SEEN_PIDS.update(pids)
+    return pids
 
 
 def main():
@@ -99,6 +104,7 @@ def main():
 
     try:
         ok(kc, "%pool start 2")
+        worker_pids(kc)
 
         @test("capture: const data, function, class and a node:crypto import reach the workers")
         def _():
@@ -187,6 +193,12 @@ def main():
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
+        # a worker left spinning by a failed check must not outlive the test
+        for pid in SEEN_PIDS:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
 
     failed = 0
     for name, why in results:
