@@ -53,7 +53,7 @@ export class KernelProcess {
   get exitDescription(): string {
     const e = this.exitInfo;
     if (!e) return "still running";
-    return e.signal ? `killed by ${e.signal}` : `exited with code ${e.code}`;
+    return e.signal ? `was killed by ${e.signal}` : `exited with code ${e.code}`;
   }
 
   /** The kernel's last output lines (its log), for error reports. */

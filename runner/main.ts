@@ -107,6 +107,7 @@ async function runNotebook(nb: Notebook, opts: RunOptions): Promise<number> {
 
     const codeCells = nb.cells.filter((c) => c.cell_type === "code");
     let failed = false;
+    let kernelDied = false;
     let position = 0;
     for (const cell of codeCells) {
       position++;
@@ -148,6 +149,7 @@ async function runNotebook(nb: Notebook, opts: RunOptions): Promise<number> {
       if (outcome === "error" && expectsError(cell)) continue;
       if (outcome !== "ok") {
         failed = true;
+        kernelDied ||= outcome === "kernel-died";
         if (outcome === "user-abort" || outcome === "kernel-died" || !opts.allowErrors) {
           const why = outcome === "error" && interrupts > 0 ? "the cell was interrupted with Ctrl-C" : describe(outcome);
           printer.note(`tspool run: stopped at cell ${position} of ${codeCells.length} (${why}).`);
@@ -157,7 +159,8 @@ async function runNotebook(nb: Notebook, opts: RunOptions): Promise<number> {
     }
     writeNotebook(opts.out, nb);
     printer.note(`tspool run: wrote ${opts.out}`);
-    status = userAbort ? 130 : failed && !opts.allowErrors ? 1 : 0;
+    // --allow-errors forgives failing cells, not a run that could not reach the end.
+    status = userAbort ? 130 : kernelDied || (failed && !opts.allowErrors) ? 1 : 0;
     return status;
   } finally {
     process.off("SIGINT", onSigint);

@@ -146,6 +146,21 @@ describe("tspool run", () => {
     expect(stdout).not.toContain("not reached");
   });
 
+  it("reports a kernel that dies mid-cell and fails the run, even with --allow-errors", async () => {
+    const dir = tempDir();
+    const nb = writeNotebook(dir, "dies.ipynb", [
+      "process.kill(process.ppid, 'SIGKILL'); // the executor's parent is the kernel process\nawait new Promise((r) => setTimeout(r, 30_000));",
+      "console.log('not reached');",
+    ]);
+    const r = await runCli(["run", nb, "--allow-errors"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("The kernel was killed by SIGKILL while running this cell.");
+    expect(r.stderr).toContain("stopped at cell 1 of 2 (the kernel died)");
+    const done = readExecuted(join(dir, "dies.executed.ipynb"));
+    expect(codeCells(done)[0].outputs!.map((o) => o.ename)).toContain("DeadKernelError");
+    expect(codeCells(done)[1].outputs).toEqual([]);
+  });
+
   it("explains bad arguments and unreadable notebooks without starting a kernel", async () => {
     const dir = tempDir();
     const missing = await runCli(["run", join(dir, "nope.ipynb")]);
