@@ -89,8 +89,7 @@ export class Barrier extends SharedPrimitive {
   async wait(opts: WaitOptions = {}): Promise<number> {
     const timeout = opts.timeout === undefined ? this.#timeout : checkTimeout(opts.timeout, "Barrier.wait");
     if (this.#cells === null) {
-      this.signalFor(opts.signal)?.throwIfAborted();
-      return (await this.callRemote("wait", [wireTimeout(timeout)])) as number;
+      return (await this.callRemoteAbortable("wait", [wireTimeout(timeout)], this.signalFor(opts.signal))) as number;
     }
     return this.#wait(new Deadline(timeout), this.signalFor(opts.signal));
   }

@@ -83,10 +83,9 @@ export class Condition extends SharedPrimitive {
   async wait(opts: WaitOptions = {}): Promise<boolean> {
     const timeout = checkTimeout(opts.timeout, "Condition.wait");
     if (this.#cells === null) {
-      // The parent waits for us; it re-acquires the lock for us before answering. An abort
-      // signal cannot stop that in the parent, so it is only checked before starting.
-      this.signalFor(opts.signal)?.throwIfAborted();
-      return (await this.callRemote("wait", [wireTimeout(timeout), ownerToken])) as boolean;
+      // The parent waits for us and re-acquires the lock for us before answering, also when
+      // the wait is withdrawn: either way we come back holding the lock, as locally.
+      return (await this.callRemoteAbortable("wait", [wireTimeout(timeout), ownerToken], this.signalFor(opts.signal))) as boolean;
     }
     return this.#wait(ownerToken, new Deadline(timeout), this.signalFor(opts.signal));
   }

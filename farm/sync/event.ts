@@ -1,7 +1,7 @@
 /** Event over one SharedArrayBuffer: cell 0 is the flag. wait() resolves once it is set. */
 
 import { registerHandleKind, type HandleCaller } from "../handles.js";
-import { SharedPrimitive, abortableRemote, canShareMemory, fromWireTimeout, unknownMethod, wireTimeout, type Revival } from "./shared.js";
+import { SharedPrimitive, canShareMemory, fromWireTimeout, unknownMethod, wireTimeout, type Revival } from "./shared.js";
 import { Deadline, checkTimeout, waitWhile, wakeAll, type WaitOptions } from "./wait.js";
 
 export class Event extends SharedPrimitive {
@@ -49,8 +49,7 @@ export class Event extends SharedPrimitive {
   async wait(opts: WaitOptions = {}): Promise<boolean> {
     const timeout = checkTimeout(opts.timeout, "Event.wait");
     if (this.#cells === null) {
-      const call = this.callRemote("wait", [wireTimeout(timeout)]) as Promise<boolean>;
-      return abortableRemote(call, this.signalFor(opts.signal), async () => {});
+      return (await this.callRemoteAbortable("wait", [wireTimeout(timeout)], this.signalFor(opts.signal))) as boolean;
     }
     return this.#wait(new Deadline(timeout), this.signalFor(opts.signal));
   }

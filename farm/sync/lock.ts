@@ -12,7 +12,6 @@ import { registerHandleKind, type HandleCaller } from "../handles.js";
 import { SyncTimeoutError, SyncUsageError } from "./errors.js";
 import {
   SharedPrimitive,
-  abortableRemote,
   asNumber,
   canShareMemory,
   fromWireTimeout,
@@ -93,8 +92,8 @@ export class Lock extends Acquirable implements ConditionLock {
   async acquire(opts: WaitOptions = {}): Promise<boolean> {
     const timeout = checkTimeout(opts.timeout, "Lock.acquire");
     if (this.#cells === null) {
-      const call = this.callRemote("acquire", [wireTimeout(timeout)]) as Promise<boolean>;
-      return abortableRemote(call, this.signalFor(opts.signal), async (got) => got && this.callRemote("release", []));
+      return (await this.callRemoteAbortable("acquire", [wireTimeout(timeout)], this.signalFor(opts.signal), async (got) =>
+        got && this.callRemote("release", []))) as boolean;
     }
     return this.#acquire(new Deadline(timeout), this.signalFor(opts.signal));
   }
@@ -189,8 +188,8 @@ export class RLock extends Acquirable implements ConditionLock {
   async acquire(opts: WaitOptions = {}): Promise<boolean> {
     const timeout = checkTimeout(opts.timeout, "RLock.acquire");
     if (this.#cells === null) {
-      const call = this.callRemote("acquire", [wireTimeout(timeout), ownerToken]) as Promise<boolean>;
-      return abortableRemote(call, this.signalFor(opts.signal), async (got) => got && this.callRemote("release", [ownerToken]));
+      return (await this.callRemoteAbortable("acquire", [wireTimeout(timeout), ownerToken], this.signalFor(opts.signal), async (got) =>
+        got && this.callRemote("release", [ownerToken]))) as boolean;
     }
     return this.#acquire(ownerToken, new Deadline(timeout), this.signalFor(opts.signal));
   }

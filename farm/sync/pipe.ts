@@ -8,11 +8,10 @@
  */
 
 import { decodeHandles, encodeHandles, registerHandleKind, type HandleCaller } from "../handles.js";
-import { ConnectionClosedError, SyncTimeoutError, SyncUsageError } from "./errors.js";
+import { ConnectionClosedError, SyncTimeoutError, SyncUsageError, abortReason } from "./errors.js";
 import { Fifo } from "./fifo.js";
 import {
   SharedPrimitive,
-  abortableRemote,
   fromWireTimeout,
   unknownMethod,
   wireTimeout,
@@ -97,8 +96,8 @@ export class Connection<T = unknown> extends SharedPrimitive {
     if (!this.readable) throw new SyncUsageError("this end of a one-way Pipe can only send: receive at the other end");
     const timeout = checkTimeout(opts.timeout, "Connection.recv");
     if (this.#pipe === null) {
-      const call = this.callRemote("recv", [wireTimeout(timeout)]) as Promise<T>;
-      return abortableRemote(call, this.signalFor(opts.signal), (v) => this.callRemote("unrecv", [v]));
+      return (await this.callRemoteAbortable("recv", [wireTimeout(timeout)], this.signalFor(opts.signal), (v) =>
+        this.callRemote("unrecv", [v]))) as T;
     }
     return decodeHandles(await this.#recv(new Deadline(timeout), this.signalFor(opts.signal)), null) as T;
   }
@@ -115,7 +114,7 @@ export class Connection<T = unknown> extends SharedPrimitive {
   /** Resolves true when a value is ready to recv() (or the other end closed), false after `timeout` ms (default 0). */
   async poll(opts: WaitOptions = {}): Promise<boolean> {
     const timeout = checkTimeout(opts.timeout ?? 0, "Connection.poll");
-    if (this.#pipe === null) return (await this.callRemote("poll", [wireTimeout(timeout)])) as boolean;
+    if (this.#pipe === null) return (await this.callRemoteAbortable("poll", [wireTimeout(timeout)], this.signalFor(opts.signal))) as boolean;
     return this.#pipe.channels[this.#side]!.readable(new Deadline(timeout), this.signalFor(opts.signal));
   }
 
@@ -147,8 +146,8 @@ export class Connection<T = unknown> extends SharedPrimitive {
       case "recv": {
         const stored = await this.#recv(new Deadline(fromWireTimeout(args[0])), caller.signal);
         if (caller.signal?.aborted) {
-          this.#pipe!.channels[this.#side]!.unget(stored);
-          return;
+          this.#pipe!.channels[this.#side]!.unget(stored); // withdrawn as it completed: keep the message
+          throw abortReason(caller.signal);
         }
         return decodeHandles(stored, null);
       }

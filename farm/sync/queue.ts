@@ -8,11 +8,10 @@
  */
 
 import { decodeHandles, encodeHandles, registerHandleKind, type HandleCaller } from "../handles.js";
-import { QueueEmptyError, QueueFullError, SyncUsageError } from "./errors.js";
+import { QueueEmptyError, QueueFullError, SyncUsageError, abortReason } from "./errors.js";
 import { Fifo } from "./fifo.js";
 import {
   SharedPrimitive,
-  abortableRemote,
   fromWireTimeout,
   unknownMethod,
   wireTimeout,
@@ -74,8 +73,7 @@ export class Queue<T = unknown> extends SharedPrimitive {
   async put(item: T, opts: WaitOptions = {}): Promise<void> {
     const timeout = checkTimeout(opts.timeout, "Queue.put");
     if (this.#fifo === null) {
-      this.signalFor(opts.signal)?.throwIfAborted();
-      await this.callRemote("put", [item, wireTimeout(timeout)]);
+      await this.callRemoteAbortable("put", [item, wireTimeout(timeout)], this.signalFor(opts.signal));
       return;
     }
     const stored = copyIn(item);
@@ -104,8 +102,8 @@ export class Queue<T = unknown> extends SharedPrimitive {
   async get(opts: WaitOptions = {}): Promise<T> {
     const timeout = checkTimeout(opts.timeout, "Queue.get");
     if (this.#fifo === null) {
-      const call = this.callRemote("get", [wireTimeout(timeout)]) as Promise<T>;
-      return abortableRemote(call, this.signalFor(opts.signal), (item) => this.callRemote("unget", [item]));
+      return (await this.callRemoteAbortable("get", [wireTimeout(timeout)], this.signalFor(opts.signal), (item) =>
+        this.callRemote("unget", [item]))) as T;
     }
     return decodeHandles(await this.#get(new Deadline(timeout), this.signalFor(opts.signal)), null) as T;
   }
@@ -149,8 +147,8 @@ export class Queue<T = unknown> extends SharedPrimitive {
       case "get": {
         const stored = await this.#get(new Deadline(fromWireTimeout(args[0])), caller.signal);
         if (caller.signal?.aborted) {
-          this.#fifo!.unget(stored);
-          return;
+          this.#fifo!.unget(stored); // withdrawn as it completed: the item stays for others
+          throw abortReason(caller.signal);
         }
         return decodeHandles(stored, null);
       }
@@ -208,8 +206,7 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
   async join(opts: WaitOptions = {}): Promise<boolean> {
     const timeout = checkTimeout(opts.timeout, "JoinableQueue.join");
     if (this.isRemote) {
-      this.signalFor(opts.signal)?.throwIfAborted();
-      return (await this.callRemote("join", [wireTimeout(timeout)])) as boolean;
+      return (await this.callRemoteAbortable("join", [wireTimeout(timeout)], this.signalFor(opts.signal))) as boolean;
     }
     return this.#join(timeout, this.signalFor(opts.signal));
   }

@@ -7,7 +7,6 @@ import { registerHandleKind, type HandleCaller } from "../handles.js";
 import { SyncUsageError } from "./errors.js";
 import { Acquirable } from "./lock.js";
 import {
-  abortableRemote,
   asNumber,
   canShareMemory,
   fromWireTimeout,
@@ -60,8 +59,8 @@ export class Semaphore extends Acquirable {
   async acquire(opts: WaitOptions = {}): Promise<boolean> {
     const timeout = checkTimeout(opts.timeout, `${this.constructor.name}.acquire`);
     if (this.#cells === null) {
-      const call = this.callRemote("acquire", [wireTimeout(timeout)]) as Promise<boolean>;
-      return abortableRemote(call, this.signalFor(opts.signal), async (got) => got && this.callRemote("release", [1]));
+      return (await this.callRemoteAbortable("acquire", [wireTimeout(timeout)], this.signalFor(opts.signal), async (got) =>
+        got && this.callRemote("release", [1]))) as boolean;
     }
     return this.#acquire(new Deadline(timeout), this.signalFor(opts.signal));
   }

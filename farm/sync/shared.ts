@@ -40,6 +40,10 @@ export function setAbortSource(source: (() => AbortSignal | undefined) | null): 
   abortSource = source;
 }
 
+const CANCELLABLE = "$cancellable";
+const CANCEL = "$cancel";
+let nextCallToken = 1;
+
 /** How a primitive is rebuilt from a descriptor on the receiving side (second constructor argument). */
 export interface Revival {
   descriptor: HandleDescriptor;
@@ -60,6 +64,8 @@ export abstract class SharedPrimitive implements Handle {
   readonly #remote: RemoteHandle | null = null;
   readonly #env: WorkerEnv | null = null;
   readonly #home: { origin: string; id: number } | undefined;
+  /** Blocking operations served for workers that they may still withdraw, by call token. */
+  readonly #cancellable = new Map<string, AbortController>();
 
   /**
    * `revival` undefined: a fresh primitive made here. Otherwise `local` says whether this side
@@ -135,6 +141,59 @@ export abstract class SharedPrimitive implements Handle {
     }
   }
 
+  /**
+   * A blocking remote operation the caller may abort. On abort the creating realm is told to
+   * withdraw it, and we wait for its answer: either it was withdrawn (we reject with the signal's
+   * reason) or it had already completed, in which case `undo` gives back what it took (a lock,
+   * an item) before we reject; without `undo` a completed operation keeps its result (the abort
+   * came too late, as for a Condition that was notified first).
+   */
+  protected async callRemoteAbortable(
+    method: string,
+    args: unknown[],
+    signal: AbortSignal | undefined,
+    undo?: (result: unknown) => Promise<unknown>,
+  ): Promise<unknown> {
+    if (signal === undefined) return this.callRemote(method, args);
+    signal.throwIfAborted();
+    const token = `${ownerToken}:${nextCallToken++}`;
+    const onAbort = () => void this.callRemote(CANCEL, [token]).catch(() => {});
+    signal.addEventListener("abort", onAbort, { once: true });
+    let result: unknown;
+    try {
+      result = await this.callRemote(CANCELLABLE, [token, method, args]);
+    } catch (e) {
+      throw signal.aborted ? abortReason(signal) : e;
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+    }
+    if (signal.aborted && undo !== undefined) {
+      await undo(result).catch(() => {});
+      throw abortReason(signal);
+    }
+    return result;
+  }
+
+  /** Serves remote calls, including the cancellable wrapper used by callRemoteAbortable. */
+  async #dispatch(method: string, args: unknown[], caller: HandleCaller): Promise<unknown> {
+    if (method === CANCELLABLE) {
+      const [token, inner, innerArgs] = args as [string, string, unknown[]];
+      const withdraw = new AbortController();
+      this.#cancellable.set(token, withdraw);
+      const signal = caller.signal === undefined ? withdraw.signal : AbortSignal.any([caller.signal, withdraw.signal]);
+      try {
+        return await this.serve(inner, innerArgs, { ...caller, signal });
+      } finally {
+        this.#cancellable.delete(token);
+      }
+    }
+    if (method === CANCEL) {
+      this.#cancellable.get(args[0] as string)?.abort(new Error("withdrawn by the caller"));
+      return;
+    }
+    return this.serve(method, args, caller);
+  }
+
   protected async callRemote(method: string, args: unknown[]): Promise<unknown> {
     try {
       return await this.#remote!.call(method, args);
@@ -147,7 +206,7 @@ export abstract class SharedPrimitive implements Handle {
     return (this.#descriptor ??= exposeHandle(
       this.handleKind(),
       this,
-      (method, args, caller) => this.serve(method, args, caller),
+      (method, args, caller) => this.#dispatch(method, args, caller),
       { sab: this.handleMemory(), extra: this.handleExtra(), home: this.#home },
     ));
   }
@@ -179,40 +238,4 @@ export function wireTimeout(timeout: number): number | null {
 }
 export function fromWireTimeout(v: unknown): number {
   return v === null || v === undefined ? Infinity : asNumber(v, "timeout");
-}
-
-/**
- * Runs a remote blocking call that the caller may abort. The parent cannot be told to stop
- * waiting, so on abort we stop waiting here and undo the operation once it completes there
- * (release the lock it took, give back the item it got).
- */
-export function abortableRemote<T>(
-  call: Promise<T>,
-  signal: AbortSignal | undefined,
-  undo: (value: T) => Promise<unknown>,
-): Promise<T> {
-  if (signal === undefined) return call;
-  if (signal.aborted) {
-    call.then(undo, () => {});
-    return Promise.reject(abortReason(signal));
-  }
-  return new Promise<T>((resolve, reject) => {
-    let aborted = false;
-    const onAbort = () => {
-      aborted = true;
-      reject(abortReason(signal));
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-    call.then(
-      (v) => {
-        signal.removeEventListener("abort", onAbort);
-        if (aborted) undo(v).catch(() => {});
-        else resolve(v);
-      },
-      (e) => {
-        signal.removeEventListener("abort", onAbort);
-        if (!aborted) reject(e);
-      },
-    );
-  });
 }

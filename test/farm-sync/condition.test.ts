@@ -108,6 +108,21 @@ describe("Condition", () => {
         expect(await stock.get(1)).toBe(0);
       });
 
+      it("a worker's wait aborted by its signal comes back holding the lock, and can release it", async () => {
+        const c = new Condition();
+        const [r] = await pool(kind).run(async (c: Condition) => {
+          await c.acquire();
+          const ac = new AbortController();
+          setTimeout(() => ac.abort(new Error("stop waiting")), 20);
+          const outcome = await c.wait({ signal: ac.signal }).then(() => "woke", (e: Error) => e.message);
+          const mine = await c.lock.isMine();
+          await c.release();
+          return [outcome, mine];
+        }, { args: [c], targets: [0] });
+        expect(r).toEqual(["stop waiting", true]);
+        expect(await c.lock.locked()).toBe(false);
+      });
+
       it("a worker's wait times out with the lock held again", async () => {
         const c = new Condition();
         const [r] = await pool(kind).run(async (c: Condition) => {

@@ -120,6 +120,20 @@ describe("Lock", () => {
         }
       });
 
+      it("a worker's acquire aborted by its signal is withdrawn: the lock is not taken later", async () => {
+        const lock = new Lock();
+        await lock.acquire();
+        const [outcome] = await pool(kind).run(async (l: Lock) => {
+          const ac = new AbortController();
+          setTimeout(() => ac.abort(new Error("gave up")), 30);
+          return l.acquire({ signal: ac.signal }).then(() => "acquired", (e: Error) => e.message);
+        }, { args: [lock], targets: [0] });
+        expect(outcome).toBe("gave up");
+        await lock.release();
+        await new Promise((r) => setTimeout(r, 20));
+        expect(await lock.locked()).toBe(false);
+      });
+
       it("a lock passed back from a worker is the parent's own lock", async () => {
         const lock = new Lock();
         const [back] = await pool(kind).run((l: Lock) => l, { args: [lock], targets: [0] });

@@ -120,6 +120,18 @@ describe("Queue", () => {
         expect(await lock.locked()).toBe(true);
       });
 
+      it("a worker's get aborted by its signal takes nothing: a later item stays in the queue", async () => {
+        const q = new Queue<string>();
+        const [outcome] = await pool(kind).run(async (q: Queue<string>) => {
+          const ac = new AbortController();
+          setTimeout(() => ac.abort(new Error("no longer needed")), 20);
+          return q.get({ signal: ac.signal }).then((x) => `got ${x}`, (e: Error) => e.message);
+        }, { args: [q], targets: [0] });
+        expect(outcome).toBe("no longer needed");
+        await q.put("later");
+        expect(await q.get({ timeout: 100 })).toBe("later");
+      });
+
       it("a worker's get times out with QueueEmptyError", async () => {
         const q = new Queue();
         const [r] = await pool(kind).run((q: Queue) => q.get({ timeout: 20 }).then(() => "got", (e: Error) => `${e.name}: ${e.message}`), { args: [q], targets: [0] });
