@@ -4,6 +4,7 @@
  * IPython's, growing 1, 2, 5, 10, 20, ... until one run takes at least 0.2 s, then the mean ±
  * standard deviation per loop over the runs is reported).
  */
+import ts from "typescript";
 import type { ExecuteError, ExecuteOk } from "../kernel/executor/protocol.js";
 import { resultOf } from "./cell-results.js";
 import { formatMs } from "./format.js";
@@ -44,16 +45,19 @@ export function describeTimeit(s: TimeitStats): string {
   return `${formatMs(s.meanMs)} ± ${formatMs(s.stdMs)} per loop (mean ± std. dev. of ${s.runs} run${s.runs === 1 ? "" : "s"}, ${loops} loop${s.loops === 1 ? "" : "s"} each)`;
 }
 
+/** Results of timed calls land here, so the optimiser cannot drop a call whose value is unused. */
+let sink: unknown;
+
 /** Times `fn` (sync or async) IPython-style. */
 export async function timeit(fn: () => unknown, opts: TimeitOptions = {}): Promise<TimeitStats> {
   const isAsync = fn.constructor?.name === "AsyncFunction";
   const once = async (loops: number): Promise<number> => {
     const t0 = performance.now();
-    if (isAsync) for (let i = 0; i < loops; i++) await fn();
+    if (isAsync) for (let i = 0; i < loops; i++) sink = await fn();
     else {
       for (let i = 0; i < loops; i++) {
         const r = fn();
-        if (r instanceof Promise) await r;
+        sink = r instanceof Promise ? await r : r;
       }
     }
     return performance.now() - t0;
@@ -93,15 +97,20 @@ export async function timeit(fn: () => unknown, opts: TimeitOptions = {}): Promi
 export async function runTimeit(
   session: MagicSession, parent: string, code: string, lineOffset: number, opts: TimeitOptions,
 ): Promise<ExecuteOk | ExecuteError> {
-  // The code becomes the body of a function, type-checked and compiled once, then called in a loop.
+  // The code becomes the body of a function, type-checked and compiled once, then called in a loop
+  // (a lone expression becomes the function's value, so its work cannot be optimised away).
   const isAsync = /\bawait\b/.test(code);
-  const wrapped = `(${isAsync ? "async " : ""}() => { ${code}\n})`;
+  const sf = ts.createSourceFile("timeit.ts", code, ts.ScriptTarget.ES2022, false, ts.ScriptKind.TS);
+  const single = sf.statements.length === 1 && ts.isExpressionStatement(sf.statements[0]);
+  const body = single ? `(${code.trim().replace(/;$/, "")}\n)` : `{ ${code}\n}`;
+  const wrapped = `(${isAsync ? "async " : ""}() => ${body})`;
   const r = await session.evaluateCell(wrapped, { parent, lineOffset });
   if (r.status !== "ok") return r;
   if (typeof r.value !== "function") {
     return { status: "error", ename: "UsageError", evalue: "%timeit could not compile the statement into a function", traceback: ["UsageError: %timeit could not compile the statement into a function"] };
   }
   const stats = await timeit(r.value as () => unknown, opts);
+  sink = undefined;
   writeStream(session, parent, "stdout", describeTimeit(stats));
   return { status: "ok" };
 }
