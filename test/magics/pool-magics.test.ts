@@ -239,6 +239,22 @@ describe("the pool global", () => {
   });
 });
 
+describe("dependencies are installed once", () => {
+  it("does not reinstall an unchanged class on a worker, and does when it changes", async () => {
+    await ok("class Noisy { static { console.log('installing Noisy v1') } static v = 1 }");
+    const first = await ok("%%pool map [1, 2, 3, 4] --chunksize 1\n(x: number) => x + Noisy.v");
+    const second = await ok("%%pool map [1, 2, 3, 4] --chunksize 1\n(x: number) => x * 10 + Noisy.v");
+    const installs = (r: ExecuteResult) => (String(finalDisplay(r)["text/plain"]).match(/installing Noisy/g) ?? []).length;
+    expect(installs(first)).toBeGreaterThanOrEqual(1);
+    expect(installs(first)).toBeLessThanOrEqual(2); // once per worker that ran a task
+    expect(installs(second)).toBe(0);
+    await ok("class Noisy { static { console.log('installing Noisy v2') } static v = 2 }");
+    const third = await ok("%%pool map [1, 2] --chunksize 1\n(x: number) => x + Noisy.v");
+    expect(plain(third)).toBe("[ 3, 4 ]");
+    expect(String(finalDisplay(third)["text/plain"])).toContain("installing Noisy v2");
+  });
+});
+
 describe("typos and malformed magics", () => {
   it("suggest the closest valid form and keep the kernel and pool state", async () => {
     const e = await fails("%%pool mpa [1, 2]\n(x: number) => x");
@@ -250,6 +266,26 @@ describe("typos and malformed magics", () => {
     expect(s.evalue).toContain("did you mean `%pool status`?");
     expect(plain(await ok("factor"))).toBe("3");
     expect(plain(await ok("%pool pull counter"))).toBe("[ 1, 11 ]");
+  });
+});
+
+describe("%pool restart and thread workers", () => {
+  it("restart gives fresh workers without state; --threads switches to thread workers and back", async () => {
+    await ok("%%pool run\nglobalThis.before = 1");
+    const r = await ok("%pool restart");
+    expect(r.displays[0].content.data["text/plain"]).toMatch(/^Restarted: 2 fresh workers:/);
+    expect(plain(await ok("%pool pull before"))).toBe("[ undefined, undefined ]");
+    const t = await ok("%pool start 2 --threads");
+    expect(t.displays[0].content.data["text/plain"]).toMatch(/thread id/);
+    const st = await ok("%pool status");
+    expect(st.displays[0].content.data["text/plain"]).toMatch(/^pool: 2 thread workers/);
+    expect(plain(await ok("%%pool map [1, 2, 3]\n(x: number) => scale(x) + factor"))).toBe("[ 6, 9, 12 ]");
+    expect(plain(await ok("%%pool run\nprocess.pid === globalThis.process.pid"))).toBe("[ true, true ]");
+    await ok("%pool start 2");
+    expect((await ok("%pool status")).displays[0].content.data["text/plain"]).toMatch(/^pool: 2 process workers/);
+    const stop = await ok("%pool stop");
+    expect(stop.stdout).toMatch(/Stopped the pool's 2 workers/);
+    expect(plain(await ok("%%pool map [7]\n(x: number) => x"))).toBe("[ 7 ]"); // starts again on use
   });
 });
 
