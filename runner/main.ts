@@ -6,7 +6,8 @@
  * executed notebook, and always shuts the kernel down. A cell tagged `raises-exception` may fail
  * without stopping the run, as under nbclient. Exit status: 0 when every cell ran (or
  * --allow-errors), 1 when a cell failed or the kernel could not run the notebook, 2 for bad
- * arguments or an unreadable notebook, 130 when the user interrupted twice.
+ * arguments or an unreadable notebook, 130 when the user interrupted twice, 143/129 when stopped
+ * by SIGTERM/SIGHUP (the kernel is shut down in every case).
  */
 import { dirname, resolve } from "node:path";
 import { parseRunArgs, RUN_USAGE, UsageError, type RunOptions } from "./args.js";
@@ -76,14 +77,22 @@ async function runNotebook(nb: Notebook, opts: RunOptions): Promise<number> {
       printer.note("\ntspool run: stopping");
     }
   };
+  // Asked to stop (kill, closed terminal): end the run and still shut the kernel down.
+  let stopSignal: NodeJS.Signals | null = null;
+  const onStop = (signal: NodeJS.Signals) => {
+    stopSignal = signal;
+    userAbort = true;
+  };
   process.on("SIGINT", onSigint);
+  process.on("SIGTERM", onStop);
+  process.on("SIGHUP", onStop);
   let status = 1;
   try {
     client.connect();
     let info: Record<string, any>;
     try {
       info = await client.waitForReady(READY_TIMEOUT_MS, () =>
-        kernel.hasExited ? `the kernel ${kernel.exitDescription} while starting` : null);
+        kernel.hasExited ? `the kernel ${kernel.exitDescription} while starting` : userAbort ? "stopped by the user" : null);
     } catch (e) {
       printer.note(`tspool run: could not start the kernel: ${(e as Error).message}`);
       const log = kernel.recentOutput();
@@ -160,10 +169,12 @@ async function runNotebook(nb: Notebook, opts: RunOptions): Promise<number> {
     writeNotebook(opts.out, nb);
     printer.note(`tspool run: wrote ${opts.out}`);
     // --allow-errors forgives failing cells, not a run that could not reach the end.
-    status = userAbort ? 130 : kernelDied || (failed && !opts.allowErrors) ? 1 : 0;
+    status = stopSignal === "SIGTERM" ? 143 : stopSignal === "SIGHUP" ? 129 : userAbort ? 130 : kernelDied || (failed && !opts.allowErrors) ? 1 : 0;
     return status;
   } finally {
     process.off("SIGINT", onSigint);
+    process.off("SIGTERM", onStop);
+    process.off("SIGHUP", onStop);
     await shutdown(client, kernel);
     conn.remove();
   }

@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ARTIFACTS, freePort, GiveUp, jupyterEnv, waitFor } from "./jupyter-env.js";
+import { ARTIFACTS, freePort, GiveUp, jupyterEnv, processesMentioning, waitFor } from "./jupyter-env.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const TOKEN = `tspool-${Math.random().toString(36).slice(2)}`;
@@ -34,9 +34,11 @@ let labLog = "";
 let context: BrowserContext | undefined;
 let page: Page;
 let base = "";
+let envDir = "";
 
 beforeAll(async () => {
   const { dir, env } = await jupyterEnv();
+  envDir = dir;
   const root = join(dir, "notebooks");
   mkdirSync(root);
   writeFileSync(join(root, "pool.ipynb"), JSON.stringify({
@@ -80,6 +82,8 @@ afterAll(async () => {
     await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
     if (lab.exitCode === null) lab.kill("SIGKILL");
   }
+  // A kernel the server did not get to shut down (its connection file is under our directory) goes too.
+  if (envDir) for (const pid of processesMentioning(envDir)) process.kill(pid, "SIGTERM");
 });
 
 /** The editor of the n-th cell of the open notebook. */

@@ -64,7 +64,11 @@ export function runCli(args: string[], opts: { cwd?: string; env?: NodeJS.Proces
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));
     child.stderr.on("data", (d) => (stderr += d));
-    const limit = setTimeout(() => child.kill("SIGKILL"), opts.limitMs ?? 240_000);
+    // Past the limit: SIGTERM lets `tspool run` shut its kernel down; SIGKILL if even that hangs.
+    const limit = setTimeout(() => {
+      child.kill("SIGTERM");
+      setTimeout(() => child.kill("SIGKILL"), 15_000).unref();
+    }, opts.limitMs ?? 240_000);
     child.on("error", reject);
     child.on("close", (code, signal) => {
       clearTimeout(limit);

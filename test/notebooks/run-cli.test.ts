@@ -137,9 +137,13 @@ describe("tspool run", () => {
       });
     });
     const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
-    await sent;
-    child.kill("SIGINT");
-    expect(await exited).toBe(1);
+    try {
+      await sent;
+      child.kill("SIGINT");
+      expect(await exited).toBe(1);
+    } finally {
+      if (child.exitCode === null) child.kill("SIGTERM"); // the run shuts its kernel down
+    }
     expect(stderr).toContain("interrupting the running cell");
     expect(stderr).toMatch(/Interrupt/);
     expect(stderr).toContain("stopped at cell 1 of 2 (the cell was interrupted with Ctrl-C)");
@@ -159,6 +163,33 @@ describe("tspool run", () => {
     const done = readExecuted(join(dir, "dies.executed.ipynb"));
     expect(codeCells(done)[0].outputs!.map((o) => o.ename)).toContain("DeadKernelError");
     expect(codeCells(done)[1].outputs).toEqual([]);
+  });
+
+  it("shuts the kernel down when it is itself stopped with SIGTERM", async () => {
+    const dir = tempDir();
+    const nb = writeNotebook(dir, "stopped.ipynb", ["console.log(`kernel pid ${process.ppid}`);\nawait new Promise((r) => setTimeout(r, 60_000));"]);
+    const child = spawn(process.execPath, [CLI, "run", nb], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    const kernelPid = new Promise<number>((resolve) => {
+      child.stdout.on("data", (d) => {
+        stdout += d;
+        const m = /kernel pid (\d+)/.exec(stdout);
+        if (m) resolve(Number(m[1]));
+      });
+    });
+    const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+    const pid = await kernelPid;
+    child.kill("SIGTERM");
+    expect(await exited).toBe(143);
+    const alive = () => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    expect(alive()).toBe(false);
   });
 
   it("explains bad arguments and unreadable notebooks without starting a kernel", async () => {
