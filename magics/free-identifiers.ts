@@ -73,6 +73,19 @@ function isReference(id: ts.Identifier): boolean {
  * `arguments` is never free. Returns undefined when the source does not parse.
  */
 export function freeIdentifiers(source: string): string[] | undefined {
+  const cached = cache.get(source);
+  if (cached !== undefined) return cached === null ? undefined : [...cached];
+  const found = computeFreeIdentifiers(source);
+  if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value!);
+  cache.set(source, found ?? null);
+  return found && [...found];
+}
+
+// Sources analysed lately (the same function is often shipped again and again, e.g. pool.apply in a loop).
+const CACHE_LIMIT = 256;
+const cache = new Map<string, string[] | null>();
+
+function computeFreeIdentifiers(source: string): string[] | undefined {
   const sf = parseScript(source);
   if (!sf) return undefined;
   const declared = new Map<ts.Node, Set<string>>();
