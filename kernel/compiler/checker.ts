@@ -5,7 +5,8 @@
  * every name that earlier cells declared (from the cell that declared it last), then the cell's
  * source unchanged, then `export { ...its top-level names };`. So a diagnostic's line minus one
  * is the cell's line, and later cells see exactly the newest definitions. A cell that ran and
- * declared names is kept as the module `__cell_n.ts` that later headers import from.
+ * declared names is kept as the module `./__cell_n` that later headers import from: its emitted
+ * declarations (`__cell_n.d.ts`) when TypeScript can state them without problems, else its text.
  * The service is reused from cell to cell, so unchanged files are neither re-read nor re-bound,
  * and a cell that changes no imports reuses the program's whole structure.
  */
@@ -53,7 +54,6 @@ export function compilerOptions(): ts.CompilerOptions {
     resolveJsonModule: true,
     allowJs: false,
     skipLibCheck: true,
-    noEmit: true,
     types: ["node"],
     typeRoots: [join(packageRoot, "node_modules", "@types")],
   };
@@ -130,6 +130,8 @@ export class CellChecker {
   /** Notebook directory first, then the kernel's own install; "tslab" is our compatible module. */
   #resolve(name: string, containingFile: string, options: ts.CompilerOptions): ts.ResolvedModuleWithFailedLookupLocations {
     if (name.startsWith("./__cell_")) {
+      const dts = join(this.notebookDir, `${name.slice(2)}.d.ts`);
+      if (this.#virtual.has(dts)) return { resolvedModule: { resolvedFileName: dts, extension: ts.Extension.Dts, isExternalLibraryImport: false } };
       const cellFile = join(this.notebookDir, `${name.slice(2)}.ts`);
       if (this.#virtual.has(cellFile))
         return { resolvedModule: { resolvedFileName: cellFile, extension: ts.Extension.Ts, isExternalLibraryImport: false } };
@@ -207,10 +209,29 @@ export class CellChecker {
    */
   commit(file: CellFile, opts?: { augmentsGlobals?: boolean }): string {
     const n = ++this.#seq;
-    this.#setFile(join(this.notebookDir, `__cell_${n}.ts`), file.text);
+    // Kept as its declarations when TypeScript can state them exactly: later programs then hold
+    // only what those declarations need, not every cell the code of this one depended on.
+    const dts = this.#declarationsOf(file);
+    if (dts !== undefined) this.#setFile(join(this.notebookDir, `__cell_${n}.d.ts`), dts);
+    else this.#setFile(join(this.notebookDir, `__cell_${n}.ts`), file.text);
     const module = `./__cell_${n}`;
     if (opts?.augmentsGlobals) this.#globalAugmentations.add(module);
     return module;
+  }
+
+  /** The cell's declaration file, or undefined when declaration emit reports any problem. */
+  #declarationsOf(file: CellFile): string | undefined {
+    try {
+      this.scratch(file);
+      const program = this.#ls.getProgram();
+      const sf = program?.getSourceFile(file.fileName);
+      if (!program || !sf || program.getDeclarationDiagnostics(sf).length) return undefined;
+      const out = this.#ls.getEmitOutput(file.fileName, true, true);
+      const dts = out.outputFiles.find((f) => f.name.endsWith(".d.ts"));
+      return out.emitSkipped || !dts ? undefined : dts.text;
+    } catch {
+      return undefined;
+    }
   }
 
   /** Cells with `declare global { ... }`: every later cell imports them, so the globals they add exist. */
