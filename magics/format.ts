@@ -3,6 +3,7 @@
 /** Milliseconds in, e.g. 0.42 -> "420 µs", 12.3 -> "12.3 ms", 4321 -> "4.32 s", 200000 -> "3 min 20 s". */
 export function formatMs(ms: number): string {
   if (!Number.isFinite(ms)) return "?";
+  if (ms === 0) return "0 s";
   if (ms < 0.001) return `${(ms * 1e6).toPrecision(3)} ns`;
   if (ms < 1) return `${(ms * 1000).toPrecision(3)} µs`;
   if (ms < 1000) return `${ms.toPrecision(3)} ms`;
