@@ -8,7 +8,7 @@ export { Queue, JoinableQueue, type QueueOptions } from "./queue.js";
 export { Pipe, Connection } from "./pipe.js";
 export { Value } from "./value.js";
 export { SharedArray } from "./shared-array.js";
-export { ELEMENT_TYPES, type ElementType, type ElementValue } from "./elements.js";
+export { ELEMENT_TYPES, type ElementArray, type ElementType, type ElementValue } from "./elements.js";
 export type { WaitOptions } from "./wait.js";
 export { setAbortSource } from "./shared.js";
 export {

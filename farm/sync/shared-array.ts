@@ -6,7 +6,7 @@
 
 import { registerHandleKind, type HandleCaller } from "../handles.js";
 import { SyncUsageError } from "./errors.js";
-import { ELEMENT_TYPES, ElementStore, bytesPerElement, checkElementType, type ElementType, type ElementValue } from "./elements.js";
+import { ELEMENT_TYPES, ElementStore, bytesPerElement, checkElementType, type ElementArray, type ElementType, type ElementValue } from "./elements.js";
 import { Lock } from "./lock.js";
 import { SharedPrimitive, canShareMemory, unknownMethod, type Revival } from "./shared.js";
 
@@ -62,14 +62,14 @@ export class SharedArray<K extends ElementType = ElementType> extends SharedPrim
    * The typed array itself, over the shared memory (main program and thread workers only):
    * plain reads and writes, or Atomics on it for integer types.
    */
-  get array(): ReturnType<ElementStore<K>["view"]["subarray"]> {
+  get array(): ElementArray<K> {
     if (this.#store === null) {
       throw new SyncUsageError(
         "SharedArray.array needs shared memory, which process workers do not have; " +
           "use await arr.get(i) / arr.set(i, x) / arr.toArray() / arr.write(values)",
       );
     }
-    return this.#store.view as never;
+    return this.#store.view;
   }
 
   async get(i: number): Promise<ElementValue<K>> {
@@ -100,12 +100,12 @@ export class SharedArray<K extends ElementType = ElementType> extends SharedPrim
   }
 
   /** A private copy of the current elements. */
-  async toArray(): Promise<ElementStore<K>["view"]> {
+  async toArray(): Promise<ElementArray<K>> {
     if (this.#store === null) {
       const items = (await this.callRemote("toArray", [])) as never[];
-      return new ELEMENT_TYPES[this.type](items) as ElementStore<K>["view"];
+      return new ELEMENT_TYPES[this.type](items) as ElementArray<K>;
     }
-    return this.#store.view.slice() as ElementStore<K>["view"];
+    return this.#store.view.slice() as ElementArray<K>;
   }
 
   /** Copies `values` into the array starting at `offset`. */

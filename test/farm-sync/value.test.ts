@@ -138,7 +138,7 @@ describe("SharedArray", () => {
         const a = new SharedArray("i32", 2);
         const direct = (a: SharedArray<"i32">) => {
           try {
-            for (let i = 0; i < 1000; i++) Atomics.add(a.array as Int32Array, 0, 1);
+            for (let i = 0; i < 1000; i++) Atomics.add(a.array, 0, 1);
             return "direct";
           } catch (e) {
             return (e as Error).message;
