@@ -207,6 +207,10 @@ describe("%%pool run", () => {
     expect(e.evalue).toMatch(/worker 5 does not exist/);
   });
 
+  it("awaits a body that uses await", async () => {
+    expect(plain(await ok("%%pool run\nawait new Promise((res) => setTimeout(res, 20))\ncounter * 100"))).toBe("[ 100, 1100 ]");
+  });
+
   it("uses earlier cells' definitions and prints labelled lines", async () => {
     const r = await ok("%%pool run\nconsole.log('scaled', scale(2))");
     expect(r.stdout).toMatch(/^\[worker 0\] scaled 6$/m);
@@ -236,6 +240,9 @@ describe("the pool global", () => {
     for (const x of [1, 2, 3]) expect(r.stdout).toMatch(new RegExp(`^\\[worker \\d\\] lib ${x}$`, "m"));
     expect(plain(await ok("(await pool.run(() => typeof factor)).join(',')"))).toBe("'number,number'");
     expect(plain(await ok("await pool.apply((a: number, b: number) => a + b, [2, 3])"))).toBe("5");
+    expect(plain(await ok("const seen: number[] = []\nfor await (const v of pool.imap((x: number) => scale(x), [1, 2, 3])) seen.push(v)\nseen"))).toBe("[ 3, 6, 9 ]");
+    const bad = await fails("await pool.map((x: number) => conn.socket.remotePort ?? x, [1])");
+    expect(bad.ename).toBe("CaptureError");
   });
 });
 
