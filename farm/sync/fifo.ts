@@ -25,8 +25,8 @@ function makeWaiter<T>(
   const promise = new Promise<T>((resolve, reject) => {
     let done = false;
     const remaining = deadline.remaining();
-    const timer = setTimeout(() => finish(false, undefined, onTimeout()), Math.min(remaining, MAX_TIMER));
-    if (remaining === Infinity) timer.unref();
+    // No timer at all without a limit: a pending get/put is then just a pending promise.
+    const timer = remaining === Infinity ? undefined : setTimeout(() => finish(false, undefined, onTimeout()), Math.min(remaining, MAX_TIMER));
     const onAbort = () => finish(false, undefined, abortReason(signal!));
     signal?.addEventListener("abort", onAbort, { once: true });
     function finish(ok: boolean, value?: T, error?: unknown) {
