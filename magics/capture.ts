@@ -61,6 +61,14 @@ const PRISTINE = new Set<string>([
   "TransformStream", "WebSocket", "Performance", "PerformanceEntry", "PerformanceMark", "PerformanceMeasure",
   "Intl", "Atomics", "SharedArrayBuffer",
 ]);
+// The kernel's own cell globals, which make no sense inside a worker.
+const KERNEL_ONLY: Record<string, string> = {
+  display: "`display` shows output under the cell from the kernel only; in a worker, print with console.log (the lines appear under the cell, labelled with the worker)",
+  clearOutput: "`clearOutput` works in the kernel only",
+  input: "`input` asks the user from the kernel only; ask in a cell first and use the answer",
+  pool: "the notebook's `pool` lives in the kernel; a task cannot start other tasks on it",
+};
+
 // Globals that existed when the kernel started (Node's, and the executor's own helpers).
 const AT_STARTUP = new Set<string>(Object.getOwnPropertyNames(globalThis));
 
@@ -162,10 +170,10 @@ function resolve(name: string, ctx: CaptureContext, state: Visit, via: string[])
     return valueDependency(name, ctx.scope[name], ctx, state, via, `cell ${b.cell}`);
   }
   if (PRISTINE.has(name)) return undefined;
+  if (KERNEL_ONLY[name]) throw new CaptureError(name, `${KERNEL_ONLY[name]}${chain(via, name)}`);
   if (!(name in ctx.scope)) return undefined; // unknown here too: the worker reports the same ReferenceError
-  const value = ctx.scope[name];
   if (AT_STARTUP.has(name)) return undefined; // the runtime's own globals
-  return valueDependency(name, value, ctx, state, via, "a global");
+  return valueDependency(name, ctx.scope[name], ctx, state, via, "a global");
 }
 
 function valueDependency(name: string, value: unknown, ctx: CaptureContext, state: Visit, via: string[], origin: string): CaptureDep {

@@ -75,5 +75,7 @@ describe("capture", () => {
     expect(err("(x) => sock.conn.write(x)")).toBe("`sock` cannot travel to the workers: its value.conn is a live handle (Socket) tied to this process; open it inside the mapped function instead");
     expect(err("(x) => pending")).toMatch(/^`pending` cannot travel to the workers: its value is a Promise; `await` it/);
     expect(err("(x) => bound(x)")).toMatch(/^`bound` cannot travel to the workers: it is a native or bound function/);
+    expect(err("(x) => display(x)")).toMatch(/^`display` cannot travel to the workers: `display` shows output under the cell from the kernel only/);
+    expect(err("(x) => pool.map(f, [x])")).toMatch(/^`pool` cannot travel to the workers: the notebook's `pool` lives in the kernel/);
   });
 });
