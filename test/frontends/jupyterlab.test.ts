@@ -1,7 +1,8 @@
 /**
  * tspool in JupyterLab, driven like a person would in headless Chromium: open a notebook, run a
- * `%%pool map` cell from the UI, watch the per-worker panels and the progress display render, and
- * get a completion popup for names defined in an earlier cell. A screenshot is kept in
+ * `%%pool map` cell from the UI, watch the per-worker panels and the progress display render, see
+ * a Vega-Lite chart of the results render, and get a completion popup for names defined in an
+ * earlier cell. A screenshot is kept in
  * test-artifacts/.
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -25,6 +26,13 @@ const CELLS = [
     "  console.log(`finished item ${n}`);",
     "  return helperSquare(n);",
     "}",
+  ].join("\n"),
+  [
+    "display.vegaLite({",
+    "  data: { values: (_ as number[]).map((square, i) => ({ item: i + 1, square })) },",
+    "  mark: \"bar\",",
+    "  encoding: { x: { field: \"item\", type: \"ordinal\" }, y: { field: \"square\", type: \"quantitative\" } },",
+    "});",
   ].join("\n"),
   "",
 ];
@@ -92,7 +100,7 @@ const editor = (n: number) => page.locator(".jp-Notebook .jp-Cell").nth(n).locat
 describe("JupyterLab with the tspool kernel", () => {
   it("runs a %%pool map cell with live per-worker panels, completes earlier names, and is screenshotted", { timeout: 240_000 }, async () => {
     await page.goto(`${base}/lab/tree/pool.ipynb?token=${TOKEN}`);
-    await page.locator(".jp-Notebook .jp-Cell").nth(3).waitFor({ timeout: 90_000 });
+    await page.locator(".jp-Notebook .jp-Cell").nth(4).waitFor({ timeout: 90_000 });
     // The kernel named in the notebook's metadata starts by itself and reports idle in the status bar.
     await page.locator("#jp-main-statusbar").getByText(/TypeScript \(tspool\)/).waitFor({ timeout: 90_000 });
     await waitFor("the kernel to be idle", 90_000, async () =>
@@ -102,6 +110,7 @@ describe("JupyterLab with the tspool kernel", () => {
     await page.keyboard.press("Shift+Enter"); // the helper cell
     await page.keyboard.press("Shift+Enter"); // %pool start 2
     await page.keyboard.press("Shift+Enter"); // %%pool map
+    await page.keyboard.press("Shift+Enter"); // a Vega-Lite chart of the results
 
     const mapCell = page.locator(".jp-Notebook .jp-Cell").nth(2);
     // While it runs (16 items of 0.4 s on 2 workers): the live progress headline (done/total, rate,
@@ -120,8 +129,13 @@ describe("JupyterLab with the tspool kernel", () => {
     expect(results).toMatch(/101,\s*104,\s*109/);
     expect(results).toContain("356"); // 16 * 16 + 100
 
+    // The chart renders with JupyterLab's own Vega-Lite renderer.
+    const chart = page.locator(".jp-Notebook .jp-Cell").nth(3).locator(".vega-embed");
+    await chart.waitFor({ timeout: 90_000 });
+    await chart.locator("svg, canvas").first().waitFor({ timeout: 60_000 });
+
     // Completion in a new cell for names from the first cell: Tab opens the completer.
-    await editor(3).click();
+    await editor(4).click();
     await page.keyboard.type("helper");
     await page.keyboard.press("Tab");
     const completer = page.locator(".jp-Completer");
