@@ -2,7 +2,8 @@
  * is_complete: whether the console should run the code now or continue it on a new line.
  * "incomplete" (with an indent) for unclosed brackets, strings, templates, comments or a
  * statement cut off at the end; "invalid" for syntax that no further line can fix (a closing
- * bracket without its opener); otherwise "complete".
+ * bracket without its opener); otherwise "complete". A `%%` cell magic is incomplete until it has
+ * a body, then judged by its body; a `%` line magic is complete.
  */
 import ts from "typescript";
 import type { IsCompleteReplyContent } from "../executor/protocol.js";
@@ -38,7 +39,19 @@ function indentOf(code: string, deeper: boolean): string {
 }
 
 export function isComplete(code: string): IsCompleteReplyContent {
-  if (!code.trim() || /^\s*%/.test(code)) return { status: "complete" };
+  if (!code.trim()) return { status: "complete" };
+  if (/^\s*%%/.test(code)) {
+    // A cell magic needs a body; the body is TypeScript as far as brackets and strings go.
+    const body = code.replace(/^\s*%%[^\n]*\n?/, "");
+    if (!body.trim()) return { status: "incomplete", indent: "" };
+    const inner = isCompleteCode(body);
+    return inner.status === "incomplete" ? inner : { status: "complete" };
+  }
+  if (/^\s*%/.test(code)) return { status: "complete" };
+  return isCompleteCode(code);
+}
+
+function isCompleteCode(code: string): IsCompleteReplyContent {
   const scanner = ts.createScanner(ts.ScriptTarget.Latest, true, ts.LanguageVariant.Standard, code);
   const stack: string[] = [];
   let prev = ts.SyntaxKind.Unknown;

@@ -107,4 +107,10 @@ describe("is_complete", () => {
     expect((await isComplete("let = = 3;")).status).toBe("invalid");
     expect(await isComplete("%pool status")).toEqual({ status: "complete" });
   });
+
+  it("waits for the body of a cell magic, then judges the body", async () => {
+    expect(await isComplete("%%pool map [1, 2]")).toEqual({ status: "incomplete", indent: "" });
+    expect((await isComplete("%%pool map [1, 2]\n(n: number) => {")).status).toBe("incomplete");
+    expect(await isComplete("%%pool map [1, 2]\n(n: number) => n * 2")).toEqual({ status: "complete" });
+  });
 });
