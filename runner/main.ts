@@ -49,6 +49,13 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`tspool run: ${(e as Error).message}\n`);
     return 2;
   }
+  const spec = nb.metadata.kernelspec?.name;
+  const language = nb.metadata.kernelspec?.language ?? nb.metadata.language_info?.name;
+  if ((typeof spec === "string" && !spec.includes("tspool")) || (typeof language === "string" && !/typescript/i.test(language))) {
+    process.stderr.write(
+      `tspool run: note: ${opts.notebook} was written for the ${JSON.stringify(spec ?? language)} kernel; running it with tspool (TypeScript) anyway.\n`,
+    );
+  }
   return runNotebook(nb, opts);
 }
 
