@@ -60,9 +60,11 @@ describe("jupyter console", () => {
     press("Enter");
     await until("the pool to start", /In \[4\]:/);
 
-    // A cell magic spans lines: Ctrl-O starts a new line of the same cell; Enter on a complete cell runs it.
+    // A cell magic spans lines: the kernel's is_complete says the header alone is incomplete, so Enter
+    // continues the cell; Enter after the body (complete) runs it.
     type("%%pool map [1, 2, 3, 4]");
-    press("C-o");
+    press("Enter");
+    await until("the continuation prompt", /In \[4\]: %%pool map \[1, 2, 3, 4\]\s*\n\s*\.\.\.:/, 30_000);
     type("(n: number) => { console.log(`got ${n}`); return n * greeting.length; }");
     press("Enter");
     const afterMap = await until("the map's results", /Out\[4\]:[\s\S]*\[\s*5,\s*10,\s*15,\s*20\s*\]/);
