@@ -7,7 +7,7 @@
 import { createRequire } from "node:module";
 import { isAbsolute, join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { Script } from "node:vm";
+import { constants as vmConstants, Script } from "node:vm";
 import type { WorkerEnv } from "../handles.js";
 import { decodeInWorker } from "./handle-kinds.js";
 import type { Dep, WireBundle } from "../task-code.js";
@@ -16,8 +16,11 @@ type AnyFn = (...args: unknown[]) => unknown;
 
 interface Entry { bundle: WireBundle; fn: AnyFn | null }
 
+// Shipped code may use `await import(...)`: give its scripts the main context's module loader.
+const importModuleDynamically = (vmConstants as unknown as { USE_MAIN_CONTEXT_DEFAULT_LOADER?: symbol }).USE_MAIN_CONTEXT_DEFAULT_LOADER;
+
 function runScript(code: string, filename: string): unknown {
-  return new Script(code, { filename }).runInThisContext();
+  return new Script(code, { filename, ...(importModuleDynamically ? { importModuleDynamically: importModuleDynamically as never } : {}) }).runInThisContext();
 }
 
 /** Compiles a function expression; accepts method shorthand (`f(x) { ... }`) too. */

@@ -55,4 +55,8 @@ stream.on("data", (chunk: Buffer) => {
     });
   }
 });
-stream.on("error", () => { /* the parent went away: nothing left to interrupt */ });
+// The parent closed its end: it is gone (a worker normally exits before that). If the main thread
+// is stuck in synchronous code it cannot notice the lost IPC channel, so end the process here.
+const orphaned = () => { process.kill(process.pid, "SIGKILL"); };
+stream.on("end", orphaned);
+stream.on("error", orphaned);

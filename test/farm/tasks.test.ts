@@ -156,6 +156,10 @@ describe("code shipping", () => {
     expect(await pool.run(a, { targets: 0 })).toEqual(["A"]);
   });
 
+  it("shipped code can import modules dynamically", async () => {
+    expect(await pool.apply({ fn: "async (p) => (await import('node:path')).basename(p)" }, ["/x/y.txt"])).toBe("y.txt");
+  });
+
   it("runs an exported function of a module", async () => {
     const dir = mkdtempSync(join(tmpdir(), "tspool-farm-"));
     const file = join(dir, "mod.mjs");
