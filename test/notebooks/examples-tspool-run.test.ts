@@ -1,7 +1,8 @@
 /**
- * Every example notebook runs top to bottom under `tspool run` (no Python involved) and shows
- * what it promises.
+ * Every example notebook runs top to bottom under `tspool run` (no Python involved in running
+ * it) and shows what it promises; Python's nbformat then checks that the written file is valid.
  */
+import { execFileSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -23,6 +24,8 @@ describe("example notebooks under tspool run", () => {
       expect(r.code, `tspool run failed:\n${r.stderr}\n${r.stdout.slice(-3000)}`).toBe(0);
       expect(r.stdout).toMatch(/worker 0\b/); // per-worker labels reach the terminal too
       expectations[name](readExecuted(out));
+      // The written file is a valid notebook by Jupyter's own schema (nbformat, as Jupyter tools read it).
+      execFileSync("python3", ["-c", "import sys, nbformat; nbformat.validate(nbformat.read(sys.argv[1], as_version=4))", out]);
     });
   }
 });
