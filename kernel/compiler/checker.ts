@@ -42,7 +42,7 @@ export interface CellFile {
 }
 
 export function compilerOptions(): ts.CompilerOptions {
-  return {
+  return <ts.CompilerOptions>{
     target: ts.ScriptTarget.ES2022,
     module: ts.ModuleKind.ESNext,
     moduleResolution: ts.ModuleResolutionKind.Bundler,
@@ -54,6 +54,9 @@ export function compilerOptions(): ts.CompilerOptions {
     resolveJsonModule: true,
     allowJs: false,
     skipLibCheck: true,
+    // Declarations of committed cells are emitted in memory only: skip checking output paths
+    // (which walks every file of every program).
+    suppressOutputPathCheck: true,
     types: ["node"],
     typeRoots: [join(packageRoot, "node_modules", "@types")],
   };
