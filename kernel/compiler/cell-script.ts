@@ -242,6 +242,13 @@ export function toCellScript(source: string, opts: CellScriptOptions): CellScrip
       last = st;
       return;
     }
+    if ((ts.isFunctionDeclaration(st) || ts.isClassDeclaration(st)) && !st.name) {
+      // `export default function () {}`: without its name it can only be an expression here.
+      stripModifiers(st, edits);
+      edits.push({ start: st.getStart(), end: st.getStart(), text: "void " });
+      last = st;
+      return;
+    }
     if (ts.isFunctionDeclaration(st) && st.name && st.body) {
       stripModifiers(st, edits);
       functions.push(st.name.text);
