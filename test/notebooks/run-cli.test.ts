@@ -211,6 +211,11 @@ describe("tspool run", () => {
     expect(typo.code).toBe(2);
     expect(typo.stderr).toContain("Did you mean --allow-errors?");
 
+    const fine = writeNotebook(dir, "fine.ipynb", ["1"]);
+    const nowhere = await runCli(["run", fine, "--out", join(dir, "missing-dir", "out.ipynb")]);
+    expect(nowhere.code).toBe(2);
+    expect(nowhere.stderr).toContain("missing-dir does not exist");
+
     const notJson = join(dir, "bad.ipynb");
     (await import("node:fs")).writeFileSync(notJson, "{ not json");
     const bad = await runCli(["run", notJson]);
