@@ -47,8 +47,10 @@ export function complete(host: ScratchHost, code: string, cursor: number): Compl
     matches: names,
     cursor_start: start,
     cursor_end: cursor,
+    // Kinds for frontends that show them (JupyterLab), one per match in order; without start/end,
+    // which would be UTF-16 offsets here while the wire speaks code points.
     metadata: {
-      _jupyter_types_experimental: matches.map((e) => ({ start, end: cursor, text: e.name, type: kindName(e.kind) })),
+      _jupyter_types_experimental: names.map((name, i) => ({ text: name, type: i < matches.length ? kindName(matches[i]!.kind) : "variable" })),
     },
   };
 }
