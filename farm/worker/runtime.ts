@@ -78,14 +78,6 @@ let terminationsSeen = 0;
 if (!isThread) {
   const sab = new SharedArrayBuffer(FLAG_SLOTS * 4);
   flags = new Int32Array(sab);
-  const helper = new Worker(new URL("./interrupt-helper.js", import.meta.url), {
-    workerData: { sab, fd: 3 },
-    stdout: false,
-    stderr: false,
-    resourceLimits: { maxOldGenerationSizeMb: 8, maxYoungGenerationSizeMb: 2 },
-  });
-  helper.unref();
-  helper.on("error", (e) => process.stderr.write(`tspool: interrupt helper of worker ${workerId} failed: ${e.message}\n`));
   runner.gate = () => Atomics.load(flags!, REQUESTED) > interruptsSeen;
   runner.terminatedSinceLastCheck = () => {
     const t = Atomics.load(flags!, TERMINATED);
@@ -93,6 +85,17 @@ if (!isThread) {
     terminationsSeen = t;
     return killed;
   };
+  // started right after "ready" so that it does not compete with this thread's start-up
+  setImmediate(() => {
+    const helper = new Worker(new URL("./interrupt-helper.js", import.meta.url), {
+      workerData: { sab, fd: 3 },
+      stdout: false,
+      stderr: false,
+      resourceLimits: { maxOldGenerationSizeMb: 8, maxYoungGenerationSizeMb: 2 },
+    });
+    helper.unref();
+    helper.on("error", (e) => process.stderr.write(`tspool: interrupt helper of worker ${workerId} failed: ${e.message}\n`));
+  });
 }
 
 listen((m) => {

@@ -1,0 +1,2 @@
+// piscina task: one item per call
+module.exports = (x) => x * x;
