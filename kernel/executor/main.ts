@@ -140,6 +140,8 @@ function startNext(): void {
   });
 }
 
+const POOL_INTERRUPT_LIMIT_MS = 3000;
+
 async function onInterrupt(): Promise<void> {
   interruptsHandled++;
   Atomics.store(counters, ACKS, interruptsHandled);
@@ -147,11 +149,9 @@ async function onInterrupt(): Promise<void> {
   const current = running;
   rejectPendingInputs();
   if (poolModule?.interruptNotebookPools) {
-    try {
-      await poolModule.interruptNotebookPools();
-    } catch {
-      // stopping pool tasks is best effort; the cell still ends
-    }
+    // Stopping pool tasks is best effort and bounded: the cell ends either way.
+    const bounded = new Promise((r) => setTimeout(r, POOL_INTERRUPT_LIMIT_MS).unref());
+    await Promise.race([Promise.resolve(poolModule.interruptNotebookPools()).catch(() => undefined), bounded]);
   }
   current?.finish(interruptedError());
 }
