@@ -88,16 +88,23 @@ export class MapProgress {
     if (w) w.running = undefined;
   }
 
-  output(workerId: number, stream: "stdout" | "stderr", text: string, pid?: number): void {
+  /**
+   * Adds a worker's lines. Beyond MAX_LINES_PER_WORKER the oldest leave the display (counted in
+   * droppedLines) and are returned, so the caller can still show them elsewhere.
+   */
+  output(workerId: number, stream: "stdout" | "stderr", text: string, pid?: number): OutputLine[] {
     const w = this.worker(workerId, pid);
     const lines = text.endsWith("\n") ? text.slice(0, -1).split("\n") : text.split("\n");
+    const evicted: OutputLine[] = [];
     for (const line of lines) {
-      if (w.lines.length >= MAX_LINES_PER_WORKER) {
-        w.lines.splice(0, 1);
-        w.droppedLines++;
-      }
       w.lines.push({ stream, text: line });
     }
+    if (w.lines.length > MAX_LINES_PER_WORKER) {
+      const extra = w.lines.length - MAX_LINES_PER_WORKER;
+      evicted.push(...w.lines.splice(0, extra));
+      w.droppedLines += extra;
+    }
+    return evicted;
   }
 
   finish(failed = false): void {

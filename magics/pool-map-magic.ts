@@ -112,7 +112,12 @@ export async function runPoolMap(session: MagicSession, magic: MapMagic, parent:
       live.changed();
     },
     output(ev: OutputEvent) {
-      progress.output(ev.workerId, ev.stream, ev.text, ev.pid);
+      // Lines that no longer fit in the display still reach the cell, labelled, as stream output.
+      const evicted = progress.output(ev.workerId, ev.stream, ev.text, ev.pid);
+      for (const name of ["stdout", "stderr"] as const) {
+        const mine = evicted.filter((l) => l.stream === name);
+        if (mine.length) session.emit({ type: "stream", parent, name, text: mine.map((l) => `[worker ${ev.workerId}] ${l.text}\n`).join("") });
+      }
       live.changed();
     },
     workerExit(ev: WorkerEvent) {

@@ -15,7 +15,7 @@ function workerPanel(w: WorkerProgress): string {
     (w.running ? ` <span style="color:#2a7">running</span>` : "");
   let lines = "";
   if (w.lines.length > 0 || w.droppedLines > 0) {
-    const dropped = w.droppedLines > 0 ? `<span style="color:#888">… ${w.droppedLines} earlier lines not shown</span>\n` : "";
+    const dropped = w.droppedLines > 0 ? `<span style="color:#888">… ${w.droppedLines} earlier lines not shown here (they are in the cell's output)</span>\n` : "";
     const body = w.lines
       .map((l) => (l.stream === "stderr" ? `<span style="color:#c33">${escapeHtml(l.text)}</span>` : escapeHtml(l.text)))
       .join("\n");

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MapProgress } from "../../dist/magics/map-progress.js";
+import { MapProgress, MAX_LINES_PER_WORKER } from "../../dist/magics/map-progress.js";
 import { renderText } from "../../dist/magics/render-text.js";
 import { renderHtml } from "../../dist/magics/render-html.js";
 import { timelineSvg, timelineVegaLite } from "../../dist/magics/render-timeline.js";
@@ -72,6 +72,20 @@ describe("map progress rendering", () => {
     expect(svg.startsWith("<svg")).toBe(true);
     expect(svg.match(/<rect /g)).toHaveLength(2);
     expect(svg).toContain(">worker 1</text>");
+  });
+});
+
+describe("long output", () => {
+  it("keeps the last lines per worker in the display and hands back the ones that leave it", () => {
+    const p = new MapProgress("%%pool map", 1, () => 0);
+    const first = p.output(0, "stdout", Array.from({ length: MAX_LINES_PER_WORKER }, (_, i) => `line ${i}`).join("\n") + "\n");
+    expect(first).toEqual([]);
+    const evicted = p.output(0, "stdout", "one more\nand another\n");
+    expect(evicted.map((l) => l.text)).toEqual(["line 0", "line 1"]);
+    const text = renderText(p);
+    expect(text).toContain("[worker 0] … 2 earlier lines not shown");
+    expect(text).not.toContain("[worker 0] line 0\n");
+    expect(text).toContain("[worker 0] and another");
   });
 });
 
