@@ -79,7 +79,9 @@ Object.defineProperty(globalThis, RESOLVE_GLOBAL, {
 interface Running {
   request: ExecuteRequest;
   done: boolean;
-  finish(content: ExecuteOk | ExecuteError): void;
+  /** Set when an interrupt takes the cell over: only the interrupt then ends it. */
+  interrupted: boolean;
+  finish(content: ExecuteOk | ExecuteError, byInterrupt?: boolean): void;
 }
 let running: Running | undefined;
 const queue: ExecuteRequest[] = [];
@@ -117,8 +119,9 @@ function startNext(): void {
   const run: Running = {
     request,
     done: false,
-    finish(content) {
-      if (run.done) return;
+    interrupted: false,
+    finish(content, byInterrupt = false) {
+      if (run.done || (run.interrupted && !byInterrupt)) return;
       run.done = true;
       send({ type: "reply", id: request.id, kind: "execute", content });
       if (running === run) running = undefined;
@@ -147,13 +150,14 @@ async function onInterrupt(): Promise<void> {
   Atomics.store(counters, ACKS, interruptsHandled);
   Atomics.notify(counters, ACKS);
   const current = running;
+  if (current) current.interrupted = true;
   rejectPendingInputs();
   if (poolModule?.interruptNotebookPools) {
     // Stopping pool tasks is best effort and bounded: the cell ends either way.
     const bounded = new Promise((r) => setTimeout(r, POOL_INTERRUPT_LIMIT_MS).unref());
     await Promise.race([Promise.resolve(poolModule.interruptNotebookPools()).catch(() => undefined), bounded]);
   }
-  current?.finish(interruptedError());
+  current?.finish(interruptedError(), true);
 }
 
 process.on("message", (msg: HostToExecutor) => {
