@@ -17,6 +17,7 @@ const CLONEABLE_CLASSES: Function[] = [
   Date, RegExp, ArrayBuffer, DataView, Error, Boolean, Number, String, BigInt,
 ];
 const TYPED_ARRAY = Object.getPrototypeOf(Int8Array) as Function;
+const WEAK_REF = (globalThis as { WeakRef?: Function }).WeakRef;
 
 function describeClass(v: object): string {
   const ctor = (v as { constructor?: { name?: string } }).constructor;
@@ -49,7 +50,7 @@ export function findTravelProblem(value: unknown, limit = 2_000_000): TravelProb
     seen.add(o);
     if (typeof (o as Record<symbol, unknown>)[HANDLE] === "function") continue; // a farm handle (Lock, Queue, ...)
     if (o instanceof Promise) return { path, why: "is a Promise; `await` it in a cell and use its value" };
-    if (o instanceof WeakMap || o instanceof WeakSet || (typeof WeakRef !== "undefined" && o instanceof WeakRef)) {
+    if (o instanceof WeakMap || o instanceof WeakSet || (WEAK_REF !== undefined && o instanceof WEAK_REF)) {
       return { path, why: `is a ${describeClass(o)}, which cannot be copied` };
     }
     if (o instanceof EventEmitter || o instanceof MessagePort) {
