@@ -2,7 +2,7 @@
  * One map-like call (map, starmap, imap, imapUnordered) in flight: cuts its items into chunks on
  * demand, times them to size the next ones, and hands each chunk's results to its sink.
  */
-import { adaptedChunksize, asNumeric, initialChunksize } from "./chunking.js";
+import { adaptedChunksize, asNumeric, initialChunksize, initialNumericChunksize } from "./chunking.js";
 
 export interface MapSink {
   /** Results of items [start, start + values.length). */
@@ -33,7 +33,7 @@ export class MapGroup {
     this.n = items.length;
     this.numeric = star ? null : asNumeric(items);
     this.items = this.numeric ? null : (items as readonly unknown[]);
-    this.initial = initialChunksize(this.n, workers);
+    this.initial = this.numeric ? initialNumericChunksize(this.n, workers) : initialChunksize(this.n, workers);
     this.chunksize = fixedChunksize ?? this.initial;
     if (this.n === 0) queueMicrotask(() => sink.done());
   }

@@ -63,14 +63,19 @@ describe("map and friends", () => {
     expect(unordered.indexOf(0)).toBeLessThan(unordered.indexOf(30));
   });
 
-  it("automatic chunks: ceil(n / (4 * workers)) items per message to start with", async () => {
-    const sizes: number[] = [];
-    const onTask = (e: { phase: string; range: [number, number] | null }) => { if (e.phase === "start" && e.range) sizes.push(e.range[1] - e.range[0]); };
-    pool.on("task", onTask);
-    await pool.map((x: number) => x + 1, Array.from({ length: 1000 }, (_, i) => i));
-    pool.off("task", onTask);
-    expect(sizes[0]).toBe(125);
-    expect(sizes.reduce((a, b) => a + b, 0)).toBe(1000);
+  it("automatic chunks: ceil(n / (4 * workers)) items per message; large numeric arrays in half as many", async () => {
+    const firstChunk = async (items: unknown[]) => {
+      const sizes: number[] = [];
+      const onTask = (e: { phase: string; range: [number, number] | null }) => { if (e.phase === "start" && e.range) sizes.push(e.range[1] - e.range[0]); };
+      pool.on("task", onTask);
+      await pool.map((x: unknown) => x, items);
+      pool.off("task", onTask);
+      expect(sizes.reduce((a, b) => a + b, 0)).toBe(items.length);
+      return sizes[0];
+    };
+    expect(await firstChunk(Array.from({ length: 1000 }, (_, i) => i))).toBe(125);
+    expect(await firstChunk(Array.from({ length: 20_000 }, (_, i) => `s${i}`))).toBe(2500);
+    expect(await firstChunk(Array.from({ length: 20_000 }, (_, i) => i))).toBe(5000);
   });
 });
 
