@@ -726,6 +726,11 @@ export class Pool extends EventEmitter<PoolEvents> implements AsyncDisposable {
   }
 
   private afterJob(slot: Slot): void {
+    if (slot.onDrained && slot.inflight.length === 0) {
+      const leave = slot.onDrained;
+      slot.onDrained = null;
+      leave();
+    }
     const max = this.opts.maxTasksPerWorker;
     if (max !== undefined && slot.jobsSinceSpawn >= max && slot.inflight.length === 0 && slot.state === "ready" && !this.closed) {
       void this.retire(slot).then(() => { if (!this.closed && slot.id < this.targetSize) this.startWorker(slot.id, true); });
@@ -793,11 +798,16 @@ export class Pool extends EventEmitter<PoolEvents> implements AsyncDisposable {
     slot.expectedExit = true;
     const done = this.exitOf(slot);
     if (slot.state !== "stopping") {
-      slot.state = "stopping";
+      slot.state = "stopping"; // takes no new jobs from now on
       this.setRef(slot, true);
-      slot.transport.send({ t: "exit" });
-      const t = setTimeout(() => slot.transport.kill(), 2000);
-      void done.then(() => clearTimeout(t));
+      const leave = () => {
+        slot.transport.send({ t: "exit" });
+        const t = setTimeout(() => slot.transport.kill(), 2000);
+        void done.then(() => clearTimeout(t));
+      };
+      // the jobs it already has finish first
+      if (slot.inflight.length === 0) leave();
+      else slot.onDrained = leave;
     }
     return done;
   }

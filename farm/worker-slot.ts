@@ -53,6 +53,8 @@ export class Slot {
   /** Set when the pool killed the worker itself because it did not stop in time. */
   killedForStop = false;
   stderrTail: string[] = [];
+  /** Set while a retiring worker finishes its jobs: sends it the exit message. */
+  onDrained: (() => void) | null = null;
   readonly abort = new AbortController();
   private rawPartial = { stdout: "", stderr: "" };
 

@@ -64,7 +64,11 @@ describe("size and recycling", () => {
     expect(await pool.run(() => Number(process.env.TSPOOL_WORKER_ID))).toEqual([0, 1, 2]);
     expect(pool.size).toBe(3);
     const pid2 = pool.status().workers[2].pid;
+    // a job running on a retiring worker finishes before the worker goes
+    const running = pool.run(async () => { await new Promise((r) => setTimeout(r, 200)); return "finished"; }, { targets: [2] });
+    await new Promise((r) => setTimeout(r, 50));
     await pool.resize(2);
+    expect(await running).toEqual(["finished"]);
     expect(pool.status().workers.map((w) => w.id)).toEqual([0, 1]);
     expect(alive(pid2)).toBe(false);
     expect(await pool.map((x: number) => x * x, [1, 2, 3, 4])).toEqual([1, 4, 9, 16]);
