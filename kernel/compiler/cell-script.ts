@@ -41,6 +41,8 @@ export interface CellScript {
   imports: CellImport[];
   /** Whether the script resolves to `[value]` (the cell ends with an expression). */
   hasResult: boolean;
+  /** Whether the code is inside an async wrapper whose invocation is the script's last line. */
+  wrapped: boolean;
 }
 
 interface Edit { start: number; end: number; text: string; seq?: number }
@@ -319,6 +321,7 @@ export function toCellScript(source: string, opts: CellScriptOptions): CellScrip
     declarations,
     imports,
     hasResult,
+    wrapped,
   };
 }
 

@@ -160,11 +160,22 @@ export class Session {
    * Type-check without running; the JS runs as a *script* elsewhere (a pool worker): top-level
    * declarations become globals; its completion value is the last expression's value, or a
    * Promise of it when the code uses imports or top-level await.
+   * With `filename` (the name the script runs under, e.g. its `//# sourceURL=`), `mapStack`
+   * afterwards rewrites that script's frames to `cell[N]:line:column` of the current cell.
    */
-  compileForWorker(source: string, opts?: { lineOffset?: number }): { status: "ok"; js: string; declared: string[] } | ExecuteError {
-    const compiled = this.#compile(source, "worker", opts?.lineOffset ?? 0);
+  compileForWorker(
+    source: string,
+    opts?: { lineOffset?: number; filename?: string },
+  ): { status: "ok"; js: string; declared: string[] } | ExecuteError {
+    const lineOffset = opts?.lineOffset ?? 0;
+    const compiled = this.#compile(source, "worker", lineOffset);
     if (compiled.status !== "ok") return compiled;
     this.checker.discard(compiled.file);
+    if (opts?.filename) {
+      const { map, columns, code, wrapped } = compiled.script;
+      const lines = wrapped ? code.split("\n").length : Infinity;
+      this.#stacks.register(opts.filename, map, columns, lineOffset, lines, `cell[${this.#executionCount}]`);
+    }
     return { status: "ok", js: compiled.script.code, declared: compiled.names.map((n) => n.name) };
   }
 

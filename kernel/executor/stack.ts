@@ -8,7 +8,7 @@ import { distRoot } from "../compiler/paths.js";
 import { originalColumn, type ColumnAnchors } from "../compiler/cell-script.js";
 import { fileURLToPath } from "node:url";
 
-interface Registered { map: LineMappings; columns: ColumnAnchors; lineOffset: number; lines: number }
+interface Registered { map: LineMappings; columns: ColumnAnchors; lineOffset: number; lines: number; displayName: string }
 
 const FRAME = /^(\s*at (?:async )?)(?:(.*?) \()?((?:cell\[[^\]]*\])|(?:[^()]+?)):(\d+):(\d+)\)?$/;
 
@@ -16,8 +16,9 @@ export class StackMapper {
   readonly #scripts = new Map<string, Registered>();
 
   /** `lines`: the script's line count; its last line only calls the cell's async wrapper. */
-  register(filename: string, map: LineMappings, columns: ColumnAnchors, lineOffset = 0, lines = Infinity): void {
-    this.#scripts.set(filename, { map, columns, lineOffset, lines });
+  /** `displayName`: how mapped frames name the code (default: `filename` itself). */
+  register(filename: string, map: LineMappings, columns: ColumnAnchors, lineOffset = 0, lines = Infinity, displayName = filename): void {
+    this.#scripts.set(filename, { map, columns, lineOffset, lines, displayName });
   }
 
   /** Cell position (1-based) of a generated position in a registered script. */
@@ -41,7 +42,7 @@ export class StackMapper {
       if (script) {
         if (Number(line) >= script.lines) continue; // the wrapper's invocation, not cell code
         const p = this.position(file!, Number(line), Number(col));
-        const where = `${file}:${p ? `${p.line}:${p.column}` : `${line}:${col}`}`;
+        const where = `${script.displayName}:${p ? `${p.line}:${p.column}` : `${line}:${col}`}`;
         out.push(fn ? `${at}${fn} (${where})` : `${at}${where}`);
         continue;
       }

@@ -122,6 +122,22 @@ describe("compileForWorker", () => {
     expect(vm.runInContext(r.js, ctx)).toBe(12);
   });
 
+  it("maps stacks of the script, run under the filename it was compiled for, to the cell's lines", () => {
+    const r = s.compileForWorker("interface Unused { a: number }\n\nfunction failing(n: number) {\n  if (n > 0) throw new Error('worker side');\n}\nfailing(1);", { lineOffset: 2, filename: "tspool-test-worker-7" });
+    expect(r.status).toBe("ok");
+    let stack = "";
+    try {
+      vm.runInContext(r.js, vm.createContext({ Error }), { filename: "tspool-test-worker-7" });
+    } catch (err) {
+      stack = (err as Error).stack!;
+    }
+    const mapped = s.mapStack(stack);
+    expect(mapped).toContain("Error: worker side");
+    expect(mapped).toMatch(new RegExp(`at failing \\(cell\\[${s.executionCount}\\]:6:20\\)`));
+    expect(mapped).toMatch(new RegExp(`cell\\[${s.executionCount}\\]:8:1`));
+    expect(mapped).not.toContain("node:vm");
+  });
+
   it("gives a promise of the value when the code awaits or imports", async () => {
     const r = s.compileForWorker('import { join } from "node:path";\nawait Promise.resolve(1);\njoin("a", "b")');
     expect(r.status).toBe("ok");
