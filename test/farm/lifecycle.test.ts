@@ -4,7 +4,7 @@
  * idle pool not keeping a program alive.
  */
 import { describe, expect, it } from "vitest";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { Pool, PoolClosedError, type WorkerEvent } from "../../dist/farm/index.js";
 
@@ -54,6 +54,22 @@ describe("stopping", () => {
     expect(r.stderr).toBe("");
     expect(r.stdout).toBe("[2,3,4]\n");
     expect(r.status).toBe(0);
+  });
+
+  it("workers do not outlive a parent killed with SIGKILL, even while stuck in a loop", async () => {
+    const index = fileURLToPath(new URL("../../dist/farm/index.js", import.meta.url));
+    const script = `import { Pool } from ${JSON.stringify(index)};
+      const pool = new Pool({ workers: 2 });
+      await pool.run(() => 0);
+      pool.map(() => { for (;;) {} }, [1, 2]).catch(() => {});
+      setTimeout(() => console.log(JSON.stringify(pool.status().workers.map((w) => w.pid))), 300);
+      setInterval(() => {}, 1000);`;
+    const parent = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"] });
+    const pids: number[] = await new Promise((resolve) => parent.stdout.once("data", (d) => resolve(JSON.parse(String(d)))));
+    expect(pids.every(alive)).toBe(true);
+    parent.kill("SIGKILL");
+    for (let i = 0; i < 50 && pids.some(alive); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(pids.some(alive)).toBe(false);
   });
 });
 
