@@ -26,7 +26,7 @@ export function workersBundle(title: string, workers: WorkerInfo[]): Record<stri
 
 export function statusBundle(st: PoolStatus): Record<string, string> {
   const threads = st.threads;
-  const head = ["worker", threads ? "thread id" : "pid", "state", "tasks done", "items done", "busy", "memory", "restarts"];
+  const head = ["worker", threads ? "thread id" : "pid", "state", "tasks done", "items done", "busy", "memory", "restarts", "running"];
   const rows = st.workers.map((w) => [
     `worker ${w.id}`,
     String(threads ? w.threadId : w.pid),
@@ -36,6 +36,9 @@ export function statusBundle(st: PoolStatus): Record<string, string> {
     formatMs(w.busyMs),
     formatBytes(w.rss ?? undefined),
     String(w.restarts),
+    w.current
+      ? `${w.current.kind}${w.current.range ? (w.current.range[1] - w.current.range[0] === 1 ? ` item ${w.current.range[0]}` : ` items ${w.current.range[0]}..${w.current.range[1] - 1}`) : ""} for ${formatMs(w.current.runningMs)}`
+      : "-",
   ]);
   const kind = threads ? "thread" : "process";
   const title = `pool: ${st.size} ${kind} worker${st.size === 1 ? "" : "s"}` +

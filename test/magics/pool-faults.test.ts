@@ -80,7 +80,7 @@ describe("a worker killed with SIGKILL mid-map", () => {
     const pids = await workerPids();
     expect(pids).toHaveLength(2);
     expect(pids).not.toContain(victim);
-    expect(await statusText()).toMatch(/worker 1\s+\d+\s+idle\s+.*\s1$/m); // one restart
+    expect(await statusText()).toMatch(/worker 1\s+\d+\s+idle\s+.*\s1\s+-$/m); // one restart, nothing running
   });
 
   it("a task that keeps killing workers ends in an error naming the worker, the item and the signal", async () => {
