@@ -189,7 +189,10 @@ export function toCellScript(source: string, opts: CellScriptOptions): CellScrip
   let usesAwait = worker && hasTopLevelAwait(sf);
   statements.forEach((st, i) => {
     if (ts.isImportDeclaration(st) && ts.isStringLiteral(st.moduleSpecifier)) {
-      const spec = JSON.stringify(opts.resolve(st.moduleSpecifier.text));
+      const url = opts.resolve(st.moduleSpecifier.text);
+      // JSON modules need their import attribute; other attributes written in the cell are kept.
+      const attributes = st.attributes ? `, { with: { ${st.attributes.elements.map((e) => e.getText()).join(", ")} } }` : /\.json$/.test(url) ? `, { with: { type: "json" } }` : "";
+      const spec = `${JSON.stringify(url)}${attributes}`;
       usesAwait = true;
       const clause = st.importClause;
       if (!clause) {

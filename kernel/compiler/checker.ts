@@ -57,6 +57,10 @@ export function compilerOptions(): ts.CompilerOptions {
     // Declarations of committed cells are emitted in memory only: skip checking output paths
     // (which walks every file of every program).
     suppressOutputPathCheck: true,
+    // Cells may import the notebook's own `.ts` files by their real name (the executor loads them).
+    // TypeScript allows that only without JS output, which suits: only declarations are ever emitted.
+    allowImportingTsExtensions: true,
+    emitDeclarationOnly: true,
     types: ["node"],
     typeRoots: [join(packageRoot, "node_modules", "@types")],
   };

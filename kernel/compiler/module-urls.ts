@@ -1,7 +1,8 @@
 /**
  * Where a cell's `import "x"` loads from at run time: the URL handed to `import()`.
  * Node builtins as they are; "tslab" -> tspool's compatible module; relative and absolute paths
- * from the notebook's directory; packages from the notebook's directory first, then the
+ * from the notebook's directory (the notebook's own `.ts` files too, extension optional, loaded
+ * through the executor's TypeScript loader hooks); packages from the notebook's directory first, then the
  * kernel's own install. Packages are resolved the way `import` would resolve them (their
  * `exports` with the conditions node/import/default, else `main`), so ESM-only packages load.
  */
@@ -96,6 +97,14 @@ function resolvePackage(spec: string, from: string): string | undefined {
   }
 }
 
+/** The notebook's own TypeScript module a path means: `x` or `x.js` -> `x.ts`, `x/` -> `x/index.ts`. */
+function typeScriptFile(abs: string): string | undefined {
+  const stem = abs.replace(/\.(m?js|jsx)$/, "");
+  for (const candidate of [`${stem}.ts`, `${stem}.tsx`, `${stem}.mts`, join(abs, "index.ts")])
+    if (existsSync(candidate) && statSync(candidate).isFile()) return candidate;
+  return undefined;
+}
+
 export function createModuleUrlResolver(notebookDir: string): (specifier: string) => string {
   const cache = new Map<string, string>();
   return (spec: string) => {
@@ -111,7 +120,7 @@ export function createModuleUrlResolver(notebookDir: string): (specifier: string
       try {
         file = createRequire(join(notebookDir, "__tspool_resolve.js")).resolve(abs);
       } catch {
-        file = existsSync(abs) && statSync(abs).isFile() ? abs : undefined;
+        file = existsSync(abs) && statSync(abs).isFile() ? abs : typeScriptFile(abs);
       }
       if (!file) throw new ModuleNotFound(`Cannot find module '${spec}' (looked for ${abs}).`);
       url = pathToFileURL(file).href;

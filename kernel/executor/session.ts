@@ -15,6 +15,7 @@ import { createModuleUrlResolver } from "../compiler/module-urls.js";
 import { StackMapper } from "./stack.js";
 import { runtimeError } from "./runtime-error.js";
 import { protect } from "./interrupt-guard.js";
+import { withTypeScriptLoader } from "./typescript-loader-registration.js";
 
 import { outputContext, type OutputContext } from "./output-context.js";
 export { outputContext, type OutputContext } from "./output-context.js";
@@ -35,7 +36,7 @@ export class Session {
   constructor(opts: { notebookDir: string; emit: (event: ExecutorToHost) => void }) {
     this.notebookDir = opts.notebookDir;
     this.#emit = opts.emit;
-    this.#resolveUrl = createModuleUrlResolver(this.notebookDir);
+    this.#resolveUrl = withTypeScriptLoader(createModuleUrlResolver(this.notebookDir));
   }
 
   get executionCount(): number {

@@ -47,6 +47,13 @@ beforeAll(async () => {
     "index.js": "exports.where = 'notebook';",
   });
   writeFileSync(join(notebookDir, "helper.mjs"), "export const local = (s) => `local:${s}`;\n");
+  mkdirSync(join(notebookDir, "lib"));
+  writeFileSync(join(notebookDir, "lib", "math.ts"), "export const twice = (n: number): number => n * 2;\n");
+  writeFileSync(
+    join(notebookDir, "geometry.ts"),
+    'import { twice } from "./lib/math.js";\nexport interface Rect { w: number; h: number }\nexport function perimeter(r: Rect): number { return twice(r.w + r.h); }\n',
+  );
+  writeFileSync(join(notebookDir, "table.json"), JSON.stringify({ rows: [1, 2, 3] }));
   k = await startKernel({ cwd: notebookDir });
 });
 afterAll(async () => {
@@ -92,6 +99,17 @@ describe("imports", () => {
 
   it("imports modules next to the notebook", async () => {
     expect(await value('import { local } from "./helper.mjs";\nlocal("x")')).toBe("'local:x'");
+  });
+
+  it("imports the notebook's own TypeScript files, type-checked, with or without extension", async () => {
+    expect(await value('import { perimeter, type Rect } from "./geometry";\nconst r: Rect = { w: 2, h: 3 };\nperimeter(r)')).toBe("10");
+    expect(await value('import { twice } from "./lib/math.ts";\ntwice(21)')).toBe("42");
+    const bad = await k.client.execute("perimeter({ w: 1 })");
+    expect(bad.error!.evalue).toContain("Property 'h' is missing");
+  });
+
+  it("imports JSON files", async () => {
+    expect(await value('import table from "./table.json";\ntable.rows.length')).toBe("3");
   });
 
   it("runs an import whose names only a later cell uses", async () => {
