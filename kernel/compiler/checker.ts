@@ -11,7 +11,7 @@
  * and a cell that changes no imports reuses the program's whole structure.
  */
 import ts from "typescript";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import type { BindingRegistry } from "./bindings.js";
 import { packageRoot, tslabDeclarations } from "./paths.js";
 
@@ -95,7 +95,7 @@ export class CellChecker {
     const host: ts.LanguageServiceHost & { getModuleResolutionCache(): ts.ModuleResolutionCache } = {
       getProjectVersion: () => String(this.#projectVersion),
       getScriptFileNames: () => [...this.#roots],
-      getScriptVersion: (f) => String(this.#virtual.get(f)?.version ?? 0),
+      getScriptVersion: (f) => this.#version(f),
       getScriptSnapshot: (f) => this.#snapshot(f),
       getCurrentDirectory: () => this.notebookDir,
       getCompilationSettings: () => this.#options,
@@ -117,6 +117,26 @@ export class CellChecker {
   get languageService(): ts.LanguageService {
     return this.#ls;
   }
+
+  /**
+   * Virtual files count their edits; files on disk outside node_modules (the notebook's own
+   * modules, which the user may edit while the kernel runs) go by modification time; packages
+   * are taken as fixed.
+   */
+  #version(f: string): string {
+    const v = this.#virtual.get(f);
+    if (v) return String(v.version);
+    if (f.includes("/node_modules/") || f.startsWith(this.#libDir)) return "0";
+    const mtime = ts.sys.getModifiedTime?.(f)?.getTime() ?? 0;
+    if (this.#diskVersions.get(f) !== mtime) {
+      this.#diskVersions.set(f, mtime);
+      this.#diskSnapshots.delete(f);
+    }
+    return `disk-${mtime}`;
+  }
+
+  readonly #diskVersions = new Map<string, number>();
+  readonly #libDir = dirname(ts.getDefaultLibFilePath({}));
 
   #snapshot(f: string): ts.IScriptSnapshot | undefined {
     const v = this.#virtual.get(f);
@@ -194,7 +214,7 @@ export class CellChecker {
   check(file: CellFile): ts.Diagnostic[] {
     // What a program contains follows from the checked text alone (the roots are fixed, cell
     // modules never change), so a text that checked clean before checks clean again.
-    if (this.#clean.has(file.text)) {
+    if (this.#clean.has(file.text) && !importsLocalFiles(file.text)) {
       this.#clean.delete(file.text);
       this.#clean.add(file.text);
       return [];
@@ -203,7 +223,7 @@ export class CellChecker {
     const syntactic = this.#ls.getSyntacticDiagnostics(file.fileName);
     if (syntactic.length) return [...syntactic];
     const diags = this.#ls.getSemanticDiagnostics(file.fileName).filter((d) => !IGNORED_CODES.has(d.code) && !isGlobalThisExpando(d));
-    if (diags.length === 0) {
+    if (diags.length === 0 && !importsLocalFiles(file.text)) {
       this.#clean.add(file.text);
       if (this.#clean.size > CLEAN_CACHE_SIZE) this.#clean.delete(this.#clean.values().next().value!);
     }
@@ -258,6 +278,11 @@ export class CellChecker {
     this.check(file);
     this.discard(file);
   }
+}
+
+/** Whether a text imports files by path (which may change on disk, unlike cells and packages). */
+function importsLocalFiles(text: string): boolean {
+  return /(?:from|import|require)\s*\(?\s*["'](?:\.{1,2}\/(?!__cell_)|\/)/.test(text);
 }
 
 /** Every identifier-like word of a text (a superset of the names it can refer to). */

@@ -123,7 +123,9 @@ export function createModuleUrlResolver(notebookDir: string): (specifier: string
         file = existsSync(abs) && statSync(abs).isFile() ? abs : typeScriptFile(abs);
       }
       if (!file) throw new ModuleNotFound(`Cannot find module '${spec}' (looked for ${abs}).`);
-      url = pathToFileURL(file).href;
+      // The notebook's own files change while the kernel runs: a new version is a new URL, so
+      // re-running an import cell after editing the file loads the edit (Node caches by URL).
+      url = file.includes("/node_modules/") ? pathToFileURL(file).href : `${pathToFileURL(file).href}?mtime=${Math.trunc(statSync(file).mtimeMs)}`;
     } else {
       const file = resolvePackage(spec, notebookDir) ?? resolvePackage(spec, packageRoot);
       if (!file)

@@ -16,7 +16,7 @@ export function ensureTypeScriptLoader(): void {
 export function withTypeScriptLoader(resolveUrl: (specifier: string) => string): (specifier: string) => string {
   return (specifier) => {
     const url = resolveUrl(specifier);
-    if (url.startsWith("file:") && /\.(ts|mts|tsx)$/.test(url) && !url.includes("/node_modules/")) ensureTypeScriptLoader();
+    if (url.startsWith("file:") && /\.(ts|mts|tsx)$/.test(new URL(url).pathname) && !url.includes("/node_modules/")) ensureTypeScriptLoader();
     return url;
   };
 }

@@ -3,7 +3,7 @@
  * package (no "require" export), the notebook's node_modules before the kernel's own install,
  * notebook-local modules, imports used only by a later cell, and `import * as tslab`.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -106,6 +106,17 @@ describe("imports", () => {
     expect(await value('import { twice } from "./lib/math.ts";\ntwice(21)')).toBe("42");
     const bad = await k.client.execute("perimeter({ w: 1 })");
     expect(bad.error!.evalue).toContain("Property 'h' is missing");
+  });
+
+  it("picks up an edit of the notebook's own module when its import cell runs again", async () => {
+    const file = join(notebookDir, "edited.ts");
+    writeFileSync(file, "export const version = (): number => 1;\n");
+    expect(await value('import { version } from "./edited";\nversion()')).toBe("1");
+    writeFileSync(file, 'export const version = (): string => "two";\n');
+    const later = new Date(Date.now() + 5000);
+    utimesSync(file, later, later);
+    expect(await value('import { version } from "./edited";\nversion()')).toBe("'two'");
+    expect(await value("const v: string = version();\nv.length")).toBe("3");
   });
 
   it("imports JSON files", async () => {
