@@ -99,6 +99,9 @@ function checkDep(dep: Dep, i: number): void {
 }
 
 const functionCache = new WeakMap<Function, PreparedCode>();
+/** Inline arrows are new objects on every call: cache by source too (bounded). */
+const sourceCache = new Map<string, PreparedCode>();
+const SOURCE_CACHE_MAX = 500;
 
 /** Normalizes any accepted task form and computes its content hash. */
 export function prepareCode(fn: TaskFn | unknown, what = "task function"): PreparedCode {
@@ -106,7 +109,13 @@ export function prepareCode(fn: TaskFn | unknown, what = "task function"): Prepa
     const cached = functionCache.get(fn);
     if (cached) return cached;
     const src = functionSource(fn);
-    const prepared = finish({ fn: src, deps: [], filename: fn.name ? `task:${fn.name}` : undefined });
+    const key = `${fn.name}\u0000${src}`;
+    let prepared = sourceCache.get(key);
+    if (!prepared) {
+      prepared = finish({ fn: src, deps: [], filename: fn.name ? `task:${fn.name}` : undefined });
+      if (sourceCache.size >= SOURCE_CACHE_MAX) sourceCache.delete(sourceCache.keys().next().value as string);
+      sourceCache.set(key, prepared);
+    }
     functionCache.set(fn, prepared);
     return prepared;
   }

@@ -56,6 +56,7 @@ const libs = {
     const sum = mk("sum-piscina.cjs");
     return {
       map: (items) => Promise.all(items.map((x) => sq.run(x))),
+      one: () => sq.run(1),
       cpu: (ns) => Promise.all(ns.map((n) => sum.run(n))),
       async first() { const t0 = now(); const p = mk("square-piscina.cjs"); await p.run(2); const ms = now() - t0; await p.destroy(); return ms; },
       close: async () => { await sq.destroy(); await sum.destroy(); },
@@ -68,6 +69,7 @@ const libs = {
     const pool = mk();
     return {
       map: (items) => Promise.all(items.map((x) => pool.exec("square", [x]))),
+      one: () => pool.exec("square", [1]),
       cpu: (ns) => Promise.all(ns.map((n) => pool.exec("sum", [n]))),
       async first() { const t0 = now(); const p = mk(); await p.exec("one", []); const ms = now() - t0; await p.terminate(true); return ms; },
       async rss() {
@@ -90,6 +92,7 @@ const libs = {
     const call = (f, x) => new Promise((res, rej) => f(x, (e, v) => (e ? rej(e) : res(v))));
     return {
       map: (items) => Promise.all(items.map((x) => call(w.square, x))),
+      one: () => call(w.square, 1),
       cpu: (ns) => Promise.all(ns.map((n) => call(w.sum, n))),
       async first() { const t0 = now(); const f = mk(); await call(f.one, 0); const ms = now() - t0; workerFarm.end(f); return ms; },
       async rss() {
@@ -112,6 +115,7 @@ async function tspoolAdapter(threads) {
   await pool.run(() => 0);
   return {
     map: (items) => pool.map((x) => x * x, items),
+    one: () => pool.apply((x) => x * x, [1]),
     cpu: (ns) => pool.map(function sumTo(n) { let s = 0; for (let i = 1; i <= n; i++) s += i; return s; }, ns),
     async first() { const t0 = now(); const p = new Pool({ workers: 2, threads }); await p.apply(() => 1); const ms = now() - t0; await p.terminate(); return ms; },
     async rss() {
@@ -147,7 +151,7 @@ async function tspoolAdapter(threads) {
 }
 
 // ------------------------------------------------------------------ the run
-const results = { tiny: {}, cpu: {}, first: {}, rss: {}, death: {} };
+const results = { tiny: {}, cpu: {}, first: {}, rss: {}, death: {}, rtt: {} };
 const items20k = Array.from({ length: 20_000 }, (_, i) => i);
 const items1m = Array.from({ length: 1_000_000 }, (_, i) => i);
 const items100k = items1m.slice(0, 100_000);
@@ -171,6 +175,10 @@ for (const [name, make] of Object.entries(libs)) {
     oneMillionNote = " (rate measured on 100,000 items)";
   }
   results.tiny[name] = { "20000": t20k, "1000000": t1m, note: oneMillionNote };
+  // latency of one call, awaited before the next
+  const rtts = [];
+  for (let i = 0; i < 300; i++) { const t0 = now(); await lib.one(); rtts.push(now() - t0); }
+  results.rtt[name] = median(rtts);
   const sums = await lib.cpu(Array(CPU_TASKS).fill(SUM_N));
   if (sums.length !== CPU_TASKS || sums.some((v) => v !== sumTo(SUM_N))) throw new Error(`${name} computed wrong sums: ${sums}`);
   // serial and parallel runs alternate, so that each pair sees the same machine load
@@ -227,15 +235,16 @@ lines.push(`| library | serial | parallel | efficiency = serial / (parallel x 2)
 lines.push(`| --- | ---: | ---: | ---: |`);
 for (const [name, c] of Object.entries(results.cpu)) lines.push(`| ${name} | ${c.serial.toFixed(0)} ms | ${c.parallel.toFixed(0)} ms | ${(c.efficiency * 100).toFixed(1)}% |`);
 lines.push(`\n### Pool start to first result (2 workers), RSS per worker (fresh pool after a 1,000-item map), worker death to replacement taking work\n`);
-lines.push(`| library | start to first result | RSS per worker | death to replacement working |`);
-lines.push(`| --- | ---: | ---: | ---: |`);
+lines.push(`| library | start to first result | one call, round trip | RSS per worker | death to replacement working |`);
+lines.push(`| --- | ---: | ---: | ---: | ---: |`);
 for (const name of Object.keys(results.first)) {
   const rss = results.rss[name];
   const d = results.death[name];
   let death = "n/a";
   if (typeof d === "number") death = `${d.toFixed(0)} ms`;
   else if (d && typeof d === "object") death = `${d.ms === null ? "never" : `${d.ms.toFixed(0)} ms`}${d.hung ? ` (hung in ${d.hung} of ${d.tries} tries: the killed worker held the task queue's lock)` : ""}`;
-  lines.push(`| ${name} | ${results.first[name].toFixed(0)} ms | ${rss ? rss.map((x) => `${x.toFixed(1)} MB`).join(", ") : "n/a (threads share the process)"} | ${death} |`);
+  const rtt = results.rtt[name] === undefined ? "n/a" : `${results.rtt[name].toFixed(3)} ms`;
+  lines.push(`| ${name} | ${results.first[name].toFixed(0)} ms | ${rtt} | ${rss ? rss.map((x) => `${x.toFixed(1)} MB`).join(", ") : "n/a (threads share the process)"} | ${death} |`);
 }
 const t = results.tiny["tspool (processes)"];
 const p = results.tiny[py];

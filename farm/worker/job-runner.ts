@@ -20,6 +20,15 @@ interface Running { id: number; started: number; reported: boolean; index: numbe
 
 type AnyFn = (...args: unknown[]) => unknown;
 
+// Resident memory, re-read at most every 100 ms (reading it costs a system call and a file read).
+let rssValue = 0;
+let rssAt = -Infinity;
+function rss(): number {
+  const t = performance.now();
+  if (t - rssAt > 100) { rssValue = process.memoryUsage.rss(); rssAt = t; }
+  return rssValue;
+}
+
 function isThenable(v: unknown): v is PromiseLike<unknown> {
   return (typeof v === "object" || typeof v === "function") && v !== null && typeof (v as PromiseLike<unknown>).then === "function";
 }
@@ -120,7 +129,7 @@ export class JobRunner {
       await this.runMap(cur, fn, body.items, body.star, body.start);
     } catch (e) {
       if (cur.reported) return;
-      const msg: WorkerToParent = { t: "done", id: cur.id, ms: performance.now() - cur.started, rss: process.memoryUsage.rss(), ok: false, error: serializeError(e) };
+      const msg: WorkerToParent = { t: "done", id: cur.id, ms: performance.now() - cur.started, rss: rss(), ok: false, error: serializeError(e) };
       if (cur.index !== null) (msg as { index?: number }).index = cur.index;
       this.finish(cur, msg);
     }
@@ -162,6 +171,6 @@ export class JobRunner {
       value = v;
       if (this.ch.isThread) transfer = [v.buffer as ArrayBuffer];
     } else value = encodeHandles(v, { sharedMemory: this.ch.isThread });
-    this.finish(cur, { t: "done", id: cur.id, ms: performance.now() - cur.started, rss: process.memoryUsage.rss(), ok: true, value }, transfer);
+    this.finish(cur, { t: "done", id: cur.id, ms: performance.now() - cur.started, rss: rss(), ok: true, value }, transfer);
   }
 }
