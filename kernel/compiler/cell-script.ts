@@ -191,7 +191,7 @@ export function toCellScript(source: string, opts: CellScriptOptions): CellScrip
     if (ts.isImportDeclaration(st) && ts.isStringLiteral(st.moduleSpecifier)) {
       const url = opts.resolve(st.moduleSpecifier.text);
       // JSON modules need their import attribute; other attributes written in the cell are kept.
-      const attributes = st.attributes ? `, { with: { ${st.attributes.elements.map((e) => e.getText()).join(", ")} } }` : /\.json$/.test(url) ? `, { with: { type: "json" } }` : "";
+      const attributes = st.attributes ? `, { with: { ${st.attributes.elements.map((e) => e.getText()).join(", ")} } }` : /\.json$/.test(url.replace(/[?#].*$/, "")) ? `, { with: { type: "json" } }` : "";
       const spec = `${JSON.stringify(url)}${attributes}`;
       usesAwait = true;
       const clause = st.importClause;
