@@ -93,6 +93,7 @@ export class Session {
     }
     if (diags.length) {
       checker.discard(file);
+      for (const d of diags) d.message = this.#withInstallHint(d.code, d.message);
       return compileError(diags, source, lineOffset);
     }
     try {
@@ -102,6 +103,19 @@ export class Session {
       checker.discard(file);
       const e = err as Error;
       return { status: "error", ename: e.name || "Error", evalue: e.message, traceback: [`${e.name}: ${e.message}`] };
+    }
+  }
+
+  /** "Cannot find module 'x'" for a package found nowhere: say how to get it. */
+  #withInstallHint(code: number, message: string): string {
+    const name = code === 2307 ? /Cannot find module '([^']+)'/.exec(message)?.[1] : undefined;
+    if (!name || name.startsWith(".") || name.startsWith("/")) return message;
+    try {
+      this.#resolveUrl(name);
+      return message;
+    } catch {
+      const pkg = name.startsWith("@") ? name.split("/").slice(0, 2).join("/") : name.split("/")[0];
+      return `${message} Install it next to the notebook with: npm install ${pkg}`;
     }
   }
 

@@ -134,9 +134,10 @@ describe("imports", () => {
   });
 
   it("says what is missing and how to get it", async () => {
-    const r = await k.client.execute('import nothing from "no-such-package-here";');
+    const r = await k.client.execute('import nothing from "no-such-package-here/sub";');
     expect(r.reply.content.status).toBe("error");
-    expect(r.error!.evalue).toContain("no-such-package-here");
+    expect(r.error!.evalue).toContain("Cannot find module 'no-such-package-here/sub'");
+    expect(r.error!.evalue).toContain("npm install no-such-package-here");
   });
 });
 
