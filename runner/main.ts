@@ -109,6 +109,8 @@ async function runNotebook(nb: Notebook, opts: RunOptions): Promise<number> {
     let failed = false;
     let kernelDied = false;
     let position = 0;
+    let ran = 0;
+    const started = Date.now();
     for (const cell of codeCells) {
       position++;
       const code = joinSource(cell.source);
@@ -118,6 +120,7 @@ async function runNotebook(nb: Notebook, opts: RunOptions): Promise<number> {
       printer.cellHeader(position, codeCells.length, code.split("\n").find((l) => l.trim()) ?? "");
       sigints = 0;
       const { outcome, executionCount, interrupted } = await cells.run(code, cell.outputs, stopRequested);
+      ran++;
       cell.execution_count = executionCount;
       // A cell tagged "raises-exception" is meant to fail (the same convention as nbclient/nbval).
       if (outcome === "ok" || (outcome === "error" && expectsError(cell))) continue;
@@ -131,7 +134,8 @@ async function runNotebook(nb: Notebook, opts: RunOptions): Promise<number> {
     }
     try {
       writeNotebook(opts.out, nb);
-      printer.note(`tspool run: wrote ${opts.out}`);
+      const seconds = ((Date.now() - started) / 1000).toFixed(1);
+      printer.note(`tspool run: ran ${ran} cell${ran === 1 ? "" : "s"} in ${seconds} s; wrote ${opts.out}`);
     } catch (e) {
       printer.note(`tspool run: could not write ${opts.out}: ${(e as Error).message}`);
       return 1;
