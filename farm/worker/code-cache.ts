@@ -90,20 +90,17 @@ export class CodeCache {
     const filename = b.filename ?? `tspool-task-${hash.slice(0, 8)}.js`;
     for (let i = 0; i < b.deps.length; i++) await this.installDep(b.deps[i], b.depKeys[i], filename);
     if (!e.fn) {
-      try {
-        if (b.module) {
-          const ns = await importSpecifier(b.module.url);
-          const f = b.module.export === "*" ? ns : ns[b.module.export];
-          if (typeof f !== "function") {
-            throw new TypeError(`module ${b.module.url} has no function export "${b.module.export}" (exports: ${Object.keys(ns).join(", ") || "none"})`);
-          }
-          e.fn = f as AnyFn;
-        } else {
-          e.fn = compileFunction(b.fn ?? "", filename);
+      // on failure the bundle stays cached without a function: the parent sends only the hash
+      // next time, and the same error comes back (or success, if e.g. a module file was fixed)
+      if (b.module) {
+        const ns = await importSpecifier(b.module.url);
+        const f = b.module.export === "*" ? ns : ns[b.module.export];
+        if (typeof f !== "function") {
+          throw new TypeError(`module ${b.module.url} has no function export "${b.module.export}" (exports: ${Object.keys(ns).join(", ") || "none"})`);
         }
-      } catch (err) {
-        this.entries.delete(hash);
-        throw err;
+        e.fn = f as AnyFn;
+      } else {
+        e.fn = compileFunction(b.fn ?? "", filename);
       }
     }
     return e.fn;

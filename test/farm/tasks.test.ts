@@ -172,6 +172,7 @@ describe("code shipping", () => {
     expect(await pool.map({ module: file, export: "triple" }, [1, 2, 3])).toEqual([3, 6, 9]);
     expect(await pool.apply({ module: file }, [4])).toBe(-4);
     await expect(pool.apply({ module: file, export: "nope" })).rejects.toThrow(/has no function export "nope"/);
+    await expect(pool.apply({ module: file, export: "nope" })).rejects.toThrow(/has no function export "nope"/);
   });
 
   it("accepts method shorthand and says what cannot travel", async () => {
@@ -184,6 +185,7 @@ describe("code shipping", () => {
     await expect(pool.map((x: number) => x, [1], { chunksize: 0 })).rejects.toThrow(/chunksize must be a positive integer/);
     await expect(pool.map({ fn: "(x) => x", deps: [{ nme: "x" } as never] }, [1])).rejects.toThrow(/deps\[0\] needs a "name"/);
     await expect(pool.apply({ fn: "this is not js" })).rejects.toThrow(/SyntaxError/);
+    await expect(pool.apply({ fn: "this is not js" })).rejects.toThrow(/SyntaxError/); // cached: only the hash travels
     expect(await pool.apply(() => "pool still fine")).toBe("pool still fine");
   });
 });
