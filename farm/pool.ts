@@ -829,7 +829,7 @@ export class Pool extends EventEmitter<PoolEvents> implements AsyncDisposable {
 
     const jobs = slot.inflight.splice(0);
     const retries = this.opts.retries ?? 0;
-    const tail = slot.stderrTail.slice(-8).join("\n");
+    const tail = slot.crashReport();
     jobs.forEach((job, k) => {
       if (job.graceTimer) { clearTimeout(job.graceTimer); job.graceTimer = null; }
       const running = k === 0;

@@ -65,7 +65,15 @@ export class Slot {
   noteStderr(text: string): void {
     const lines = text.split("\n").filter((l) => l.length > 0);
     this.stderrTail.push(...lines);
-    if (this.stderrTail.length > 20) this.stderrTail.splice(0, this.stderrTail.length - 20);
+    if (this.stderrTail.length > 60) this.stderrTail.splice(0, this.stderrTail.length - 60);
+  }
+
+  /** The last stderr lines, led by a line saying why the process died if one is there (V8 prints its native stack after it). */
+  crashReport(): string {
+    const lines = this.stderrTail;
+    const last = lines.slice(-6);
+    const reason = lines.find((l) => /FATAL ERROR|out of memory|Segmentation fault|Aborted/i.test(l));
+    return (reason && !last.includes(reason) ? [reason, "...", ...last] : last).join("\n");
   }
 
   /** Splits raw pipe output into whole lines; returns the complete part (or "" if none yet). */

@@ -95,6 +95,15 @@ describe("worker deaths", () => {
     expect(await pool.run(() => "replaced and working")).toEqual(["replaced and working", "replaced and working"]);
   });
 
+  it("a worker that runs out of memory fails the task with the reason from its stderr, and is replaced", async () => {
+    await using pool = new Pool({ workers: 1, execArgv: ["--max-old-space-size=24"] });
+    const err = await pool.apply(() => { const keep: number[][] = []; for (;;) keep.push(new Array(1e5).fill(1)); }).catch((e) => e);
+    expect(err).toBeInstanceOf(WorkerCrashedError);
+    expect(err.stderrTail).toMatch(/heap out of memory/i);
+    expect(err.message).toMatch(/heap out of memory/i);
+    expect(await pool.apply(() => "fresh worker")).toBe("fresh worker");
+  });
+
   it("a replacement worker gets the initializer and the pushed bindings again", async () => {
     await using pool = new Pool({ workers: 1, initializer: (tag: string) => { (globalThis as any).initTag = tag; }, initargs: ["init-ran"] });
     await pool.push({ pushed: 41 });
