@@ -1,11 +1,12 @@
 /**
  * Installs what every cell finds in its global scope: the display sink behind `display`,
  * `clearOutput` and `input` (sending display/clear_output/input_request events for the request
- * the calling code belongs to), those functions themselves, `require` (from the notebook's
- * directory) and the lazily created notebook `pool`. All are plain writable globals, so a cell
- * may declare its own `display` or `pool`.
+ * the calling code belongs to), those functions themselves, `require`, `__filename` and
+ * `__dirname` (as for a file in the notebook's directory) and the lazily created notebook
+ * `pool`. All are plain writable globals, so a cell may declare its own `display` or `pool`.
  */
 import { randomUUID } from "node:crypto";
+import { dirname } from "node:path";
 import type { ExecutorToHost } from "./protocol.js";
 import { outputContext } from "./session.js";
 import { pendingInputs } from "./input-requests.js";
@@ -15,6 +16,8 @@ import { clearOutput, display, input } from "../display/index.js";
 export interface CellGlobalsOptions {
   send(e: ExecutorToHost): void;
   require: NodeRequire;
+  /** The file cells count as for `require`, `__filename` and `__dirname` (in the notebook's directory). */
+  filename: string;
   notebookPool(): unknown;
 }
 
@@ -62,6 +65,9 @@ export function installCellGlobals(opts: CellGlobalsOptions): void {
   defineGlobal("clearOutput", clearOutput);
   defineGlobal("input", input);
   defineGlobal("require", opts.require);
+  // As in a CommonJS module of the notebook's directory (Node's typings declare both globally).
+  defineGlobal("__filename", opts.filename);
+  defineGlobal("__dirname", dirname(opts.filename));
   let pool: unknown;
   Object.defineProperty(globalThis, "pool", {
     configurable: true,

@@ -5,13 +5,13 @@
  * completion, inspection and is_complete are answered while a cell awaits.
  */
 import { Worker } from "node:worker_threads";
-import { createRequire } from "node:module";
 import { join } from "node:path";
 import type { ExecuteError, ExecuteOk, ExecuteRequest, ExecutorToHost, HostToExecutor } from "./protocol.js";
 import { Session, outputContext, type OutputContext } from "./session.js";
 import { ACKS, attachInterruptGuard, protect } from "./interrupt-guard.js";
 import { interruptedError, runtimeError } from "./runtime-error.js";
 import { installCellGlobals } from "./cell-globals.js";
+import { notebookRequire } from "./notebook-require.js";
 import { captureOutput } from "./output-capture.js";
 import { createEventSender } from "./event-sender.js";
 import { toBundle } from "../display/bundle.js";
@@ -54,9 +54,11 @@ const poolModuleReady: Promise<void> = import(new URL("../../magics/notebook-poo
   .then((m: PoolModule) => void (poolModule = m))
   .catch(() => undefined);
 
+const cellFilename = join(session.notebookDir, "__tspool_cell.js");
 installCellGlobals({
   send,
-  require: createRequire(join(session.notebookDir, "__tspool_cell.js")),
+  require: notebookRequire(cellFilename),
+  filename: cellFilename,
   notebookPool: () => {
     if (!poolModule) throw new Error("The notebook pool is not available in this build of tspool (magics/notebook-pool.js is missing).");
     return poolModule.createNotebookPool(session);

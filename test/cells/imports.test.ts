@@ -133,6 +133,15 @@ describe("imports", () => {
     expect(await value('const vd = await import("vega-datasets");\ntypeof vd.default')).toBe("'object'");
   });
 
+  it("gives cells require, __filename and __dirname as for a file of the notebook's directory", async () => {
+    expect(await value('require("cjs-greeter").greet("r")')).toBe("'hello r'");
+    expect(await value('typeof require("worker-farm")')).toBe("'function'");
+    expect(await value("__dirname === process.cwd()")).toBe("true");
+    const r = await k.client.execute('require("not-installed-anywhere")');
+    expect(r.error!.evalue).toContain("Cannot find module 'not-installed-anywhere'");
+    expect(r.error!.evalue).toContain(notebookDir);
+  });
+
   it("says what is missing and how to get it", async () => {
     const r = await k.client.execute('import nothing from "no-such-package-here/sub";');
     expect(r.reply.content.status).toBe("error");
