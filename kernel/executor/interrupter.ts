@@ -11,7 +11,7 @@
  * [2] 1 while the main thread runs the executor's own code that must not be cut (interrupt-guard.ts),
  * [3] spare (used for sleeping while the pipe is empty).
  */
-import { readSync } from "node:fs";
+import { fstatSync, readSync } from "node:fs";
 import { Session } from "node:inspector";
 import { workerData } from "node:worker_threads";
 import { ACKS, PROTECTED, REQUESTS } from "./interrupt-guard.js";
@@ -28,7 +28,17 @@ function terminateMainThread(): void {
   }
 }
 
+function isPipe(fd: number): boolean {
+  try {
+    const st = fstatSync(fd);
+    return st.isFIFO() || st.isSocket();
+  } catch {
+    return false;
+  }
+}
+
 function run(shared: SharedArrayBuffer, fd: number): void {
+  if (!isPipe(fd)) return; // started without the kernel's interrupt pipe: interrupts come by IPC only
   const counters = new Int32Array(shared);
   const buf = Buffer.alloc(64);
   for (;;) {
