@@ -1,14 +1,23 @@
 /**
  * Completion at the cursor, from the TypeScript language service over the cell as the next
- * virtual module: members after `.`, locals, names of earlier cells, globals, imports, keywords.
+ * virtual module: members after `.`, locals, names of earlier cells, globals, imports, keywords
+ * (in a `%%` cell magic, within its TypeScript body).
  */
 import ts from "typescript";
 import type { CompleteReplyContent } from "../executor/protocol.js";
 import { withScratchCell, type ScratchHost } from "./scratch.js";
+import { typeScriptRegion } from "./magic-region.js";
 
 const IDENT_CHAR = /[\p{ID_Continue}$\u200c\u200d]/u;
 
-export function complete(host: ScratchHost, code: string, cursor: number): CompleteReplyContent {
+export function complete(host: ScratchHost, cellCode: string, cellCursor: number): CompleteReplyContent {
+  const region = typeScriptRegion(cellCode, cellCursor);
+  if (!region) return { matches: [], cursor_start: cellCursor, cursor_end: cellCursor, metadata: {} };
+  const reply = completeTypeScript(host, region.code, region.cursor);
+  return { ...reply, cursor_start: reply.cursor_start + region.offset, cursor_end: reply.cursor_end + region.offset };
+}
+
+function completeTypeScript(host: ScratchHost, code: string, cursor: number): CompleteReplyContent {
   let start = cursor;
   while (start > 0 && IDENT_CHAR.test(code[start - 1]!)) start--;
   const prefix = code.slice(start, cursor);
@@ -31,8 +40,7 @@ export function complete(host: ScratchHost, code: string, cursor: number): Compl
       const exactB = b.name.startsWith(prefix) ? 0 : 1;
       return exactA - exactB || a.sortText.localeCompare(b.sortText) || a.name.localeCompare(b.name);
     })
-    .filter((e) => !seen.has(e.name) && seen.add(e.name))
-    .map((e) => e);
+    .filter((e) => !seen.has(e.name) && seen.add(e.name));
   // Names the type checker cannot know: globals set at run time (e.g. `globalThis.x = ...`), and
   // members of values whose static type is `any`.
   const names = matches.map((e) => e.name);

@@ -2,8 +2,12 @@
 import ts from "typescript";
 import type { InspectReplyContent } from "../executor/protocol.js";
 import { withScratchCell, type ScratchHost } from "./scratch.js";
+import { typeScriptRegion } from "./magic-region.js";
 
-export function inspect(host: ScratchHost, code: string, cursor: number, detailLevel: 0 | 1): InspectReplyContent {
+export function inspect(host: ScratchHost, cellCode: string, cellCursor: number, detailLevel: 0 | 1): InspectReplyContent {
+  const region = typeScriptRegion(cellCode, cellCursor);
+  if (!region) return { found: false, data: {}, metadata: {} };
+  const { code, cursor } = region;
   const info = withScratchCell(host, code, (file) => {
     const ls = host.checker.languageService;
     let at = file.headerLength + cursor;

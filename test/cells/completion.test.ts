@@ -66,6 +66,15 @@ describe("completion", () => {
     expect(c.cursor_start).toBe("loose.".length);
   });
 
+  it("completes inside the TypeScript body of a %% cell magic, and not on magic syntax", async () => {
+    const code = "%%pool map [1, 2]\n(n: number) => savings.bal";
+    const c = await complete(code);
+    expect(c.matches[0]).toBe("balance");
+    expect(c.cursor_start).toBe(code.length - "bal".length);
+    expect((await complete("%pool sta")).matches).toEqual([]);
+    expect((await inspect("%%pool map [1]\n(n: number) => transfer", "%%pool map [1]\n(n: number) => trans".length)).data["text/plain"]).toContain("function transfer");
+  });
+
   it("completes at a cursor in the middle of the code", async () => {
     const code = "sav\nconst z = 1;";
     const c = await complete(code, 3);
