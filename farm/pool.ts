@@ -218,7 +218,13 @@ export class Pool extends EventEmitter<PoolEvents> implements AsyncDisposable {
       let failed = false;
       const owner: JobOwner = {
         ok: () => { if (--left === 0 && !failed) resolve(); },
-        fail: (_j, e) => { if (!failed) { failed = true; reject(e); } },
+        fail: (_j, e) => {
+          if (failed) return;
+          failed = true;
+          // values that could not be sent are not replayed to later workers either
+          for (const k of Object.keys(bindings)) if (this.pushed.get(k) === bindings[k]) this.pushed.delete(k);
+          reject(e);
+        },
       };
       for (const id of targets) this.enqueue(this.makeJob("push", null, { kind: "push", bindings }, null, id, owner, null, undefined));
       if (targets.length === 0) resolve();
@@ -555,7 +561,18 @@ export class Pool extends EventEmitter<PoolEvents> implements AsyncDisposable {
         void this.stopJobs([job], "timeout", (j, replaced) => new TaskTimeoutError(ms, { workerId: j.slot?.id, index: j.range?.[0], workerReplaced: replaced }));
       }, ms);
     }
-    slot.transport.send(msg, transfer);
+    try {
+      slot.transport.send(msg, transfer);
+    } catch (e) {
+      // the arguments (or items, bindings, dep values) cannot be cloned: fail this job only
+      slot.inflight.splice(slot.inflight.indexOf(job), 1);
+      if (msg.code?.bundle) slot.known.delete(msg.code.hash);
+      this.clearTimers(job);
+      job.slot = null;
+      this.settleFail(job, new TypeError(`cannot send the task to worker ${slot.id}: ${(e as Error).message}. ` +
+        "Arguments, items, pushed bindings and dependency values must be plain data (structured clone), or tspool handles."));
+      return;
+    }
     this.emit("task", { phase: "start", workerId: slot.id, pid: slot.transport.pid, job: job.id, kind: job.kind, range: job.range });
   }
 
@@ -712,7 +729,8 @@ export class Pool extends EventEmitter<PoolEvents> implements AsyncDisposable {
           ? { t: "hreply", cid: m.cid, ok: true, value }
           : { t: "hreply", cid: m.cid, ok: false, error: serializeError(value) });
         serveHandleCall(m.kind, m.hid, m.method, m.args, { workerId: slot.id, isThread: slot.transport.sharedMemory, signal: slot.abort.signal })
-          .then((v) => send(true, v), (e) => send(false, e));
+          .then((v) => send(true, v), (e) => send(false, e))
+          .catch((e) => send(false, e)); // the result could not be cloned
         break;
       }
       case "stats": {

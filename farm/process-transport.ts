@@ -37,8 +37,8 @@ export function spawnProcessWorker(opts: SpawnOptions): WorkerTransport {
     threadId: 0,
     sharedMemory: false,
     send(msg: ParentToWorker) {
-      if (!child.connected) return;
-      try { child.send(msg); } catch { /* channel closed: the exit event follows */ }
+      if (!child.connected) return; // the exit event follows
+      child.send(msg); // throws if the message cannot be serialized
     },
     forceInterrupt() {
       if (!interruptPipe.destroyed) interruptPipe.write(Buffer.from([1]));

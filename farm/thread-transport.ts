@@ -40,7 +40,7 @@ export function spawnThreadWorker(opts: SpawnOptions): WorkerTransport {
     sharedMemory: true,
     send(msg: ParentToWorker, transfer?: ArrayBuffer[]) {
       if (exited) return;
-      try { worker.postMessage(msg, transfer ?? []); } catch { /* the worker is gone */ }
+      worker.postMessage(msg, transfer ?? []); // throws if the message cannot be cloned
     },
     forceInterrupt() {
       const before = acks;

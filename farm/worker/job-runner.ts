@@ -96,7 +96,14 @@ export class JobRunner {
     this.output.flush();
     cur.reported = true;
     if (this.current === cur) this.current = null;
-    this.ch.send(msg, transfer);
+    try {
+      this.ch.send(msg, transfer);
+    } catch (e) {
+      // a result that cannot be cloned (a function, a socket, ...): say so instead of never answering
+      if (msg.t !== "done") throw e;
+      const why = new TypeError(`the task's result cannot be sent back to the pool: ${(e as Error).message}. Return plain data (anything structured clone accepts).`);
+      this.ch.send({ t: "done", id: msg.id, ms: msg.ms, rss: msg.rss, ok: false, error: serializeError(why) });
+    }
     this.schedule();
   }
 

@@ -185,6 +185,9 @@ describe("code shipping", () => {
     await expect(pool.map((x: number) => x, [1], { chunksize: 0 })).rejects.toThrow(/chunksize must be a positive integer/);
     await expect(pool.map({ fn: "(x) => x", deps: [{ nme: "x" } as never] }, [1])).rejects.toThrow(/deps\[0\] needs a "name"/);
     await expect(pool.apply({ fn: "this is not js" })).rejects.toThrow(/SyntaxError/);
+    await expect(pool.apply((f: unknown) => typeof f, [() => 1])).rejects.toThrow(/cannot send the task to worker \d: .*must be plain data/s);
+    await expect(pool.apply(() => () => 1)).rejects.toThrow(/result cannot be sent back to the pool/);
+    await expect(pool.push({ bad: new Map([["k", Symbol("s")]]) })).rejects.toThrow(/cannot send the task/);
     await expect(pool.apply({ fn: "this is not js" })).rejects.toThrow(/SyntaxError/); // cached: only the hash travels
     expect(await pool.apply(() => "pool still fine")).toBe("pool still fine");
   });
