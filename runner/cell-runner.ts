@@ -9,6 +9,7 @@ import type { KernelClient } from "./client.js";
 import { delay } from "./client.js";
 import type { KernelProcess } from "./kernel-process.js";
 import type { OutputRecorder } from "./output-recorder.js";
+import { askLine } from "./terminal-input.js";
 import { errorText, type TerminalPrinter } from "./terminal.js";
 
 /** After interrupting a cell that ran out of time, how long to wait for the kernel to settle. */
@@ -38,7 +39,16 @@ export class CellRunner {
     private readonly recorder: OutputRecorder,
     private readonly printer: TerminalPrinter,
     private readonly timeoutMs: number,
+    /** Cells may ask for input (the runner's stdin is a terminal). */
+    private readonly interactive: boolean,
   ) {
+    client.onInputRequest((m) => {
+      if (this.current === null || m.parent_header.msg_id !== this.current) return;
+      this.printer.prepareForInput();
+      void askLine(String(m.content.prompt ?? ""), Boolean(m.content.password)).then((value) => {
+        if (value !== null) this.client.replyInput(m, value);
+      });
+    });
     client.onIopub((m) => {
       if (this.current !== null && m.parent_header.msg_id === this.current) {
         if (m.header.msg_type === "status" && m.content.execution_state === "idle") this.idle = true;
@@ -61,7 +71,7 @@ export class CellRunner {
     this.interrupted = false;
     this.interruptSentAt = 0;
     const { id, reply } = this.client.send("shell", "execute_request", {
-      code, silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: true,
+      code, silent: false, store_history: true, user_expressions: {}, allow_stdin: this.interactive, stop_on_error: true,
     });
     this.current = id;
     let content: Record<string, any> | null = null;

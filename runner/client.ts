@@ -17,13 +17,17 @@ export class KernelClient {
   private readonly shell: zmq.Dealer;
   private readonly control: zmq.Dealer;
   private readonly iopub: zmq.Subscriber;
+  /** Same routing id as shell: the kernel sends a cell's input_request to the identity that sent the cell. */
+  private readonly stdin: zmq.Dealer;
+  private readonly inputHandlers = new Set<(m: JupyterMessage) => void>();
   private readonly waiting = new Map<string, Waiter>();
   private readonly iopubHandlers = new Set<(m: JupyterMessage) => void>();
   private closed = false;
 
   constructor(private readonly info: ConnectionInfo) {
     this.signer = createSigner(info.key, info.signature_scheme);
-    this.shell = new zmq.Dealer({ routingId: `shell-${this.session}`, linger: 0 });
+    this.shell = new zmq.Dealer({ routingId: `tspool-run-${this.session}`, linger: 0 });
+    this.stdin = new zmq.Dealer({ routingId: `tspool-run-${this.session}`, linger: 0 });
     this.control = new zmq.Dealer({ routingId: `control-${this.session}`, linger: 0 });
     this.iopub = new zmq.Subscriber({ linger: 0 });
   }
@@ -33,7 +37,9 @@ export class KernelClient {
     this.control.connect(endpoint(this.info, "control"));
     this.iopub.connect(endpoint(this.info, "iopub"));
     this.iopub.subscribe();
+    this.stdin.connect(endpoint(this.info, "stdin"));
     void this.readReplies(this.shell);
+    void this.readStdin();
     void this.readReplies(this.control);
     void this.readIopub();
   }
@@ -42,6 +48,20 @@ export class KernelClient {
   onIopub(handler: (m: JupyterMessage) => void): () => void {
     this.iopubHandlers.add(handler);
     return () => this.iopubHandlers.delete(handler);
+  }
+
+  /** Registers a handler for input_request messages (on stdin); returns a function that removes it. */
+  onInputRequest(handler: (m: JupyterMessage) => void): () => void {
+    this.inputHandlers.add(handler);
+    return () => this.inputHandlers.delete(handler);
+  }
+
+  /** Answers an input_request. */
+  replyInput(request: JupyterMessage, value: string): void {
+    const msg = makeMessage({ msgType: "input_reply", content: { value }, session: this.session, parent: request.header, username: "tspool-run" });
+    this.stdin.send(encodeMessage(msg, this.signer)).catch((e: Error) => {
+      if (!this.closed) process.stderr.write(`tspool run: could not answer the kernel's input request: ${e.message}\n`);
+    });
   }
 
   /** Sends a request and returns its msg_id and a promise of the reply. */
@@ -100,6 +120,7 @@ export class KernelClient {
     this.shell.close();
     this.control.close();
     this.iopub.close();
+    this.stdin.close();
   }
 
   private fail(id: string, e: Error): void {
@@ -127,6 +148,21 @@ export class KernelClient {
       }
     } catch (e) {
       if (!this.closed) process.stderr.write(`tspool run: socket error: ${(e as Error).message}\n`);
+    }
+  }
+
+  private async readStdin(): Promise<void> {
+    try {
+      for await (const frames of this.stdin) {
+        const decoded = decodeMessage(frames as Buffer[], this.signer);
+        if (!decoded.ok) {
+          process.stderr.write(`tspool run: dropped a stdin message from the kernel (${decoded.reason})\n`);
+          continue;
+        }
+        if (decoded.message.header.msg_type === "input_request") for (const h of this.inputHandlers) h(decoded.message);
+      }
+    } catch (e) {
+      if (!this.closed) process.stderr.write(`tspool run: stdin socket error: ${(e as Error).message}\n`);
     }
   }
 

@@ -68,7 +68,7 @@ async function runNotebook(nb: Notebook, opts: RunOptions): Promise<number> {
   const kernel = new KernelProcess(conn.path, dirname(resolve(opts.notebook)), command);
   const client = new KernelClient(conn.info);
   const recorder = new OutputRecorder();
-  const cells = new CellRunner(client, kernel, recorder, printer, opts.timeoutMs);
+  const cells = new CellRunner(client, kernel, recorder, printer, opts.timeoutMs, Boolean(process.stdin.isTTY));
 
   // Ctrl-C once interrupts the running cell; twice stops the run. SIGTERM/SIGHUP (kill, closed
   // terminal) stop it too. In every case the kernel is shut down.

@@ -94,6 +94,15 @@ export class TerminalPrinter {
     this.live.clear();
   }
 
+  /** Makes room for a prompt: the progress line goes and the cursor is at the start of a line. */
+  prepareForInput(): void {
+    this.clearProgress();
+    if (!this.atLineStart) {
+      this.streams.out.write("\n");
+      this.atLineStart = true;
+    }
+  }
+
   /** A message from the runner itself (to stderr). */
   note(text: string): void {
     this.line(this.streams.err, text);

@@ -73,6 +73,36 @@ describe("tspool run", () => {
     for (let n = 1; n <= 6; n++) expect(tty).toMatch(new RegExp(`\\[worker [01]\\] item ${n}\\r?\\n`));
   });
 
+  it("answers a cell's input() and input.password() from the terminal it runs in", async () => {
+    const dir = tempDir();
+    const nb = writeNotebook(dir, "ask.ipynb", [
+      "const who = await input('Your name: ');\nconst secret = await input.password('Passphrase: ');\nconsole.log(`hello ${who}, ${secret.length} characters`);",
+    ]);
+    const cmd = [process.execPath, CLI, "run", nb].map((a) => `'${a}'`).join(" ");
+    const p = spawn("script", ["-qec", cmd, "/dev/null"], { stdio: ["pipe", "pipe", "pipe"] });
+    let screen = "";
+    const answered: string[] = [];
+    p.stdout.on("data", (d) => {
+      screen += d;
+      // Each prompt starts a line of its own (the cell's header also quotes the prompts); readline
+      // moves the cursor with escape sequences around it.
+      const plain = screen.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "");
+      if (!answered.includes("name") && /(^|\n)Your name: $/.test(plain)) {
+        answered.push("name");
+        p.stdin.write("Ada\r");
+      }
+      if (!answered.includes("pass") && /(^|\n)Passphrase: $/.test(plain)) {
+        answered.push("pass");
+        p.stdin.write("open sesame\r");
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => p.on("close", resolve));
+    expect(code, screen).toBe(0);
+    expect(answered).toEqual(["name", "pass"]);
+    expect(screen).toContain("hello Ada, 11 characters");
+    expect(screen).not.toContain("open sesame"); // the password is not echoed
+  });
+
   it("stops at the first failing cell with a non-zero status and the error's traceback", async () => {
     const dir = tempDir();
     const nb = writeNotebook(dir, "fails.ipynb", [
