@@ -13,8 +13,11 @@ export interface RunOptions {
 
 export const RUN_USAGE = `Usage: tspool run NOTEBOOK.ipynb [--out EXECUTED.ipynb] [--timeout SECONDS] [--allow-errors]
 
-Executes every code cell of NOTEBOOK in order with the tspool kernel, prints each output's text
-to the terminal and writes the executed notebook (default: NOTEBOOK.executed.ipynb beside it).
+Executes every code cell of NOTEBOOK in order with the tspool kernel (started in the notebook's
+directory), prints each output's text to the terminal and writes the executed notebook (default:
+NOTEBOOK.executed.ipynb beside it). Stops at the first failing cell, except cells tagged
+"raises-exception". Ctrl-C interrupts the running cell; twice stops the run. On a terminal, cells
+may ask for input.
 
   --out PATH        where to write the executed notebook
   --timeout SECONDS time limit for each cell (default 600; 0 = no limit)
