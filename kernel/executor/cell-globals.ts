@@ -9,6 +9,7 @@ import { randomUUID } from "node:crypto";
 import { dirname } from "node:path";
 import type { ExecutorToHost } from "./protocol.js";
 import { outputContext } from "./session.js";
+import { bindToCurrentOutput } from "./output-context.js";
 import { pendingInputs } from "./input-requests.js";
 import { installSink } from "../display/sink.js";
 import { clearOutput, display, input } from "../display/index.js";
@@ -19,6 +20,24 @@ export interface CellGlobalsOptions {
   /** The file cells count as for `require`, `__filename` and `__dirname` (in the notebook's directory). */
   filename: string;
   notebookPool(): unknown;
+}
+
+/** Timer callbacks write below the cell that set the timer (see output-context.ts). */
+function bindTimersToCells(): void {
+  for (const name of ["setTimeout", "setInterval", "setImmediate"] as const) {
+    const original = globalThis[name] as (cb: unknown, ...rest: unknown[]) => unknown;
+    const bound = function (this: unknown, callback: unknown, ...rest: unknown[]) {
+      const cb = typeof callback === "function" ? bindToCurrentOutput(callback as (...a: unknown[]) => unknown) : callback;
+      return original.call(this, cb, ...rest);
+    };
+    // Keep what hangs off the originals (e.g. util.promisify.custom), and their names.
+    for (const key of Reflect.ownKeys(original)) {
+      if (key === "length" || key === "prototype") continue;
+      const d = Object.getOwnPropertyDescriptor(original, key);
+      if (d) Object.defineProperty(bound, key, d);
+    }
+    defineGlobal(name, bound);
+  }
 }
 
 function defineGlobal(name: string, value: unknown): void {
@@ -61,6 +80,7 @@ export function installCellGlobals(opts: CellGlobalsOptions): void {
       });
     },
   });
+  bindTimersToCells();
   defineGlobal("display", display);
   defineGlobal("clearOutput", clearOutput);
   defineGlobal("input", input);

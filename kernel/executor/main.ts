@@ -8,6 +8,7 @@ import { Worker } from "node:worker_threads";
 import { join } from "node:path";
 import type { ExecuteError, ExecuteOk, ExecuteRequest, ExecutorToHost, HostToExecutor } from "./protocol.js";
 import { Session, outputContext, type OutputContext } from "./session.js";
+import { unboundSetImmediate } from "./output-context.js";
 import { ACKS, attachInterruptGuard, protect } from "./interrupt-guard.js";
 import { interruptedError, runtimeError } from "./runtime-error.js";
 import { installCellGlobals } from "./cell-globals.js";
@@ -127,15 +128,16 @@ function startNext(): void {
       run.done = true;
       send({ type: "reply", id: request.id, kind: "execute", content });
       if (running === run) running = undefined;
-      setImmediate(startNext);
+      unboundSetImmediate(startNext);
     },
   };
   running = run;
   session.executionCount = request.executionCount;
   const ctx: OutputContext = { parent: request.id, silent: request.silent, allowStdin: request.allowStdin };
   // Run from a fresh macrotask so that an interrupt terminating the cell's synchronous code
-  // aborts only that callback, never the IPC message handling.
-  setImmediate(() => {
+  // aborts only that callback, never the IPC message handling. (Unbound: the context set here
+  // must stay current for the cell's continuations.)
+  unboundSetImmediate(() => {
     outputContext.run(ctx, () => {
       evaluate(request).then(
         (content) => run.finish(content),

@@ -70,6 +70,19 @@ describe("output", () => {
     expect(r.stderr).toBe("err\n");
   });
 
+  it("sends output of a timer to the cell that set it, even while a later cell runs", async () => {
+    const a = await k.client.execute('setTimeout(() => console.log("from the first cell"), 300);\nconst ticker = setInterval(() => console.log("tick"), 100);\nsetTimeout(() => clearInterval(ticker), 550);');
+    const b = await k.client.execute('await new Promise((r) => setTimeout(r, 800));\nconsole.log("from the second cell");');
+    expect(b.stdout).toBe("from the second cell\n");
+    const laterForA = k.client
+      .iopubOf(a.msgId)
+      .filter((m) => m.header.msg_type === "stream")
+      .map((m) => m.content.text)
+      .join("");
+    expect(laterForA).toContain("from the first cell\n");
+    expect(laterForA).toContain("tick\n");
+  });
+
   it("publishes nothing for a silent execution but still runs it", async () => {
     const r = await k.client.execute('console.log("hidden"); globalThis.silentRan = 1; 5', { silent: true, store_history: false });
     expect(r.stdout).toBe("");
