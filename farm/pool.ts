@@ -530,7 +530,7 @@ export class Pool extends EventEmitter<PoolEvents> implements AsyncDisposable {
     job.triedOn.add(slot.id);
     job.sentAt = Date.now();
     slot.inflight.push(job);
-    slot.jobsSinceSpawn++;
+    if (job.kind !== "init") slot.jobsSinceSpawn++;
     const msg: JobMessage = { t: "job", id: job.id, body: job.body };
     const transfer: ArrayBuffer[] = [];
     const b = job.body;

@@ -92,13 +92,15 @@ describe("size and recycling", () => {
   });
 
   it("maxTasksPerWorker replaces a worker after that many jobs, keeping its id", async () => {
-    await using pool = new Pool({ workers: 1, maxTasksPerWorker: 2 });
+    await using pool = new Pool({ workers: 1, maxTasksPerWorker: 2, initializer: () => { (globalThis as any).ready = true; } });
+    await pool.push({ pushed: 1 }); // counts as a job; the initializer and the push replayed to replacements do not
     const pids: number[] = [];
     for (let i = 0; i < 5; i++) pids.push(await pool.apply(() => process.pid));
-    expect(pids[0]).toBe(pids[1]);
-    expect(pids[2]).toBe(pids[3]);
-    expect(pids[2]).not.toBe(pids[1]);
-    expect(pids[4]).not.toBe(pids[3]);
+    expect(pids[0]).not.toBe(pids[1]); // the push was the first worker's first job
+    expect(pids[1]).toBe(pids[2]);
+    expect(pids[3]).toBe(pids[4]);
+    expect(pids[3]).not.toBe(pids[2]);
+    expect(await pool.apply(() => [(globalThis as any).ready, (globalThis as any).pushed])).toEqual([true, 1]);
     expect(pool.status().workers[0].restarts).toBeGreaterThanOrEqual(2);
   });
 });
