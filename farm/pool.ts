@@ -573,7 +573,7 @@ export class Pool extends EventEmitter<PoolEvents> implements AsyncDisposable {
         "Arguments, items, pushed bindings and dependency values must be plain data (structured clone), or tspool handles."));
       return;
     }
-    this.emit("task", { phase: "start", workerId: slot.id, pid: slot.transport.pid, job: job.id, kind: job.kind, range: job.range });
+    this.notify("task", { phase: "start", workerId: slot.id, pid: slot.transport.pid, job: job.id, kind: job.kind, range: job.range });
   }
 
   private encodeBundle(slot: Slot, bundle: WireBundle): WireBundle {
@@ -687,7 +687,7 @@ export class Pool extends EventEmitter<PoolEvents> implements AsyncDisposable {
           if (job.range) st.itemsDone += job.range[1] - job.range[0];
         }
         this.offWorker(job, false);
-        this.emit("task", { phase: "finish", workerId: slot.id, pid: slot.transport.pid, job: job.id, kind: job.kind, range: job.range, ms: m.ms, outcome: m.ok ? "ok" : "error" });
+        this.notify("task", { phase: "finish", workerId: slot.id, pid: slot.transport.pid, job: job.id, kind: job.kind, range: job.range, ms: m.ms, outcome: m.ok ? "ok" : "error" });
         if (m.ok) {
           let value = m.value;
           if (!(job.kind === "map" && value instanceof Float64Array)) value = decodeHandles(value, null);
@@ -710,7 +710,7 @@ export class Pool extends EventEmitter<PoolEvents> implements AsyncDisposable {
           if (st) st.busyMs += m.ms;
         }
         this.offWorker(job, false);
-        this.emit("task", { phase: "finish", workerId: slot.id, pid: slot.transport.pid, job: job.id, kind: job.kind, range: job.range, ms: m.t === "interrupted" ? m.ms : 0, outcome: m.t });
+        this.notify("task", { phase: "finish", workerId: slot.id, pid: slot.transport.pid, job: job.id, kind: job.kind, range: job.range, ms: m.t === "interrupted" ? m.ms : 0, outcome: m.t });
         if (!job.settled) this.settleFail(job, new InterruptedError("the task was stopped", { workerId: slot.id, index: job.range?.[0] }));
         this.afterJob(slot);
         break;
@@ -721,7 +721,7 @@ export class Pool extends EventEmitter<PoolEvents> implements AsyncDisposable {
           lines: m.text.slice(0, -1).split("\n"), job: m.job, index: m.index, raw: false,
         };
         if (m.stream === "stderr") slot.noteStderr(m.text);
-        this.emit("output", ev);
+        this.notify("output", ev);
         break;
       }
       case "hcall": {
@@ -760,7 +760,7 @@ export class Pool extends EventEmitter<PoolEvents> implements AsyncDisposable {
     if (slot.state !== "starting") return;
     slot.state = "ready";
     const st = this.stats[slot.id];
-    this.emit("worker", { type: "online", workerId: slot.id, pid: slot.transport.pid, threadId: slot.transport.threadId, restarts: st?.restarts ?? 0 });
+    this.notify("worker", { type: "online", workerId: slot.id, pid: slot.transport.pid, threadId: slot.transport.threadId, restarts: st?.restarts ?? 0 });
     // the initializer, then the bindings pushed so far, before any task
     if (this.initCode) {
       const owner: JobOwner = {
@@ -798,7 +798,7 @@ export class Pool extends EventEmitter<PoolEvents> implements AsyncDisposable {
 
   private emitRaw(slot: Slot, stream: "stdout" | "stderr", text: string): void {
     const cur = slot.inflight[0];
-    this.emit("output", {
+    this.notify("output", {
       workerId: slot.id, pid: slot.transport.pid, threadId: slot.transport.threadId, stream, text,
       lines: text.slice(0, -1).split("\n"), job: cur?.id ?? null, index: null, raw: true,
     });
@@ -839,7 +839,7 @@ export class Pool extends EventEmitter<PoolEvents> implements AsyncDisposable {
       if (rest) this.emitRaw(slot, stream, rest);
     }
     const expected = slot.expectedExit;
-    this.emit("worker", { type: "exit", workerId: slot.id, pid: slot.transport.pid, threadId: slot.transport.threadId, exitCode: e.code, signal: e.signal, expected });
+    this.notify("worker", { type: "exit", workerId: slot.id, pid: slot.transport.pid, threadId: slot.transport.threadId, exitCode: e.code, signal: e.signal, expected });
     for (const w of this.exitWaiters.get(slot) ?? []) w();
     this.exitWaiters.delete(slot);
     for (const w of this.statsWaiters.get(slot) ?? []) w(slot.rss ?? 0);
@@ -861,7 +861,7 @@ export class Pool extends EventEmitter<PoolEvents> implements AsyncDisposable {
       if (!running) { this.queue.unshift(job); return; } // never started: just send it elsewhere
       job.crashes++;
       if (!this.terminated) {
-        this.emit("task", { phase: "finish", workerId: slot.id, pid: slot.transport.pid, job: job.id, kind: job.kind, range: job.range, outcome: "crashed" });
+        this.notify("task", { phase: "finish", workerId: slot.id, pid: slot.transport.pid, job: job.id, kind: job.kind, range: job.range, outcome: "crashed" });
       }
       if (job.pinned === null && job.crashes <= retries && !this.terminated && !this.brokenReason) {
         this.clearTimers(job);
@@ -912,6 +912,15 @@ export class Pool extends EventEmitter<PoolEvents> implements AsyncDisposable {
   }
 
   // ------------------------------------------------------------------ helpers
+
+  /** Emits an event; a listener that throws gets a warning instead of breaking the pool's bookkeeping. */
+  private notify<K extends keyof PoolEvents>(event: K, ...args: PoolEvents[K]): void {
+    try {
+      (this.emit as (e: string, ...a: unknown[]) => boolean)(event, ...args);
+    } catch (e) {
+      process.emitWarning(`a listener of the pool's "${event}" event threw; the pool carries on: ${e instanceof Error ? e.stack : String(e)}`, "TspoolListenerWarning");
+    }
+  }
 
   private checkOpen(what: string): void {
     if (this.brokenReason) throw new PoolBrokenError(`${what}: the pool cannot run tasks: ${this.brokenReason}`);

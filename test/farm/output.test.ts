@@ -56,6 +56,21 @@ for (const threads of [false, true]) {
   });
 }
 
+describe("listeners", () => {
+  it("a listener that throws gets a warning and does not break the pool", async () => {
+    await using pool = new Pool({ workers: 1 });
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.message);
+    process.on("warning", onWarning);
+    pool.on("task", () => { throw new Error("listener bug"); });
+    pool.on("output", () => { throw new Error("listener bug"); });
+    expect(await pool.map((x: number) => { console.log(x); return x * 2; }, [1, 2, 3])).toEqual([2, 4, 6]);
+    await new Promise((r) => setTimeout(r, 50));
+    process.off("warning", onWarning);
+    expect(warnings.some((w) => /listener of the pool's "task" event threw; the pool carries on: Error: listener bug/.test(w))).toBe(true);
+  });
+});
+
 describe("raw output", () => {
   it("writes straight to fd 1 and 2 are captured too, as whole lines, marked raw", async () => {
     await using pool = new Pool({ workers: 1 });
