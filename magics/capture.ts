@@ -11,7 +11,9 @@
  * their dependents, then by first use) so that unchanged code produces identical entries that
  * the farm's content-hash cache recognises.
  */
+import { createHash, randomUUID } from "node:crypto";
 import vm from "node:vm";
+import { serialize } from "node:v8";
 import { freeIdentifiers, isSingleExpressionLike, isSingleFunctionOrClass, parseScript } from "./free-identifiers.js";
 import { findTravelProblem } from "./travel-check.js";
 
@@ -185,9 +187,37 @@ function valueDependency(name: string, value: unknown, ctx: CaptureContext, stat
     visitSource(js, name, ctx, state, via);
     return { name, js };
   }
+  const instance = instanceOfNotebookClass(value, ctx);
+  if (instance) {
+    // An instance of a class from an earlier cell: its own fields travel as data, its class as
+    // code, and a small script gives the copy its prototype back.
+    const fields = { ...(value as object) };
+    const problem = findTravelProblem(fields);
+    if (problem) throw new CaptureError(name, `its value${problem.path} ${problem.why}${chain(via, name)}`);
+    visit(instance.className, ctx, state, [...via, name]);
+    state.deps.push({ name, value: fields });
+    let digest: string;
+    try {
+      digest = createHash("sha1").update(serialize(fields)).update(instance.classSource).digest("base64url");
+    } catch {
+      digest = randomUUID(); // not serialisable for hashing (e.g. shared memory): always restore
+    }
+    return { script: `/* ${digest} */ Object.setPrototypeOf(globalThis[${JSON.stringify(name)}], ${instance.className}.prototype);` };
+  }
   const problem = findTravelProblem(value);
   if (problem) {
     throw new CaptureError(name, `${problem.path === "" ? "its value" : `its value${problem.path}`} ${problem.why}${chain(via, name)}`);
   }
   return { name, value };
+}
+
+/** The notebook class (a class binding of an earlier cell) that `value` is a direct instance of. */
+function instanceOfNotebookClass(value: unknown, ctx: CaptureContext): { className: string; classSource: string } | undefined {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
+  const proto = Object.getPrototypeOf(value);
+  const ctor = proto?.constructor as Function | undefined;
+  if (!ctor || typeof ctor !== "function" || ctor.prototype !== proto || !ctor.name) return undefined;
+  const b = ctx.bindings.get(ctor.name);
+  if (!b || b.kind !== "class" || ctx.scope[ctor.name] !== ctor) return undefined;
+  return { className: ctor.name, classSource: b.js ?? "" };
 }

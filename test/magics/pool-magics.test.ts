@@ -67,6 +67,13 @@ describe("capture of earlier cells' definitions", () => {
     expect(plain(r)).toContain(hash("b"));
   });
 
+  it("ships instances of notebook classes with their methods, following later changes", async () => {
+    await ok("class Model { constructor(public w: number) {} predict(x: number) { return x * this.w } }\nconst model = new Model(3)");
+    expect(plain(await ok("%%pool map [1, 2]\n(x: number) => model.predict(x)"))).toBe("[ 3, 6 ]");
+    await ok("model.w = 5");
+    expect(plain(await ok("%%pool map [1, 2]\n(x: number) => model.predict(x)"))).toBe("[ 5, 10 ]");
+  });
+
   it("snapshots data when the cell runs, so later changes need a new run", async () => {
     await ok("let threshold = 10");
     expect(plain(await ok("%%pool map [5, 15]\n(x: number) => x > threshold"))).toBe("[ false, true ]");
