@@ -847,6 +847,7 @@ export class Pool extends EventEmitter<PoolEvents> implements AsyncDisposable {
 
     const jobs = slot.inflight.splice(0);
     const retries = this.opts.retries ?? 0;
+    if (e.error) slot.noteStderr(e.error);
     const tail = slot.crashReport();
     jobs.forEach((job, k) => {
       if (job.graceTimer) { clearTimeout(job.graceTimer); job.graceTimer = null; }

@@ -29,7 +29,12 @@ export function spawnThreadWorker(opts: SpawnOptions): WorkerTransport {
     exitCb?.(e);
   };
   worker.on("error", (e) => { lastError = e; });
-  worker.on("exit", (code) => fireExit({ code, signal: lastError && /memory/i.test(lastError.message) ? "ERR_WORKER_OUT_OF_MEMORY" : null }));
+  worker.on("exit", (code) => {
+    const err = lastError as Error | null;
+    const exit: WorkerExit = { code, signal: err && /memory/i.test(err.message) ? "ERR_WORKER_OUT_OF_MEMORY" : null };
+    if (err) exit.error = `${err.name}: ${err.message}`;
+    fireExit(exit);
+  });
   let acks = 0;
   const threadId = worker.threadId;
 

@@ -4,7 +4,12 @@
  */
 import type { ParentToWorker, WorkerToParent } from "./messages.js";
 
-export interface WorkerExit { code: number | null; signal: string | null }
+export interface WorkerExit {
+  code: number | null;
+  signal: string | null;
+  /** Why the worker ended, when the transport knows (e.g. a thread's uncaught error). */
+  error?: string;
+}
 
 export interface SpawnOptions {
   workerId: number;

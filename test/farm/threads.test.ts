@@ -35,6 +35,15 @@ describe("thread workers", () => {
     expect(Math.max(...counts)).toBe(20_000);
   });
 
+  it("a thread over its memory limit fails the task with the reason and is replaced", async () => {
+    await using pool = new Pool({ workers: 1, threads: true, resourceLimits: { maxOldGenerationSizeMb: 16 } });
+    const err = await pool.apply(() => { const keep: number[][] = []; for (;;) keep.push(new Array(1e5).fill(1)); }).catch((e) => e);
+    expect(err).toBeInstanceOf(WorkerCrashedError);
+    expect(err.signal).toBe("ERR_WORKER_OUT_OF_MEMORY");
+    expect(err.message).toMatch(/JS heap out of memory/);
+    expect(await pool.apply(() => "replaced")).toBe("replaced");
+  });
+
   it("a thread that exits mid-task fails the task with WorkerCrashedError and is replaced", async () => {
     await using pool = new Pool({ workers: 1, threads: true });
     const first = pool.status().workers[0].threadId;
