@@ -6,6 +6,8 @@ import { declaredNames, parseCell } from "./declarations.js";
 export interface ScratchHost {
   readonly checker: CellChecker;
   readonly bindings: BindingRegistry;
+  /** Runs compiler work that must not be cut short by an interrupt (see interrupt-guard.ts). */
+  guard?<T>(fn: () => T): T;
 }
 
 /**
@@ -13,6 +15,10 @@ export interface ScratchHost {
  * visible too (besides the names the code mentions).
  */
 export function withScratchCell<T>(host: ScratchHost, code: string, query: (file: CellFile) => T, prefix?: string): T {
+  return host.guard ? host.guard(() => scratchQuery(host, code, query, prefix)) : scratchQuery(host, code, query, prefix);
+}
+
+function scratchQuery<T>(host: ScratchHost, code: string, query: (file: CellFile) => T, prefix?: string): T {
   const own = declaredNames(parseCell(code)).map((n) => n.name);
   const checker = host.checker;
   const words = wordsOf(code);

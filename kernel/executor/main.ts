@@ -194,7 +194,7 @@ process.on("message", (msg: HostToExecutor) => {
 function reply<K extends "complete" | "inspect" | "is_complete">(id: string, kind: K, compute: () => unknown, fallback: unknown): void {
   let content: unknown;
   try {
-    content = protect(compute);
+    content = compute(); // compiler work inside is guarded; live-object reads (completion) are interruptible
   } catch (err) {
     process.stderr.write(`tspool: ${kind} failed: ${(err as Error)?.stack ?? err}\n`);
     content = fallback;

@@ -65,6 +65,11 @@ export class Session {
     return this.#stacks.mapStack(stack);
   }
 
+  /** Runs compiler work that an interrupt must not cut short. */
+  guard<T>(fn: () => T): T {
+    return protect(fn);
+  }
+
   /** The URL `import()` loads for a module specifier written in a cell. */
   resolveModule(specifier: string): string {
     return this.#resolveUrl(specifier);
