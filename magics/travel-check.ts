@@ -78,7 +78,7 @@ export function findTravelProblem(value: unknown, limit = 2_000_000): TravelProb
     if (!isPlainObject(o)) {
       return {
         path,
-        why: `is an instance of ${describeClass(o)}, which would arrive as a plain object without its methods; send plain data (e.g. \`{ ...obj }\`) or create the instance inside the mapped function`,
+        why: `is an instance of ${describeClass(o)}, which would arrive as a plain object without its methods (only a binding that is itself an instance of a class from an earlier cell gets its class back); send plain data (e.g. \`{ ...obj }\`) or create the instance inside the mapped function`,
       };
     }
     const keys = Object.keys(o);
