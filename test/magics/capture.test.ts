@@ -60,6 +60,20 @@ describe("capture", () => {
     ]);
     expect(captureDependencies(src, ctx)).toEqual(deps);
   });
+  it("ships an instance of a notebook class as its fields, its class, and a prototype fix-up", () => {
+    const r = registry();
+    r.define([{ name: "Pt", kind: "class", cell: 11, js: "class Pt {\n    constructor(x) { this.x = x; }\n    norm() { return Math.abs(this.x); }\n}" }, { name: "origin", kind: "const", cell: 12 }], "./__cell_11");
+    const Pt = new Function("return class Pt { constructor(x) { this.x = x; } norm() { return Math.abs(this.x); } }")();
+    const deps = captureDependencies("(k) => origin.norm() * k", { bindings: r, scope: { Pt, origin: new Pt(-4) } });
+    expect(deps.slice(0, 2)).toEqual([
+      { name: "Pt", js: expect.stringContaining("class Pt") },
+      { name: "origin", value: { x: -4 } },
+    ]);
+    expect((deps[2] as { script: string }).script).toMatch(/^\/\* [\w-]+ \*\/ Object\.setPrototypeOf\(globalThis\["origin"\], Pt\.prototype\);$/);
+    const again = captureDependencies("(k) => origin.norm() * k", { bindings: r, scope: { Pt, origin: new Pt(-5) } });
+    expect(again[2]).not.toEqual(deps[2]); // a changed value re-runs the fix-up
+  });
+
   it("names what cannot travel and why", () => {
     const s = new net.Socket();
     const ctx = { bindings: registry(), scope: { ...scope, sock: { conn: s }, pending: Promise.resolve(1), bound: Math.max.bind(null) } };
