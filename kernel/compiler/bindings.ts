@@ -19,9 +19,6 @@ export interface Binding {
   importSpec?: { url: string; imported: string };
 }
 
-/** Kinds that exist only for the type checker (nothing at run time). */
-export const TYPE_ONLY_KINDS: ReadonlySet<BindingKind> = new Set(["type", "interface"]);
-
 export class BindingRegistry {
   readonly #byName = new Map<string, Binding & { module: string }>();
 
