@@ -32,6 +32,24 @@ for (const threads of [false, true]) {
       expect(await pool.map((x: number) => x + 1, [1, 2, 3])).toEqual([2, 3, 4]);
     });
 
+    it("stops a task printing in a tight loop; output capture and state survive", async () => {
+      await using pool = new Pool({ workers: 1, threads });
+      await pool.run(() => { (globalThis as any).kept = "yes"; });
+      const lines: string[] = [];
+      pool.on("output", (e) => lines.push(...e.lines));
+      const spam = pool.apply(() => { let i = 0; for (;;) console.log("spam", i++); });
+      spam.catch(() => {});
+      await sleep(200);
+      await pool.interrupt();
+      await expect(spam).rejects.toBeInstanceOf(InterruptedError);
+      expect(lines.length).toBeGreaterThan(10);
+      expect(lines.slice(0, 3)).toEqual(["spam 0", "spam 1", "spam 2"]);
+      lines.length = 0;
+      expect(await pool.apply(() => { console.log("after"); return (globalThis as any).kept; })).toBe("yes");
+      expect(lines.filter((l) => !l.startsWith("spam"))).toEqual(["after"]);
+      expect(pool.status().workers[0].restarts).toBe(0);
+    });
+
     it("stops a loop that runs after an await, and a task that is only awaiting", async () => {
       await using pool = new Pool({ workers: 1, threads });
       const afterAwait = pool.apply(async () => { await new Promise((r) => setTimeout(r, 10)); for (;;) { /* spin */ } });
