@@ -74,9 +74,11 @@ describe("a worker that cannot be interrupted", () => {
     await pool.run(() => { (globalThis as any).state = "kept"; });
     const pids = pool.status().workers.map((w) => w.pid);
     // a synchronous child process blocks the worker inside native code, where JS cannot be stopped
-    const stuck = pool.run({ fn: "() => cp.execFileSync('sleep', ['20'])", deps: [{ name: "cp", import: "node:child_process", imported: "*" }] }, { targets: [1] });
+    const started = new Promise<void>((resolve) => pool.on("output", (e) => { if (e.lines.includes("blocking now")) resolve(); }));
+    const stuck = pool.run({ fn: "() => { console.log('blocking now'); cp.execFileSync('sleep', ['20']); }", deps: [{ name: "cp", import: "node:child_process", imported: "*" }] }, { targets: [1] });
     stuck.catch(() => {});
-    await sleep(300);
+    await started;
+    await sleep(50);
     await pool.interrupt();
     const err = await stuck.catch((e) => e);
     expect(err).toBeInstanceOf(InterruptedError);
