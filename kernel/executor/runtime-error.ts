@@ -9,7 +9,7 @@ export function runtimeError(err: unknown, mapper: StackMapper): ExecuteError {
     const ename = e.name || e.constructor?.name || "Error";
     const evalue = String(e.message ?? "");
     const frames = typeof e.stack === "string" ? mapper.frames(e.stack) : [];
-    return { status: "error", ename, evalue, traceback: [`${ename}: ${evalue}`, ...frames] };
+    return { status: "error", ename, evalue, traceback: [`${ename}: ${evalue}`, ...frames, ...causes(e, mapper)] };
   }
   const evalue = inspect(err, { colors: false, depth: 2 });
   return { status: "error", ename: "Uncaught", evalue, traceback: [`Uncaught ${evalue}`] };
@@ -17,4 +17,20 @@ export function runtimeError(err: unknown, mapper: StackMapper): ExecuteError {
 
 export function interruptedError(): ExecuteError {
   return { status: "error", ename: "Interrupted", evalue: "the cell was interrupted (KeyboardInterrupt); the session's state is kept", traceback: ["Interrupted: the cell was interrupted (KeyboardInterrupt)"] };
+}
+
+/** `Caused by:` sections for an error's `cause` chain (a few levels, each with mapped frames). */
+function causes(err: Error, mapper: StackMapper): string[] {
+  const out: string[] = [];
+  let cause: unknown = err.cause;
+  for (let depth = 0; cause !== undefined && depth < 5; depth++) {
+    if (cause instanceof Error) {
+      out.push(`Caused by: ${cause.name}: ${cause.message}`, ...(typeof cause.stack === "string" ? mapper.frames(cause.stack) : []));
+      cause = cause.cause;
+    } else {
+      out.push(`Caused by: ${inspect(cause, { colors: false, depth: 2 })}`);
+      break;
+    }
+  }
+  return out;
 }

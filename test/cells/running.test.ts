@@ -109,6 +109,13 @@ describe("runtime errors", () => {
     expect(r.error!.traceback[1]).toMatch(/cell\[\d+\]:7:7/);
   });
 
+  it("shows the cause chain of an error", async () => {
+    const r = await k.client.execute('const low = new Error("disk full");\nthrow new Error("save failed", { cause: low });');
+    const text = r.error!.traceback.join("\n");
+    expect(text).toMatch(/^Error: save failed\n\s+at cell\[\d+\]:2:7/);
+    expect(text).toMatch(/Caused by: Error: disk full\n\s+at cell\[\d+\]:1:13/);
+  });
+
   it("reports thrown non-errors", async () => {
     const r = await k.client.execute('throw { code: 42 };');
     expect(r.error!.ename).toBe("Uncaught");
