@@ -1,8 +1,10 @@
 /**
  * Captures what a worker's code writes through console.* and process.stdout/stderr.write and
  * sends it to the parent as whole lines, tagged with the job and item running at the time.
- * Consecutive writes with the same tag are coalesced, but a message goes out at least every
- * 50 ms even while a synchronous task keeps the event loop busy, so output stays live.
+ * Lines go out at once (so a line printed just before a long synchronous computation is seen
+ * before it ends), except in a flood: past 20 writes within 50 ms, consecutive lines with the same
+ * tag are coalesced into one message, sent at the next write after the window, when the event
+ * loop turns, at 64 KB, or when the job ends.
  */
 import { StringDecoder } from "node:string_decoder";
 
@@ -10,10 +12,14 @@ type StreamName = "stdout" | "stderr";
 export interface OutputTag { job: number | null; index: number | null }
 export type OutputSink = (stream: StreamName, text: string, tag: OutputTag) => void;
 
+const FLOOD_WINDOW_MS = 50;
+const FLOOD_WRITES = 20;
+
 export class OutputCapture {
   private partial: Record<StreamName, string> = { stdout: "", stderr: "" };
   private pending: { stream: StreamName; text: string; tag: OutputTag } | null = null;
-  private lastFlush = 0;
+  private windowStart = -Infinity;
+  private windowCount = 0;
   private flushScheduled = false;
   private decoders: Record<StreamName, StringDecoder> = { stdout: new StringDecoder("utf8"), stderr: new StringDecoder("utf8") };
 
@@ -53,7 +59,9 @@ export class OutputCapture {
       this.pending = { stream, text, tag };
     }
     const now = performance.now();
-    if (now - this.lastFlush >= 50 || this.pending!.text.length > 65536) this.emit();
+    if (now - this.windowStart >= FLOOD_WINDOW_MS) { this.windowStart = now; this.windowCount = 0; }
+    this.windowCount++;
+    if (this.windowCount <= FLOOD_WRITES || this.pending!.text.length > 65536) this.emit();
     else if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(() => { this.flushScheduled = false; this.emit(); });
@@ -63,7 +71,6 @@ export class OutputCapture {
   private emit(): void {
     const p = this.pending;
     this.pending = null;
-    this.lastFlush = performance.now();
     if (p) this.sink(p.stream, p.text, p.tag);
   }
 
