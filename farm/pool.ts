@@ -68,6 +68,7 @@ const MAX_START_FAILURES = 3;
 type Items<T> = readonly T[] | Iterable<T> | ArrayLike<T>;
 
 function toArray<T>(items: Items<T>, what: string): readonly T[] | ArrayLike<number> {
+  if (items instanceof DataView) throw new TypeError(`${what}: items must be an array, a typed array or an iterable; a DataView is none of these (wrap its buffer in a typed array)`);
   if (Array.isArray(items) || ArrayBuffer.isView(items)) return items as readonly T[];
   if (items !== null && typeof items === "object" && Symbol.iterator in items) return Array.from(items as Iterable<T>);
   if (items !== null && typeof items === "object" && typeof (items as ArrayLike<T>).length === "number") return Array.from(items as ArrayLike<T>);

@@ -39,6 +39,8 @@ describe("map and friends", () => {
     const out = await pool.map((x: number) => (x < 7 ? x : `s${x}`), nums, { chunksize: 10 });
     expect(out).toEqual(nums.map((x) => (x < 7 ? x : `s${x}`)));
     expect(await pool.map((x: number) => -x, [0, 1, NaN, Infinity, 1, 2, 3, 4])).toEqual([-0, -1, NaN, -Infinity, -1, -2, -3, -4]);
+    expect(await pool.map((x: bigint) => x * 2n, BigInt64Array.from([1n, 2n, 3n]))).toEqual([2n, 4n, 6n]);
+    await expect(pool.map((x: number) => x, new DataView(new ArrayBuffer(8)) as never)).rejects.toThrow(/a DataView is none of these/);
   });
 
   it("maps an empty list and any iterable", async () => {
