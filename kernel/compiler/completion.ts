@@ -17,35 +17,40 @@ export function complete(host: ScratchHost, cellCode: string, cellCursor: number
   return { ...reply, cursor_start: reply.cursor_start + region.offset, cursor_end: reply.cursor_end + region.offset };
 }
 
+/** How many matches get a kind and signature worked out from their symbols (the rest: from the entry kind). */
+const DESCRIBED = 150;
+
+interface JupyterType { type: string; signature?: string }
+
 function completeTypeScript(host: ScratchHost, code: string, cursor: number): CompleteReplyContent {
   let start = cursor;
   while (start > 0 && IDENT_CHAR.test(code[start - 1]!)) start--;
   const prefix = code.slice(start, cursor);
-  const entries = withScratchCell(
+  const memberAccess = /\.\s*$/.test(code.slice(0, start));
+  const { matches, types } = withScratchCell(
     host,
     code,
-    (file) =>
-      host.checker.languageService.getCompletionsAtPosition(file.fileName, file.headerLength + cursor, {
+    (file) => {
+      const found = host.checker.languageService.getCompletionsAtPosition(file.fileName, file.headerLength + cursor, {
         includeCompletionsForModuleExports: false,
         includeCompletionsWithInsertText: true,
-      }),
+      });
+      const ranked = rank(found?.entries ?? [], prefix);
+      // Kinds and signatures come from the program this query ran on, before its scratch cell is dropped.
+      const program = host.checker.languageService.getProgram();
+      const sourceFile = program?.getSourceFile(file.fileName);
+      const types = program && sourceFile
+        ? describeEntries(program.getTypeChecker(), sourceFile, file.headerLength + start, memberAccess, ranked)
+        : ranked.map((e) => ({ type: kindName(e.kind) }));
+      return { matches: ranked, types };
+    },
     prefix,
   );
-  const lower = prefix.toLowerCase();
-  const seen = new Set<string>();
-  const matches = (entries?.entries ?? [])
-    .filter((e) => !e.name.startsWith("__tspool_") && !e.name.startsWith("__cell_") && e.name.toLowerCase().startsWith(lower))
-    .sort((a, b) => {
-      const exactA = a.name.startsWith(prefix) ? 0 : 1;
-      const exactB = b.name.startsWith(prefix) ? 0 : 1;
-      return exactA - exactB || a.sortText.localeCompare(b.sortText) || a.name.localeCompare(b.name);
-    })
-    .filter((e) => !seen.has(e.name) && seen.add(e.name));
+  const seen = new Set(matches.map((e) => e.name));
   // Names the type checker cannot know: globals set at run time (e.g. `globalThis.x = ...`), and
   // members of values whose static type is `any`.
   const names = matches.map((e) => e.name);
   // Reading a member chain may run getters: only when the type checker had nothing to offer.
-  const memberAccess = /\.\s*$/.test(code.slice(0, start));
   const extras = memberAccess && names.length ? [] : runtimeNames(code.slice(0, start), prefix);
   for (const extra of extras) if (!seen.has(extra)) {
     seen.add(extra);
@@ -58,30 +63,143 @@ function completeTypeScript(host: ScratchHost, code: string, cursor: number): Co
     // Kinds for frontends that show them (JupyterLab), one per match in order; without start/end,
     // which would be UTF-16 offsets here while the wire speaks code points.
     metadata: {
-      _jupyter_types_experimental: names.map((name, i) => ({ text: name, type: i < matches.length ? kindName(matches[i]!.kind) : "variable" })),
+      _jupyter_types_experimental: names.map((name, i) => {
+        const t: JupyterType = types[i] ?? { type: "variable" };
+        return t.signature ? { text: name, type: t.type, signature: t.signature } : { text: name, type: t.type };
+      }),
     },
   };
 }
 
+/** Entries starting with the prefix (case-insensitively), exact-case first, then TypeScript's order; each name once. */
+function rank(entries: readonly ts.CompletionEntry[], prefix: string): ts.CompletionEntry[] {
+  const lower = prefix.toLowerCase();
+  const seen = new Set<string>();
+  return entries
+    .filter((e) => !e.name.startsWith("__tspool_") && !e.name.startsWith("__cell_") && e.name.toLowerCase().startsWith(lower))
+    .sort((a, b) => {
+      const exactA = a.name.startsWith(prefix) ? 0 : 1;
+      const exactB = b.name.startsWith(prefix) ? 0 : 1;
+      return exactA - exactB || a.sortText.localeCompare(b.sortText) || a.name.localeCompare(b.name);
+    })
+    .filter((e) => !seen.has(e.name) && seen.add(e.name));
+}
+
+/**
+ * The Jupyter type of each entry and, for the first DESCRIBED ones, a one-line signature. Names
+ * of earlier cells reach a cell as imports (aliases): their kind is that of what they stand for.
+ * Symbols are looked up once: the names in scope at the top of the cell, or the members of the
+ * expression before the dot.
+ */
+function describeEntries(checker: ts.TypeChecker, sf: ts.SourceFile, pos: number, memberAccess: boolean, entries: ts.CompletionEntry[]): JupyterType[] {
+  let symbols: Map<string, ts.Symbol> | undefined;
+  const lookup = (name: string): ts.Symbol | undefined => {
+    if (!symbols) {
+      symbols = new Map();
+      const list = memberAccess ? membersBefore(checker, sf, pos) : checker.getSymbolsInScope(sf, ts.SymbolFlags.Value | ts.SymbolFlags.Type | ts.SymbolFlags.Namespace | ts.SymbolFlags.Alias);
+      for (const s of list) if (!symbols.has(s.name)) symbols.set(s.name, s);
+    }
+    return symbols.get(name);
+  };
+  return entries.map((e, i) => {
+    const plain: JupyterType = { type: kindName(e.kind) };
+    if (i >= DESCRIBED || e.kind === ts.ScriptElementKind.keyword) return plain;
+    try {
+      let symbol = lookup(e.name);
+      if (!symbol) return plain;
+      if (symbol.flags & ts.SymbolFlags.Alias) symbol = checker.getAliasedSymbol(symbol);
+      const type = e.kind === ts.ScriptElementKind.alias ? kindOfSymbol(symbol) ?? plain.type : plain.type;
+      const signature = signatureOf(checker, symbol, e.name, type);
+      return signature ? { type, signature } : { type };
+    } catch {
+      return plain;
+    }
+  });
+}
+
+/** Properties of the type of the expression that ends just before the `.` at `pos`. */
+function membersBefore(checker: ts.TypeChecker, sf: ts.SourceFile, pos: number): ts.Symbol[] {
+  const dot = sf.text.lastIndexOf(".", pos - 1);
+  let found: ts.Node | undefined;
+  const visit = (node: ts.Node): void => {
+    if (node.getStart(sf) <= dot && dot < node.getEnd()) {
+      if ((ts.isPropertyAccessExpression(node) || ts.isPropertyAccessChain(node)) && node.expression.getEnd() <= dot) found = node.expression;
+      ts.forEachChild(node, visit);
+    }
+  };
+  visit(sf);
+  if (!found) return [];
+  return checker.getTypeAtLocation(found).getApparentProperties();
+}
+
+function kindOfSymbol(s: ts.Symbol): string | undefined {
+  const f = s.flags;
+  if (f & ts.SymbolFlags.Class) return "class";
+  if (f & ts.SymbolFlags.Function) return "function";
+  if (f & ts.SymbolFlags.Enum) return "enum";
+  // A namespace merged with a value (e.g. `import * as path from "node:path"`) is a module to the user.
+  if (f & (ts.SymbolFlags.ValueModule | ts.SymbolFlags.NamespaceModule)) return "module";
+  if (f & ts.SymbolFlags.Variable) return "variable";
+  if (f & ts.SymbolFlags.Interface) return "interface";
+  if (f & ts.SymbolFlags.TypeAlias) return "type";
+  return undefined;
+}
+
+const MAX_SIGNATURE = 160;
+
+/** `name(params): result` for what can be called, `name: type` for values, `class name` etc. */
+function signatureOf(checker: ts.TypeChecker, s: ts.Symbol, name: string, kind: string): string | undefined {
+  let text: string | undefined;
+  if (kind === "class" || kind === "interface" || kind === "enum" || kind === "module" || kind === "type") {
+    text = `${kind === "module" ? "namespace" : kind} ${name}`;
+  } else if (s.flags & (ts.SymbolFlags.Value)) {
+    const type = checker.getTypeOfSymbol(s);
+    const calls = type.getCallSignatures();
+    if ((kind === "function" || kind === "method") && calls.length) {
+      text = `${name}${checker.signatureToString(calls[0]!)}`;
+      if (calls.length > 1) text += ` (+${calls.length - 1} overload${calls.length > 2 ? "s" : ""})`;
+    } else {
+      text = `${name}: ${checker.typeToString(type)}`;
+    }
+  }
+  if (!text) return undefined;
+  return text.length > MAX_SIGNATURE ? `${text.slice(0, MAX_SIGNATURE - 1)}…` : text;
+}
+
+/** Names of earlier cells and imports are aliases (the cell's header imports them): what they stand for. */
 function kindName(kind: ts.ScriptElementKind): string {
   switch (kind) {
-    case ts.ScriptElementKind.memberFunctionElement:
     case ts.ScriptElementKind.functionElement:
     case ts.ScriptElementKind.localFunctionElement:
       return "function";
+    case ts.ScriptElementKind.memberFunctionElement:
+    case ts.ScriptElementKind.constructSignatureElement:
+    case ts.ScriptElementKind.callSignatureElement:
+      return "method";
     case ts.ScriptElementKind.classElement:
+    case ts.ScriptElementKind.localClassElement:
       return "class";
     case ts.ScriptElementKind.keyword:
       return "keyword";
     case ts.ScriptElementKind.moduleElement:
+    case ts.ScriptElementKind.externalModuleName:
     case ts.ScriptElementKind.alias:
       return "module";
     case ts.ScriptElementKind.interfaceElement:
+      return "interface";
     case ts.ScriptElementKind.typeElement:
+    case ts.ScriptElementKind.typeParameterElement:
       return "type";
+    case ts.ScriptElementKind.enumElement:
+      return "enum";
+    case ts.ScriptElementKind.enumMemberElement:
     case ts.ScriptElementKind.memberVariableElement:
     case ts.ScriptElementKind.memberGetAccessorElement:
+    case ts.ScriptElementKind.memberSetAccessorElement:
+    case ts.ScriptElementKind.memberAccessorVariableElement:
       return "property";
+    case ts.ScriptElementKind.parameterElement:
+      return "param";
     default:
       return "variable";
   }

@@ -23,10 +23,16 @@ afterAll(async () => {
   await k?.stop();
 });
 
+type JupyterType = { text: string; type: string; signature?: string };
+
 async function complete(code: string, cursor = [...code].length) {
   const { reply } = await k.client.request("shell", "complete_request", { code, cursor_pos: cursor });
   expect(reply.content.status).toBe("ok");
-  return reply.content as { matches: string[]; cursor_start: number; cursor_end: number };
+  return reply.content as { matches: string[]; cursor_start: number; cursor_end: number; metadata: { _jupyter_types_experimental: JupyterType[] } };
+}
+
+async function typeOf(code: string, name: string): Promise<JupyterType | undefined> {
+  return (await complete(code)).metadata._jupyter_types_experimental.find((t) => t.text === name);
 }
 
 async function inspect(code: string, cursor = [...code].length, detail_level = 0) {
@@ -57,6 +63,25 @@ describe("completion", () => {
     expect((await complete("displ")).matches).toContain("display");
     expect((await complete("retu")).matches).toContain("return");
     expect((await complete("display.mark")).matches).toContain("markdown");
+  });
+
+  it("reports what each match is (function, class, interface, variable, module, keyword, method, property) with a signature", async () => {
+    await k.client.execute("class Ledger { entries: number[] = []; add(n: number): void {} }\ntype Cents = number;\nimport * as nodePath from 'node:path';");
+    expect(await typeOf("trans", "transfer")).toEqual({
+      text: "transfer",
+      type: "function",
+      signature: "transfer(from: Account, to: Account, amount: number): boolean",
+    });
+    expect((await typeOf("Ledg", "Ledger"))?.type).toBe("class");
+    expect((await typeOf("let a: Accou", "Account"))?.type).toBe("interface");
+    expect((await typeOf("let c: Cent", "Cents"))?.type).toBe("type");
+    expect(await typeOf("savi", "savings")).toEqual({ text: "savings", type: "variable", signature: "savings: Account" });
+    expect((await typeOf("nodePa", "nodePath"))?.type).toBe("module");
+    expect((await typeOf("createH", "createHash"))?.type).toBe("function");
+    expect((await typeOf("retu", "return"))?.type).toBe("keyword");
+    const add = await typeOf("new Ledger().a", "add");
+    expect(add).toEqual({ text: "add", type: "method", signature: "add(n: number): void" });
+    expect((await typeOf("savings.bal", "balance"))).toEqual({ text: "balance", type: "property", signature: "balance: number" });
   });
 
   it("completes members of values typed `any` from the live session", async () => {
