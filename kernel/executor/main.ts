@@ -21,6 +21,7 @@ import { complete } from "../compiler/completion.js";
 import { inspect } from "../compiler/inspection.js";
 import { isComplete } from "../compiler/is-complete.js";
 import { pendingInputs, rejectPendingInputs } from "./input-requests.js";
+import { evaluateUserExpressions } from "./user-expressions.js";
 
 // vm's main-context loader (how cells import) is flagged experimental in Node 20; cells do not
 // need to hear about it.
@@ -105,6 +106,13 @@ async function runMagic(code: string, request: ExecuteRequest): Promise<ExecuteO
 }
 
 async function evaluate(request: ExecuteRequest): Promise<ExecuteOk | ExecuteError> {
+  const content = await evaluateCode(request);
+  const expressions = request.userExpressions;
+  if (content.status !== "ok" || !expressions || Object.keys(expressions).length === 0) return content;
+  return { ...content, userExpressions: await evaluateUserExpressions(session, expressions, request.id) };
+}
+
+async function evaluateCode(request: ExecuteRequest): Promise<ExecuteOk | ExecuteError> {
   if (!request.code.trim()) return { status: "ok" };
   await poolModuleReady;
   if (isMagic(request.code)) return runMagic(request.code, request);

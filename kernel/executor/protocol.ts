@@ -22,6 +22,8 @@ export interface ExecuteRequest {
   storeHistory: boolean;
   allowStdin: boolean;
   executionCount: number; // the count this cell runs as (already incremented when store_history)
+  /** execute_request's user_expressions: evaluated in the session after the cell, when it succeeded. */
+  userExpressions?: Record<string, string>;
 }
 export interface CompleteRequest { type: "complete"; id: string; code: string; cursor: number }
 export interface InspectRequest { type: "inspect"; id: string; code: string; cursor: number; detailLevel: 0 | 1 }
@@ -47,7 +49,15 @@ export interface DisplayEvent {
 export interface ClearOutputEvent { type: "clear_output"; parent: string; wait: boolean }
 export interface InputRequestEvent { type: "input_request"; parent: string; id: string; prompt: string; password: boolean }
 
-export interface ExecuteOk { status: "ok"; result?: { data: MimeBundle; metadata: Record<string, unknown> } }
+/** One entry of execute_reply's user_expressions, as the messaging spec describes it. */
+export type UserExpressionResult =
+  | { status: "ok"; data: MimeBundle; metadata: Record<string, unknown> }
+  | { status: "error"; ename: string; evalue: string; traceback: string[] };
+export interface ExecuteOk {
+  status: "ok";
+  result?: { data: MimeBundle; metadata: Record<string, unknown> };
+  userExpressions?: Record<string, UserExpressionResult>;
+}
 export interface ExecuteError { status: "error"; ename: string; evalue: string; traceback: string[] }
 export interface CompleteReplyContent {
   matches: string[]; cursor_start: number; cursor_end: number; // UTF-16 offsets

@@ -26,33 +26,28 @@ export const execute: Handler = async (ctx) => {
 
   const id = ctx.request.header.msg_id;
   ctx.trackExecution(id, { silent, allowStdin });
-  const result = await ctx.host.request<"execute">({
-    type: "execute",
-    id,
-    code,
-    silent,
-    storeHistory,
-    allowStdin,
-    executionCount: count,
-  });
-
-  const userExpressions: Record<string, unknown> = {};
-  if (c.user_expressions && typeof c.user_expressions === "object") {
-    for (const key of Object.keys(c.user_expressions)) {
-      userExpressions[key] = {
-        status: "error",
-        ename: "NotSupported",
-        evalue: "tspool does not evaluate user_expressions; run the expression as a cell instead.",
-        traceback: [],
-      };
-    }
-  }
+  const exit = exitRequest(code);
+  const userExpressions = c.user_expressions && typeof c.user_expressions === "object" && !Array.isArray(c.user_expressions) ? c.user_expressions : undefined;
+  const result = exit
+    ? { status: "ok" as const }
+    : await ctx.host.request<"execute">({
+        type: "execute",
+        id,
+        code,
+        silent,
+        storeHistory,
+        allowStdin,
+        executionCount: count,
+        ...(userExpressions ? { userExpressions } : {}),
+      });
 
   if (result.status === "ok") {
     if (result.result && !silent) {
       await ctx.publish("execute_result", { execution_count: count, data: result.result.data, metadata: result.result.metadata ?? {} });
     }
-    await ctx.reply("execute_reply", { status: "ok", execution_count: count, user_expressions: userExpressions, payload: [] });
+    // As ipykernel does for `exit`/`quit`: the frontend (e.g. jupyter console) is asked to close.
+    const payload = exit ? [{ source: "ask_exit", keepkernel: exit.keepKernel }] : [];
+    await ctx.reply("execute_reply", { status: "ok", execution_count: count, user_expressions: result.userExpressions ?? {}, payload });
     return;
   }
   const error = { ename: result.ename, evalue: result.evalue, traceback: result.traceback };
@@ -60,3 +55,12 @@ export const execute: Handler = async (ctx) => {
   await ctx.reply("execute_reply", { status: "error", execution_count: count, ...error }, { status: "error" });
   return { abortQueued: stopOnError };
 };
+
+/**
+ * `exit` or `quit` alone in a cell (as typed in a console; optionally called, `exit(true)` keeping
+ * the kernel running): not TypeScript to run, a request to close the frontend.
+ */
+function exitRequest(code: string): { keepKernel: boolean } | undefined {
+  const m = /^\s*(?:exit|quit)\s*(?:\(\s*(true|false)?\s*\))?\s*;?\s*$/.exec(code);
+  return m ? { keepKernel: m[1] === "true" } : undefined;
+}

@@ -100,11 +100,35 @@ describe("execute", () => {
     expect((await k.client.execute("0")).reply.content.execution_count).toBe(count + 1);
   });
 
-  it("answers user_expressions with a per-expression status instead of ignoring them", async () => {
-    const r = await k.client.execute("1", { user_expressions: { a: "1 + 1" } });
+  it("evaluates user_expressions in the session after the cell: a bundle per expression, or an error entry", async () => {
+    const r = await k.client.execute("const uxBase = 20;", {
+      user_expressions: { sum: "uxBase + 22", text: "`n=${uxBase}`", later: "await Promise.resolve(uxBase * 2)", bad: "uxBase.nope", broken: "missingName" },
+    });
     expect(r.reply.content.status).toBe("ok");
-    expect(r.reply.content.user_expressions.a.status).toBe("error");
-    expect(r.reply.content.user_expressions.a.evalue).toMatch(/user_expressions/);
+    const ux = r.reply.content.user_expressions;
+    expect(ux.sum).toEqual({ status: "ok", data: { "text/plain": "42" }, metadata: {} });
+    expect(ux.text.data["text/plain"]).toBe("'n=20'");
+    expect(ux.later.data["text/plain"]).toBe("40");
+    expect(ux.bad.status).toBe("error");
+    expect(ux.bad.evalue).toMatch(/nope/);
+    expect(ux.broken).toMatchObject({ status: "error" });
+    expect(ux.broken.evalue).toMatch(/missingName/);
+    // Silent: the expressions print nothing and leave `_` alone; the cell had no result either.
+    expect(r.iopub.map((m) => m.header.msg_type)).not.toContain("execute_result");
+    expect(r.stdout).toBe("");
+    const quiet = await k.client.execute("1", { user_expressions: { logged: "(console.log('from expression'), 5)" } });
+    expect(quiet.reply.content.user_expressions.logged.data["text/plain"]).toBe("5");
+    expect(quiet.stdout).toBe("");
+    expect((await k.client.execute("_")).result!.data["text/plain"]).toBe("1");
+  });
+
+  it("answers exit and quit with the ask_exit payload and keeps running", async () => {
+    for (const [code, keep] of [["exit", false], ["quit()", false], ["exit(true)", true], ["quit;", false]] as const) {
+      const r = await k.client.execute(code);
+      expect(r.reply.content.status).toBe("ok");
+      expect(r.reply.content.payload).toEqual([{ source: "ask_exit", keepkernel: keep }]);
+    }
+    expect((await k.client.execute("6 * 7")).result!.data["text/plain"]).toBe("42");
   });
 
   it("after an error with stop_on_error, aborts only the executes queued at that moment", async () => {
