@@ -14,6 +14,7 @@ import ts from "typescript";
 import { dirname, join, resolve } from "node:path";
 import type { BindingRegistry } from "./bindings.js";
 import { packageRoot, tslabDeclarations } from "./paths.js";
+import { libraryFiles } from "./library-files.js";
 
 const GLOBALS_FILE_NAME = "__tspool_globals.d.ts";
 const CHECK_FILE_NAME = "__tspool_cell.ts";
@@ -73,6 +74,7 @@ export class CellChecker {
   readonly #diskSnapshots = new Map<string, ts.IScriptSnapshot | undefined>();
   readonly #roots = new Set<string>();
   readonly #ls: ts.LanguageService;
+  readonly #registry = ts.createDocumentRegistry();
   readonly #resolutionCache: ts.ModuleResolutionCache;
   readonly #fallbackCache: ts.ModuleResolutionCache;
   readonly #checkFile: string;
@@ -111,7 +113,7 @@ export class CellChecker {
       resolveModuleNameLiterals: (literals, containingFile, _redirect, options) =>
         literals.map((lit) => this.#resolve(lit.text, containingFile, options)),
     };
-    this.#ls = ts.createLanguageService(host, ts.createDocumentRegistry());
+    this.#ls = ts.createLanguageService(host, this.#registry);
   }
 
   get languageService(): ts.LanguageService {
@@ -273,6 +275,28 @@ export class CellChecker {
   }
 
   /** Warm the service up (parse the libraries, build a checker) so the first cell is quick. */
+  /**
+   * The warm-up in small steps, so that the caller can answer other requests between them:
+   * parse each library file (the bulk of the work), then build the program and its type checker,
+   * then check a first cell. Running out the steps equals warmUp().
+   */
+  *warmUpSteps(): Generator<string> {
+    for (const file of libraryFiles(this.#options)) {
+      const snapshot = this.#snapshot(file);
+      // Parsed into the language service's document registry, where the program will find it.
+      if (snapshot) this.#registry.acquireDocument(file, this.#options, snapshot, this.#version(file));
+      yield file;
+    }
+    const file = this.prepare("const __tspool_warm_up: number = 1;", "", []);
+    this.#ls.getProgram();
+    yield "program";
+    this.#ls.getProgram()?.getTypeChecker();
+    yield "binding";
+    this.check(file);
+    this.discard(file);
+    yield "check";
+  }
+
   warmUp(): void {
     const file = this.prepare("const __tspool_warm_up: number = 1;", "", []);
     this.check(file);

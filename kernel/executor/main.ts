@@ -225,11 +225,31 @@ function reportStray(err: unknown): void {
 }
 
 send({ type: "ready", pid: process.pid });
-// Parse the libraries and build a first type checker now, so that the first cell is quick.
-setImmediate(() => {
+// Parse the libraries and build a first type checker now, so that the first cell is quick: in
+// steps, one per turn of the event loop, so that requests arriving meanwhile (is_complete from a
+// console, which waits only a second) are answered between them.
+// TSPOOL_WARM_UP_LOG=1 reports the warm-up's steps on stderr; TSPOOL_WARM_UP_PAUSE_MS spaces
+// them out (tests use it to catch requests in the middle of the warm-up).
+const warmUp = session.checker.warmUpSteps();
+const warmUpLog = process.env.TSPOOL_WARM_UP_LOG === "1";
+const warmUpPause = Number(process.env.TSPOOL_WARM_UP_PAUSE_MS) || 0;
+const warmUpStart = performance.now();
+let warmUpSteps = 0;
+let warmUpLongest = 0;
+function warmUpStep(): void {
+  const t = performance.now();
   try {
-    protect(() => session.checker.warmUp());
+    if (protect(() => warmUp.next()).done) {
+      if (warmUpLog) process.stderr.write(`tspool: warm-up finished: ${warmUpSteps} steps in ${Math.round(performance.now() - warmUpStart)} ms, the longest ${Math.round(warmUpLongest)} ms\n`);
+      return;
+    }
   } catch (err) {
     process.stderr.write(`tspool: type checker warm-up failed: ${(err as Error)?.stack ?? err}\n`);
+    return;
   }
-});
+  warmUpSteps++;
+  warmUpLongest = Math.max(warmUpLongest, performance.now() - t);
+  if (warmUpPause > 0) setTimeout(warmUpStep, warmUpPause).unref();
+  else unboundSetImmediate(warmUpStep);
+}
+unboundSetImmediate(warmUpStep);
