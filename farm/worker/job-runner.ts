@@ -5,6 +5,7 @@
  * the running synchronous code; either way the job is reported as interrupted exactly once.
  */
 import { serializeError } from "./serialize-error.js";
+import { InterruptedError } from "../errors.js";
 import type { CodeCache } from "./code-cache.js";
 import type { OutputCapture, OutputTag } from "./output-capture.js";
 import type { JobMessage, WorkerToParent } from "../messages.js";
@@ -16,7 +17,16 @@ export interface Channel {
   isThread: boolean;
 }
 
-interface Running { id: number; started: number; reported: boolean; index: number | null }
+interface Running {
+  id: number;
+  started: number;
+  reported: boolean;
+  index: number | null;
+  /** The job's AbortSignal source, made when somebody first asks for it. */
+  controller: AbortController | null;
+  /** Why the job was stopped (interrupt, cancel, timeout), once it was. */
+  stopped: Error | null;
+}
 
 type AnyFn = (...args: unknown[]) => unknown;
 
@@ -49,6 +59,24 @@ export class JobRunner {
     private readonly env: WorkerEnv,
   ) {}
 
+  /**
+   * The AbortSignal of the job running now (undefined between jobs). It aborts, with an
+   * InterruptedError, when that job is interrupted, cancelled or times out; a job that finishes
+   * normally never aborts it. Jobs run one at a time, so "now" is the job whose code runs, except
+   * for leftovers of a job that was already stopped: those must keep the signal they took at the
+   * start. (Async context tracking would attribute leftovers correctly, but Node 20's async hooks
+   * crash the process when an interrupt terminates running code, so it is not used.)
+   */
+  jobSignal = (): AbortSignal | undefined => {
+    const cur = this.current;
+    if (cur === null) return undefined;
+    if (cur.controller === null) {
+      cur.controller = new AbortController();
+      if (cur.stopped !== null) cur.controller.abort(cur.stopped);
+    }
+    return cur.controller.signal;
+  };
+
   tag = (): OutputTag => ({ job: this.current?.id ?? null, index: this.current?.index ?? null });
 
   enqueue(job: JobMessage): void {
@@ -65,7 +93,9 @@ export class JobRunner {
   private pump(): void {
     if (this.current || this.gate()) return;
     const job = this.queue.shift();
-    if (job) void this.run(job);
+    if (!job) return;
+    const cur: Running = { id: job.id, started: performance.now(), reported: false, index: null, controller: null, stopped: null };
+    void this.run(job, cur);
   }
 
   /** Handles an interrupt message: cancel queued jobs, stop the running one. */
@@ -96,6 +126,11 @@ export class JobRunner {
     this.output.flush();
     cur.reported = true;
     if (this.current === cur) this.current = null;
+    if (msg.t === "interrupted") {
+      // waits the job started (locks, queues, ...) are withdrawn; its own code can check the signal
+      cur.stopped = new InterruptedError("the task was stopped (interrupted, cancelled or timed out)");
+      cur.controller?.abort(cur.stopped);
+    }
     try {
       this.ch.send(msg, transfer);
     } catch (e) {
@@ -107,8 +142,7 @@ export class JobRunner {
     this.schedule();
   }
 
-  private async run(job: JobMessage): Promise<void> {
-    const cur: Running = { id: job.id, started: performance.now(), reported: false, index: null };
+  private async run(job: JobMessage, cur: Running): Promise<void> {
     this.current = cur;
     const body = job.body;
     try {

@@ -53,6 +53,7 @@ const env: WorkerEnv & { threadId: number } = {
       channel.send({ t: "hcall", cid, kind, hid: id, method, args });
     });
   },
+  jobSignal: () => runner.jobSignal(),
 };
 (globalThis as Record<string, unknown>).__tspoolWorker = env;
 

@@ -89,7 +89,29 @@ describe("Lock", () => {
         expect(result).toMatch(/^SyncUsageError: release\(\) of an unlocked Lock/);
       });
 
-      // (thread workers cannot be killed alone; an interrupted thread job's pending waits are the farm's to abort)
+      it("a worker interrupted while waiting for the lock does not take it afterwards; the worker stays", async () => {
+        const lock = new Lock();
+        await lock.acquire();
+        const before = pool(kind).status().workers[0]!;
+        const victim = pool(kind).run(async (l: Lock) => {
+          const got = await l.acquire();
+          (globalThis as any).tookLockAfterStop = got;
+          return got;
+        }, { args: [lock], targets: [0] });
+        victim.catch(() => {});
+        await new Promise((r) => setTimeout(r, 50));
+        await pool(kind).interrupt();
+        await expect(victim).rejects.toThrow(/interrupted/);
+        await lock.release();
+        await new Promise((r) => setTimeout(r, 50));
+        expect(await lock.locked()).toBe(false);
+        expect(await pool(kind).run(() => (globalThis as any).tookLockAfterStop ?? "never", { targets: [0] })).toEqual(["never"]);
+        const after = pool(kind).status().workers[0]!;
+        expect([after.pid, after.threadId, after.restarts]).toEqual([before.pid, before.threadId, before.restarts]);
+        expect(await pool(kind).run((l: Lock) => l.acquire({ timeout: 1000 }).then((ok) => l.release().then(() => ok)), { args: [lock], targets: [0] })).toEqual([true]);
+      });
+
+      // (a thread worker cannot be killed alone: the test above covers its waits)
       if (!kind.threads) it("a worker killed while waiting for the lock does not take it afterwards", async () => {
         const lock = new Lock();
         await lock.acquire();

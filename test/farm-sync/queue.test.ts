@@ -132,6 +132,23 @@ describe("Queue", () => {
         expect(await q.get({ timeout: 100 })).toBe("later");
       });
 
+      it("a task cancelled while waiting in get takes nothing: a later item stays in the queue", async () => {
+        const q = new Queue<string>();
+        const ac = new AbortController();
+        const waiting = pool(kind).apply(async (q: Queue<string>) => {
+          (globalThis as any).gotAfterCancel = await q.get();
+        }, [q], { signal: ac.signal });
+        waiting.catch(() => {});
+        await new Promise((r) => setTimeout(r, 50));
+        ac.abort(new Error("not needed any more"));
+        await expect(waiting).rejects.toThrow("not needed any more");
+        await new Promise((r) => setTimeout(r, 50));
+        await q.put("later");
+        await new Promise((r) => setTimeout(r, 50));
+        expect(await q.get({ timeout: 0 })).toBe("later");
+        expect(await pool(kind).run(() => (globalThis as any).gotAfterCancel ?? "nothing")).toEqual(["nothing", "nothing"]);
+      });
+
       it("a worker's get times out with QueueEmptyError", async () => {
         const q = new Queue();
         const [r] = await pool(kind).run((q: Queue) => q.get({ timeout: 20 }).then(() => "got", (e: Error) => `${e.name}: ${e.message}`), { args: [q], targets: [0] });

@@ -4,7 +4,7 @@
  * in native code is killed and replaced after the grace period. For process and thread workers.
  */
 import { describe, expect, it } from "vitest";
-import { InterruptedError, Pool } from "../../dist/farm/index.js";
+import { InterruptedError, Lock, Pool, TaskTimeoutError } from "../../dist/farm/index.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -64,6 +64,58 @@ for (const threads of [false, true]) {
       await expect(waiting).rejects.toBeInstanceOf(InterruptedError);
       expect(await pool.apply(() => "responsive")).toBe("responsive");
       expect(pool.status().workers[0].restarts).toBe(0);
+    });
+
+    it("a stopped task's continuation sees its job signal aborted; later tasks get a fresh one", async () => {
+      await using pool = new Pool({ workers: 1, threads });
+      await pool.apply(() => 0); // the worker is up
+      const task = pool.apply(async () => {
+        const signal: AbortSignal = (globalThis as any).__tspoolWorker.jobSignal();
+        (globalThis as any).ticks = 0;
+        while (!signal.aborted) { (globalThis as any).ticks++; await new Promise((r) => setTimeout(r, 5)); }
+        (globalThis as any).stopReason = `${signal.reason.name}: ${signal.reason.message}`;
+      });
+      task.catch(() => {});
+      await sleep(100);
+      await pool.interrupt();
+      await expect(task).rejects.toBeInstanceOf(InterruptedError);
+      await sleep(50);
+      const [ticks, reason] = await pool.apply(() => [(globalThis as any).ticks, (globalThis as any).stopReason]);
+      expect(ticks).toBeGreaterThan(0);
+      expect(reason).toMatch(/^InterruptedError: the task was stopped/);
+      await sleep(50);
+      expect(await pool.apply(() => (globalThis as any).ticks)).toBe(ticks);
+      expect(await pool.apply(() => (globalThis as any).__tspoolWorker.jobSignal().aborted)).toBe(false);
+    });
+
+    it("a timed-out or cancelled task's signal aborts too, and the lock wait it was in is withdrawn", async () => {
+      await using pool = new Pool({ workers: 1, threads, taskTimeout: 100 });
+      await pool.apply(() => 0); // the worker is up
+      const lock = new Lock();
+      await lock.acquire();
+      const late = pool.apply(async (l: Lock) => {
+        const signal: AbortSignal = (globalThis as any).__tspoolWorker.jobSignal();
+        (globalThis as any).lateAcquire = await l.acquire().then((ok) => `acquired ${ok}`, (e: Error) => `${e.name}: ${e.message}`);
+        (globalThis as any).lateSignal = signal.aborted;
+      }, [lock]);
+      await expect(late).rejects.toBeInstanceOf(TaskTimeoutError);
+      await lock.release();
+      await sleep(50);
+      expect(await lock.locked()).toBe(false);
+      expect(await pool.apply(() => [(globalThis as any).lateAcquire, (globalThis as any).lateSignal])).toEqual([expect.stringMatching(/^InterruptedError: the task was stopped/), true]);
+
+      const ac = new AbortController();
+      const cancelled = pool.apply(async () => {
+        const signal: AbortSignal = (globalThis as any).__tspoolWorker.jobSignal();
+        await new Promise((resolve) => signal.addEventListener("abort", resolve));
+        (globalThis as any).cancelSeen = signal.aborted;
+      }, [], { signal: ac.signal });
+      cancelled.catch(() => {});
+      await sleep(50);
+      ac.abort(new Error("changed my mind"));
+      await expect(cancelled).rejects.toThrow("changed my mind");
+      await sleep(20);
+      expect(await pool.apply(() => (globalThis as any).cancelSeen)).toBe(true);
     });
   });
 }
