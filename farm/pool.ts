@@ -691,7 +691,16 @@ export class Pool extends EventEmitter<PoolEvents> implements AsyncDisposable {
         this.notify("task", { phase: "finish", workerId: slot.id, pid: slot.transport.pid, job: job.id, kind: job.kind, range: job.range, ms: m.ms, outcome: m.ok ? "ok" : "error" });
         if (m.ok) {
           let value = m.value;
-          if (!(job.kind === "map" && value instanceof Float64Array)) value = decodeHandles(value, null);
+          if (!(job.kind === "map" && value instanceof Float64Array)) {
+            try {
+              value = decodeHandles(value, null);
+            } catch (e) {
+              // e.g. a handle of a kind this process never loaded: this task fails, the pool carries on
+              this.settleFail(job, new TypeError(`the result of the task from worker ${slot.id} cannot be received: ${(e as Error).message}`, { cause: e }));
+              this.afterJob(slot);
+              break;
+            }
+          }
           if (job.kind === "map" && job.body.kind === "map" && !(value instanceof Float64Array) && !Array.isArray(value)) {
             this.settleFail(job, new Error("internal: a map chunk came back without a result array"));
           } else this.settleOk(job, value, m.ms);

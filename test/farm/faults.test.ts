@@ -43,6 +43,24 @@ describe("errors thrown by tasks", () => {
   });
 });
 
+describe("results the parent cannot decode", () => {
+  for (const threads of [false, true]) {
+    it(`a handle of a kind the parent never loaded fails that task only; the pool carries on (${threads ? "threads" : "processes"})`, async () => {
+      await using pool = new Pool({ workers: 2, threads });
+      const strange = () => ({ [Symbol.for("tspool.handle")]: () => ({ kind: "no-such-kind", id: 7 }) });
+      const err = await pool.apply(strange).catch((e) => e);
+      expect(err).toBeInstanceOf(TypeError);
+      expect(err.message).toMatch(/result of the task from worker \d cannot be received: received a handle of unknown kind "no-such-kind"/);
+      const mapErr = await pool.map((x: number) => (x === 5
+        ? { [Symbol.for("tspool.handle")]: () => ({ kind: "no-such-kind", id: x }) }
+        : x), [1, 2, 3, 4, 5, 6], { chunksize: 2 }).catch((e) => e);
+      expect(mapErr.message).toMatch(/unknown kind "no-such-kind"/);
+      expect(await pool.map((x: number) => x * 2, [1, 2, 3])).toEqual([2, 4, 6]);
+      expect(pool.status().workers.map((w) => w.restarts)).toEqual([0, 0]);
+    });
+  }
+});
+
 describe("worker deaths", () => {
   it("kill -9 of a worker in the middle of a map loses no result when retries allow", async () => {
     await using pool = new Pool({ workers: 2, retries: 1 });
