@@ -22,12 +22,28 @@ export interface CellGlobalsOptions {
   notebookPool(): unknown;
 }
 
-/** Timer callbacks write below the cell that set the timer (see output-context.ts). */
+const unboundQueueMicrotask = globalThis.queueMicrotask;
+
+/** Callbacks of timers and queued tasks write below the cell that set them (see output-context.ts). */
 function bindTimersToCells(): void {
-  for (const name of ["setTimeout", "setInterval", "setImmediate"] as const) {
+  const nextTick = process.nextTick;
+  process.nextTick = function (callback: (...a: unknown[]) => void, ...args: unknown[]) {
+    return nextTick(typeof callback === "function" ? bindToCurrentOutput(callback) : callback, ...args);
+  } as typeof process.nextTick;
+  for (const name of ["setTimeout", "setInterval", "setImmediate", "queueMicrotask"] as const) {
     const original = globalThis[name] as (cb: unknown, ...rest: unknown[]) => unknown;
+    const viaImmediate = name === "setTimeout" || name === "setInterval";
     const bound = function (this: unknown, callback: unknown, ...rest: unknown[]) {
-      const cb = typeof callback === "function" ? bindToCurrentOutput(callback as (...a: unknown[]) => unknown) : callback;
+      let cb = typeof callback === "function" ? bindToCurrentOutput(callback as (...a: unknown[]) => unknown) : callback;
+      if (viaImmediate && typeof cb === "function") {
+        // The executor does not survive an interrupt terminating JavaScript that runs directly in
+        // a timer callback (Node then ends the process), while it does in a microtask, where
+        // cells run too. So a due timer runs its callback as a microtask, at once.
+        const run = cb as (...a: unknown[]) => unknown;
+        cb = function (this: unknown, ...args: unknown[]) {
+          unboundQueueMicrotask(() => run.apply(this, args));
+        };
+      }
       return original.call(this, cb, ...rest);
     };
     // Keep what hangs off the originals (e.g. util.promisify.custom), and their names.

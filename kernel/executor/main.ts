@@ -8,7 +8,7 @@ import { Worker } from "node:worker_threads";
 import { join } from "node:path";
 import type { ExecuteError, ExecuteOk, ExecuteRequest, ExecutorToHost, HostToExecutor } from "./protocol.js";
 import { Session, outputContext, type OutputContext } from "./session.js";
-import { unboundSetImmediate } from "./output-context.js";
+import { startRequestContext, unboundSetImmediate } from "./output-context.js";
 import { ACKS, attachInterruptGuard, protect } from "./interrupt-guard.js";
 import { interruptedError, runtimeError } from "./runtime-error.js";
 import { installCellGlobals } from "./cell-globals.js";
@@ -146,6 +146,7 @@ function startNext(): void {
   // aborts only that callback, never the IPC message handling. (Unbound: the context set here
   // must stay current for the cell's continuations.)
   unboundSetImmediate(() => {
+    startRequestContext(ctx);
     outputContext.run(ctx, () => {
       evaluate(request).then(
         (content) => run.finish(content),

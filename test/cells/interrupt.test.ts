@@ -39,6 +39,11 @@ describe("interrupt", () => {
     await keptIs(42);
   });
 
+  it("stops a loop in a timer callback without losing the session", async () => {
+    await interrupted("setTimeout(() => { kept = 43; while (true) {} }, 50);\nawait new Promise((r) => setTimeout(r, 5000));");
+    await keptIs(43);
+  });
+
   it("stops a loop that runs after an await", async () => {
     await interrupted("await new Promise((r) => setTimeout(r, 10));\nkept = 43;\nfor (;;) {}");
     await keptIs(43);

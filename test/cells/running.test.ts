@@ -83,6 +83,29 @@ describe("output", () => {
     expect(laterForA).toContain("tick\n");
   });
 
+  it("sends output of a promise chain to the cell that started it, even when a later cell settles the promise", async () => {
+    const a = await k.client.execute(
+      [
+        "let release!: () => void;",
+        "const gate = new Promise<void>((r) => (release = r));",
+        'gate.then(() => console.log("then of the first cell")).then(() => queueMicrotask(() => console.log("microtask of the first cell")));',
+        '(async () => { await gate; await null; console.log("async of the first cell"); display.text("display of the first cell"); process.nextTick(() => console.error("tick of the first cell")); })();',
+      ].join("\n"),
+    );
+    expect(a.reply.content.status).toBe("ok");
+    const b = await k.client.execute('release();\nawait gate;\nawait new Promise((r) => setTimeout(r, 50));\nconsole.log("second cell");');
+    expect(b.stdout).toBe("second cell\n");
+    expect(b.stderr).toBe("");
+    expect(b.displays).toHaveLength(0);
+    const laterForA = k.client.iopubOf(a.msgId);
+    const text = (name: string) => laterForA.filter((m) => m.header.msg_type === "stream" && m.content.name === name).map((m) => m.content.text).join("");
+    expect(text("stdout")).toContain("then of the first cell\n");
+    expect(text("stdout")).toContain("microtask of the first cell\n");
+    expect(text("stdout")).toContain("async of the first cell\n");
+    expect(text("stderr")).toContain("tick of the first cell\n");
+    expect(laterForA.filter((m) => m.header.msg_type === "display_data").map((m) => m.content.data["text/plain"])).toEqual(["display of the first cell"]);
+  });
+
   it("publishes nothing for a silent execution but still runs it", async () => {
     const r = await k.client.execute('console.log("hidden"); globalThis.silentRan = 1; 5', { silent: true, store_history: false });
     expect(r.stdout).toBe("");
