@@ -11,6 +11,15 @@ import { ACK_GRACE_MS } from "./worker/interrupt-flags.js";
 
 const runtimeUrl = new URL("./worker/runtime.js", import.meta.url);
 
+/** The worker's internal MessagePort (stdio, errors), if this Node version has it where we look. */
+function internalPortOf(worker: Worker): { unref(): void } | undefined {
+  const key = Object.getOwnPropertySymbols(worker).find((k) => k.description === "kPort");
+  const port = key === undefined ? undefined : (worker as unknown as Record<symbol, unknown>)[key];
+  return typeof port === "object" && port !== null && typeof (port as { unref?: unknown }).unref === "function"
+    ? (port as { unref(): void })
+    : undefined;
+}
+
 export function spawnThreadWorker(opts: SpawnOptions): WorkerTransport {
   const worker = new Worker(runtimeUrl, {
     workerData: { tspoolWorker: { workerId: opts.workerId } },
@@ -69,6 +78,11 @@ export function spawnThreadWorker(opts: SpawnOptions): WorkerTransport {
     onRawOutput(cb) {
       worker.stdout.setEncoding("utf8").on("data", (t: string) => cb("stdout", t));
       worker.stderr.setEncoding("utf8").on("data", (t: string) => cb("stderr", t));
+      // Reading a worker's stdio refs Node's internal port of the worker for as long as the thread
+      // lives, and worker.unref() does not undo that: an idle pool of threads would keep the
+      // program from exiting. The worker's own handle (ref'd while the pool has work) is what
+      // keeps the program alive; the stdio port need not. Reading starts on the next tick.
+      setImmediate(() => internalPortOf(worker)?.unref());
     },
     onExit(cb) {
       exitCb = cb;
