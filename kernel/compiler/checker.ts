@@ -75,6 +75,8 @@ export class CellChecker {
   readonly #roots = new Set<string>();
   readonly #ls: ts.LanguageService;
   readonly #registry = ts.createDocumentRegistry();
+  /** A query has run: the program exists, and what is left of a warm-up is not needed. */
+  #used = false;
   readonly #resolutionCache: ts.ModuleResolutionCache;
   readonly #fallbackCache: ts.ModuleResolutionCache;
   readonly #checkFile: string;
@@ -271,10 +273,10 @@ export class CellChecker {
 
   /** Put text in the checked file (for completion/inspection) without checking it. */
   scratch(file: CellFile): void {
+    this.#used = true;
     if (this.#virtual.get(file.fileName)?.text !== file.text) this.#setFile(file.fileName, file.text);
   }
 
-  /** Warm the service up (parse the libraries, build a checker) so the first cell is quick. */
   /**
    * The warm-up in small steps, so that the caller can answer other requests between them:
    * parse each library file (the bulk of the work), then build the program and its type checker,
@@ -282,11 +284,13 @@ export class CellChecker {
    */
   *warmUpSteps(): Generator<string> {
     for (const file of libraryFiles(this.#options)) {
+      if (this.#used) return;
       const snapshot = this.#snapshot(file);
       // Parsed into the language service's document registry, where the program will find it.
       if (snapshot) this.#registry.acquireDocument(file, this.#options, snapshot, this.#version(file));
       yield file;
     }
+    if (this.#used) return;
     const file = this.prepare("const __tspool_warm_up: number = 1;", "", []);
     this.#ls.getProgram();
     yield "program";
@@ -297,6 +301,7 @@ export class CellChecker {
     yield "check";
   }
 
+  /** Warm the service up (parse the libraries, build a checker) so the first cell is quick. */
   warmUp(): void {
     const file = this.prepare("const __tspool_warm_up: number = 1;", "", []);
     this.check(file);

@@ -31,7 +31,7 @@ describe("executor warm-up", () => {
     expect(c.reply.content.matches).toContain("floor");
     const deadline = Date.now() + 20_000;
     while (!FINISHED.test(k.stderr()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    expect(Number(FINISHED.exec(k.stderr())?.[1])).toBeGreaterThan(10);
+    expect(Number(FINISHED.exec(k.stderr())?.[1])).toBeGreaterThan(0);
     const r = await k.client.execute("const n: number = 41; n + 1");
     expect(r.result!.data["text/plain"]).toBe("42");
   });
