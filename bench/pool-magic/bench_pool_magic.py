@@ -10,6 +10,7 @@ Times are the client's wall time from execute_request to the reply (what a noteb
 median of --runs runs after a warm-up run.
 
 Usage: python3 bench/pool-magic/bench_pool_magic.py [--runs 3] [--out bench/results/pool-magic.md]
+(the results file gets one section per run)
 """
 import argparse
 import multiprocessing
@@ -123,19 +124,11 @@ def main():
             cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    md = f"""# pool-magic: `%%pool map` from a notebook
+    header = """# pool-magic: `%%pool map` from a notebook
 
-Produced by `npm run build && python3 bench/pool-magic/bench_pool_magic.py --runs {args.runs}`.
-
-Measured on {cpu} ({os.cpu_count()} cores available), Node {node}, Python {platform.python_version()},
-{time.strftime('%Y-%m-%d')}, load average {load_before:.1f} before and {load_after:.1f} after the run (other
-work on the machine competes for the same 2 cores and lowers the CPU-bound speedup). Wall times are medians of {args.runs} runs after a warm-up, as a notebook
-client sees them (execute_request to execute_reply through jupyter_client); both pools have 2 workers.
-
-| benchmark | tspool | baseline | ratio | goal |
-|---|---:|---:|---:|---|
-| map x -> x * x over {N_TINY:,} items | {ts_tiny:.3f} s (`%%pool map`) | {py_tiny:.3f} s (Python `multiprocessing.Pool(2).map`, automatic chunksize) | {py_tiny / ts_tiny:.2f}x faster | faster: {"met" if ts_tiny < py_tiny else "NOT met"} |
-| CPU-bound, 160 items of ~20 ms | {parallel:.3f} s (`%%pool map`, 2 workers) | {serial:.3f} s (same work serially in the kernel) | {serial / parallel:.2f}x speedup | >= 1.9x: {"met" if serial / parallel >= 1.9 else "NOT met"} |
+Produced by `npm run bench` (or `npm run build && python3 bench/pool-magic/bench_pool_magic.py`); each
+run adds a section below. Wall times are medians of the runs after a warm-up, as a notebook client
+sees them (execute_request to execute_reply through jupyter_client); both pools have 2 workers.
 
 What the rows mean
 - *tiny items*: the cost of the machinery per item: the ITERABLE `tiny` (a number array in the
@@ -147,11 +140,24 @@ What the rows mean
   the serial time is the same 160 calls in the kernel (`cpuItems.map(work)`); both include one
   cell's type check and reply. Many calls of moderate length let V8 optimise `work` the same way in
   the kernel and in the workers; a few very long calls would depend on when on-stack replacement
-  happens, which varies from process to process.
+  happens, which varies from process to process. Other work on the machine competes for the same
+  2 cores and lowers this speedup, hence the load averages recorded with each run.
+"""
+    section = f"""
+## Run of {time.strftime('%Y-%m-%d %H:%M')} UTC
+
+{cpu} ({os.cpu_count()} cores available), Node {node}, Python {platform.python_version()}, {args.runs} runs;
+load average {load_before:.1f} before and {load_after:.1f} after.
+
+| benchmark | tspool | baseline | ratio | goal |
+|---|---:|---:|---:|---|
+| map x -> x * x over {N_TINY:,} items | {ts_tiny:.3f} s (`%%pool map`) | {py_tiny:.3f} s (Python `multiprocessing.Pool(2).map`, automatic chunksize) | {py_tiny / ts_tiny:.2f}x faster | faster: {"met" if ts_tiny < py_tiny else "NOT met"} |
+| CPU-bound, 160 items of ~20 ms | {parallel:.3f} s (`%%pool map`, 2 workers) | {serial:.3f} s (same work serially in the kernel) | {serial / parallel:.2f}x speedup | >= 1.9x: {"met" if serial / parallel >= 1.9 else "NOT met"} |
 """
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
-    with open(args.out, "w") as f:
-        f.write(md)
+    fresh = args.out == os.devnull or not os.path.exists(args.out) or not open(args.out).read().startswith(header[:40])
+    with open(args.out, "w" if fresh else "a") as f:
+        f.write((header if fresh else "") + section)
     print(f"wrote {args.out}")
 
 
