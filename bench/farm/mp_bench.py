@@ -4,6 +4,9 @@ Modes:
   tiny '{"20000": 15, "1000000": 5}'  median seconds of Pool(2).map(square, range(n)), automatic chunksize
   first                               median seconds from Pool(2) creation to the first apply result
   rss                                 RSS (MB) of each of the 2 workers after a small map
+  cpu '{"n": 50000000, "tasks": 8, "reps": 3}'
+                                      CPU-bound efficiency: `tasks` x sum(1..n) serially in this process,
+                                      then with Pool(2).map (automatic chunksize), alternating; medians
   death                               seconds from SIGKILL of a worker to a task answered by its
                                       replacement (the caller kills this mode if it hangs: an idle
                                       worker waits for tasks holding the task queue's lock, so
@@ -60,6 +63,29 @@ def first():
     return statistics.median(times)
 
 
+def sum_to(n):
+    return sum(range(1, n + 1))
+
+
+def cpu(opts):
+    n, tasks, reps = opts["n"], opts["tasks"], opts["reps"]
+    serial, parallel, eff = [], [], []
+    with Pool(2) as pool:
+        assert pool.map(sum_to, [n] * tasks) == [n * (n + 1) // 2] * tasks
+        for _ in range(reps):
+            t = time.perf_counter()
+            for _ in range(tasks):
+                sum_to(n)
+            s = time.perf_counter() - t
+            t = time.perf_counter()
+            pool.map(sum_to, [n] * tasks)
+            p = time.perf_counter() - t
+            serial.append(s)
+            parallel.append(p)
+            eff.append(s / (p * 2))
+    return {"serial": statistics.median(serial), "parallel": statistics.median(parallel), "efficiency": statistics.median(eff)}
+
+
 def rss():
     with Pool(2) as pool:
         pool.map(square, range(1000))
@@ -84,6 +110,8 @@ if __name__ == "__main__":
         result = tiny(json.loads(sys.argv[2]))
     elif mode == "first":
         result = first()
+    elif mode == "cpu":
+        result = cpu(json.loads(sys.argv[2]))
     elif mode == "rss":
         result = rss()
     else:

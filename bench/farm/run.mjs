@@ -3,10 +3,11 @@
 //
 //   node bench/farm/run.mjs            full run (about 3-4 minutes), appends to bench/results/farm.md
 //   node bench/farm/run.mjs --quick    fewer repetitions, prints only
+//   node bench/farm/run.mjs --cpu      only the CPU-bound table (with its references), prints only
 //
 // Figures are medians of several runs. Timings include everything the caller waits for
 // (shipping items, running, collecting results in order).
-import { spawnSync } from "node:child_process";
+import { fork, spawnSync } from "node:child_process";
 import { appendFileSync, mkdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import os from "node:os";
@@ -17,7 +18,8 @@ import { Pool } from "../../dist/farm/index.js";
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..", "..");
 const require = createRequire(import.meta.url);
-const quick = process.argv.includes("--quick");
+const cpuOnly = process.argv.includes("--cpu");
+const quick = process.argv.includes("--quick") || cpuOnly;
 const R = quick ? { tiny20k: 5, tiny1m: 3, cpu: 2, first: 3, death: 3, others20k: 1 } : { tiny20k: 15, tiny1m: 7, cpu: 5, first: 7, death: 5, others20k: 3 };
 const SUM_N = 5e7;
 const CPU_TASKS = 8;
@@ -113,10 +115,25 @@ const libs = {
 async function tspoolAdapter(threads) {
   const pool = new Pool({ workers: 2, threads });
   await pool.run(() => 0);
+  // how the CPU-bound map was spread: items per worker and the idle tail (first worker done to last)
+  let split = null;
+  pool.on("task", (e) => {
+    if (!split || e.kind !== "map" || e.phase !== "finish" || !e.range) return;
+    split.items[e.workerId] = (split.items[e.workerId] ?? 0) + (e.range[1] - e.range[0]);
+    split.lastDone[e.workerId] = now();
+  });
   return {
     map: (items) => pool.map((x) => x * x, items),
     one: () => pool.apply((x) => x * x, [1]),
-    cpu: (ns) => pool.map(function sumTo(n) { let s = 0; for (let i = 1; i <= n; i++) s += i; return s; }, ns),
+    async cpu(ns) {
+      split = { items: [], lastDone: [] };
+      const r = await pool.map(function sumTo(n) { let s = 0; for (let i = 1; i <= n; i++) s += i; return s; }, ns);
+      const done = split.lastDone.filter((t) => t !== undefined);
+      this.lastSplit = { items: split.items.map((x) => x ?? 0), tailMs: Math.max(...done) - Math.min(...done) };
+      split = null;
+      return r;
+    },
+    lastSplit: null,
     async first() { const t0 = now(); const p = new Pool({ workers: 2, threads }); await p.apply(() => 1); const ms = now() - t0; await p.terminate(); return ms; },
     async rss() {
       if (threads) return null;
@@ -150,6 +167,47 @@ async function tspoolAdapter(threads) {
   };
 }
 
+/** CPU-bound: serial and parallel runs alternate, so that each pair sees the same machine load. */
+async function measureCpu(name, lib) {
+  const sums = await lib.cpu(Array(CPU_TASKS).fill(SUM_N));
+  if (sums.length !== CPU_TASKS || sums.some((v) => v !== sumTo(SUM_N))) throw new Error(`${name} computed wrong sums: ${sums}`);
+  const par = [], ser = [], eff = [], splits = [];
+  for (let r = 0; r < R.cpu; r++) {
+    const s0 = now();
+    for (let k = 0; k < CPU_TASKS; k++) sumTo(SUM_N);
+    const s = now() - s0;
+    const p0 = now();
+    await lib.cpu(Array(CPU_TASKS).fill(SUM_N));
+    const p = now() - p0;
+    ser.push(s); par.push(p); eff.push(s / (p * 2));
+    if (lib.lastSplit) splits.push(lib.lastSplit);
+  }
+  const out = { parallel: median(par), serial: median(ser), efficiency: median(eff), runs: eff.length };
+  if (splits.length) {
+    out.split = [...new Set(splits.map((x) => x.items.join("/")))].join(", ");
+    out.tailMs = median(splits.map((x) => x.tailMs));
+  }
+  return out;
+}
+
+/** The CPU-bound reference with no pool at all: 2 bare forked children, 4 sums sent to each at once. */
+async function bareForkCpu() {
+  const children = [0, 1].map(() => fork(join(here, "tasks", "sum-fork-child.cjs"), [], { serialization: "advanced" }));
+  const ask = (c, ns) => new Promise((resolve) => { c.once("message", resolve); c.send(ns); });
+  const lib = {
+    async cpu(ns) {
+      const half = Math.ceil(ns.length / 2);
+      const parts = await Promise.all(children.map((c, i) => ask(c, ns.slice(i * half, (i + 1) * half))));
+      return parts.flat();
+    },
+  };
+  await lib.cpu(Array(CPU_TASKS).fill(SUM_N)); // both children compiled and warm
+  const r = await measureCpu("bare fork", lib);
+  r.split = "4/4 (fixed)";
+  for (const c of children) c.kill();
+  return r;
+}
+
 // ------------------------------------------------------------------ the run
 const results = { tiny: {}, cpu: {}, first: {}, rss: {}, death: {}, rtt: {} };
 const items20k = Array.from({ length: 20_000 }, (_, i) => i);
@@ -158,10 +216,18 @@ const items100k = items1m.slice(0, 100_000);
 
 sumTo(1000);
 
+const loadAtStart = os.loadavg()[0];
 for (const [name, make] of Object.entries(libs)) {
+  if (cpuOnly && !name.startsWith("tspool")) continue;
   log(name);
   const lib = await make();
   const mine = name.startsWith("tspool");
+  if (cpuOnly) {
+    await lib.cpu(Array(CPU_TASKS).fill(SUM_N));
+    results.cpu[name] = await measureCpu(name, lib);
+    await lib.close();
+    continue;
+  }
   // warm-up (a JIT needs a few rounds to settle on both sides), then check the answer once
   for (let i = 0; i < (mine ? 20 : 0); i++) await lib.map(items20k);
   const check = await lib.map(items20k);
@@ -180,20 +246,7 @@ for (const [name, make] of Object.entries(libs)) {
   const rtts = [];
   for (let i = 0; i < 300; i++) { const t0 = now(); await lib.one(); rtts.push(now() - t0); }
   results.rtt[name] = median(rtts);
-  const sums = await lib.cpu(Array(CPU_TASKS).fill(SUM_N));
-  if (sums.length !== CPU_TASKS || sums.some((v) => v !== sumTo(SUM_N))) throw new Error(`${name} computed wrong sums: ${sums}`);
-  // serial and parallel runs alternate, so that each pair sees the same machine load
-  const par = [], ser = [], eff = [];
-  for (let r = 0; r < R.cpu; r++) {
-    const s0 = now();
-    for (let k = 0; k < CPU_TASKS; k++) sumTo(SUM_N);
-    const s = now() - s0;
-    const p0 = now();
-    await lib.cpu(Array(CPU_TASKS).fill(SUM_N));
-    const p = now() - p0;
-    ser.push(s); par.push(p); eff.push(s / (p * 2));
-  }
-  results.cpu[name] = { parallel: median(par), serial: median(ser), efficiency: median(eff) };
+  results.cpu[name] = await measureCpu(name, lib);
   const firsts = [];
   for (let i = 0; i < R.first; i++) firsts.push(await lib.first());
   results.first[name] = median(firsts);
@@ -202,8 +255,19 @@ for (const [name, make] of Object.entries(libs)) {
   await lib.close();
 }
 
-log("python multiprocessing");
+log("CPU-bound references: bare forked children, Python");
+const bareFork = "2 bare child_process.fork children, no pool (reference)";
+results.cpu[bareFork] = await bareForkCpu();
 const py = "Python multiprocessing.Pool";
+const pyCpu = python(["cpu", JSON.stringify({ n: SUM_N, tasks: CPU_TASKS, reps: Math.min(R.cpu, 3) })], 300_000);
+const pyCpuRow = pyCpu.result ? { ...pyCpu.result, serial: pyCpu.result.serial * 1000, parallel: pyCpu.result.parallel * 1000, runs: Math.min(R.cpu, 3), note: "sum(range(1, n + 1)) in CPython: its own serial time" } : null;
+const loadAfterCpu = os.loadavg()[0];
+if (cpuOnly) {
+  if (pyCpuRow) results.cpu[py] = pyCpuRow;
+  console.log(JSON.stringify({ loadAtStart, loadAfterCpu, cpu: results.cpu }, null, 2));
+  process.exit(0);
+}
+log("python multiprocessing");
 const pyTiny = python(["tiny", JSON.stringify({ "20000": R.tiny20k, "1000000": Math.max(3, R.tiny1m >> 1) })], 180_000);
 if (pyTiny.result) results.tiny[py] = { "20000": pyTiny.result["20000"] * 1000, "1000000": pyTiny.result["1000000"] * 1000, note: "" };
 const pyFirst = python(["first"], 60_000);
@@ -231,10 +295,15 @@ for (const [name, r] of Object.entries(results.tiny)) {
   lines.push(`| ${name} | ${r["20000"].toFixed(1)} ms | ${fmtRate(20_000, r["20000"])} | ${r["1000000"].toFixed(0)} ms${r.note ? "*" : ""} | ${fmtRate(1_000_000, r["1000000"])} |`);
 }
 lines.push(`\n\\* one message per item; the 1,000,000 figure is 10 x the time for 100,000 items.`);
+if (pyCpuRow) results.cpu[py] = pyCpuRow;
 lines.push(`\n### CPU-bound: ${CPU_TASKS} x sum(1..${SUM_N.toExponential()}), each parallel run right after a serial run in this thread\n`);
-lines.push(`| library | serial | parallel | efficiency = serial / (parallel x 2) |`);
-lines.push(`| --- | ---: | ---: | ---: |`);
-for (const [name, c] of Object.entries(results.cpu)) lines.push(`| ${name} | ${c.serial.toFixed(0)} ms | ${c.parallel.toFixed(0)} ms | ${(c.efficiency * 100).toFixed(1)}% |`);
+lines.push(`Load average ${loadAtStart.toFixed(2)} before the first library, ${loadAfterCpu.toFixed(2)} after the CPU references. The last two rows show what this machine allows: no pool at all, and Python's pool (whose serial time is CPython's own).\n`);
+lines.push(`| library | serial | parallel | efficiency = serial / (parallel x 2) | items per worker, idle tail |`);
+lines.push(`| --- | ---: | ---: | ---: | --- |`);
+for (const [name, c] of Object.entries(results.cpu)) {
+  const split = c.split ? `${c.split}${c.tailMs !== undefined ? `, ${c.tailMs.toFixed(1)} ms` : ""}` : "";
+  lines.push(`| ${name} | ${c.serial.toFixed(0)} ms | ${c.parallel.toFixed(0)} ms | ${(c.efficiency * 100).toFixed(1)}% | ${split} |`);
+}
 lines.push(`\n### Pool start to first result (2 workers), RSS per worker (fresh pool after a 1,000-item map), worker death to replacement taking work\n`);
 lines.push(`| library | start to first result | one call, round trip | RSS per worker | death to replacement working |`);
 lines.push(`| --- | ---: | ---: | ---: | ---: |`);
