@@ -126,6 +126,22 @@ describe("interrupting a %%pool cell", () => {
     expect(await workerPids()).toEqual(before);
   });
 
+  it("stops tasks that a normal cell started through the pool global", async () => {
+    const from = k.client.iopubLog.length;
+    const running = k.client.execute("await pool.map((x: number) => { let last = 0; for (;;) { if (Date.now() - last > 60) { console.log('lib spinning', x); last = Date.now() } } }, [1, 2], { chunksize: 1 })");
+    for (const deadline = Date.now() + 20_000; ; ) {
+      const text = k.client.iopubLog.slice(from).filter((m) => m.header.msg_type === "stream").map((m) => m.content.text).join("");
+      if (/\[worker 0\] lib spinning/.test(text) && /\[worker 1\] lib spinning/.test(text)) break;
+      if (Date.now() > deadline) throw new Error(`no worker output from the pool global's map: ${text}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await k.client.request("control", "interrupt_request", {});
+    const r = await running;
+    expect(r.reply.content.status).toBe("error");
+    expect(r.error!.ename).toMatch(/Interrupt/);
+    expect(plain(await ok("%pool pull keep"))).toBe("[ 'kept', 'kept' ]");
+  });
+
   it("replaces a worker whose code cannot be stopped, and the pool stays usable", async () => {
     await ok("import { execSync } from 'node:child_process'");
     const from = k.client.iopubLog.length;
