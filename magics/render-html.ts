@@ -7,7 +7,9 @@ import { escapeHtml, formatMs } from "./format.js";
 import { progressHeadline, summaryLines } from "./render-text.js";
 
 const PANEL = "border:1px solid #ccc;border-radius:4px;margin:4px 0;padding:4px 8px;";
-const PRE = "margin:2px 0 0 0;max-height:16em;overflow:auto;font-size:12px;white-space:pre-wrap;";
+// The lines scroll inside a box that starts at its bottom (column-reverse), so the newest stay in view.
+const SCROLL = "display:flex;flex-direction:column-reverse;max-height:16em;overflow:auto;margin-top:2px;";
+const PRE = "margin:0;font-size:12px;white-space:pre-wrap;";
 
 function workerPanel(w: WorkerProgress): string {
   const head = `<b>worker ${w.id}</b>${w.pid !== undefined ? ` <span style="color:#888">pid ${w.pid}</span>` : ""}` +
@@ -19,7 +21,7 @@ function workerPanel(w: WorkerProgress): string {
     const body = w.lines
       .map((l) => (l.stream === "stderr" ? `<span style="color:#c33">${escapeHtml(l.text)}</span>` : escapeHtml(l.text)))
       .join("\n");
-    lines = `<pre style="${PRE}">${dropped}${body}</pre>`;
+    lines = `<div style="${SCROLL}"><pre style="${PRE}">${dropped}${body}</pre></div>`;
   }
   return `<div class="tspool-worker" data-worker="${w.id}" style="${PANEL}">${head}${lines}</div>`;
 }
