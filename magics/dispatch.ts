@@ -16,6 +16,12 @@ import { runPoolMap } from "./pool-map-magic.js";
 import { runPoolRun } from "./pool-run-magic.js";
 
 export async function runMagicCell(session: MagicSession, code: string, request: MagicRequest): Promise<ExecuteOk | ExecuteError> {
+  const reply = await runParsed(session, code, request);
+  if (request.silent && reply.status === "ok" && reply.result) return { status: "ok" };
+  return reply;
+}
+
+async function runParsed(session: MagicSession, code: string, request: MagicRequest): Promise<ExecuteOk | ExecuteError> {
   let parsed;
   try {
     parsed = parseMagicCell(code);

@@ -22,6 +22,8 @@ export interface MagicSession {
 export interface MagicRequest {
   id: string;
   executionCount?: number;
+  /** A silent request gets no execute_result (as with ordinary cells). */
+  silent?: boolean;
 }
 
 export function writeStream(session: MagicSession, parent: string, name: "stdout" | "stderr", text: string): void {
