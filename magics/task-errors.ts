@@ -55,7 +55,9 @@ export function mapWorkerStack(stack: string, origins: CodeOrigin[]): string[] {
       mapped = true;
       if (fnName === undefined || fnName === "eval" || o.names?.includes(fnName)) {
         const p = o.position?.(Number(m[1]), Number(m[2]));
-        frame = frame.replace(re, p ? `${o.cellName}:${p.line}:${p.column}` : `${o.cellName}:${Number(m[1]) + o.lineOffset}:${m[2]}`);
+        const where = p ? `${o.cellName}:${p.line}:${p.column}` : `${o.cellName}:${Number(m[1]) + o.lineOffset}:${m[2]}`;
+        // the top level of a `%%pool run` body runs through eval: show it as the cell itself
+        frame = fnName === "eval" ? `    at ${where}` : frame.replace(re, where);
       } else {
         const from = o.elsewhere?.(fnName);
         frame = `    at ${fnName}${from ? ` (defined in ${from})` : ""}`;
