@@ -63,8 +63,13 @@ async function runKernel(args: string[]): Promise<void> {
     else throw new UsageError(`unknown option ${args[i]} for kernel`);
   }
   if (!file) throw new UsageError("kernel needs -f CONNECTION_FILE");
+  // Start the executor (TypeScript's load, the type checker's warm-up) first, so that it runs
+  // alongside the kernel process's own start (zeromq, sockets) rather than after it.
+  const { ExecutorHost } = await import("./kernel/executor/host.js");
+  const host = new ExecutorHost();
+  host.ready().catch(() => undefined); // the kernel reports a failed start when it needs the executor
   const { startKernelProcess } = await import("./kernel/main.js");
-  await startKernelProcess(file);
+  await startKernelProcess(file, host);
 }
 
 /** The notebook runner (runner/): its entry module exports `main(argv)` returning an exit code. */

@@ -22,6 +22,8 @@ export interface KernelOptions {
   executorPath?: string;
   /** The notebook's directory (default: the current directory). */
   cwd?: string;
+  /** An executor host already started (then executorPath and cwd are its business). */
+  host?: ExecutorHost;
 }
 
 interface Execution {
@@ -54,7 +56,7 @@ export class Kernel {
   constructor(private readonly options: KernelOptions) {
     this.sockets = new KernelSockets(options.connection, createSigner(options.connection.key, options.connection.signature_scheme));
     this.history = options.history ?? History.open();
-    this.host = new ExecutorHost({ executorPath: options.executorPath, cwd: options.cwd });
+    this.host = options.host ?? new ExecutorHost({ executorPath: options.executorPath, cwd: options.cwd });
     this.host.on("event", (ev: ExecutorEvent) => this.onExecutorEvent(ev));
     this.host.on("output", (name: "stdout" | "stderr", text: string) => this.onRawOutput(name, text));
     this.host.on("exit", (exit: ExecutorExit, running: string[]) => this.onExecutorExit(exit, running));
