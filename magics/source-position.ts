@@ -1,31 +1,14 @@
 /**
  * Maps positions in JavaScript that was shipped to workers back to the TypeScript the user wrote.
  * TypeScript's emitter may re-lay-out code (e.g. put an `if`'s statement on its own line), so line
- * numbers are not simply shifted: we transpile the same TypeScript again with a source map and
- * read positions through it.
+ * numbers are not simply shifted: we transpile the same TypeScript again, the way cells are
+ * transpiled (`transpileCell`), and read positions through its source map.
  */
-import ts from "typescript";
-import { decodeMappings, originalPosition } from "../kernel/compiler/source-map.js";
+import { transpileCell } from "../kernel/compiler/cell-script.js";
+import { originalPosition } from "../kernel/compiler/source-map.js";
 
 /** 1-based cell position from a 1-based position in the shipped code. */
 export type PositionMapper = (line: number, column: number) => { line: number; column: number } | undefined;
-
-function transpile(source: string): { js: string; map: ReturnType<typeof decodeMappings> } {
-  const out = ts.transpileModule(source, {
-    fileName: "cell.ts",
-    reportDiagnostics: false,
-    compilerOptions: {
-      target: ts.ScriptTarget.ES2022,
-      module: ts.ModuleKind.ESNext,
-      sourceMap: true,
-      verbatimModuleSyntax: true,
-      esModuleInterop: true,
-      useDefineForClassFields: true,
-    },
-  });
-  const map = decodeMappings((JSON.parse(out.sourceMapText ?? "{}") as { mappings?: string }).mappings ?? "");
-  return { js: out.outputText, map };
-}
 
 function lineCol(text: string, offset: number): { line: number; column: number } {
   let line = 0;
@@ -40,7 +23,7 @@ function lineCol(text: string, offset: number): { line: number; column: number }
  * `(${jsSource}\n)` (so its first line has one extra column).
  */
 export function functionPositionMapper(tsText: string, jsSource: string, start: { line: number; column: number }): PositionMapper | undefined {
-  const { js, map } = transpile(`(${tsText}\n);`);
+  const { js, map } = transpileCell(`(${tsText}\n);`);
   const at = js.indexOf(jsSource);
   if (at < 0) return undefined;
   const base = lineCol(js, at);
@@ -63,7 +46,7 @@ export function functionPositionMapper(tsText: string, jsSource: string, start: 
  * `lineOffset`: cell lines before the body.
  */
 export function scriptPositionMapper(tsBody: string, lineOffset: number): PositionMapper {
-  const { map } = transpile(tsBody);
+  const { map } = transpileCell(tsBody);
   return (line, column) => {
     const p = originalPosition(map, line - 1, Math.max(0, column - 1));
     if (!p) return { line: line + lineOffset, column };
