@@ -28,8 +28,12 @@ export interface TaskEvent {
   range: [number, number] | null;
   /** finish: time the worker spent on the job. */
   ms?: number;
-  /** finish: "ok", "error", "interrupted", "cancelled", "crashed". */
-  outcome?: "ok" | "error" | "interrupted" | "cancelled" | "crashed";
+  /**
+   * finish: "ok", "error", "interrupted", "cancelled", "crashed", or "moved": a map chunk sent
+   * ahead to a busy worker had not started when another worker went idle, so it was taken back
+   * and runs there (a new "start" follows).
+   */
+  outcome?: "ok" | "error" | "interrupted" | "cancelled" | "crashed" | "moved";
 }
 
 export interface WorkerEvent {

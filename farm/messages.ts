@@ -28,6 +28,8 @@ export type ParentToWorker =
   | { t: "interrupt"; running: number | null; cancel: number[] }
   /** Drop queued jobs, or stop the running one only if the worker is free (it is awaiting). No byte on fd 3. */
   | { t: "cancel"; ids: number[] }
+  /** Give back jobs that have not started (to run them on an idle worker); running or finished ones are left alone. */
+  | { t: "withdraw"; ids: number[] }
   | { t: "hreply"; cid: number; ok: true; value: unknown }
   | { t: "hreply"; cid: number; ok: false; error: SerializedError }
   | { t: "stats" }
@@ -44,6 +46,8 @@ export type WorkerToParent =
   | { t: "interrupted"; id: number; ms: number }
   /** The job had not started when it was cancelled. */
   | { t: "cancelled"; id: number }
+  /** Answer to `withdraw`: the job had not started and was dropped here. */
+  | { t: "withdrawn"; id: number }
   /** Acknowledges an interrupt message: the worker's main thread is responsive. */
   | { t: "iack" }
   /** Whole lines written by the task (console.* or process.stdout/stderr.write). */

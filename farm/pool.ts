@@ -463,7 +463,7 @@ export class Pool extends EventEmitter<PoolEvents> implements AsyncDisposable {
   ): Job {
     return {
       id: this.nextJobId++, kind, code, body, range, pinned, owner, crashes: 0, triedOn: new Set(), slot: null,
-      settled: false, stopping: null, offWaiters: [], timeoutMs: timeoutMs ?? this.opts.taskTimeout, timer: null, graceTimer: null, sentAt: 0,
+      settled: false, stopping: null, withdrawing: false, offWaiters: [], timeoutMs: timeoutMs ?? this.opts.taskTimeout, timer: null, graceTimer: null, sentAt: 0,
       group,
     };
   }
@@ -507,8 +507,12 @@ export class Pool extends EventEmitter<PoolEvents> implements AsyncDisposable {
       if ("source" in entry) {
         const g = entry.source;
         if (!g.hasMore) { this.queue.splice(qi, 1); continue; }
+        // A chunk is sent ahead to a busy worker, so that it never waits for the parent between
+        // chunks (on a loaded machine the parent may take a while to be scheduled). Should another
+        // worker go idle while it has not started, it is taken back (rebalance). With a task
+        // timeout the clock starts when a job is sent, so then only quick chunks go ahead.
         const per = g.msPerChunk;
-        const slot = this.pickSlot(null, per === null || per < 20);
+        const slot = this.pickSlot(null, this.opts.taskTimeout === undefined || per === null || per < 20);
         if (!slot) { qi++; continue; }
         this.dispatch(entry.make(), slot);
         continue;
@@ -519,7 +523,33 @@ export class Pool extends EventEmitter<PoolEvents> implements AsyncDisposable {
       this.queue.splice(qi, 1);
       this.dispatch(entry, slot);
     }
+    this.rebalance();
     this.maybeIdle();
+  }
+
+  /** Takes back map chunks sent ahead to busy workers while other workers have nothing to do. */
+  private rebalance(): void {
+    let idle = 0;
+    let moving = 0;
+    for (let id = 0; id < this.targetSize; id++) {
+      const s = this.slots[id];
+      if (!s) continue;
+      if (s.idle) idle++;
+      for (const j of s.inflight) if (j.withdrawing) moving++;
+    }
+    if (idle === 0 || moving >= idle || this.queue.length > 0) return;
+    for (let id = 0; id < this.targetSize && moving < idle; id++) {
+      const s = this.slots[id];
+      if (!s || s.state !== "ready" || s.inflight.length < 2) continue;
+      const waiting = s.inflight[s.inflight.length - 1];
+      if (waiting.kind !== "map" || waiting.stopping || waiting.withdrawing || waiting.settled) continue;
+      // not worth a round trip when chunks are quick and the one running ahead of it is not slow
+      const per = waiting.group?.msPerChunk ?? null;
+      if (per !== null && per < 20 && Date.now() - s.inflight[0].sentAt <= 2 * per + 1) continue;
+      waiting.withdrawing = true;
+      moving++;
+      s.transport.send({ t: "withdraw", ids: [waiting.id] });
+    }
   }
 
   private encodeFor(slot: Slot, value: unknown): unknown {
@@ -707,6 +737,21 @@ export class Pool extends EventEmitter<PoolEvents> implements AsyncDisposable {
         } else {
           const index = m.index ?? (job.range ? job.range[0] : undefined);
           this.settleFail(job, new RemoteError(m.error, { workerId: slot.id, pid: slot.transport.pid, index: job.kind === "map" ? index : undefined }));
+        }
+        this.afterJob(slot);
+        break;
+      }
+      case "withdrawn": {
+        const job = slot.inflight.find((j) => j.id === m.id);
+        if (!job) break;
+        job.withdrawing = false;
+        slot.jobsSinceSpawn--;
+        this.offWorker(job, false);
+        this.notify("task", { phase: "finish", workerId: slot.id, pid: slot.transport.pid, job: job.id, kind: job.kind, range: job.range, ms: 0, outcome: "moved" });
+        if (!job.settled && !job.stopping) {
+          job.slot = null;
+          this.clearTimers(job);
+          this.queue.unshift(job);
         }
         this.afterJob(slot);
         break;

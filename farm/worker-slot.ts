@@ -31,6 +31,8 @@ export interface Job {
   settled: boolean;
   /** Set when the pool asked the worker to stop this job. */
   stopping: { reason: StopReason; error: (replaced: boolean) => Error; settleOnConfirm: boolean } | null;
+  /** A withdraw request is on its way to the worker (the job was sent ahead and another worker is idle). */
+  withdrawing: boolean;
   /** Resolved when the job has left its worker (finished, stopped, or the worker died). */
   offWaiters: (() => void)[];
   timeoutMs: number | undefined;

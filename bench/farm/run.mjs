@@ -118,7 +118,7 @@ async function tspoolAdapter(threads) {
   // how the CPU-bound map was spread: items per worker and the idle tail (first worker done to last)
   let split = null;
   pool.on("task", (e) => {
-    if (!split || e.kind !== "map" || e.phase !== "finish" || !e.range) return;
+    if (!split || e.kind !== "map" || e.phase !== "finish" || e.outcome !== "ok" || !e.range) return;
     split.items[e.workerId] = (split.items[e.workerId] ?? 0) + (e.range[1] - e.range[0]);
     split.lastDone[e.workerId] = now();
   });

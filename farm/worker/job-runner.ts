@@ -114,6 +114,16 @@ export class JobRunner {
     this.schedule();
   }
 
+  /** Gives back queued jobs (the parent moves them to an idle worker); a job that already started stays. */
+  withdraw(ids: number[]): void {
+    const give = new Set(ids);
+    this.queue = this.queue.filter((j) => {
+      if (!give.has(j.id)) return true;
+      this.ch.send({ t: "withdrawn", id: j.id });
+      return false;
+    });
+  }
+
   /** Cancels jobs: queued ones are dropped; the running one stops if it is awaiting (we are running, so it is). */
   cancel(ids: number[]): void {
     this.interrupt(null, ids);

@@ -115,6 +115,9 @@ listen((m) => {
     case "cancel":
       runner.cancel(m.ids);
       break;
+    case "withdraw":
+      runner.withdraw(m.ids);
+      break;
     case "hreply": {
       const p = pendingCalls.get(m.cid);
       if (!p) break;

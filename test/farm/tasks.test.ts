@@ -65,10 +65,26 @@ describe("map and friends", () => {
     expect(unordered.indexOf(0)).toBeLessThan(unordered.indexOf(30));
   });
 
+  it("a chunk sent ahead to a busy worker moves to a worker that went idle before it started", async () => {
+    await using two = new Pool({ workers: 2 });
+    await two.run(() => 0);
+    const moved: number[] = [];
+    two.on("task", (e) => { if (e.outcome === "moved" && e.range) moved.push(e.range[0]); });
+    // worker 0 gets the long item 0 and item 2 ahead; worker 1 is done with items 1 and 3 long before
+    const busy = (ms: number) => { const end = Date.now() + ms; while (Date.now() < end); return Number(process.env.TSPOOL_WORKER_ID); };
+    const ranOn = await two.map(busy, [400, 5, 5, 5], { chunksize: 1 });
+    expect(ranOn[0]).toBe(0);
+    expect(ranOn[2]).toBe(1);
+    expect(moved).toEqual([2]);
+  });
+
   it("automatic chunks: ceil(n / (4 * workers)) items per message; large numeric arrays in half as many", async () => {
     const firstChunk = async (items: unknown[]) => {
       const sizes: number[] = [];
-      const onTask = (e: { phase: string; range: [number, number] | null }) => { if (e.phase === "start" && e.range) sizes.push(e.range[1] - e.range[0]); };
+      const onTask = (e: { phase: string; range: [number, number] | null; outcome?: string }) => {
+        if (e.phase === "start" && e.range) sizes.push(e.range[1] - e.range[0]);
+        if (e.outcome === "moved" && e.range) sizes.push(-(e.range[1] - e.range[0])); // started again elsewhere
+      };
       pool.on("task", onTask);
       await pool.map((x: unknown) => x, items);
       pool.off("task", onTask);
