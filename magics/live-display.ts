@@ -3,9 +3,16 @@
  * on the same display_id) at most every `intervalMs` (100 ms: ten updates a second), and finally
  * replaced by the summary. With `timeline`, the Gantt chart follows as a display of its own, so
  * frontends that prefer Vega-Lite still show the per-worker panels.
+ *
+ * Frontends that ignore `update_display_data` (jupyter console prints each display_data once and
+ * never revisits it) would only ever see the first, empty state. So when the display is the
+ * cell's only output, the final state goes out as `clear_output` (wait) followed by a fresh
+ * `display_data` with the same display_id: a console prints the summary and the labelled worker
+ * lines, a notebook swaps the live display for it (one output, no duplicate), and the display
+ * stays addressable by its id.
  */
 import { randomUUID } from "node:crypto";
-import type { DisplayEvent } from "../kernel/executor/protocol.js";
+import type { ClearOutputEvent, DisplayEvent } from "../kernel/executor/protocol.js";
 import type { MapProgress } from "./map-progress.js";
 import { renderHtml } from "./render-html.js";
 import { renderText } from "./render-text.js";
@@ -13,7 +20,7 @@ import { timelineSvg, timelineVegaLite } from "./render-timeline.js";
 
 export interface LiveDisplayOptions {
   parent: string;
-  emit: (event: DisplayEvent) => void;
+  emit: (event: DisplayEvent | ClearOutputEvent) => void;
   timeline?: boolean;
   intervalMs?: number;
 }
@@ -34,12 +41,12 @@ export class LiveMapDisplay {
     return { "text/plain": renderText(this.progress), "text/html": renderHtml(this.progress) };
   }
 
-  private send(): void {
+  private send(fresh = false): void {
     this.lastEmit = performance.now();
     this.opts.emit({
       type: "display",
       parent: this.opts.parent,
-      update: this.shown,
+      update: this.shown && !fresh,
       data: this.bundle(),
       metadata: {},
       transient: { display_id: this.displayId },
@@ -63,13 +70,20 @@ export class LiveMapDisplay {
     this.timer.unref?.();
   }
 
-  /** Replaces the display with the summary (and shows the timeline when asked). */
-  finish(): void {
+  /**
+   * Replaces the display with the summary (and shows the timeline when asked). `alone`: the
+   * display is the cell's only output, so the summary may be re-shown as a fresh display after
+   * clearing the cell (see above); otherwise it is updated in place, as clearing would take the
+   * cell's other outputs with it.
+   */
+  finish(opts: { alone?: boolean } = {}): void {
     if (this.closed) return;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.progress.finish(this.progress.failed);
-    this.send();
+    const fresh = this.shown && opts.alone === true;
+    if (fresh) this.opts.emit({ type: "clear_output", parent: this.opts.parent, wait: true });
+    this.send(fresh);
     this.closed = true;
     if (this.opts.timeline && this.progress.spans.length > 0) {
       this.opts.emit({

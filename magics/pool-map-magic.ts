@@ -21,6 +21,7 @@ import { poolErrorToExecuteError, type CodeOrigin } from "./task-errors.js";
 import { bindOut, resultOf } from "./cell-results.js";
 import { withCallRetries } from "./call-retries.js";
 import { functionPositionMapper } from "./source-position.js";
+import { watchCellOutput, type CellOutputWatch } from "./cell-output-watch.js";
 
 type MapMagic = Extract<CellMagic, { kind: "pool-map" }>;
 
@@ -35,6 +36,17 @@ function spreadTask(task: TaskCode): TaskCode {
 }
 
 export async function runPoolMap(session: MagicSession, magic: MapMagic, parent: string, magicLine: string): Promise<ExecuteOk | ExecuteError> {
+  // Whether the cell prints anything of its own (ITERABLE, body): its live display is then not
+  // its only output (see LiveMapDisplay.finish).
+  const watch = watchCellOutput(parent);
+  try {
+    return await mapCell(session, magic, parent, magicLine, watch);
+  } finally {
+    watch.stop();
+  }
+}
+
+async function mapCell(session: MagicSession, magic: MapMagic, parent: string, magicLine: string, watch: CellOutputWatch): Promise<ExecuteOk | ExecuteError> {
   const form = magic.star ? "%%pool starmap" : "%%pool map";
   const opts = magic.options;
   const cellName = `cell[${session.executionCount}]`;
@@ -86,6 +98,7 @@ export async function runPoolMap(session: MagicSession, magic: MapMagic, parent:
   const live = new LiveMapDisplay(progress, { parent, emit: (e) => session.emit(e), timeline: opts.timeline });
   live.start();
 
+  let streamed = false; // worker lines that left the display went out as the cell's stream output
   const abort = new AbortController();
   const timers = new Map<number, NodeJS.Timeout>();
   const observer: CallObserver = {
@@ -116,7 +129,9 @@ export async function runPoolMap(session: MagicSession, magic: MapMagic, parent:
       const evicted = progress.output(ev.workerId, ev.stream, ev.text, ev.pid);
       for (const name of ["stdout", "stderr"] as const) {
         const mine = evicted.filter((l) => l.stream === name);
-        if (mine.length) session.emit({ type: "stream", parent, name, text: mine.map((l) => `[worker ${ev.workerId}] ${l.text}\n`).join("") });
+        if (!mine.length) continue;
+        streamed = true;
+        session.emit({ type: "stream", parent, name, text: mine.map((l) => `[worker ${ev.workerId}] ${l.text}\n`).join("") });
       }
       live.changed();
     },
@@ -147,12 +162,18 @@ export async function runPoolMap(session: MagicSession, magic: MapMagic, parent:
     results = await nb.tracked("map", parent, start, observer, items.length);
   } catch (e) {
     progress.failed = true;
-    live.finish();
-    return poolErrorToExecuteError(e, origins);
+    const error = poolErrorToExecuteError(e, origins);
+    // An interrupt may already have ended the cell with its error: clearing now would erase it.
+    live.finish({ alone: !streamed && !watch.wrote && error.ename !== "Interrupted" });
+    return error;
   } finally {
     for (const t of timers.values()) clearTimeout(t);
   }
-  live.finish();
+  // With other outputs (lines the cell printed, or worker lines beyond what the display keeps,
+  // sent as streams) the display is updated in place only: clearing would erase those lines in
+  // notebooks, and re-sending them would print them twice in consoles, which already showed
+  // them as they came.
+  live.finish({ alone: !streamed && !watch.wrote });
 
   if (opts.out) {
     const err = await bindOut(session, parent, opts.out, results, mf.typeName ? `Awaited<ReturnType<typeof ${mf.typeName}>>[]` : "any[]");

@@ -145,14 +145,32 @@ describe("live per-worker display", () => {
     expect(new Set(text.match(/^\[worker \d\]/gm))).toEqual(new Set(["[worker 0]", "[worker 1]"]));
     const html = data["text/html"] as string;
     expect(html.match(/class="tspool-worker"/g)).toHaveLength(2);
-    // updates in place: one display_data, then update_display_data for the same id
-    const kinds = r.displays.filter((d) => d.content.transient?.display_id).map((d) => d.header.msg_type);
+    // updates in place (one display_data, then update_display_data for the same id); as the display
+    // is the cell's only output, the final state comes as clear_output (wait) and a fresh display_data
+    // with the same id, for frontends that ignore updates (jupyter console)
+    const id = r.displays.find((d) => d.header.msg_type === "display_data")!.content.transient.display_id;
+    const kinds = r.displays
+      .filter((d) => d.content.transient?.display_id === id || d.header.msg_type === "clear_output")
+      .map((d) => d.header.msg_type);
     expect(kinds[0]).toBe("display_data");
-    expect(kinds.slice(1).every((t) => t === "update_display_data")).toBe(true);
-    const timeline = r.displays.find((d) => d.content.data["application/vnd.vegalite.v5+json"]);
+    expect(kinds.slice(1, -2).every((t) => t === "update_display_data")).toBe(true);
+    expect(kinds.slice(-2)).toEqual(["clear_output", "display_data"]);
+    expect(r.displays.find((d) => d.header.msg_type === "clear_output")!.content.wait).toBe(true);
+    const timeline = r.displays.find((d) => d.content.data?.["application/vnd.vegalite.v5+json"]);
     expect(timeline).toBeTruthy();
     expect(timeline!.content.data["image/svg+xml"]).toMatch(/^<svg[\s\S]*<rect[\s\S]*<\/svg>$/);
     expect(timeline!.content.data["application/vnd.vegalite.v5+json"].data.values).toHaveLength(6);
+  });
+
+  it("updates in place without clearing when the cell printed output of its own", async () => {
+    const r = await ok("%%pool map (console.log('items ready'), [1, 2])\n(x: number) => { console.log('mapping', x); return -x }");
+    expect(plain(r)).toBe("[ -1, -2 ]");
+    expect(r.stdout).toBe("items ready\n");
+    // clearing would erase the line above; the summary replaces the live display in place
+    expect(r.displays.some((d) => d.header.msg_type === "clear_output")).toBe(false);
+    const same = r.displays.filter((d) => d.content.transient?.display_id);
+    expect(same.map((d) => d.header.msg_type).slice(1).every((t) => t === "update_display_data")).toBe(true);
+    expect(finalDisplay(r)["text/plain"]).toMatch(/^%%pool map done: 2\/2 items[\s\S]*\[worker \d\] mapping 2$/m);
   });
 
   it("never lets worker output land under a later cell", async () => {

@@ -118,4 +118,19 @@ describe("live display", () => {
     await new Promise((r) => setTimeout(r, 60));
     expect(events[events.length - 1]).toBe(timeline);
   });
+
+  it("re-shows the final state as a fresh display after clear_output when it is the cell's only output", () => {
+    const p = new MapProgress("%%pool map", 2, () => performance.now());
+    const events: { type: string; update?: boolean; wait?: boolean; data?: Record<string, unknown>; transient?: { display_id?: string } }[] = [];
+    const live = new LiveMapDisplay(p, { parent: "msg-2", emit: (e) => events.push(e) });
+    live.start();
+    p.taskStarted(0, 0, 2, 10);
+    p.taskFinished(0, 0, 2, 1);
+    live.finish({ alone: true });
+    expect(events.map((e) => e.type)).toEqual(["display", "clear_output", "display"]);
+    expect(events[1].wait).toBe(true);
+    expect(events[2].update).toBe(false);
+    expect(events[2].transient!.display_id).toBe(live.displayId);
+    expect(String(events[2].data!["text/plain"])).toContain("%%pool map done: 2/2 items");
+  });
 });

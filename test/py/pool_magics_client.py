@@ -116,14 +116,20 @@ def main():
             expected = [f"<{hashlib.md5(str(w).encode()).hexdigest()[:6]}>" for w in (1, 10, 100)]
             check(c.result_text() == "[ " + ", ".join(f"'{e}'" for e in expected) + " ]", f"got {c.result_text()}, wanted {expected}")
 
-        @test("output: every worker line is labelled with its worker, in one display updated in place")
+        @test("output: every worker line is labelled with its worker, in one display updated in place and re-shown at the end")
         def _():
             c = ok(kc, "%%pool map [0, 1, 2, 3] --chunksize 1\nasync (x: number) => { console.log('hello', x); await new Promise((r) => setTimeout(r, 30)); return x }")
             text = c.final_display_text()
             for x in range(4):
                 check(re.search(rf"^\[worker [01]\] hello {x}$", text, re.M), f"no labelled line for item {x} in:\n{text}")
-            kinds = [m["msg_type"] for m in c.displays() if m["content"].get("transient", {}).get("display_id")]
-            check(kinds[0] == "display_data" and all(k == "update_display_data" for k in kinds[1:]), f"display messages: {kinds}")
+            # updated in place; being the cell's only output, the final state is re-shown after a
+            # clear_output(wait) as a fresh display_data of the same id (for consoles, which ignore updates)
+            ids = {m["content"]["transient"]["display_id"] for m in c.displays() if m["content"].get("transient", {}).get("display_id")}
+            check(len(ids) == 1, f"display ids: {ids}")
+            kinds = [m["msg_type"] for m in c.iopub if m["msg_type"] == "clear_output" or m["content"].get("transient", {}).get("display_id") in ids]
+            check(kinds[0] == "display_data" and all(k == "update_display_data" for k in kinds[1:-2])
+                  and kinds[-2:] == ["clear_output", "display_data"], f"display messages: {kinds}")
+            check(all(m["content"]["wait"] for m in c.iopub if m["msg_type"] == "clear_output"), "clear_output without wait")
             check("summed task time" in text and "speedup" in text, f"no summary in:\n{text}")
 
         @test("errors: a throwing task names worker, item and the original error; the pool stays usable")
