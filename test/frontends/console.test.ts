@@ -1,7 +1,8 @@
 /**
  * `jupyter console` with the tspool kernel, typed into a real terminal (tmux) the way a person uses
  * it: a typed cell, a result, a multi-line `%%pool map` cell (the kernel's is_complete decides when
- * it runs), Tab completion of an earlier name, and a clean exit that shuts the kernel down.
+ * it runs; its worker-labelled lines and summary show although the console ignores display updates),
+ * Tab completion of an earlier name, and a clean exit that shuts the kernel down.
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -68,8 +69,14 @@ describe("jupyter console", () => {
     type("(n: number) => { console.log(`got ${n}`); return n * greeting.length; }");
     press("Enter");
     const afterMap = await until("the map's results", /Out\[4\]:[\s\S]*\[\s*5,\s*10,\s*15,\s*20\s*\]/);
-    // The console prints the map's display as it first appears (it does not apply update_display_data).
-    expect(afterMap).toMatch(/%%pool map: \d+\/4 items/);
+    // The console prints the map's display as it first appears (it does not apply update_display_data);
+    // the final state reaches it as a fresh display: every worker-labelled line and the summary.
+    const mapOutput = afterMap.slice(afterMap.lastIndexOf("In [4]:"));
+    expect(mapOutput).toMatch(/%%pool map: \d+\/4 items/);
+    for (const n of [1, 2, 3, 4]) expect(mapOutput).toMatch(new RegExp(`^\\[worker [01]\\] got ${n}$`, "m"));
+    expect(mapOutput).toMatch(/%%pool map done: 4\/4 items in .* on 2 workers/);
+    expect(mapOutput).toMatch(/summed task time .* = speedup [\d.]+x/);
+    expect(mapOutput.indexOf("%%pool map done")).toBeLessThan(mapOutput.indexOf("Out[4]:"));
     await until("the next prompt", /In \[5\]:/);
 
     // Tab completes a name from an earlier cell.
