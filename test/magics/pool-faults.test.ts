@@ -2,7 +2,7 @@
  * Faults under %%pool cells through the real kernel: a worker killed with SIGKILL mid-map (no
  * result lost, pool back to full size), a task that keeps killing workers, --timeout, and kernel
  * interrupts (stoppable code keeps its workers and their state; unstoppable code gets its worker
- * replaced).
+ * replaced; a task interrupted while it awaited does not run on after the cell).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startKernel, type RunningKernel } from "../helpers/start-kernel.js";
@@ -155,4 +155,29 @@ describe("interrupting a %%pool cell", () => {
     expect(pids).toHaveLength(2);
     expect(plain(await ok("%pool pull keep"))).toMatch(/^\[ (undefined, 'kept'|'kept', undefined) \]$/);
   });
+
+  it("stops a task interrupted while it awaited, so that it cannot spin on after the cell and the next %%pool run answers", async () => {
+    await workerPids(); // remembered, so that afterAll can stop a worker this test leaves spinning
+    const from = k.client.iopubLog.length;
+    // Each task prints, then awaits (the interrupt comes during the wait), then would loop forever.
+    const running = k.client.execute(
+      "%%pool map [1, 2] --chunksize 1\nasync (x: number) => { console.log('awaiting', x); await new Promise((r) => setTimeout(r, 1500)); for (;;) {} }",
+    );
+    await waitForIopub(from, (t) => /\[worker 0\] awaiting/.test(t) && /\[worker 1\] awaiting/.test(t));
+    await k.client.request("control", "interrupt_request", {});
+    const r = await running;
+    expect(r.reply.content.status).toBe("error");
+    expect(r.error!.ename).toBe("Interrupted");
+    // Long after the awaited timers fired, every worker must still take work.
+    await new Promise((res) => setTimeout(res, 2000));
+    const answer = await Promise.race([
+      k.client.execute("%%pool run\nprocess.pid"),
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error("%%pool run after the interrupt got no answer in 20 s: a worker is still running the interrupted task's loop")), 20_000),
+      ),
+    ]);
+    expect(answer.reply.content.status).toBe("ok");
+    const pids: number[] = JSON.parse(plain(answer).replace(/ /g, ""));
+    expect(pids).toHaveLength(2);
+  }, 40_000);
 });
