@@ -124,6 +124,8 @@ describe("interrupting a %%pool cell", () => {
     expect(r.error!.ename).toBe("Interrupted");
     expect(plain(await ok("%pool pull keep"))).toBe("[ 'kept', 'kept' ]");
     expect(await workerPids()).toEqual(before);
+    // The map's display is updated in place, never cleared and re-shown: that could erase the interrupt's error.
+    expect(k.client.iopubLog.slice(from).filter((m) => m.header.msg_type === "clear_output")).toHaveLength(0);
   });
 
   it("stops tasks that a normal cell started through the pool global", async () => {
