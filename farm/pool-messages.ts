@@ -1,0 +1,123 @@
+/**
+ * The layer of a Pool that reads what workers say: finished jobs (results decoded and handed to
+ * their callers, or errors tied to the worker and item), stopped and moved jobs, captured output,
+ * calls on handles (locks, queues, ...) served here, and memory figures.
+ */
+import { InterruptedError, RemoteError } from "./errors.js";
+import type { OutputEvent } from "./events.js";
+import { decodeHandles, serveHandleCall } from "./handles.js";
+import type { WorkerToParent } from "./messages.js";
+import { PoolScheduler } from "./pool-scheduler.js";
+import { serializeError } from "./worker/serialize-error.js";
+import type { Slot } from "./worker-slot.js";
+
+export abstract class PoolMessages extends PoolScheduler {
+  protected onMessage(slot: Slot, m: WorkerToParent): void {
+    switch (m.t) {
+      case "ready":
+        this.onReady(slot);
+        break;
+      case "done": {
+        const job = slot.inflight.find((j) => j.id === m.id);
+        if (!job) break;
+        slot.rss = m.rss;
+        const st = this.stats[slot.id];
+        if (st) {
+          st.tasksDone++;
+          st.busyMs += m.ms;
+          if (job.range) st.itemsDone += job.range[1] - job.range[0];
+        }
+        this.offWorker(job, false);
+        this.notify("task", { phase: "finish", workerId: slot.id, pid: slot.transport.pid, job: job.id, kind: job.kind, range: job.range, ms: m.ms, outcome: m.ok ? "ok" : "error" });
+        if (m.ok) {
+          let value = m.value;
+          if (!(job.kind === "map" && value instanceof Float64Array)) {
+            try {
+              value = decodeHandles(value, null);
+            } catch (e) {
+              // e.g. a handle of a kind this process never loaded: this task fails, the pool carries on
+              this.settleFail(job, new TypeError(`the result of the task from worker ${slot.id} cannot be received: ${(e as Error).message}`, { cause: e }));
+              this.afterJob(slot);
+              break;
+            }
+          }
+          if (job.kind === "map" && job.body.kind === "map" && !(value instanceof Float64Array) && !Array.isArray(value)) {
+            this.settleFail(job, new Error("internal: a map chunk came back without a result array"));
+          } else this.settleOk(job, value, m.ms);
+        } else {
+          const index = m.index ?? (job.range ? job.range[0] : undefined);
+          this.settleFail(job, new RemoteError(m.error, { workerId: slot.id, pid: slot.transport.pid, index: job.kind === "map" ? index : undefined }));
+        }
+        this.afterJob(slot);
+        break;
+      }
+      case "withdrawn": {
+        const job = slot.inflight.find((j) => j.id === m.id);
+        if (!job) break;
+        job.withdrawing = false;
+        slot.jobsSinceSpawn--;
+        this.offWorker(job, false);
+        this.notify("task", { phase: "finish", workerId: slot.id, pid: slot.transport.pid, job: job.id, kind: job.kind, range: job.range, ms: 0, outcome: "moved" });
+        if (!job.settled && !job.stopping) {
+          job.slot = null;
+          this.clearTimers(job);
+          this.queue.unshift(job);
+        }
+        this.afterJob(slot);
+        break;
+      }
+      case "interrupted":
+      case "cancelled": {
+        const job = slot.inflight.find((j) => j.id === m.id);
+        if (!job) break;
+        if (m.t === "interrupted") {
+          const st = this.stats[slot.id];
+          if (st) st.busyMs += m.ms;
+        }
+        this.offWorker(job, false);
+        this.notify("task", { phase: "finish", workerId: slot.id, pid: slot.transport.pid, job: job.id, kind: job.kind, range: job.range, ms: m.t === "interrupted" ? m.ms : 0, outcome: m.t });
+        if (!job.settled) this.settleFail(job, new InterruptedError("the task was stopped", { workerId: slot.id, index: job.range?.[0] }));
+        this.afterJob(slot);
+        break;
+      }
+      case "out": {
+        const ev: OutputEvent = {
+          workerId: slot.id, pid: slot.transport.pid, threadId: slot.transport.threadId, stream: m.stream, text: m.text,
+          lines: m.text.slice(0, -1).split("\n"), job: m.job, index: m.index, raw: false,
+        };
+        if (m.stream === "stderr") slot.noteStderr(m.text);
+        this.notify("output", ev);
+        break;
+      }
+      case "hcall": {
+        const send = (ok: boolean, value: unknown) => slot.transport.send(ok
+          ? { t: "hreply", cid: m.cid, ok: true, value }
+          : { t: "hreply", cid: m.cid, ok: false, error: serializeError(value) });
+        serveHandleCall(m.kind, m.hid, m.method, m.args, { workerId: slot.id, isThread: slot.transport.sharedMemory, signal: slot.abort.signal })
+          .then((v) => send(true, v), (e) => send(false, e))
+          .catch((e) => send(false, e)); // the result could not be cloned
+        break;
+      }
+      case "stats": {
+        slot.rss = m.rss;
+        const ws = this.statsWaiters.get(slot);
+        this.statsWaiters.delete(slot);
+        for (const w of ws ?? []) w(m.rss);
+        break;
+      }
+    }
+  }
+
+  protected afterJob(slot: Slot): void {
+    if (slot.onDrained && slot.inflight.length === 0) {
+      const leave = slot.onDrained;
+      slot.onDrained = null;
+      leave();
+    }
+    const max = this.opts.maxTasksPerWorker;
+    if (max !== undefined && slot.jobsSinceSpawn >= max && slot.inflight.length === 0 && slot.state === "ready" && !this.closed) {
+      void this.retire(slot).then(() => { if (!this.closed && slot.id < this.targetSize) this.startWorker(slot.id, true); });
+    }
+    this.pump();
+  }
+}

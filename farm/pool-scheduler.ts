@@ -1,0 +1,373 @@
+/**
+ * The middle layer of a Pool: jobs. It queues them (single jobs, and map calls that cut their
+ * chunks on demand), hands them to free workers (sending map chunks one ahead, and moving a chunk
+ * that waits behind a slow one to a worker that went idle), ships their code and arguments,
+ * settles them exactly once, stops them (interrupt, time-out, cancel), and takes back the jobs of
+ * workers that died.
+ */
+import { PoolBrokenError, TaskTimeoutError, WorkerCrashedError } from "./errors.js";
+import type { JobKind } from "./events.js";
+import { encodeHandles } from "./handles.js";
+import type { MapGroup } from "./map-group.js";
+import type { JobBody, JobMessage } from "./messages.js";
+import { abortError, type PoolOptions } from "./pool-options.js";
+import { PoolWorkers } from "./pool-workers.js";
+import { prepareCode, type PreparedCode, type WireBundle } from "./task-code.js";
+import type { WorkerExit } from "./transport.js";
+import type { Job, JobOwner, Slot, StopReason } from "./worker-slot.js";
+
+/** A queued map call: it makes its next chunk's job when a worker can take it. */
+export interface QueuedMap { source: MapGroup; make: () => Job; abort: (e: Error) => void }
+
+export abstract class PoolScheduler extends PoolWorkers {
+  protected queue: (Job | QueuedMap)[] = [];
+  protected nextJobId = 1;
+  protected initCode: PreparedCode | null;
+  protected pushed = new Map<string, unknown>();
+  protected idleWaiters: (() => void)[] = [];
+
+  constructor(opts: PoolOptions, workers: number) {
+    super(opts, workers);
+    this.initCode = opts.initializer !== undefined ? prepareCode(opts.initializer, "initializer") : null;
+  }
+
+  protected makeJob(
+    kind: JobKind, code: PreparedCode | null, body: JobBody, range: [number, number] | null, pinned: number | null,
+    owner: JobOwner, group: MapGroup | null, timeoutMs: number | undefined,
+  ): Job {
+    return {
+      id: this.nextJobId++, kind, code, body, range, pinned, owner, crashes: 0, triedOn: new Set(), slot: null,
+      settled: false, stopping: null, withdrawing: false, offWaiters: [], timeoutMs: timeoutMs ?? this.opts.taskTimeout, timer: null, graceTimer: null, sentAt: 0,
+      group,
+    };
+  }
+
+  protected enqueue(job: Job, front = false): void {
+    if (front) this.queue.unshift(job);
+    else this.queue.push(job);
+    this.updateRef();
+    this.pump();
+  }
+
+  protected pickSlot(job: Job | null, prefetchOk: boolean): Slot | null {
+    if (job && job.pinned !== null) {
+      const s = this.slots[job.pinned];
+      return s && s.idle ? s : null;
+    }
+    let fallback: Slot | null = null;
+    for (let id = 0; id < this.targetSize; id++) {
+      const s = this.slots[id];
+      if (!s || !s.idle) continue;
+      if (!job || !job.triedOn.has(id)) return s;
+      fallback ??= s;
+    }
+    if (fallback) return fallback;
+    if (!prefetchOk) return null;
+    let best: Slot | null = null;
+    for (let id = 0; id < this.targetSize; id++) {
+      const s = this.slots[id];
+      if (!s || s.state !== "ready" || s.inflight.length !== 1) continue;
+      const running = s.inflight[0];
+      if (running.kind !== "map" || running.stopping) continue;
+      best ??= s;
+    }
+    return best;
+  }
+
+  protected pump(): void {
+    if (this.terminated) return;
+    for (let qi = 0; qi < this.queue.length;) {
+      const entry = this.queue[qi];
+      if ("source" in entry) {
+        const g = entry.source;
+        if (!g.hasMore) { this.queue.splice(qi, 1); continue; }
+        // A chunk is sent ahead to a busy worker, so that it never waits for the parent between
+        // chunks (on a loaded machine the parent may take a while to be scheduled). Should another
+        // worker go idle while it has not started, it is taken back (rebalance). With a task
+        // timeout the clock starts when a job is sent, so then only quick chunks go ahead.
+        const per = g.msPerChunk;
+        const slot = this.pickSlot(null, this.opts.taskTimeout === undefined || per === null || per < 20);
+        if (!slot) { qi++; continue; }
+        this.dispatch(entry.make(), slot);
+        continue;
+      }
+      if (entry.settled) { this.queue.splice(qi, 1); continue; }
+      const slot = this.pickSlot(entry, false);
+      if (!slot) { qi++; continue; }
+      this.queue.splice(qi, 1);
+      this.dispatch(entry, slot);
+    }
+    this.rebalance();
+    this.maybeIdle();
+  }
+
+  /** Takes back map chunks sent ahead to busy workers while other workers have nothing to do. */
+  protected rebalance(): void {
+    let idle = 0;
+    let moving = 0;
+    for (let id = 0; id < this.targetSize; id++) {
+      const s = this.slots[id];
+      if (!s) continue;
+      if (s.idle) idle++;
+      for (const j of s.inflight) if (j.withdrawing) moving++;
+    }
+    if (idle === 0 || moving >= idle || this.queue.length > 0) return;
+    for (let id = 0; id < this.targetSize && moving < idle; id++) {
+      const s = this.slots[id];
+      if (!s || s.state !== "ready" || s.inflight.length < 2) continue;
+      const waiting = s.inflight[s.inflight.length - 1];
+      if (waiting.kind !== "map" || waiting.stopping || waiting.withdrawing || waiting.settled) continue;
+      // not worth a round trip when chunks are quick and the one running ahead of it is not slow
+      const per = waiting.group?.msPerChunk ?? null;
+      if (per !== null && per < 20 && Date.now() - s.inflight[0].sentAt <= 2 * per + 1) continue;
+      waiting.withdrawing = true;
+      moving++;
+      s.transport.send({ t: "withdraw", ids: [waiting.id] });
+    }
+  }
+
+  protected encodeFor(slot: Slot, value: unknown): unknown {
+    return encodeHandles(value, { sharedMemory: slot.transport.sharedMemory });
+  }
+
+  protected dispatch(job: Job, slot: Slot): void {
+    job.slot = slot;
+    job.triedOn.add(slot.id);
+    job.sentAt = Date.now();
+    slot.inflight.push(job);
+    if (job.kind !== "init") slot.jobsSinceSpawn++;
+    const msg: JobMessage = { t: "job", id: job.id, body: job.body };
+    const transfer: ArrayBuffer[] = [];
+    const b = job.body;
+    if (b.kind === "call") msg.body = { kind: "call", args: this.encodeFor(slot, b.args) as unknown[] };
+    else if (b.kind === "push") msg.body = { kind: "push", bindings: this.encodeFor(slot, b.bindings) as Record<string, unknown> };
+    else if (b.items instanceof Float64Array) {
+      if (slot.transport.sharedMemory) {
+        // the chunk's buffer moves to the thread; keep a copy in case the chunk must be retried
+        const copy = b.items.slice();
+        msg.body = { ...b, items: copy };
+        transfer.push(copy.buffer as ArrayBuffer);
+      }
+    } else msg.body = { ...b, items: this.encodeFor(slot, b.items) as unknown[] };
+    if (job.code) {
+      const { hash, bundle } = job.code;
+      if (slot.known.has(hash)) msg.code = { hash };
+      else {
+        msg.code = { hash, bundle: this.encodeBundle(slot, bundle) };
+        slot.known.add(hash);
+        const st = this.stats[slot.id];
+        if (st) st.bundlesSent++;
+      }
+    }
+    if (job.timeoutMs !== undefined) {
+      const ms = job.timeoutMs;
+      job.timer = setTimeout(() => {
+        job.timer = null;
+        void this.stopJobs([job], "timeout", (j, replaced) => new TaskTimeoutError(ms, { workerId: j.slot?.id, index: j.range?.[0], workerReplaced: replaced }));
+      }, ms);
+    }
+    try {
+      slot.transport.send(msg, transfer);
+    } catch (e) {
+      // the arguments (or items, bindings, dep values) cannot be cloned: fail this job only
+      slot.inflight.splice(slot.inflight.indexOf(job), 1);
+      if (msg.code?.bundle) slot.known.delete(msg.code.hash);
+      this.clearTimers(job);
+      job.slot = null;
+      this.settleFail(job, new TypeError(`cannot send the task to worker ${slot.id}: ${(e as Error).message}. ` +
+        "Arguments, items, pushed bindings and dependency values must be plain data (structured clone), or tspool handles."));
+      return;
+    }
+    this.notify("task", { phase: "start", workerId: slot.id, pid: slot.transport.pid, job: job.id, kind: job.kind, range: job.range });
+  }
+
+  protected encodeBundle(slot: Slot, bundle: WireBundle): WireBundle {
+    if (!bundle.deps.some((d) => "value" in d)) return bundle;
+    return { ...bundle, deps: bundle.deps.map((d) => ("value" in d ? { name: d.name, value: this.encodeFor(slot, d.value) } : d)) };
+  }
+
+  protected settleOk(job: Job, value: unknown, ms: number): void {
+    if (job.settled) return;
+    job.settled = true;
+    this.clearTimers(job);
+    try {
+      job.owner.ok(job, value, ms);
+    } catch (e) {
+      job.owner.fail(job, e as Error);
+    }
+  }
+
+  protected settleFail(job: Job, e: Error): void {
+    if (job.settled) return;
+    job.settled = true;
+    this.clearTimers(job);
+    job.owner.fail(job, e);
+  }
+
+  protected clearTimers(job: Job): void {
+    if (job.timer) { clearTimeout(job.timer); job.timer = null; }
+  }
+
+  /**
+   * Withdraws jobs: queued ones are dropped, jobs waiting inside a worker are cancelled there,
+   * running ones are interrupted (and their worker killed and replaced if it does not stop within
+   * the grace period). Resolves when all of them are off their workers.
+   */
+  protected stopJobs(jobs: Job[], reason: StopReason, error: (j: Job, replaced: boolean) => Error): Promise<void> {
+    const waits: Promise<void>[] = [];
+    const bySlot = new Map<Slot, { running: Job | null; cancel: Job[] }>();
+    for (const job of jobs) {
+      if (job.settled && !job.slot) continue;
+      if (!job.slot) {
+        const i = this.queue.indexOf(job);
+        if (i >= 0) this.queue.splice(i, 1);
+        this.settleFail(job, error(job, false));
+        continue;
+      }
+      if (job.stopping) {
+        waits.push(new Promise<void>((resolve) => job.offWaiters.push(resolve)));
+        continue;
+      }
+      const slot = job.slot;
+      const settleOnConfirm = reason === "interrupt" || reason === "timeout";
+      job.stopping = { reason, error: (replaced) => error(job, replaced), settleOnConfirm };
+      if (!settleOnConfirm) this.settleFail(job, error(job, false));
+      const e = bySlot.get(slot) ?? { running: null, cancel: [] };
+      if (slot.inflight[0] === job) e.running = job;
+      else e.cancel.push(job);
+      bySlot.set(slot, e);
+      waits.push(new Promise<void>((resolve) => job.offWaiters.push(resolve)));
+    }
+    const grace = this.opts.interruptGrace ?? 1000;
+    for (const [slot, { running, cancel }] of bySlot) {
+      if (running) {
+        slot.transport.send({ t: "interrupt", running: running.id, cancel: cancel.map((j) => j.id) });
+        slot.transport.forceInterrupt();
+        running.graceTimer = setTimeout(() => {
+          running.graceTimer = null;
+          if (slot.inflight.includes(running) && slot.state !== "exited") {
+            slot.killedForStop = true;
+            slot.expectedExit = true;
+            slot.transport.kill();
+          }
+        }, grace);
+      } else if (cancel.length) {
+        slot.transport.send({ t: "cancel", ids: cancel.map((j) => j.id) });
+      }
+    }
+    return Promise.all(waits).then(() => {});
+  }
+
+  /** The job has left its worker (finished, failed, interrupted, cancelled, or the worker died). */
+  protected offWorker(job: Job, replaced: boolean): void {
+    const slot = job.slot;
+    if (slot) {
+      const i = slot.inflight.indexOf(job);
+      if (i >= 0) slot.inflight.splice(i, 1);
+    }
+    if (job.graceTimer) { clearTimeout(job.graceTimer); job.graceTimer = null; }
+    if (job.stopping) {
+      this.settleFail(job, job.stopping.error(replaced));
+    }
+    for (const w of job.offWaiters.splice(0)) w();
+  }
+
+  protected prepareWorker(slot: Slot): void {
+    const st = this.stats[slot.id];
+    // the initializer, then the bindings pushed so far, before any task
+    if (this.initCode) {
+      const owner: JobOwner = {
+        ok: () => { if (st) st.startFailures = 0; },
+        fail: (_j, e) => this.breakPool(`the initializer failed in worker ${slot.id}: ${e.message}`, e),
+      };
+      this.dispatch(this.makeJob("init", this.initCode, { kind: "call", args: this.opts.initargs ?? [] }, null, slot.id, owner, null, undefined), slot);
+    } else if (st) st.startFailures = 0;
+    if (this.pushed.size) {
+      const owner: JobOwner = { ok: () => {}, fail: () => {} };
+      this.dispatch(this.makeJob("init", null, { kind: "push", bindings: Object.fromEntries(this.pushed) }, null, slot.id, owner, null, undefined), slot);
+    }
+  }
+
+  protected takeBackJobs(slot: Slot, e: WorkerExit, tail: string): void {
+    const jobs = slot.inflight.splice(0);
+    const retries = this.opts.retries ?? 0;
+    jobs.forEach((job, k) => {
+      if (job.graceTimer) { clearTimeout(job.graceTimer); job.graceTimer = null; }
+      const running = k === 0;
+      if (job.stopping) {
+        this.settleFail(job, job.stopping.error(running && slot.killedForStop));
+        for (const w of job.offWaiters.splice(0)) w();
+        return;
+      }
+      if (job.settled) return;
+      job.slot = null;
+      if (!running) { this.queue.unshift(job); return; } // never started: just send it elsewhere
+      job.crashes++;
+      if (!this.terminated) {
+        this.notify("task", { phase: "finish", workerId: slot.id, pid: slot.transport.pid, job: job.id, kind: job.kind, range: job.range, outcome: "crashed" });
+      }
+      if (job.pinned === null && job.crashes <= retries && !this.terminated && !this.brokenReason) {
+        this.clearTimers(job);
+        this.queue.unshift(job);
+        return;
+      }
+      const err = new WorkerCrashedError({
+        workerId: slot.id, pid: slot.transport.kind === "process" ? slot.transport.pid : undefined,
+        threadId: slot.transport.kind === "thread" ? slot.transport.threadId : undefined,
+        exitCode: e.code, signal: e.signal, range: job.range ?? undefined, attempts: job.crashes, stderrTail: tail,
+      });
+      if (job.kind === "init") this.breakPool(`worker ${slot.id} died while running the initializer`, err);
+      else this.settleFail(job, err);
+    });
+
+  }
+
+  protected breakPool(reason: string, cause: Error | null): void {
+    if (this.brokenReason) return;
+    this.brokenReason = reason;
+    this.closed = true;
+    const err = () => new PoolBrokenError(`the pool cannot run tasks: ${reason}`, cause ? { cause } : undefined);
+    for (const entry of this.queue.splice(0)) {
+      if ("source" in entry) { entry.abort(err()); continue; }
+      this.settleFail(entry, err());
+    }
+    for (const s of this.slots) {
+      if (!s) continue;
+      for (const j of s.inflight) this.settleFail(j, err());
+    }
+    // the workers are of no use any more
+    for (const s of this.slots) if (s && s.state !== "exited") { s.expectedExit = true; s.transport.kill(); }
+    this.resolveIdle();
+  }
+
+  protected bindSignal(signal: AbortSignal, jobs: () => Job[], fail: (e: Error) => void): void {
+    const onAbort = () => {
+      const e = abortError(signal);
+      fail(e);
+      void this.stopJobs(jobs(), "abort", () => e);
+      this.pump();
+    };
+    if (signal.aborted) queueMicrotask(onAbort);
+    else signal.addEventListener("abort", onAbort, { once: true });
+  }
+
+  protected hasWork(): boolean {
+    if (this.queue.length) return true;
+    for (const s of this.slots) if (s && s.inflight.some((j) => j.kind !== "init")) return true;
+    return false;
+  }
+
+  protected whenIdle(): Promise<void> {
+    if (!this.hasWork()) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  protected maybeIdle(): void {
+    if (!this.hasWork()) this.resolveIdle();
+    this.updateRef();
+  }
+
+  protected resolveIdle(): void {
+    for (const w of this.idleWaiters.splice(0)) w();
+  }
+}
