@@ -20,6 +20,8 @@ export interface JobMessage {
   /** Absent for push jobs. The bundle is included only if the parent thinks the worker lacks it. */
   code?: { hash: string; bundle?: WireBundle };
   body: JobBody;
+  /** Say "started" when the job begins (the parent then knows the worker is not stuck in leftover code). */
+  ack?: boolean;
 }
 
 export type ParentToWorker =
@@ -33,6 +35,12 @@ export type ParentToWorker =
   | { t: "hreply"; cid: number; ok: true; value: unknown }
   | { t: "hreply"; cid: number; ok: false; error: SerializedError }
   | { t: "stats" }
+  /**
+   * The worker should be free but did not start a job: code left over from a stopped task (after
+   * its await) is probably running. Sent with a byte on fd 3 like an interrupt, so that such code
+   * is terminated if the worker's main thread does not take this message soon.
+   */
+  | { t: "unstick" }
   | { t: "exit" };
 
 export type JobOutcome =
@@ -48,6 +56,8 @@ export type WorkerToParent =
   | { t: "cancelled"; id: number }
   /** Answer to `withdraw`: the job had not started and was dropped here. */
   | { t: "withdrawn"; id: number }
+  /** Answer to a job sent with `ack`: it began. */
+  | { t: "started"; id: number }
   /** Acknowledges an interrupt message: the worker's main thread is responsive. */
   | { t: "iack" }
   /** Whole lines written by the task (console.* or process.stdout/stderr.write). */

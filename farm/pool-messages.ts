@@ -51,6 +51,11 @@ export abstract class PoolMessages extends PoolScheduler {
         this.afterJob(slot);
         break;
       }
+      case "started": {
+        const job = slot.inflight.find((j) => j.id === m.id);
+        if (job?.startTimer) { clearTimeout(job.startTimer); job.startTimer = null; }
+        break;
+      }
       case "withdrawn": {
         const job = slot.inflight.find((j) => j.id === m.id);
         if (!job) break;
@@ -73,6 +78,7 @@ export abstract class PoolMessages extends PoolScheduler {
         if (m.t === "interrupted") {
           const st = this.stats[slot.id];
           if (st) st.busyMs += m.ms;
+          slot.mayRunLeftovers = true;
         }
         this.offWorker(job, false);
         this.notify("task", { phase: "finish", workerId: slot.id, pid: slot.transport.pid, job: job.id, kind: job.kind, range: job.range, ms: m.t === "interrupted" ? m.ms : 0, outcome: m.t });

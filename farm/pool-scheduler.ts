@@ -37,7 +37,8 @@ export abstract class PoolScheduler extends PoolWorkers {
   ): Job {
     return {
       id: this.nextJobId++, kind, code, body, range, pinned, owner, crashes: 0, triedOn: new Set(), slot: null,
-      settled: false, stopping: null, withdrawing: false, offWaiters: [], timeoutMs: timeoutMs ?? this.opts.taskTimeout, timer: null, graceTimer: null, sentAt: 0,
+      settled: false, stopping: null, withdrawing: false, offWaiters: [], timeoutMs: timeoutMs ?? this.opts.taskTimeout, timer: null, graceTimer: null,
+      startTimer: null, sentAt: 0,
       group,
     };
   }
@@ -159,6 +160,17 @@ export abstract class PoolScheduler extends PoolWorkers {
         if (st) st.bundlesSent++;
       }
     }
+    if (slot.mayRunLeftovers && slot.inflight.length === 1) {
+      // the worker is free, so the job should start at once; if it does not, leftover code of a
+      // stopped task holds the worker's thread: stop that code (the job then runs)
+      msg.ack = true;
+      job.startTimer = setTimeout(() => {
+        job.startTimer = null;
+        if (job.slot !== slot || slot.state === "exited") return;
+        slot.transport.send({ t: "unstick" });
+        slot.transport.forceInterrupt();
+      }, this.opts.interruptGrace ?? 1000);
+    }
     if (job.timeoutMs !== undefined) {
       const ms = job.timeoutMs;
       job.timer = setTimeout(() => {
@@ -206,6 +218,7 @@ export abstract class PoolScheduler extends PoolWorkers {
 
   protected clearTimers(job: Job): void {
     if (job.timer) { clearTimeout(job.timer); job.timer = null; }
+    if (job.startTimer) { clearTimeout(job.startTimer); job.startTimer = null; }
   }
 
   /**
@@ -266,6 +279,7 @@ export abstract class PoolScheduler extends PoolWorkers {
       if (i >= 0) slot.inflight.splice(i, 1);
     }
     if (job.graceTimer) { clearTimeout(job.graceTimer); job.graceTimer = null; }
+    if (job.startTimer) { clearTimeout(job.startTimer); job.startTimer = null; }
     if (job.stopping) {
       this.settleFail(job, job.stopping.error(replaced));
     }

@@ -38,6 +38,8 @@ export interface Job {
   timeoutMs: number | undefined;
   timer: NodeJS.Timeout | null;
   graceTimer: NodeJS.Timeout | null;
+  /** Set while waiting for a job sent with `ack` to start (see Slot.mayRunLeftovers). */
+  startTimer: NodeJS.Timeout | null;
   sentAt: number;
   /** The group of a map chunk (to measure chunk times and decide on prefetching). */
   group: { msPerChunk: number | null } | null;
@@ -52,6 +54,11 @@ export class Slot {
   readonly spawnedAt = Date.now();
   /** The pool asked this worker to go (close, resize, recycle, terminate, kill after a failed interrupt). */
   expectedExit = false;
+  /**
+   * A task of this worker was stopped while it awaited: its code after the await may still run
+   * (and, say, loop forever). Jobs sent to it while it is free then ask for a "started" answer.
+   */
+  mayRunLeftovers = false;
   /** Set when the pool killed the worker itself because it did not stop in time. */
   killedForStop = false;
   stderrTail: string[] = [];

@@ -114,6 +114,18 @@ export class JobRunner {
     this.schedule();
   }
 
+  /**
+   * After an "unstick" request: if the helper terminated running code, it was leftover code of a
+   * stopped task, unless a job had started meanwhile, in which case that job was hit and is
+   * reported as interrupted.
+   */
+  unstuck(): void {
+    const killed = this.terminatedSinceLastCheck();
+    const cur = this.current;
+    if (killed && cur && !cur.reported) this.finish(cur, { t: "interrupted", id: cur.id, ms: performance.now() - cur.started });
+    this.schedule();
+  }
+
   /** Gives back queued jobs (the parent moves them to an idle worker); a job that already started stays. */
   withdraw(ids: number[]): void {
     const give = new Set(ids);
@@ -154,6 +166,7 @@ export class JobRunner {
 
   private async run(job: JobMessage, cur: Running): Promise<void> {
     this.current = cur;
+    if (job.ack) this.ch.send({ t: "started", id: job.id });
     const body = job.body;
     try {
       if (body.kind === "push") {

@@ -115,6 +115,15 @@ listen((m) => {
     case "cancel":
       runner.cancel(m.ids);
       break;
+    case "unstick":
+      // taken like an interrupt (the helper stops waiting for us), but stops no job
+      if (flags) {
+        interruptsSeen++;
+        Atomics.store(flags, ACKNOWLEDGED, interruptsSeen);
+        Atomics.notify(flags, ACKNOWLEDGED);
+      } else channel.send({ t: "iack" });
+      runner.unstuck();
+      break;
     case "withdraw":
       runner.withdraw(m.ids);
       break;

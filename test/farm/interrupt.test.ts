@@ -66,6 +66,27 @@ for (const threads of [false, true]) {
       expect(pool.status().workers[0].restarts).toBe(0);
     });
 
+    it("leftover code of a task stopped while it awaited cannot hold the worker: the next task runs, state kept", async () => {
+      await using pool = new Pool({ workers: 1, threads, interruptGrace: 300 });
+      await pool.run(() => { (globalThis as any).kept = "yes"; });
+      let awaiting!: () => void;
+      const isAwaiting = new Promise<void>((r) => { awaiting = r; });
+      pool.on("output", (e) => { if (e.lines.includes("awaiting")) awaiting(); });
+      const task = pool.apply(async () => {
+        console.log("awaiting");
+        await new Promise((r) => setTimeout(r, 300));
+        for (;;) { /* runs on after the task was stopped, unless stopped itself */ }
+      });
+      task.catch(() => {});
+      await isAwaiting;
+      await pool.interrupt();
+      await expect(task).rejects.toBeInstanceOf(InterruptedError);
+      await sleep(600); // the leftover loop holds the worker's thread by now
+      expect(await pool.run(() => (globalThis as any).kept)).toEqual(["yes"]);
+      expect(await pool.apply(() => 42)).toBe(42);
+      expect(pool.status().workers[0].restarts).toBe(0);
+    });
+
     it("a stopped task's continuation sees its job signal aborted; later tasks get a fresh one", async () => {
       await using pool = new Pool({ workers: 1, threads });
       await pool.apply(() => 0); // the worker is up
