@@ -19,7 +19,7 @@
  * script is the last expression's value itself when the code needs no `await`/imports (then
  * there is no wrapper), else a Promise of it.
  */
-import ts from "typescript";
+import ts from "./typescript.cjs";
 import { decodeMappings, type LineMappings } from "./source-map.js";
 
 export interface CellImport {

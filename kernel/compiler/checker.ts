@@ -10,7 +10,7 @@
  * The service is reused from cell to cell, so unchanged files are neither re-read nor re-bound,
  * and a cell that changes no imports reuses the program's whole structure.
  */
-import ts from "typescript";
+import ts from "./typescript.cjs";
 import { dirname, join, resolve } from "node:path";
 import type { BindingRegistry } from "./bindings.js";
 import { packageRoot, tslabDeclarations } from "./paths.js";

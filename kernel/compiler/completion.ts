@@ -3,7 +3,7 @@
  * virtual module: members after `.`, locals, names of earlier cells, globals, imports, keywords
  * (in a `%%` cell magic, within its TypeScript body).
  */
-import ts from "typescript";
+import ts from "./typescript.cjs";
 import type { CompleteReplyContent } from "../executor/protocol.js";
 import { withScratchCell, type ScratchHost } from "./scratch.js";
 import { typeScriptRegion } from "./magic-region.js";

@@ -3,7 +3,7 @@
  * cell's TypeScript syntax alone (no type checking). The checker uses this to leave a cell's own
  * names out of its import header, and the session records the result in the binding registry.
  */
-import ts from "typescript";
+import ts from "./typescript.cjs";
 import type { BindingKind } from "./bindings.js";
 
 export interface DeclaredName {

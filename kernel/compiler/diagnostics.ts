@@ -2,7 +2,7 @@
  * Turns TypeScript diagnostics of a cell's virtual file into the `error` a cell reports: each
  * diagnostic with the cell's own line:column, the source line and a caret under the span.
  */
-import ts from "typescript";
+import ts from "./typescript.cjs";
 import type { ExecuteError } from "../executor/protocol.js";
 import type { BindingKind } from "./bindings.js";
 import type { CellFile } from "./checker.js";

@@ -1,5 +1,5 @@
 /** Inspection (shift-tab): the type signature of the name at the cursor and its JSDoc. */
-import ts from "typescript";
+import ts from "./typescript.cjs";
 import type { InspectReplyContent } from "../executor/protocol.js";
 import { withScratchCell, type ScratchHost } from "./scratch.js";
 import { typeScriptRegion } from "./magic-region.js";

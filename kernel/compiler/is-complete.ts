@@ -5,7 +5,7 @@
  * bracket without its opener); otherwise "complete". A `%%` cell magic is incomplete until it has
  * a body, then judged by its body; a `%` line magic is complete.
  */
-import ts from "typescript";
+import ts from "./typescript.cjs";
 import type { IsCompleteReplyContent } from "../executor/protocol.js";
 
 const OPENERS: Partial<Record<ts.SyntaxKind, string>> = {

@@ -4,7 +4,7 @@
  * Used to parse them one at a time during warm-up (a file the list misses is simply parsed
  * later, with the program).
  */
-import ts from "typescript";
+import ts from "./typescript.cjs";
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 

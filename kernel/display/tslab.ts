@@ -5,7 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { Buffer } from "node:buffer";
-import ts from "typescript";
+import ts from "../compiler/typescript.cjs";
 import type { MimeBundle } from "../executor/protocol.js";
 import { display as show } from "./index.js";
 

@@ -22,6 +22,7 @@ import { inspect } from "../compiler/inspection.js";
 import { isComplete } from "../compiler/is-complete.js";
 import { pendingInputs, rejectPendingInputs } from "./input-requests.js";
 import { evaluateUserExpressions } from "./user-expressions.js";
+import { saveTypeScriptCodeCache } from "../compiler/typescript-preload.cjs";
 
 // vm's main-context loader (how cells import) is flagged experimental in Node 20; cells do not
 // need to hear about it.
@@ -242,6 +243,8 @@ function warmUpStep(): void {
   try {
     if (protect(() => warmUp.next()).done) {
       if (warmUpLog) process.stderr.write(`tspool: warm-up finished: ${warmUpSteps} steps in ${Math.round(performance.now() - warmUpStart)} ms, the longest ${Math.round(warmUpLongest)} ms\n`);
+      // Now that the compiler's functions ran, a code cache of typescript.js covers them too.
+      unboundSetImmediate(saveTypeScriptCodeCache);
       return;
     }
   } catch (err) {
