@@ -91,6 +91,17 @@ interface Running {
 let running: Running | undefined;
 const queue: ExecuteRequest[] = [];
 
+/**
+ * `exit` or `quit` alone in a cell (as typed in a console; optionally called, `exit(true)` keeping
+ * the kernel running) asks the frontend to close, as in ipykernel — unless the session has its own
+ * value of that name.
+ */
+function exitRequest(code: string): { keepKernel: boolean } | undefined {
+  const m = /^\s*(exit|quit)\s*(?:\(\s*(true|false)?\s*\))?\s*;?\s*$/.exec(code);
+  if (!m || session.bindings.has(m[1]!) || m[1]! in globalThis) return undefined;
+  return { keepKernel: m[2] === "true" };
+}
+
 function isMagic(code: string): boolean {
   return /^\s*%/.test(code);
 }
@@ -115,6 +126,8 @@ async function evaluate(request: ExecuteRequest): Promise<ExecuteOk | ExecuteErr
 
 async function evaluateCode(request: ExecuteRequest): Promise<ExecuteOk | ExecuteError> {
   if (!request.code.trim()) return { status: "ok" };
+  const exit = exitRequest(request.code);
+  if (exit) return { status: "ok", askExit: exit };
   await poolModuleReady;
   if (isMagic(request.code)) return runMagic(request.code, request);
   const r = await session.evaluateCell(request.code, { parent: request.id });

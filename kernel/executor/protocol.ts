@@ -57,6 +57,8 @@ export interface ExecuteOk {
   status: "ok";
   result?: { data: MimeBundle; metadata: Record<string, unknown> };
   userExpressions?: Record<string, UserExpressionResult>;
+  /** The cell was `exit`/`quit` (not a name the session defines): execute_reply carries ask_exit. */
+  askExit?: { keepKernel: boolean };
 }
 export interface ExecuteError { status: "error"; ename: string; evalue: string; traceback: string[] }
 export interface CompleteReplyContent {

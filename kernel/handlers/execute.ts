@@ -26,27 +26,24 @@ export const execute: Handler = async (ctx) => {
 
   const id = ctx.request.header.msg_id;
   ctx.trackExecution(id, { silent, allowStdin });
-  const exit = exitRequest(code);
   const userExpressions = c.user_expressions && typeof c.user_expressions === "object" && !Array.isArray(c.user_expressions) ? c.user_expressions : undefined;
-  const result = exit
-    ? { status: "ok" as const }
-    : await ctx.host.request<"execute">({
-        type: "execute",
-        id,
-        code,
-        silent,
-        storeHistory,
-        allowStdin,
-        executionCount: count,
-        ...(userExpressions ? { userExpressions } : {}),
-      });
+  const result = await ctx.host.request<"execute">({
+    type: "execute",
+    id,
+    code,
+    silent,
+    storeHistory,
+    allowStdin,
+    executionCount: count,
+    ...(userExpressions ? { userExpressions } : {}),
+  });
 
   if (result.status === "ok") {
     if (result.result && !silent) {
       await ctx.publish("execute_result", { execution_count: count, data: result.result.data, metadata: result.result.metadata ?? {} });
     }
     // As ipykernel does for `exit`/`quit`: the frontend (e.g. jupyter console) is asked to close.
-    const payload = exit ? [{ source: "ask_exit", keepkernel: exit.keepKernel }] : [];
+    const payload = result.askExit ? [{ source: "ask_exit", keepkernel: result.askExit.keepKernel }] : [];
     await ctx.reply("execute_reply", { status: "ok", execution_count: count, user_expressions: result.userExpressions ?? {}, payload });
     return;
   }
@@ -56,11 +53,3 @@ export const execute: Handler = async (ctx) => {
   return { abortQueued: stopOnError };
 };
 
-/**
- * `exit` or `quit` alone in a cell (as typed in a console; optionally called, `exit(true)` keeping
- * the kernel running): not TypeScript to run, a request to close the frontend.
- */
-function exitRequest(code: string): { keepKernel: boolean } | undefined {
-  const m = /^\s*(?:exit|quit)\s*(?:\(\s*(true|false)?\s*\))?\s*;?\s*$/.exec(code);
-  return m ? { keepKernel: m[1] === "true" } : undefined;
-}

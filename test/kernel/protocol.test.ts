@@ -129,6 +129,11 @@ describe("execute", () => {
       expect(r.reply.content.payload).toEqual([{ source: "ask_exit", keepkernel: keep }]);
     }
     expect((await k.client.execute("6 * 7")).result!.data["text/plain"]).toBe("42");
+    // A session's own `quit` is just a value.
+    await k.client.execute("const quit = 'mine';");
+    const own = await k.client.execute("quit");
+    expect(own.reply.content.payload).toEqual([]);
+    expect(own.result!.data["text/plain"]).toBe("'mine'");
   });
 
   it("after an error with stop_on_error, aborts only the executes queued at that moment", async () => {
