@@ -12,6 +12,7 @@ import vm = require("node:vm");
 import nodeModule = require("node:module");
 
 let loaded: { script: vm.Script; cacheFile: string; fresh: boolean } | undefined;
+let state: "used" | "compiled" | "off" = "off";
 
 function cacheDir(): string {
   if (process.env.TSPOOL_CACHE_DIR) return process.env.TSPOOL_CACHE_DIR;
@@ -41,9 +42,15 @@ export function loadTypeScript(): void {
     mod.loaded = true;
     require.cache[filename] = mod;
     loaded = { script, cacheFile, fresh: !cachedData || script.cachedDataRejected === true };
+    state = loaded.fresh ? "compiled" : "used";
   } catch {
     loaded = undefined; // a plain require follows
   }
+}
+
+/** How typescript.js was loaded: from the code cache, compiled (a cache is to be written), or plainly. */
+export function typeScriptCodeCacheState(): "used" | "compiled" | "off" {
+  return state;
 }
 
 export function saveTypeScriptCodeCache(): void {

@@ -22,7 +22,7 @@ import { inspect } from "../compiler/inspection.js";
 import { isComplete } from "../compiler/is-complete.js";
 import { pendingInputs, rejectPendingInputs } from "./input-requests.js";
 import { evaluateUserExpressions } from "./user-expressions.js";
-import { saveTypeScriptCodeCache } from "../compiler/typescript-preload.cjs";
+import { saveTypeScriptCodeCache, typeScriptCodeCacheState } from "../compiler/typescript-preload.cjs";
 
 // vm's main-context loader (how cells import) is flagged experimental in Node 20; cells do not
 // need to hear about it.
@@ -255,7 +255,10 @@ function warmUpStep(): void {
   const t = performance.now();
   try {
     if (protect(() => warmUp.next()).done) {
-      if (warmUpLog) process.stderr.write(`tspool: warm-up finished: ${warmUpSteps} steps in ${Math.round(performance.now() - warmUpStart)} ms, the longest ${Math.round(warmUpLongest)} ms\n`);
+      if (warmUpLog) {
+        const ms = Math.round(performance.now() - warmUpStart);
+        process.stderr.write(`tspool: warm-up finished: ${warmUpSteps} steps in ${ms} ms, the longest ${Math.round(warmUpLongest)} ms; TypeScript code cache: ${typeScriptCodeCacheState()}\n`);
+      }
       // Now that the compiler's functions ran, a code cache of typescript.js covers them too.
       unboundSetImmediate(saveTypeScriptCodeCache);
       return;
