@@ -18,6 +18,11 @@ export interface OutputEvent {
 
 export type JobKind = "apply" | "map" | "run" | "push" | "init";
 
+/**
+ * A job's life on a worker. "start" says it began running there: a map chunk sent ahead to a busy
+ * worker starts when the job before it ends (and one that moves to an idle worker before that
+ * starts only there). Every "start" is followed by one "finish".
+ */
 export interface TaskEvent {
   phase: "start" | "finish";
   workerId: number;
@@ -28,12 +33,8 @@ export interface TaskEvent {
   range: [number, number] | null;
   /** finish: time the worker spent on the job. */
   ms?: number;
-  /**
-   * finish: "ok", "error", "interrupted", "cancelled", "crashed", or "moved": a map chunk sent
-   * ahead to a busy worker had not started when another worker went idle, so it was taken back
-   * and runs there (a new "start" follows).
-   */
-  outcome?: "ok" | "error" | "interrupted" | "cancelled" | "crashed" | "moved";
+  /** finish: "ok", "error", "interrupted", "cancelled", "crashed". */
+  outcome?: "ok" | "error" | "interrupted" | "cancelled" | "crashed";
 }
 
 export interface WorkerEvent {

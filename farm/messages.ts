@@ -56,7 +56,7 @@ export type WorkerToParent =
   | { t: "cancelled"; id: number }
   /** Answer to `withdraw`: the job had not started and was dropped here. */
   | { t: "withdrawn"; id: number }
-  /** Answer to a job sent with `ack`: it began. */
+  /** Answer to a job sent with `ack`, or to `withdraw` when the job had already begun: it began. */
   | { t: "started"; id: number }
   /** Acknowledges an interrupt message: the worker's main thread is responsive. */
   | { t: "iack" }

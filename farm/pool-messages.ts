@@ -27,6 +27,7 @@ export abstract class PoolMessages extends PoolScheduler {
           st.busyMs += m.ms;
           if (job.range) st.itemsDone += job.range[1] - job.range[0];
         }
+        this.announce(job, slot); // if its "started" answer has not come yet
         this.offWorker(job, false);
         this.notify("task", { phase: "finish", workerId: slot.id, pid: slot.transport.pid, job: job.id, kind: job.kind, range: job.range, ms: m.ms, outcome: m.ok ? "ok" : "error" });
         if (m.ok) {
@@ -53,7 +54,10 @@ export abstract class PoolMessages extends PoolScheduler {
       }
       case "started": {
         const job = slot.inflight.find((j) => j.id === m.id);
-        if (job?.startTimer) { clearTimeout(job.startTimer); job.startTimer = null; }
+        if (!job) break;
+        if (job.startTimer) { clearTimeout(job.startTimer); job.startTimer = null; }
+        job.withdrawing = false;
+        if (slot.inflight[0] === job) this.announce(job, slot);
         break;
       }
       case "withdrawn": {
@@ -62,7 +66,6 @@ export abstract class PoolMessages extends PoolScheduler {
         job.withdrawing = false;
         slot.jobsSinceSpawn--;
         this.offWorker(job, false);
-        this.notify("task", { phase: "finish", workerId: slot.id, pid: slot.transport.pid, job: job.id, kind: job.kind, range: job.range, ms: 0, outcome: "moved" });
         if (!job.settled && !job.stopping) {
           job.slot = null;
           this.clearTimers(job);
@@ -76,12 +79,15 @@ export abstract class PoolMessages extends PoolScheduler {
         const job = slot.inflight.find((j) => j.id === m.id);
         if (!job) break;
         if (m.t === "interrupted") {
+          this.announce(job, slot); // it ran
           const st = this.stats[slot.id];
           if (st) st.busyMs += m.ms;
           slot.mayRunLeftovers = true;
         }
         this.offWorker(job, false);
-        this.notify("task", { phase: "finish", workerId: slot.id, pid: slot.transport.pid, job: job.id, kind: job.kind, range: job.range, ms: m.t === "interrupted" ? m.ms : 0, outcome: m.t });
+        if (job.announced) {
+          this.notify("task", { phase: "finish", workerId: slot.id, pid: slot.transport.pid, job: job.id, kind: job.kind, range: job.range, ms: m.t === "interrupted" ? m.ms : 0, outcome: m.t });
+        }
         if (!job.settled) this.settleFail(job, new InterruptedError("the task was stopped", { workerId: slot.id, index: job.range?.[0] }));
         this.afterJob(slot);
         break;
@@ -115,6 +121,7 @@ export abstract class PoolMessages extends PoolScheduler {
   }
 
   protected afterJob(slot: Slot): void {
+    this.announceHead(slot);
     if (slot.onDrained && slot.inflight.length === 0) {
       const leave = slot.onDrained;
       slot.onDrained = null;

@@ -38,7 +38,7 @@ export abstract class PoolScheduler extends PoolWorkers {
     return {
       id: this.nextJobId++, kind, code, body, range, pinned, owner, crashes: 0, triedOn: new Set(), slot: null,
       settled: false, stopping: null, withdrawing: false, offWaiters: [], timeoutMs: timeoutMs ?? this.opts.taskTimeout, timer: null, graceTimer: null,
-      startTimer: null, sentAt: 0,
+      startTimer: null, sentAt: 0, announced: false,
       group,
     };
   }
@@ -190,7 +190,22 @@ export abstract class PoolScheduler extends PoolWorkers {
         "Arguments, items, pushed bindings and dependency values must be plain data (structured clone), or tspool handles."));
       return;
     }
+    if (slot.inflight.length === 1) this.announce(job, slot);
+  }
+
+  /** The job at the head of a worker's list is running now: say so ("start" event). */
+  protected announce(job: Job, slot: Slot): void {
+    if (job.announced) return;
+    job.announced = true;
+    job.sentAt = Date.now();
     this.notify("task", { phase: "start", workerId: slot.id, pid: slot.transport.pid, job: job.id, kind: job.kind, range: job.range });
+  }
+
+  /** After a job left its worker: the next one there (sent ahead) has begun. */
+  protected announceHead(slot: Slot): void {
+    const head = slot.inflight[0];
+    // a job being taken back may be withdrawn before it starts: its answer ("withdrawn" or "started") decides
+    if (head && !head.withdrawing && slot.state !== "exited") this.announce(head, slot);
   }
 
   protected encodeBundle(slot: Slot, bundle: WireBundle): WireBundle {
@@ -317,7 +332,7 @@ export abstract class PoolScheduler extends PoolWorkers {
       job.slot = null;
       if (!running) { this.queue.unshift(job); return; } // never started: just send it elsewhere
       job.crashes++;
-      if (!this.terminated) {
+      if (!this.terminated && job.announced) {
         this.notify("task", { phase: "finish", workerId: slot.id, pid: slot.transport.pid, job: job.id, kind: job.kind, range: job.range, outcome: "crashed" });
       }
       if (job.pinned === null && job.crashes <= retries && !this.terminated && !this.brokenReason) {

@@ -40,7 +40,10 @@ export interface Job {
   graceTimer: NodeJS.Timeout | null;
   /** Set while waiting for a job sent with `ack` to start (see Slot.mayRunLeftovers). */
   startTimer: NodeJS.Timeout | null;
+  /** When the job was sent, then when it began running (for status and rebalancing). */
   sentAt: number;
+  /** Its "start" event went out: it is running (a job sent ahead starts when the one before it ends). */
+  announced: boolean;
   /** The group of a map chunk (to measure chunk times and decide on prefetching). */
   group: { msPerChunk: number | null } | null;
 }

@@ -126,14 +126,16 @@ export class JobRunner {
     this.schedule();
   }
 
-  /** Gives back queued jobs (the parent moves them to an idle worker); a job that already started stays. */
+  /** Gives back queued jobs (the parent moves them to an idle worker); a job that already started stays, and says so. */
   withdraw(ids: number[]): void {
     const give = new Set(ids);
     this.queue = this.queue.filter((j) => {
       if (!give.has(j.id)) return true;
+      give.delete(j.id);
       this.ch.send({ t: "withdrawn", id: j.id });
       return false;
     });
+    for (const id of give) this.ch.send({ t: "started", id });
   }
 
   /** Cancels jobs: queued ones are dropped; the running one stops if it is awaiting (we are running, so it is). */
