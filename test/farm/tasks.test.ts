@@ -43,6 +43,12 @@ describe("map and friends", () => {
     await expect(pool.map((x: number) => x, new DataView(new ArrayBuffer(8)) as never)).rejects.toThrow(/a DataView is none of these/);
   });
 
+  it("numeric items reach the task as the same numbers (-0, NaN, fractions, beyond 32 bits)", async () => {
+    const xs = [-0, 0, 1, -1, NaN, 0.5, -2.25, 2 ** 31, -(2 ** 31), 2 ** 53, 1e300, -Infinity];
+    const seen = await pool.map((x: number) => [Object.is(x, -0), Number.isNaN(x), Number.isInteger(x), String(x)], xs, { chunksize: 6 });
+    expect(seen).toEqual(xs.map((x) => [Object.is(x, -0), Number.isNaN(x), Number.isInteger(x), String(x)]));
+  });
+
   it("maps an empty list and any iterable", async () => {
     expect(await pool.map((x: number) => x, [])).toEqual([]);
     expect(await pool.map((x: number) => x + 1, new Set([1, 2, 3]))).toEqual([2, 3, 4]);
