@@ -53,9 +53,21 @@ process.on("SIGINT", () => undefined);
 type MagicModule = { runMagicCell(session: Session, code: string, request: ExecuteRequest): Promise<ExecuteOk | ExecuteError> };
 type PoolModule = { createNotebookPool(session: Session): unknown; interruptNotebookPools?(): unknown };
 let poolModule: PoolModule | undefined;
-const poolModuleReady: Promise<void> = import(new URL("../../magics/notebook-pool.js", import.meta.url).href)
-  .then((m: PoolModule) => void (poolModule = m))
-  .catch(() => undefined);
+let poolModuleLoad: Promise<void> | undefined;
+/**
+ * Loaded once the warm-up is over, or before a cell that is a magic or mentions `pool` (the
+ * `pool` global's getter is synchronous): importing it costs the first cell ~0.3 s otherwise.
+ */
+function poolModuleReady(): Promise<void> {
+  poolModuleLoad ??= import(new URL("../../magics/notebook-pool.js", import.meta.url).href)
+    .then((m: PoolModule) => void (poolModule = m))
+    .catch(() => undefined);
+  return poolModuleLoad;
+}
+
+function needsPoolModule(code: string): boolean {
+  return isMagic(code) || /\bpool\b/.test(code);
+}
 
 const cellFilename = join(session.notebookDir, "__tspool_cell.js");
 installCellGlobals({
@@ -121,6 +133,7 @@ async function evaluate(request: ExecuteRequest): Promise<ExecuteOk | ExecuteErr
   const content = await evaluateCode(request);
   const expressions = request.userExpressions;
   if (content.status !== "ok" || !expressions || Object.keys(expressions).length === 0) return content;
+  if (Object.values(expressions).some((e) => typeof e === "string" && needsPoolModule(e))) await poolModuleReady();
   return { ...content, userExpressions: await evaluateUserExpressions(session, expressions, request.id) };
 }
 
@@ -128,7 +141,7 @@ async function evaluateCode(request: ExecuteRequest): Promise<ExecuteOk | Execut
   if (!request.code.trim()) return { status: "ok" };
   const exit = exitRequest(request.code);
   if (exit) return { status: "ok", askExit: exit };
-  await poolModuleReady;
+  if (needsPoolModule(request.code)) await poolModuleReady();
   if (isMagic(request.code)) return runMagic(request.code, request);
   const r = await session.evaluateCell(request.code, { parent: request.id });
   if (r.status !== "ok") return r;
@@ -157,15 +170,19 @@ function startNext(): void {
   session.executionCount = request.executionCount;
   const ctx: OutputContext = { parent: request.id, silent: request.silent, allowStdin: request.allowStdin };
   // Run from a fresh macrotask so that an interrupt terminating the cell's synchronous code
-  // aborts only that callback, never the IPC message handling. (Unbound: the context set here
-  // must stay current for the cell's continuations.)
+  // aborts only that callback, never the IPC message handling; and inside it from a microtask,
+  // because the executor survives JavaScript terminated in a microtask but not directly in a
+  // macrotask callback (Node then ends the process). (Unbound: the context set here must stay
+  // current for the cell's continuations.)
   unboundSetImmediate(() => {
     startRequestContext(ctx);
     outputContext.run(ctx, () => {
-      evaluate(request).then(
-        (content) => run.finish(content),
-        (err) => run.finish(runtimeError(err, session.stacks)),
-      );
+      Promise.resolve()
+        .then(() => evaluate(request))
+        .then(
+          (content) => run.finish(content),
+          (err) => run.finish(runtimeError(err, session.stacks)),
+        );
     });
   });
 }
@@ -260,11 +277,15 @@ function warmUpStep(): void {
         process.stderr.write(`tspool: warm-up finished: ${warmUpSteps} steps in ${ms} ms, the longest ${Math.round(warmUpLongest)} ms; TypeScript code cache: ${typeScriptCodeCacheState()}\n`);
       }
       // Now that the compiler's functions ran, a code cache of typescript.js covers them too.
-      unboundSetImmediate(saveTypeScriptCodeCache);
+      unboundSetImmediate(() => {
+        saveTypeScriptCodeCache();
+        void poolModuleReady();
+      });
       return;
     }
   } catch (err) {
     process.stderr.write(`tspool: type checker warm-up failed: ${(err as Error)?.stack ?? err}\n`);
+    void poolModuleReady();
     return;
   }
   warmUpSteps++;

@@ -3,6 +3,8 @@
  * process): a synchronous infinite loop, a loop after an await, a pending await and a pending
  * input() all end with an "Interrupted" error, and the session's state survives.
  */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startKernel, type RunningKernel } from "../helpers/start-kernel.js";
 
@@ -40,7 +42,16 @@ describe("interrupt", () => {
   });
 
   it("stops a loop in a timer callback without losing the session", async () => {
-    await interrupted("setTimeout(() => { kept = 43; while (true) {} }, 50);\nawait new Promise((r) => setTimeout(r, 5000));");
+    const { done } = await k.client.startExecute(
+      'setTimeout(() => { kept = 43; require("node:fs").writeFileSync("looping.txt", "yes"); while (true) {} }, 50);\nawait new Promise((r) => setTimeout(r, 5000));',
+      { timeoutMs: 15_000 },
+    );
+    // Interrupt only once the timer's loop has surely started (its output could not leave a blocked executor).
+    const flag = join(k.cwd, "looping.txt");
+    while (!existsSync(flag)) await new Promise((r) => setTimeout(r, 20));
+    await k.client.request("control", "interrupt_request", {});
+    const r = await done;
+    expect(r.error!.ename).toBe("Interrupted");
     await keptIs(43);
   });
 
