@@ -27,6 +27,18 @@ export function adaptedChunksize(msPerItem: number, initial: number): number {
   return Math.max(1, Math.min(initial, Math.ceil(TARGET_CHUNK_MS / msPerItem)));
 }
 
+/**
+ * An element of a numeric chunk (items or results) as a plain array would have held it:
+ * a float64 element reads back as a heap number even when it is an integer like 5e7, and V8 then
+ * compiles the code using it (the task in a worker, the caller with the results) with double
+ * comparisons and arithmetic (measured: a sum-to-n loop runs ~4% slower). Integers in int32 range
+ * (except -0) become small ints again; other numbers are returned as they are.
+ */
+export function numericItem(x: number): number {
+  const k = x | 0;
+  return k === x && (k !== 0 || 1 / x > 0) ? k : x;
+}
+
 /** Numbers travel as one Float64Array per chunk instead of element by element. */
 export function asNumeric(items: readonly unknown[] | ArrayLike<number>): Float64Array | null {
   if (items instanceof Float64Array) return items;

@@ -8,6 +8,7 @@ import { AsyncQueue } from "./async-queue.js";
 import { AsyncResult } from "./async-result.js";
 import { CancelledError, InterruptedError, PoolBrokenError, PoolClosedError } from "./errors.js";
 import type { PoolStatus, WorkerStatus } from "./events.js";
+import { numericItem } from "./chunking.js";
 import { MapGroup } from "./map-group.js";
 import {
   checkPoolOptions, toArray, type ApplyOptions, type Items, type MapOptions, type PoolOptions, type RunOptions,
@@ -274,7 +275,8 @@ export class Pool extends PoolMessages implements AsyncDisposable {
       const jobs = new Set<Job>();
       const group = this.startGroup(fn, arr, star, opts, {
         chunk: (start, values) => {
-          for (let k = 0; k < values.length; k++) results[start + k] = values[k];
+          if (values instanceof Float64Array) for (let k = 0; k < values.length; k++) results[start + k] = numericItem(values[k]);
+          else for (let k = 0; k < values.length; k++) results[start + k] = values[k];
         },
         done: () => resolve(results),
       }, jobs, reject);
@@ -295,7 +297,8 @@ export class Pool extends PoolMessages implements AsyncDisposable {
       const pending = new Map<number, ArrayLike<unknown>>();
       let nextOut = 0;
       group = this.startGroup(fn, arr, false, opts, {
-        chunk: (start, values) => {
+        chunk: (start, raw) => {
+          const values = raw instanceof Float64Array ? Array.from(raw, numericItem) : raw;
           if (!ordered) { for (let k = 0; k < values.length; k++) q.push(values[k]); return; }
           pending.set(start, values);
           for (let v = pending.get(nextOut); v !== undefined; v = pending.get(nextOut)) {

@@ -11,6 +11,7 @@ import type { OutputCapture, OutputTag } from "./output-capture.js";
 import type { JobMessage, WorkerToParent } from "../messages.js";
 import { encodeHandles, type WorkerEnv } from "../handles.js";
 import { decodeInWorker } from "./handle-kinds.js";
+import { numericItem } from "../chunking.js";
 
 export interface Channel {
   send(msg: WorkerToParent, transfer?: ArrayBuffer[]): void;
@@ -37,17 +38,6 @@ function rss(): number {
   const t = performance.now();
   if (t - rssAt > 100) { rssValue = process.memoryUsage.rss(); rssAt = t; }
   return rssValue;
-}
-
-/**
- * An element of a numeric chunk as the task would have seen it without the Float64Array fast path:
- * a float64 element reads back as a heap number even when it is an integer like 5e7, and V8 then
- * compiles the task's comparisons and arithmetic on it as double operations (measured: a
- * sum-to-n loop runs ~4% slower). Integers (except -0) become small ints again, as in a plain array.
- */
-function numericItem(x: number): number {
-  const k = x | 0;
-  return k === x && (k !== 0 || 1 / x > 0) ? k : x;
 }
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {

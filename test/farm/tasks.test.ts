@@ -47,6 +47,11 @@ describe("map and friends", () => {
     const xs = [-0, 0, 1, -1, NaN, 0.5, -2.25, 2 ** 31, -(2 ** 31), 2 ** 53, 1e300, -Infinity];
     const seen = await pool.map((x: number) => [Object.is(x, -0), Number.isNaN(x), Number.isInteger(x), String(x)], xs, { chunksize: 6 });
     expect(seen).toEqual(xs.map((x) => [Object.is(x, -0), Number.isNaN(x), Number.isInteger(x), String(x)]));
+    const same = (a: unknown[]) => a.map((x) => (Object.is(x, -0) ? "-0" : String(x)));
+    expect(same(await pool.map((x: number) => x, xs, { chunksize: 6 }))).toEqual(same(xs));
+    const back: unknown[] = [];
+    for await (const v of pool.imap((x: number) => x, xs, { chunksize: 6 })) back.push(v);
+    expect(same(back)).toEqual(same(xs));
   });
 
   it("maps an empty list and any iterable", async () => {
