@@ -7,7 +7,7 @@
  * Property names (`a.b`, `{ b: 1 }`, methods, class fields), labels and `new.target` are not
  * references; shorthand properties (`{ b }`) and computed names (`{ [b]: 1 }`) are.
  */
-import ts from "typescript";
+import ts from "../kernel/compiler/typescript.cjs";
 
 /** Parses `source` as a script; a lone function/class/arrow expression is accepted too. */
 export function parseScript(source: string): ts.SourceFile | undefined {

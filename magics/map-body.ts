@@ -7,7 +7,7 @@
  * An expression body is bound to a fixed hidden name so later cells can refer to its type
  * (`--out NAME` is declared as `Awaited<ReturnType<typeof thatName>>[]`).
  */
-import ts from "typescript";
+import ts from "../kernel/compiler/typescript.cjs";
 import type { ExecuteError } from "../kernel/executor/protocol.js";
 import type { MagicSession } from "./session-api.js";
 

@@ -5,7 +5,7 @@
  * the type checker as `any`), and they are never overwritten by a kernel value of the same name.
  * The result is each worker's last-expression value, in worker-id order.
  */
-import ts from "typescript";
+import ts from "../kernel/compiler/typescript.cjs";
 import type { ExecuteError, ExecuteOk } from "../kernel/executor/protocol.js";
 import type { CellMagic } from "./parse.js";
 import type { MagicSession } from "./session-api.js";

@@ -4,7 +4,7 @@
  * IPython's, growing 1, 2, 5, 10, 20, ... until one run takes at least 0.2 s, then the mean ±
  * standard deviation per loop over the runs is reported).
  */
-import ts from "typescript";
+import ts from "../kernel/compiler/typescript.cjs";
 import type { ExecuteError, ExecuteOk } from "../kernel/executor/protocol.js";
 import { resultOf } from "./cell-results.js";
 import { formatMs } from "./format.js";
