@@ -117,12 +117,12 @@ export class InterruptedError extends Error {
   }
 }
 
-/** A task ran longer than the pool's `taskTimeout`. */
+/** A task ran longer than its timeout (the call's `timeout`, else the pool's `taskTimeout`). */
 export class TaskTimeoutError extends InterruptedError {
   override name = "TaskTimeoutError";
   readonly timeoutMs: number;
   constructor(timeoutMs: number, info: { workerId?: number; index?: number; workerReplaced?: boolean }) {
-    super(`the task ran longer than taskTimeout = ${timeoutMs} ms and was stopped`, info);
+    super(`the task ran longer than its timeout of ${timeoutMs} ms and was stopped`, info);
     this.timeoutMs = timeoutMs;
   }
 }

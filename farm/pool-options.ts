@@ -36,6 +36,10 @@ export interface MapOptions {
   /** Items per message; automatic when omitted. */
   chunksize?: number;
   signal?: AbortSignal;
+  /** For this call: times a task whose worker died is tried again (default: the pool's `retries`). */
+  retries?: number;
+  /** For this call: fail a task running longer than this many ms (default: the pool's `taskTimeout`). */
+  timeout?: number;
 }
 
 export interface ApplyOptions { signal?: AbortSignal; timeout?: number }

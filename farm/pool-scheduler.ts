@@ -36,7 +36,7 @@ export abstract class PoolScheduler extends PoolWorkers {
     owner: JobOwner, group: MapGroup | null, timeoutMs: number | undefined,
   ): Job {
     return {
-      id: this.nextJobId++, kind, code, body, range, pinned, owner, crashes: 0, triedOn: new Set(), slot: null,
+      id: this.nextJobId++, kind, code, body, range, pinned, owner, crashes: 0, retries: undefined, triedOn: new Set(), slot: null,
       settled: false, stopping: null, withdrawing: false, offWaiters: [], timeoutMs: timeoutMs ?? this.opts.taskTimeout, timer: null, graceTimer: null,
       startTimer: null, sentAt: 0, announced: false,
       group,
@@ -87,7 +87,7 @@ export abstract class PoolScheduler extends PoolWorkers {
         // worker go idle while it has not started, it is taken back (rebalance). With a task
         // timeout the clock starts when a job is sent, so then only quick chunks go ahead.
         const per = g.msPerChunk;
-        const slot = this.pickSlot(null, this.opts.taskTimeout === undefined || per === null || per < 20);
+        const slot = this.pickSlot(null, g.timeoutMs === undefined || per === null || per < 20);
         if (!slot) { qi++; continue; }
         this.dispatch(entry.make(), slot);
         continue;
@@ -335,7 +335,7 @@ export abstract class PoolScheduler extends PoolWorkers {
       if (!this.terminated && job.announced) {
         this.notify("task", { phase: "finish", workerId: slot.id, pid: slot.transport.pid, job: job.id, kind: job.kind, range: job.range, outcome: "crashed" });
       }
-      if (job.pinned === null && job.crashes <= retries && !this.terminated && !this.brokenReason) {
+      if (job.pinned === null && job.crashes <= (job.retries ?? retries) && !this.terminated && !this.brokenReason) {
         this.clearTimers(job);
         this.queue.unshift(job);
         return;

@@ -324,8 +324,15 @@ export class Pool extends PoolMessages implements AsyncDisposable {
   ): MapGroup {
     const cs = opts.chunksize;
     if (cs !== undefined && !(Number.isInteger(cs) && cs >= 1)) throw new RangeError(`chunksize must be a positive integer, got ${String(cs)}`);
+    for (const k of ["retries", "timeout"] as const) {
+      const v = opts[k];
+      if (v !== undefined && !(Number.isInteger(v) && v >= (k === "retries" ? 0 : 1))) {
+        throw new RangeError(`${k} must be a whole number >= ${k === "retries" ? 0 : 1}, got ${String(v)}`);
+      }
+    }
     const code = prepareCode(fn);
-    const fixed = cs ?? (this.opts.taskTimeout !== undefined ? 1 : undefined);
+    const timeout = opts.timeout ?? this.opts.taskTimeout;
+    const fixed = cs ?? (timeout !== undefined ? 1 : undefined);
     const owner: JobOwner = {
       ok: (j, v, ms) => {
         jobs.delete(j);
@@ -341,9 +348,11 @@ export class Pool extends PoolMessages implements AsyncDisposable {
       },
     };
     const group: MapGroup = new MapGroup(arr, this.targetSize, star, fixed, sink);
+    group.timeoutMs = timeout;
     const make = (): Job => {
       const { start, items } = group.take();
-      const j = this.makeJob("map", code, { kind: "map", items, star, start }, [start, start + items.length], null, owner, group, this.opts.taskTimeout);
+      const j = this.makeJob("map", code, { kind: "map", items, star, start }, [start, start + items.length], null, owner, group, timeout);
+      j.retries = opts.retries;
       jobs.add(j);
       return j;
     };

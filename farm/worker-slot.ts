@@ -25,6 +25,8 @@ export interface Job {
   owner: JobOwner;
   /** Times the job's worker died under it. */
   crashes: number;
+  /** How many of those it survives, when its call said (else the pool's `retries`). */
+  retries: number | undefined;
   triedOn: Set<number>;
   slot: Slot | null;
   /** The caller already got an answer (resolved or rejected); later news from the worker is only bookkeeping. */

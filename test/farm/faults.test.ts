@@ -8,6 +8,10 @@ import {
   Pool, PoolBrokenError, RemoteError, TaskTimeoutError, WorkerCrashedError, type WorkerEvent,
 } from "../../dist/farm/index.js";
 
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("errors thrown by tasks", () => {
@@ -159,6 +163,40 @@ describe("time-outs and cancellation", () => {
     expect(await pool.map((x: number) => x * 2, [1, 2])).toEqual([2, 4]);
     const already = AbortSignal.abort();
     await expect(pool.apply(() => 1, [], { signal: already })).rejects.toThrow(/aborted/);
+  });
+});
+
+describe("per-call retries and timeout", () => {
+  it("a map's own retries override the pool's, in both directions", async () => {
+    await using pool = new Pool({ workers: 2 }); // the pool itself retries nothing
+    const marker = join(mkdtempSync(join(tmpdir(), "tspool-retry-")), "died-once");
+    // item 3 kills its worker the first time only (the marker file outlives the worker)
+    const killOnce = (x: number, file: string) => {
+      const fs = process.getBuiltinModule("node:fs") as typeof import("node:fs");
+      if (x === 3 && !fs.existsSync(file)) { fs.writeFileSync(file, "x"); process.kill(process.pid, "SIGKILL"); }
+      return x * 10;
+    };
+    const items = [0, 1, 2, 3, 4, 5].map((x) => [x, marker] as [number, string]);
+    expect(await pool.starmap(killOnce, items, { retries: 1, chunksize: 1 })).toEqual([0, 10, 20, 30, 40, 50]);
+
+    await using strict = new Pool({ workers: 2, retries: 2 });
+    const err = await strict.map((x: number) => { if (x === 1) process.kill(process.pid, "SIGKILL"); return x; },
+      [0, 1, 2], { retries: 0, chunksize: 1 }).catch((e) => e);
+    expect(err).toBeInstanceOf(WorkerCrashedError);
+    expect(err.attempts).toBe(1);
+    await expect(strict.map((x: number) => x + 1, [1, 2], { retries: -1 })).rejects.toThrow(/retries must be a whole number >= 0, got -1/);
+  });
+
+  it("a map's own timeout stops a task on a pool without taskTimeout; the worker keeps its state", async () => {
+    await using pool = new Pool({ workers: 1 });
+    await pool.run(() => { (globalThis as any).kept = "still here"; });
+    const err = await pool.map((x: number) => { if (x === 1) for (;;) { /* spin */ } return x; }, [0, 1, 2], { timeout: 300 })
+      .catch((e) => e);
+    expect(err).toBeInstanceOf(TaskTimeoutError);
+    expect(err.timeoutMs).toBe(300);
+    expect(err.message).toMatch(/ran longer than its timeout of 300 ms/);
+    expect(await pool.run(() => (globalThis as any).kept)).toEqual(["still here"]);
+    expect(await pool.map((x: number) => x * 2, [1, 2])).toEqual([2, 4]); // later calls have no timeout
   });
 });
 
