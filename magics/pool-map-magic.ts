@@ -19,7 +19,6 @@ import { MapProgress } from "./map-progress.js";
 import { LiveMapDisplay } from "./live-display.js";
 import { poolErrorToExecuteError, type CodeOrigin } from "./task-errors.js";
 import { bindOut, resultOf } from "./cell-results.js";
-import { withCallRetries } from "./call-retries.js";
 import { functionPositionMapper } from "./source-position.js";
 import { watchCellOutput, type CellOutputWatch } from "./cell-output-watch.js";
 
@@ -142,19 +141,20 @@ async function mapCell(session: MagicSession, magic: MapMagic, parent: string, m
     },
   };
 
-  const mapOptions = { chunksize: opts.timeout !== undefined && opts.chunksize === undefined ? 1 : opts.chunksize, signal: abort.signal };
+  const mapOptions = {
+    chunksize: opts.timeout !== undefined && opts.chunksize === undefined ? 1 : opts.chunksize,
+    signal: abort.signal,
+    retries: opts.retries, // this call's, without touching the pool's (other calls may be running)
+  };
   const start = async (farm: Pool): Promise<unknown[]> => {
-    const call = async () => {
-      if (!opts.unordered) {
-        return magic.star
-          ? farm.starmap(task, items as readonly unknown[][], mapOptions)
-          : farm.map(task, items as readonly unknown[], mapOptions);
-      }
-      const out: unknown[] = [];
-      for await (const v of farm.imapUnordered(task, items as readonly unknown[], mapOptions)) out.push(v);
-      return out;
-    };
-    return withCallRetries(farm, opts.retries, call);
+    if (!opts.unordered) {
+      return magic.star
+        ? farm.starmap(task, items as readonly unknown[][], mapOptions)
+        : farm.map(task, items as readonly unknown[], mapOptions);
+    }
+    const out: unknown[] = [];
+    for await (const v of farm.imapUnordered(task, items as readonly unknown[], mapOptions)) out.push(v);
+    return out;
   };
 
   let results: unknown[];
