@@ -6,7 +6,7 @@
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { jupyterEnv, processesMentioning, waitFor, type JupyterEnv } from "./jupyter-env.js";
+import { jupyterEnv, processesMentioning, waitFor, type JupyterEnv } from "../helpers/jupyter-env.js";
 
 const SOCKET = `tspool-console-${process.pid}`;
 const SESSION = "console";

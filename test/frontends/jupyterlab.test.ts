@@ -10,7 +10,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ARTIFACTS, freePort, GiveUp, jupyterEnv, processesMentioning, waitFor } from "./jupyter-env.js";
+import { ARTIFACTS, freePort, GiveUp, jupyterEnv, processesMentioning, waitFor } from "../helpers/jupyter-env.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const TOKEN = `tspool-${Math.random().toString(36).slice(2)}`;

@@ -5,14 +5,11 @@
  * typos, printing one line per check.
  */
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { expect, it } from "vitest";
+import { ROOT, jupyterEnv } from "../helpers/jupyter-env.js";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const CLI = join(ROOT, "dist", "cli.js");
 const SCRIPT = join(ROOT, "test", "py", "pool_magics_client.py");
 
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<{ code: number | null; out: string }> {
@@ -27,19 +24,8 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd: string): 
 }
 
 it("passes every jupyter_client check", async () => {
-  const dir = mkdtempSync(join(tmpdir(), "tspool-magics-jc-"));
-  const prefix = join(dir, "prefix");
-  for (const d of ["config", "data", "runtime", "work"]) mkdirSync(join(dir, d), { recursive: true });
-  const install = await run(process.execPath, [CLI, "install", "--prefix", prefix], process.env, dir);
-  expect(install.code, install.out).toBe(0);
-  const env = {
-    ...process.env,
-    JUPYTER_PATH: join(prefix, "share", "jupyter"),
-    JUPYTER_CONFIG_DIR: join(dir, "config"),
-    JUPYTER_DATA_DIR: join(dir, "data"),
-    JUPYTER_RUNTIME_DIR: join(dir, "runtime"),
-    JUPYTER_PLATFORM_DIRS: "1",
-  };
+  const { dir, env } = await jupyterEnv(); // the kernelspec installed into a private prefix
+  mkdirSync(join(dir, "work"));
   const r = await run("python3", [SCRIPT, join(dir, "work")], env, dir);
   const lines = r.out.split("\n").filter((l) => /^(ok|FAIL) /.test(l));
   expect(lines.filter((l) => l.startsWith("FAIL")), r.out).toEqual([]);
