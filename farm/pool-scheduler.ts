@@ -321,13 +321,10 @@ export abstract class PoolScheduler extends PoolWorkers {
     const jobs = slot.inflight.splice(0);
     const retries = this.opts.retries ?? 0;
     jobs.forEach((job, k) => {
-      if (job.graceTimer) { clearTimeout(job.graceTimer); job.graceTimer = null; }
       const running = k === 0;
-      if (job.stopping) {
-        this.settleFail(job, job.stopping.error(running && slot.killedForStop));
-        for (const w of job.offWaiters.splice(0)) w();
-        return;
-      }
+      // a job being stopped is off its worker now: it settles with its stop error
+      if (job.stopping) { this.offWorker(job, running && slot.killedForStop); return; }
+      if (job.graceTimer) { clearTimeout(job.graceTimer); job.graceTimer = null; }
       if (job.settled) return;
       job.slot = null;
       if (!running) { this.queue.unshift(job); return; } // never started: just send it elsewhere
