@@ -5,7 +5,7 @@
  * execute with stop_on_error aborts only the execute requests queued at that moment.
  */
 import { randomUUID } from "node:crypto";
-import { ExecutorHost, type ExecutorEvent, type ExecutorExit } from "./executor/host.js";
+import { ExecutorHost, describeExit, type ExecutorEvent, type ExecutorExit } from "./executor/host.js";
 import type { HandlerContext, KernelState } from "./handlers/context.js";
 import { errorContent, replyTypeOf } from "./handlers/bad-request.js";
 import { controlHandlers, shellHandlers } from "./handlers/index.js";
@@ -285,7 +285,7 @@ export class Kernel {
 
   private onExecutorExit(exit: ExecutorExit, running: string[]): void {
     this.pendingInputs.clear();
-    const how = exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`;
+    const how = describeExit(exit);
     process.stderr.write(`[tspool] the executor process died (${how}); starting a new one\n`);
     if (running.length === 0 && this.last && !this.last.silent) {
       void this.publish(

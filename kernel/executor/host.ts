@@ -243,6 +243,7 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
-function describeExit(exit: Pick<ExecutorExit, "code" | "signal">): string {
+/** "signal SIGKILL" or "exit code 1": how the executor ended, for messages. */
+export function describeExit(exit: Pick<ExecutorExit, "code" | "signal">): string {
   return exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`;
 }
