@@ -30,7 +30,7 @@ async function runParsed(session: MagicSession, code: string, request: MagicRequ
     throw err;
   }
   try {
-    if (parsed.type === "cell") return await runCellMagic(session, parsed.magic, request, parsed.magicLine);
+    if (parsed.type === "cell") return await runCellMagic(session, parsed.magic, request);
     let last: ExecuteOk | ExecuteError = { status: "ok" };
     for (const magic of parsed.magics) {
       last = await runLineMagic(session, magic, request);
@@ -70,7 +70,7 @@ async function runLineMagic(session: MagicSession, magic: LineMagic, request: Ma
   }
 }
 
-async function runCellMagic(session: MagicSession, magic: CellMagic, request: MagicRequest, magicLine: string): Promise<ExecuteOk | ExecuteError> {
+async function runCellMagic(session: MagicSession, magic: CellMagic, request: MagicRequest): Promise<ExecuteOk | ExecuteError> {
   const parent = request.id;
   switch (magic.kind) {
     case "time-cell":
@@ -78,7 +78,7 @@ async function runCellMagic(session: MagicSession, magic: CellMagic, request: Ma
     case "timeit-cell":
       return runTimeit(session, parent, magic.body, magic.lineOffset, { number: magic.number, repeat: magic.repeat });
     case "pool-map":
-      return runPoolMap(session, magic, parent, magicLine);
+      return runPoolMap(session, magic, parent);
     case "pool-run":
       return runPoolRun(session, magic, parent);
   }

@@ -45,7 +45,7 @@ export type CellMagic =
 
 export type ParsedCell =
   | { type: "line"; magics: LineMagic[] }
-  | { type: "cell"; magic: CellMagic; magicLine: string };
+  | { type: "cell"; magic: CellMagic };
 
 export class MagicUsageError extends Error {
   constructor(message: string) {
@@ -81,7 +81,7 @@ export function parseMagicCell(code: string): ParsedCell {
   const head = lines[first].trim();
   if (head.startsWith("%%")) {
     const body = lines.slice(first + 1).join("\n");
-    return { type: "cell", magic: parseCellMagic(head, body, first + 1), magicLine: head };
+    return { type: "cell", magic: parseCellMagic(head, body, first + 1) };
   }
   const magics: LineMagic[] = [];
   for (let i = first; i < lines.length; i++) {

@@ -34,18 +34,18 @@ function spreadTask(task: TaskCode): TaskCode {
   return { fn: `(args) => ${inner}(...args)`, deps: [...(task.deps ?? []), { name: inner, js: task.fn }], filename: task.filename };
 }
 
-export async function runPoolMap(session: MagicSession, magic: MapMagic, parent: string, magicLine: string): Promise<ExecuteOk | ExecuteError> {
+export async function runPoolMap(session: MagicSession, magic: MapMagic, parent: string): Promise<ExecuteOk | ExecuteError> {
   // Whether the cell prints anything of its own (ITERABLE, body): its live display is then not
   // its only output (see LiveMapDisplay.finish).
   const watch = watchCellOutput(parent);
   try {
-    return await mapCell(session, magic, parent, magicLine, watch);
+    return await mapCell(session, magic, parent, watch);
   } finally {
     watch.stop();
   }
 }
 
-async function mapCell(session: MagicSession, magic: MapMagic, parent: string, magicLine: string, watch: CellOutputWatch): Promise<ExecuteOk | ExecuteError> {
+async function mapCell(session: MagicSession, magic: MapMagic, parent: string, watch: CellOutputWatch): Promise<ExecuteOk | ExecuteError> {
   const form = magic.star ? "%%pool starmap" : "%%pool map";
   const opts = magic.options;
   const cellName = `cell[${session.executionCount}]`;
@@ -179,6 +179,5 @@ async function mapCell(session: MagicSession, magic: MapMagic, parent: string, m
     const err = await bindOut(session, parent, opts.out, results, mf.typeName ? `Awaited<ReturnType<typeof ${mf.typeName}>>[]` : "any[]");
     if (err) return err;
   }
-  void magicLine;
   return resultOf(session, results);
 }
