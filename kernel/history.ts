@@ -99,9 +99,16 @@ export class History {
 
   private write(record: object): void {
     if (!this.writable) return;
+    const line = JSON.stringify(record) + "\n";
     try {
-      mkdirSync(dirname(this.path), { recursive: true });
-      appendFileSync(this.path, JSON.stringify(record) + "\n");
+      try {
+        appendFileSync(this.path, line);
+      } catch (e) {
+        // Only the first write (or one after the directory went away) has to create the directory.
+        if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+        mkdirSync(dirname(this.path), { recursive: true });
+        appendFileSync(this.path, line);
+      }
     } catch (e) {
       this.writable = false;
       process.stderr.write(`[tspool] history is not saved: cannot write ${this.path}: ${(e as Error).message}\n`);
