@@ -73,23 +73,18 @@ async function mapCell(session: MagicSession, magic: MapMagic, parent: string, w
   }
   const fnSource = task.fn;
   if (magic.star && opts.unordered) task = spreadTask(task);
-  const origins: CodeOrigin[] = [];
+  const elsewhere = (name: string) => {
+    const b = session.bindings.get(name);
+    return b ? `cell[${b.cell}]` : undefined;
+  };
+  let origin: CodeOrigin = { filename, cellName, lineOffset: 0, names: [], elsewhere };
   if (mf.sourceLine !== undefined) {
     const st = mf.sourceText;
     const position = st && functionPositionMapper(st.text, fnSource, { line: magic.lineOffset + st.line, column: st.column });
-    origins.push({
-      filename, cellName, lineOffset: magic.lineOffset + mf.sourceLine, position,
+    origin = {
+      ...origin, lineOffset: magic.lineOffset + mf.sourceLine, position,
       names: [mf.fn.name, MAP_FN_NAME, "__tspool_star_fn"].filter((n) => n),
-      elsewhere: (name) => {
-        const b = session.bindings.get(name);
-        return b ? `cell[${b.cell}]` : undefined;
-      },
-    });
-  } else {
-    origins.push({ filename, cellName, lineOffset: 0, names: [], elsewhere: (name) => {
-      const b = session.bindings.get(name);
-      return b ? `cell[${b.cell}]` : undefined;
-    } });
+    };
   }
 
   const nb = createNotebookPool(session);
@@ -162,7 +157,7 @@ async function mapCell(session: MagicSession, magic: MapMagic, parent: string, w
     results = await nb.tracked("map", parent, start, observer, items.length);
   } catch (e) {
     progress.failed = true;
-    const error = poolErrorToExecuteError(e, origins);
+    const error = poolErrorToExecuteError(e, [origin]);
     // An interrupt may already have ended the cell with its error: clearing now would erase it.
     live.finish({ alone: !streamed && !watch.wrote && error.ename !== "Interrupted" });
     return error;
