@@ -333,6 +333,13 @@ export class Pool extends PoolMessages implements AsyncDisposable {
     const code = prepareCode(fn);
     const timeout = opts.timeout ?? this.opts.taskTimeout;
     const fixed = cs ?? (timeout !== undefined ? 1 : undefined);
+    /** The call fails: the other chunks of this call are no longer wanted. */
+    const abort = (e: Error) => {
+      if (group.failed) return;
+      group.failed = true;
+      void this.stopJobs([...jobs], "cancel", () => e);
+      reject(e);
+    };
     const owner: JobOwner = {
       ok: (j, v, ms) => {
         jobs.delete(j);
@@ -340,11 +347,7 @@ export class Pool extends PoolMessages implements AsyncDisposable {
       },
       fail: (j, e) => {
         jobs.delete(j);
-        if (group.failed) return;
-        group.failed = true;
-        // the other chunks of this call are no longer wanted
-        void this.stopJobs([...jobs], "cancel", () => e);
-        reject(e);
+        abort(e);
       },
     };
     const group: MapGroup = new MapGroup(arr, this.targetSize, star, fixed, sink);
@@ -357,12 +360,6 @@ export class Pool extends PoolMessages implements AsyncDisposable {
       return j;
     };
     if (group.n > 0) {
-      const abort = (e: Error) => {
-        if (group.failed) return;
-        group.failed = true;
-        void this.stopJobs([...jobs], "cancel", () => e);
-        reject(e);
-      };
       this.queue.push({ source: group, make, abort });
       this.updateRef();
       this.pump();
