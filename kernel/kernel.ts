@@ -85,7 +85,6 @@ export class Kernel {
         await this.host.stop();
         // Give zeromq a moment to flush the last replies before the sockets close.
         await new Promise((r) => setTimeout(r, 50));
-        for (const s of [this.sockets.shell, this.sockets.control, this.sockets.iopub, this.sockets.stdin]) s.linger = 500;
         this.sockets.close();
       })();
     }

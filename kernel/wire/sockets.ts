@@ -93,9 +93,11 @@ export class KernelSockets {
     return this.senders[channel].send(encodeMessage(msg, this.signer));
   }
 
+  /** Closes every socket; replies and iopub messages still queued get up to half a second to leave. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    for (const s of [this.shell, this.control, this.iopub, this.stdin]) s.linger = 500;
     for (const s of [this.shell, this.control, this.iopub, this.stdin, this.hb]) {
       try {
         s.close();
