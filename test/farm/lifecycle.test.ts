@@ -65,7 +65,10 @@ describe("stopping", () => {
       setTimeout(() => console.log(JSON.stringify(pool.status().workers.map((w) => w.pid))), 300);
       setInterval(() => {}, 1000);`;
     const parent = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"] });
-    const pids: number[] = await new Promise((resolve) => parent.stdout.once("data", (d) => resolve(JSON.parse(String(d)))));
+    const pids: number[] = await new Promise((resolve, reject) => {
+      parent.stdout.once("data", (d) => resolve(JSON.parse(String(d))));
+      parent.once("exit", (code) => reject(new Error(`the parent script exited (code ${code}) before listing its workers`)));
+    });
     expect(pids.every(alive)).toBe(true);
     parent.kill("SIGKILL");
     for (let i = 0; i < 50 && pids.some(alive); i++) await new Promise((r) => setTimeout(r, 100));
