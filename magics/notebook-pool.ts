@@ -165,17 +165,24 @@ export class NotebookPool {
    * made the call). Used by the methods below and by the `%%pool` magics (with an observer).
    */
   async tracked<T>(kind: JobKind, parent: string | undefined, start: (farm: Pool) => Promise<T>, observer?: CallObserver, items?: number): Promise<T> {
-    const call: CallRecord = { kind, parent, observer, items, jobs: new Set() };
-    if (parent) this.lastParent = parent;
-    this.calls.add(call);
+    const call = this.openCall({ kind, parent, observer, items, jobs: new Set() });
     try {
       return await start(this.ensure());
     } finally {
-      this.calls.delete(call);
-      // Lines written through the pipes (not the captured console) may trail the results a little.
-      const t = setTimeout(() => { for (const j of call.jobs) this.jobOwner.delete(j); }, 2000);
-      t.unref();
+      this.closeCall(call);
     }
+  }
+
+  private openCall(call: CallRecord): CallRecord {
+    if (call.parent) this.lastParent = call.parent;
+    this.calls.add(call);
+    return call;
+  }
+
+  private closeCall(call: CallRecord): void {
+    this.calls.delete(call);
+    // Lines written through the pipes (not the captured console) may trail the results a little.
+    setTimeout(() => { for (const j of call.jobs) this.jobOwner.delete(j); }, 2000).unref();
   }
 
   private parentNow(): string | undefined {
@@ -206,15 +213,10 @@ export class NotebookPool {
 
   private iterate(fn: unknown, items: Items<unknown>, opts: MapOptions, ordered: boolean): AsyncIterableIterator<unknown> {
     const task = this.task(fn, ordered ? "pool.imap" : "pool.imapUnordered");
-    const call: CallRecord = { kind: "map", parent: this.parentNow(), jobs: new Set() };
-    if (call.parent) this.lastParent = call.parent;
-    this.calls.add(call);
+    const call = this.openCall({ kind: "map", parent: this.parentNow(), jobs: new Set() });
     const farm = this.ensure();
     const it = ordered ? farm.imap(task, items, opts) : farm.imapUnordered(task, items, opts);
-    const finish = () => {
-      this.calls.delete(call);
-      setTimeout(() => { for (const j of call.jobs) this.jobOwner.delete(j); }, 2000).unref();
-    };
+    const finish = () => this.closeCall(call);
     const wrapped: AsyncIterableIterator<unknown> = {
       next: async () => {
         try {
