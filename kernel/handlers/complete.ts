@@ -10,7 +10,7 @@ export const complete: Handler = async (ctx) => {
     return;
   }
   const c = ctx.request.content;
-  const code = typeof c.code === "string" ? c.code : "";
+  const code: string = c.code; // a string: checked above
   const cursor = Number.isInteger(c.cursor_pos) ? codePointToUtf16(code, c.cursor_pos) : code.length;
   const r = await ctx.host.request<"complete">({ type: "complete", id: ctx.request.header.msg_id, code, cursor });
   const start = r.matches.length ? r.cursor_start : cursor;

@@ -10,7 +10,7 @@ export const inspect: Handler = async (ctx) => {
     return;
   }
   const c = ctx.request.content;
-  const code = typeof c.code === "string" ? c.code : "";
+  const code: string = c.code; // a string: checked above
   const cursor = Number.isInteger(c.cursor_pos) ? codePointToUtf16(code, c.cursor_pos) : code.length;
   const detailLevel = c.detail_level === 1 ? 1 : 0;
   const r = await ctx.host.request<"inspect">({ type: "inspect", id: ctx.request.header.msg_id, code, cursor, detailLevel });

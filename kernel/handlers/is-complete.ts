@@ -8,7 +8,7 @@ export const isComplete: Handler = async (ctx) => {
     await ctx.reply("is_complete_reply", errorContent("BadRequest", bad));
     return;
   }
-  const code = typeof ctx.request.content.code === "string" ? ctx.request.content.code : "";
+  const code: string = ctx.request.content.code; // a string: checked above
   const r = await ctx.host.request<"is_complete">({ type: "is_complete", id: ctx.request.header.msg_id, code });
   await ctx.reply("is_complete_reply", r.status === "incomplete" ? { status: r.status, indent: r.indent ?? "" } : { status: r.status });
 };
