@@ -5,12 +5,11 @@
  * closest valid form). A failing magic never takes the kernel or the pool down with it.
  */
 import type { ExecuteError, ExecuteOk } from "../kernel/executor/protocol.js";
-import { parseMagicCell, MagicUsageError, type CellMagic, type LineMagic } from "./parse.js";
+import { parseMagicCell, MagicUsageError, usageError, type CellMagic, type LineMagic } from "./parse.js";
 import { lsmagicText, poolHelpText } from "./help.js";
 import { runTime, runTimeit } from "./timing.js";
 import { whoText } from "./who.js";
 import { writeStream, type MagicRequest, type MagicSession } from "./session-api.js";
-import { usageError } from "./map-body.js";
 import { runPoolLineMagic } from "./pool-line-magics.js";
 import { runPoolMap } from "./pool-map-magic.js";
 import { runPoolRun } from "./pool-run-magic.js";

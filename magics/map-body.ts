@@ -10,6 +10,7 @@
 import ts from "../kernel/compiler/typescript.cjs";
 import type { ExecuteError } from "../kernel/executor/protocol.js";
 import type { MagicSession } from "./session-api.js";
+import { usageError } from "./parse.js";
 
 export const MAP_FN_NAME = "__tspool_map_fn";
 
@@ -21,10 +22,6 @@ export interface MapFunction {
   sourceLine?: number;
   /** The function's TypeScript text and its body position (0-based), when it is written in this body. */
   sourceText?: { text: string; line: number; column: number };
-}
-
-export function usageError(message: string): ExecuteError {
-  return { status: "error", ename: "UsageError", evalue: message, traceback: [`UsageError: ${message}`] };
 }
 
 function lastDeclaredFunction(st: ts.Statement): string | undefined {

@@ -5,6 +5,7 @@
  * Line magics are one line each; a cell may hold several line magics, one per line. A cell magic
  * (`%%name ...`) owns the rest of the cell as its body.
  */
+import type { ExecuteError } from "../kernel/executor/protocol.js";
 import { MAGICS, POOL_SUBCOMMANDS, type OptionSpec, type SubcommandSpec } from "./forms.js";
 import { scanExpression } from "./scan-expression.js";
 import { closest } from "./suggest.js";
@@ -52,6 +53,11 @@ export class MagicUsageError extends Error {
     super(message);
     this.name = "UsageError";
   }
+}
+
+/** A malformed magic as the cell's error: `UsageError` and the message saying what to write instead. */
+export function usageError(message: string): ExecuteError {
+  return { status: "error", ename: "UsageError", evalue: message, traceback: [`UsageError: ${message}`] };
 }
 
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;

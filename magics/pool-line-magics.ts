@@ -1,13 +1,12 @@
 /** `%pool start|status|stop|restart|push|pull` on the notebook pool. */
 import type { ExecuteError, ExecuteOk } from "../kernel/executor/protocol.js";
-import type { LineMagic } from "./parse.js";
+import { usageError, type LineMagic } from "./parse.js";
 import { writeStream, type MagicSession } from "./session-api.js";
 import { createNotebookPool } from "./notebook-pool.js";
 import { statusBundle, workersBundle } from "./render-status.js";
 import { captureDependencies } from "./capture.js";
 import { poolErrorToExecuteError } from "./task-errors.js";
 import { resultOf } from "./cell-results.js";
-import { usageError } from "./map-body.js";
 import type { Dep } from "../farm/task-code.js";
 
 function show(session: MagicSession, parent: string, data: Record<string, string>): void {

@@ -7,13 +7,12 @@
  */
 import ts from "../kernel/compiler/typescript.cjs";
 import type { ExecuteError, ExecuteOk } from "../kernel/executor/protocol.js";
-import type { CellMagic } from "./parse.js";
+import { usageError, type CellMagic } from "./parse.js";
 import type { MagicSession } from "./session-api.js";
 import { createNotebookPool } from "./notebook-pool.js";
 import { captureDependencies } from "./capture.js";
 import { poolErrorToExecuteError } from "./task-errors.js";
 import { bindOut, resultOf } from "./cell-results.js";
-import { usageError } from "./map-body.js";
 import { scriptPositionMapper } from "./source-position.js";
 
 type RunMagic = Extract<CellMagic, { kind: "pool-run" }>;

@@ -7,6 +7,7 @@
 import ts from "../kernel/compiler/typescript.cjs";
 import type { ExecuteError, ExecuteOk } from "../kernel/executor/protocol.js";
 import { resultOf } from "./cell-results.js";
+import { usageError } from "./parse.js";
 import { formatMs } from "./format.js";
 import { writeStream, type MagicSession } from "./session-api.js";
 
@@ -107,7 +108,7 @@ export async function runTimeit(
   const r = await session.evaluateCell(wrapped, { parent, lineOffset });
   if (r.status !== "ok") return r;
   if (typeof r.value !== "function") {
-    return { status: "error", ename: "UsageError", evalue: "%timeit could not compile the statement into a function", traceback: ["UsageError: %timeit could not compile the statement into a function"] };
+    return usageError("%timeit could not compile the statement into a function");
   }
   const stats = await timeit(r.value as () => unknown, opts);
   sink = undefined;
