@@ -28,10 +28,12 @@ class TimeoutError extends Error {
   override name = "TaskTimeoutError";
 }
 
+/** The name the mapped function travels under when an unordered starmap wraps it (see spreadTask). */
+const STAR_FN_NAME = "__tspool_star_fn";
+
 /** `(args) => f(...args)` for unordered starmap, which the farm offers only in input order. */
 function spreadTask(task: TaskCode): TaskCode {
-  const inner = "__tspool_star_fn";
-  return { fn: `(args) => ${inner}(...args)`, deps: [...(task.deps ?? []), { name: inner, js: task.fn }], filename: task.filename };
+  return { fn: `(args) => ${STAR_FN_NAME}(...args)`, deps: [...(task.deps ?? []), { name: STAR_FN_NAME, js: task.fn }], filename: task.filename };
 }
 
 export async function runPoolMap(session: MagicSession, magic: MapMagic, parent: string): Promise<ExecuteOk | ExecuteError> {
@@ -83,7 +85,7 @@ async function mapCell(session: MagicSession, magic: MapMagic, parent: string, w
     const position = st && functionPositionMapper(st.text, fnSource, { line: magic.lineOffset + st.line, column: st.column });
     origin = {
       ...origin, lineOffset: magic.lineOffset + mf.sourceLine, position,
-      names: [mf.fn.name, MAP_FN_NAME, "__tspool_star_fn"].filter((n) => n),
+      names: [mf.fn.name, MAP_FN_NAME, STAR_FN_NAME].filter((n) => n),
     };
   }
 
