@@ -20,14 +20,13 @@ export function progressHeadline(p: MapProgress): string {
 export function summaryLines(p: MapProgress): string[] {
   const workers = p.sortedWorkers();
   const wall = p.elapsedMs();
-  const busy = p.busyMs();
   const lines: string[] = [];
   const status = p.failed ? "stopped after" : "done:";
   lines.push(`${p.title} ${status} ${p.done}${p.total !== undefined ? "/" + p.total : ""} items in ${formatMs(wall)} (${formatRate(p.rate())}) on ${workers.length} worker${workers.length === 1 ? "" : "s"}`);
   for (const w of workers) {
     lines.push(`  worker ${w.id}${w.pid !== undefined ? ` (pid ${w.pid})` : ""}: ${w.items} items in ${w.tasks} task${w.tasks === 1 ? "" : "s"}, busy ${formatMs(w.busyMs)}`);
   }
-  lines.push(`  summed task time ${formatMs(busy)} / wall time ${formatMs(wall)} = speedup ${(wall > 0 ? busy / wall : 0).toFixed(2)}x`);
+  lines.push(`  summed task time ${formatMs(p.busyMs())} / wall time ${formatMs(wall)} = speedup ${p.speedup().toFixed(2)}x`);
   return lines;
 }
 
