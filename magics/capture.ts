@@ -148,7 +148,7 @@ function visit(name: string, ctx: CaptureContext, state: Visit, via: string[]): 
   }
 }
 
-function chain(via: string[], name: string): string {
+function chain(via: string[]): string {
   return via.length === 0 ? "" : ` (used by ${[...via].reverse().map((v) => "`" + v + "`").join(" ← ")})`;
 }
 
@@ -159,7 +159,7 @@ function resolve(name: string, ctx: CaptureContext, state: Visit, via: string[])
       case "type": case "interface":
         return undefined;
       case "import":
-        if (!b.importSpec) throw new CaptureError(name, `the import from cell ${b.cell} has no recorded module${chain(via, name)}`);
+        if (!b.importSpec) throw new CaptureError(name, `the import from cell ${b.cell} has no recorded module${chain(via)}`);
         return { name, import: b.importSpec.url, imported: b.importSpec.imported };
       case "function": case "class": case "enum": case "namespace":
         if (b.js) {
@@ -172,7 +172,7 @@ function resolve(name: string, ctx: CaptureContext, state: Visit, via: string[])
     return valueDependency(name, ctx.scope[name], ctx, state, via, `cell ${b.cell}`);
   }
   if (PRISTINE.has(name)) return undefined;
-  if (KERNEL_ONLY[name]) throw new CaptureError(name, `${KERNEL_ONLY[name]}${chain(via, name)}`);
+  if (KERNEL_ONLY[name]) throw new CaptureError(name, `${KERNEL_ONLY[name]}${chain(via)}`);
   if (!(name in ctx.scope)) return undefined; // unknown here too: the worker reports the same ReferenceError
   if (AT_STARTUP.has(name)) return undefined; // the runtime's own globals
   return valueDependency(name, ctx.scope[name], ctx, state, via, "a global");
@@ -182,7 +182,7 @@ function valueDependency(name: string, value: unknown, ctx: CaptureContext, stat
   if (typeof value === "function") {
     const js = functionSourceAsExpression(value);
     if (js === undefined) {
-      throw new CaptureError(name, `it is a native or bound function (from ${origin}) whose source is not available${chain(via, name)}; wrap it in a function declared in a cell`);
+      throw new CaptureError(name, `it is a native or bound function (from ${origin}) whose source is not available${chain(via)}; wrap it in a function declared in a cell`);
     }
     visitSource(js, name, ctx, state, via);
     return { name, js };
@@ -193,7 +193,7 @@ function valueDependency(name: string, value: unknown, ctx: CaptureContext, stat
     // code, and a small script gives the copy its prototype back.
     const fields = { ...(value as object) };
     const problem = findTravelProblem(fields);
-    if (problem) throw new CaptureError(name, `its value${problem.path} ${problem.why}${chain(via, name)}`);
+    if (problem) throw new CaptureError(name, `its value${problem.path} ${problem.why}${chain(via)}`);
     visit(instance.className, ctx, state, [...via, name]);
     state.deps.push({ name, value: fields });
     let digest: string;
@@ -206,7 +206,7 @@ function valueDependency(name: string, value: unknown, ctx: CaptureContext, stat
   }
   const problem = findTravelProblem(value);
   if (problem) {
-    throw new CaptureError(name, `${problem.path === "" ? "its value" : `its value${problem.path}`} ${problem.why}${chain(via, name)}`);
+    throw new CaptureError(name, `its value${problem.path} ${problem.why}${chain(via)}`);
   }
   return { name, value };
 }
