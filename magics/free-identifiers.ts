@@ -157,18 +157,6 @@ function computeFreeIdentifiers(source: string): string[] | undefined {
   return free;
 }
 
-/** The names a script declares at its top level (var, let, const, function, class). */
-export function topLevelDeclarations(source: string): string[] {
-  const sf = parseScript(source);
-  if (!sf) return [];
-  const out: string[] = [];
-  for (const st of sf.statements) {
-    if (ts.isVariableStatement(st)) for (const d of st.declarationList.declarations) bindingNames(d.name, out);
-    else if ((ts.isFunctionDeclaration(st) || ts.isClassDeclaration(st)) && st.name) out.push(st.name.text);
-  }
-  return out;
-}
-
 /** Whether `source` is exactly one statement that can stand as an expression (an expression, or a function/class declaration). */
 export function isSingleExpressionLike(source: string): boolean {
   const sf = parseScript(source);
