@@ -137,7 +137,10 @@ export class NotebookPool {
   }
 
   private whenOnline(farm: Pool, timeoutMs: number): Promise<void> {
-    const allUp = () => farm.status().workers.length >= farm.size && farm.status().workers.every((w) => w.state !== "starting");
+    const allUp = () => {
+      const workers = farm.status().workers;
+      return workers.length >= farm.size && workers.every((w) => w.state !== "starting");
+    };
     if (allUp()) return Promise.resolve();
     return new Promise<void>((resolve) => {
       const timer = setTimeout(done, timeoutMs);
