@@ -34,9 +34,10 @@ function askVisible(prompt: string): Promise<string | null> {
 function askHidden(prompt: string): Promise<string | null> {
   return new Promise((resolve) => {
     const stdin = process.stdin;
-    process.stdout.write(prompt);
+    // Echo goes off before the prompt shows: whatever is typed (or pasted) once it appears stays hidden.
     stdin.setRawMode(true);
     stdin.resume();
+    process.stdout.write(prompt);
     let value = "";
     const finish = (result: string | null) => {
       stdin.off("data", onData);
