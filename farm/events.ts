@@ -14,6 +14,8 @@ export interface OutputEvent {
   index: number | null;
   /** True for writes that bypassed the captured streams (native code, fs.writeSync on fd 1/2). */
   raw: boolean;
+  /** The `tag` option of the call whose job wrote the lines (undefined when none, or between jobs). */
+  tag?: unknown;
 }
 
 export type JobKind = "apply" | "map" | "run" | "push" | "init";
@@ -35,6 +37,8 @@ export interface TaskEvent {
   ms?: number;
   /** finish: "ok", "error", "interrupted", "cancelled", "crashed". */
   outcome?: "ok" | "error" | "interrupted" | "cancelled" | "crashed";
+  /** The `tag` option of the call that made the job. */
+  tag?: unknown;
 }
 
 export interface WorkerEvent {

@@ -29,7 +29,7 @@ export abstract class PoolMessages extends PoolScheduler {
         }
         this.announce(job, slot); // if its "started" answer has not come yet
         this.offWorker(job, false);
-        this.notify("task", { phase: "finish", workerId: slot.id, pid: slot.transport.pid, job: job.id, kind: job.kind, range: job.range, ms: m.ms, outcome: m.ok ? "ok" : "error" });
+        this.notify("task", { phase: "finish", workerId: slot.id, pid: slot.transport.pid, job: job.id, kind: job.kind, range: job.range, ms: m.ms, outcome: m.ok ? "ok" : "error", tag: job.tag });
         if (m.ok) {
           let value = m.value;
           if (!(job.kind === "map" && value instanceof Float64Array)) {
@@ -86,7 +86,7 @@ export abstract class PoolMessages extends PoolScheduler {
         }
         this.offWorker(job, false);
         if (job.announced) {
-          this.notify("task", { phase: "finish", workerId: slot.id, pid: slot.transport.pid, job: job.id, kind: job.kind, range: job.range, ms: m.t === "interrupted" ? m.ms : 0, outcome: m.t });
+          this.notify("task", { phase: "finish", workerId: slot.id, pid: slot.transport.pid, job: job.id, kind: job.kind, range: job.range, ms: m.t === "interrupted" ? m.ms : 0, outcome: m.t, tag: job.tag });
         }
         if (!job.settled) this.settleFail(job, new InterruptedError("the task was stopped", { workerId: slot.id, index: job.range?.[0] }));
         this.afterJob(slot);
@@ -96,6 +96,7 @@ export abstract class PoolMessages extends PoolScheduler {
         const ev: OutputEvent = {
           workerId: slot.id, pid: slot.transport.pid, threadId: slot.transport.threadId, stream: m.stream, text: m.text,
           lines: m.text.slice(0, -1).split("\n"), job: m.job, index: m.index, raw: false,
+          tag: m.job === null ? undefined : slot.inflight.find((j) => j.id === m.job)?.tag,
         };
         if (m.stream === "stderr") slot.noteStderr(m.text);
         this.notify("output", ev);

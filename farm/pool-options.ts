@@ -40,15 +40,24 @@ export interface MapOptions {
   retries?: number;
   /** For this call: fail a task running longer than this many ms (default: the pool's `taskTimeout`). */
   timeout?: number;
+  /** Any value; it comes back as `tag` on this call's task and output events, to tell concurrent calls apart. */
+  tag?: unknown;
 }
 
-export interface ApplyOptions { signal?: AbortSignal; timeout?: number }
+export interface ApplyOptions {
+  signal?: AbortSignal;
+  timeout?: number;
+  /** Any value; it comes back as `tag` on this call's task and output events, to tell concurrent calls apart. */
+  tag?: unknown;
+}
 
 export interface RunOptions {
   /** Worker ids to run on (default: every worker). */
   targets?: number[] | number;
   args?: unknown[];
   signal?: AbortSignal;
+  /** Any value; it comes back as `tag` on this call's task and output events, to tell concurrent calls apart. */
+  tag?: unknown;
 }
 
 export type Items<T> = readonly T[] | Iterable<T> | ArrayLike<T>;

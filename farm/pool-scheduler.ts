@@ -39,7 +39,7 @@ export abstract class PoolScheduler extends PoolWorkers {
       id: this.nextJobId++, kind, code, body, range, pinned, owner, crashes: 0, retries: undefined, triedOn: new Set(), slot: null,
       settled: false, stopping: null, withdrawing: false, offWaiters: [], timeoutMs: timeoutMs ?? this.opts.taskTimeout, timer: null, graceTimer: null,
       startTimer: null, sentAt: 0, announced: false,
-      group,
+      group, tag: undefined,
     };
   }
 
@@ -198,7 +198,7 @@ export abstract class PoolScheduler extends PoolWorkers {
     if (job.announced) return;
     job.announced = true;
     job.sentAt = Date.now();
-    this.notify("task", { phase: "start", workerId: slot.id, pid: slot.transport.pid, job: job.id, kind: job.kind, range: job.range });
+    this.notify("task", { phase: "start", workerId: slot.id, pid: slot.transport.pid, job: job.id, kind: job.kind, range: job.range, tag: job.tag });
   }
 
   /** After a job left its worker: the next one there (sent ahead) has begun. */
@@ -330,7 +330,7 @@ export abstract class PoolScheduler extends PoolWorkers {
       if (!running) { this.queue.unshift(job); return; } // never started: just send it elsewhere
       job.crashes++;
       if (!this.terminated && job.announced) {
-        this.notify("task", { phase: "finish", workerId: slot.id, pid: slot.transport.pid, job: job.id, kind: job.kind, range: job.range, outcome: "crashed" });
+        this.notify("task", { phase: "finish", workerId: slot.id, pid: slot.transport.pid, job: job.id, kind: job.kind, range: job.range, outcome: "crashed", tag: job.tag });
       }
       if (job.pinned === null && job.crashes <= (job.retries ?? retries) && !this.terminated && !this.brokenReason) {
         this.clearTimers(job);

@@ -83,7 +83,7 @@ export abstract class PoolWorkers extends EventEmitter<PoolEvents> {
     const cur = slot.inflight[0];
     this.notify("output", {
       workerId: slot.id, pid: slot.transport.pid, threadId: slot.transport.threadId, stream, text,
-      lines: text.slice(0, -1).split("\n"), job: cur?.id ?? null, index: null, raw: true,
+      lines: text.slice(0, -1).split("\n"), job: cur?.id ?? null, index: null, raw: true, tag: cur?.tag,
     });
   }
 

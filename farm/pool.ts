@@ -74,6 +74,7 @@ export class Pool extends PoolMessages implements AsyncDisposable {
         fail: (_j, e) => reject(e),
       };
       job = this.makeJob("apply", code, { kind: "call", args: args ?? [] }, null, null, owner, null, opts.timeout);
+      job.tag = opts.tag;
       if (opts.signal) this.bindSignal(opts.signal, () => [job!], reject);
       this.enqueue(job);
     });
@@ -102,7 +103,9 @@ export class Pool extends PoolMessages implements AsyncDisposable {
         },
       };
       for (const id of targets) {
-        jobs.push(this.makeJob("run", code, { kind: "call", args: opts.args ?? [] }, null, id, owner, null, undefined));
+        const j = this.makeJob("run", code, { kind: "call", args: opts.args ?? [] }, null, id, owner, null, undefined);
+        j.tag = opts.tag;
+        jobs.push(j);
       }
       if (opts.signal) this.bindSignal(opts.signal, () => jobs, (e) => owner.fail(jobs[0], e));
       for (const j of jobs) this.enqueue(j);
@@ -356,6 +359,7 @@ export class Pool extends PoolMessages implements AsyncDisposable {
       const { start, items } = group.take();
       const j = this.makeJob("map", code, { kind: "map", items, star, start }, [start, start + items.length], null, owner, group, timeout);
       j.retries = opts.retries;
+      j.tag = opts.tag;
       jobs.add(j);
       return j;
     };

@@ -48,6 +48,8 @@ export interface Job {
   announced: boolean;
   /** The group of a map chunk (to measure chunk times and decide on prefetching). */
   group: { msPerChunk: number | null } | null;
+  /** The call's `tag` option, repeated on the job's events. */
+  tag: unknown;
 }
 
 export class Slot {

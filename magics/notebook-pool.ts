@@ -24,11 +24,10 @@ export interface CallObserver {
 }
 
 interface CallRecord {
-  kind: JobKind;
+  /** Passed as the farm call's `tag`, so its task and output events name this record. */
+  tag: symbol;
   parent: string | undefined;
   observer?: CallObserver;
-  items?: number;
-  jobs: Set<number>;
 }
 
 export interface WorkerInfo { id: number; pid: number; threadId: number; kind: "process" | "thread" }
@@ -42,8 +41,10 @@ export class NotebookPool {
   private farm: Pool | null = null;
   private threads = false;
   private workers: number | undefined;
+  /** Calls still running, in the order they began. */
   private readonly calls = new Set<CallRecord>();
-  private readonly jobOwner = new Map<number, CallRecord>();
+  /** Running calls and, for a little while after they end, finished ones (their output may trail). */
+  private readonly byTag = new Map<symbol, CallRecord>();
   private lastParent: string | undefined;
   /** Names `%%pool run` cells declared on the workers (worker state; lost when the workers are replaced). */
   readonly workerGlobals = new Set<string>();
@@ -165,27 +166,30 @@ export class NotebookPool {
 
   /**
    * Runs `start` as a call whose tasks' events and output belong to `parent` (the request that
-   * made the call). Used by the methods below and by the `%%pool` magics (with an observer).
+   * made the call). `start` must pass `tag` as the farm call's `tag` option: that is how events
+   * find their call. Used by the methods below and by the `%%pool` magics (with an observer).
    */
-  async tracked<T>(kind: JobKind, parent: string | undefined, start: (farm: Pool) => Promise<T>, observer?: CallObserver, items?: number): Promise<T> {
-    const call = this.openCall({ kind, parent, observer, items, jobs: new Set() });
+  async tracked<T>(kind: JobKind, parent: string | undefined, start: (farm: Pool, tag: symbol) => Promise<T>, observer?: CallObserver): Promise<T> {
+    const call = this.openCall(kind, parent, observer);
     try {
-      return await start(this.ensure());
+      return await start(this.ensure(), call.tag);
     } finally {
       this.closeCall(call);
     }
   }
 
-  private openCall(call: CallRecord): CallRecord {
-    if (call.parent) this.lastParent = call.parent;
+  private openCall(kind: JobKind, parent: string | undefined, observer?: CallObserver): CallRecord {
+    if (parent) this.lastParent = parent;
+    const call: CallRecord = { tag: Symbol(kind), parent, observer };
     this.calls.add(call);
+    this.byTag.set(call.tag, call);
     return call;
   }
 
   private closeCall(call: CallRecord): void {
-    this.calls.delete(call);
+    if (!this.calls.delete(call)) return;
     // Lines written through the pipes (not the captured console) may trail the results a little.
-    setTimeout(() => { for (const j of call.jobs) this.jobOwner.delete(j); }, 2000).unref();
+    setTimeout(() => this.byTag.delete(call.tag), 2000).unref();
   }
 
   private parentNow(): string | undefined {
@@ -195,13 +199,13 @@ export class NotebookPool {
   /** fn(item) for every item, on the workers; results in input order. */
   map<T, R>(fn: TaskFn<[T], R>, items: Items<T>, opts: MapOptions = {}): Promise<Awaited<R>[]> {
     const task = this.task(fn, "pool.map");
-    return this.tracked("map", this.parentNow(), (farm) => farm.map(task as TaskFn<[T], R>, items, opts));
+    return this.tracked("map", this.parentNow(), (farm, tag) => farm.map(task as TaskFn<[T], R>, items, { ...opts, tag }));
   }
 
   /** fn(...args) for every args array; results in input order. */
   starmap<A extends unknown[], R>(fn: TaskFn<A, R>, items: Items<A>, opts: MapOptions = {}): Promise<Awaited<R>[]> {
     const task = this.task(fn, "pool.starmap");
-    return this.tracked("map", this.parentNow(), (farm) => farm.starmap(task as TaskFn<A, R>, items, opts));
+    return this.tracked("map", this.parentNow(), (farm, tag) => farm.starmap(task as TaskFn<A, R>, items, { ...opts, tag }));
   }
 
   /** Like map, yielding results in input order as they become available. */
@@ -216,9 +220,10 @@ export class NotebookPool {
 
   private iterate(fn: unknown, items: Items<unknown>, opts: MapOptions, ordered: boolean): AsyncIterableIterator<unknown> {
     const task = this.task(fn, ordered ? "pool.imap" : "pool.imapUnordered");
-    const call = this.openCall({ kind: "map", parent: this.parentNow(), jobs: new Set() });
+    const call = this.openCall("map", this.parentNow());
     const farm = this.ensure();
-    const it = ordered ? farm.imap(task, items, opts) : farm.imapUnordered(task, items, opts);
+    const tagged = { ...opts, tag: call.tag };
+    const it = ordered ? farm.imap(task, items, tagged) : farm.imapUnordered(task, items, tagged);
     const finish = () => this.closeCall(call);
     const wrapped: AsyncIterableIterator<unknown> = {
       next: async () => {
@@ -245,15 +250,15 @@ export class NotebookPool {
   /** fn(...args) on one worker. */
   apply<A extends unknown[], R>(fn: TaskFn<A, R>, args?: A, opts: ApplyOptions = {}): Promise<Awaited<R>> {
     const task = this.task(fn, "pool.apply");
-    return this.tracked("apply", this.parentNow(), (farm) => farm.apply(task as TaskFn<A, R>, args, opts));
+    return this.tracked("apply", this.parentNow(), (farm, tag) => farm.apply(task as TaskFn<A, R>, args, { ...opts, tag }));
   }
 
   /** fn(...args) on one worker; the handle can be awaited, polled and cancelled. */
   applyAsync<A extends unknown[], R>(fn: TaskFn<A, R>, args?: A, opts: ApplyOptions = {}): AsyncResult<Awaited<R>> {
     const task = this.task(fn, "pool.applyAsync");
     let handle!: AsyncResult<Awaited<R>>;
-    void this.tracked("apply", this.parentNow(), (farm) => {
-      handle = farm.applyAsync(task as TaskFn<A, R>, args, opts);
+    void this.tracked("apply", this.parentNow(), (farm, tag) => {
+      handle = farm.applyAsync(task as TaskFn<A, R>, args, { ...opts, tag });
       return handle.get().catch(() => undefined);
     });
     return handle;
@@ -262,7 +267,7 @@ export class NotebookPool {
   /** fn(...args) once on every worker (or the listed ones); each worker's value in worker-id order. */
   run<R>(fn: TaskFn<any[], R>, opts: RunOptions = {}): Promise<Awaited<R>[]> {
     const task = this.task(fn, "pool.run");
-    return this.tracked("run", this.parentNow(), (farm) => farm.run(task as TaskFn<any[], R>, opts));
+    return this.tracked("run", this.parentNow(), (farm, tag) => farm.run(task as TaskFn<any[], R>, { ...opts, tag }));
   }
 
   /** Sets globals on every worker (and on workers started later). */
@@ -272,35 +277,23 @@ export class NotebookPool {
 
   /** Each worker's value of `globalThis[name]`, in worker-id order. */
   pull<T = unknown>(name: string): Promise<T[]> {
-    return this.tracked("run", this.parentNow(), (farm) => farm.run({ fn: `() => globalThis[${JSON.stringify(name)}]` }) as Promise<T[]>);
+    return this.tracked("run", this.parentNow(), (farm, tag) => farm.run({ fn: `() => globalThis[${JSON.stringify(name)}]` }, { tag }) as Promise<T[]>);
   }
 
   // ------------------------------------------------------------------ event routing
 
-  private ownerOfNewJob(ev: TaskEvent): CallRecord | undefined {
-    let best: CallRecord | undefined;
-    for (const c of this.calls) {
-      if (c.kind !== ev.kind) continue;
-      if (ev.range && c.items !== undefined && ev.range[1] > c.items) continue;
-      best = c; // the most recent matching call
-    }
-    return best;
+  /** The call an event belongs to: the one it is tagged with, else (untagged lines) the newest running call. */
+  private ownerOf(tag: unknown): CallRecord | undefined {
+    if (typeof tag === "symbol") return this.byTag.get(tag);
+    return [...this.calls].pop();
   }
 
   private onTask(ev: TaskEvent): void {
-    let owner = this.jobOwner.get(ev.job);
-    if (!owner && ev.phase === "start") {
-      owner = this.ownerOfNewJob(ev);
-      if (owner) {
-        owner.jobs.add(ev.job);
-        this.jobOwner.set(ev.job, owner);
-      }
-    }
-    owner?.observer?.task?.(ev);
+    if (typeof ev.tag === "symbol") this.byTag.get(ev.tag)?.observer?.task?.(ev);
   }
 
   private onOutput(ev: OutputEvent): void {
-    const owner = (ev.job !== null ? this.jobOwner.get(ev.job) : undefined) ?? [...this.calls].pop();
+    const owner = this.ownerOf(ev.tag);
     if (owner?.observer?.output) {
       owner.observer.output(ev);
       return;

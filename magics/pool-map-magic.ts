@@ -143,20 +143,21 @@ async function mapCell(session: MagicSession, magic: MapMagic, parent: string, w
     signal: abort.signal,
     retries: opts.retries, // this call's, without touching the pool's (other calls may be running)
   };
-  const start = async (farm: Pool): Promise<unknown[]> => {
+  const start = async (farm: Pool, tag: symbol): Promise<unknown[]> => {
+    const call = { ...mapOptions, tag };
     if (!opts.unordered) {
       return magic.star
-        ? farm.starmap(task, items as readonly unknown[][], mapOptions)
-        : farm.map(task, items as readonly unknown[], mapOptions);
+        ? farm.starmap(task, items as readonly unknown[][], call)
+        : farm.map(task, items as readonly unknown[], call);
     }
     const out: unknown[] = [];
-    for await (const v of farm.imapUnordered(task, items as readonly unknown[], mapOptions)) out.push(v);
+    for await (const v of farm.imapUnordered(task, items as readonly unknown[], call)) out.push(v);
     return out;
   };
 
   let results: unknown[];
   try {
-    results = await nb.tracked("map", parent, start, observer, items.length);
+    results = await nb.tracked("map", parent, start, observer);
   } catch (e) {
     progress.failed = true;
     const error = poolErrorToExecuteError(e, [origin]);

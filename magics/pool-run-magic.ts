@@ -66,7 +66,7 @@ export async function runPoolRun(session: MagicSession, magic: RunMagic, parent:
 
   let values: unknown[];
   try {
-    values = await nb.tracked("run", parent, (farm) => farm.run(task, { targets: magic.targets }));
+    values = await nb.tracked("run", parent, (farm, tag) => farm.run(task, { targets: magic.targets, tag }));
   } catch (e) {
     const position = scriptPositionMapper(prefix + magic.body, magic.lineOffset);
     return poolErrorToExecuteError(e, [{ filename, cellName: `cell[${session.executionCount}]`, lineOffset: magic.lineOffset, position }]);

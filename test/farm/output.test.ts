@@ -71,6 +71,31 @@ describe("listeners", () => {
   });
 });
 
+describe("call tags", () => {
+  it("each call's tag comes back on its own task and output events, so two calls at once stay apart", async () => {
+    await using pool = new Pool({ workers: 2 });
+    const tasks = new Map<unknown, TaskEvent[]>();
+    const lines = new Map<unknown, string[]>();
+    pool.on("task", (e) => tasks.set(e.tag, [...(tasks.get(e.tag) ?? []), e]));
+    pool.on("output", (e) => lines.set(e.tag, [...(lines.get(e.tag) ?? []), ...e.lines]));
+    const say = (x: string) => { console.log(x); return x; };
+    const [a, b, c] = await Promise.all([
+      pool.map(say, ["a1", "a2", "a3", "a4"], { chunksize: 1, tag: "first" }),
+      pool.map(say, ["b1", "b2", "b3"], { chunksize: 1, tag: "second" }),
+      pool.run(() => { console.log("on every worker"); return 0; }, { tag: "third" }),
+      pool.apply(say, ["untagged"]),
+    ]);
+    expect([a, b, c]).toEqual([["a1", "a2", "a3", "a4"], ["b1", "b2", "b3"], [0, 0]]);
+    expect(lines.get("first")?.sort()).toEqual(["a1", "a2", "a3", "a4"]);
+    expect(lines.get("second")?.sort()).toEqual(["b1", "b2", "b3"]);
+    expect(lines.get("third")).toEqual(["on every worker", "on every worker"]);
+    expect(lines.get(undefined)).toEqual(["untagged"]);
+    expect(tasks.get("first")?.filter((e) => e.phase === "finish")).toHaveLength(4);
+    expect(tasks.get("second")?.every((e) => e.kind === "map")).toBe(true);
+    expect(tasks.get("third")?.map((e) => e.kind)).toEqual(["run", "run", "run", "run"]);
+  });
+});
+
 describe("raw output", () => {
   it("writes straight to fd 1 and 2 are captured too, as whole lines, marked raw", async () => {
     await using pool = new Pool({ workers: 1 });

@@ -269,6 +269,27 @@ describe("the pool global", () => {
     const bad = await fails("await pool.map((x: number) => conn.socket.remotePort ?? x, [1])");
     expect(bad.ename).toBe("CaptureError");
   });
+
+  it("keeps an imap the cell stopped reading apart from a later cell's map and %%pool map", async () => {
+    // The first cell reads one result and leaves the iterator open; its other tasks go on running
+    // while the next cells run theirs. Each cell gets exactly its own worker lines.
+    const first = await ok(
+      "const left = pool.imap((x: number) => { const end = Date.now() + 120; while (Date.now() < end); console.log('imap item', x); return x }, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], { chunksize: 1 });\n" +
+      "(await left.next()).value",
+    );
+    expect(plain(first)).toBe("1");
+    expect(first.stdout).toMatch(/^\[worker \d\] imap item 1$/m);
+    const later = await ok("await pool.map((x: number) => { console.log('map item', x); return x * 2 }, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], { chunksize: 1 })");
+    expect(plain(later)).toBe("[\n   2,  4,  6,  8, 10,\n  12, 14, 16, 18, 20\n]");
+    expect(later.stdout.match(/^\[worker \d\] map item \d+$/gm)).toHaveLength(10);
+    expect(later.stdout).not.toContain("imap item");
+    const magic = await ok("%%pool map [1, 2, 3] --chunksize 1\n(x: number) => { console.log('magic item', x); return x }");
+    const panels = String(finalDisplay(magic)["text/plain"]);
+    expect(panels.match(/magic item \d/g)).toHaveLength(3);
+    expect(panels).not.toContain("imap item");
+    // Reading the rest later still works.
+    expect(plain(await ok("let rest = 0\nfor await (const _ of left) rest++\nrest"))).toBe("9");
+  });
 });
 
 describe("dependencies are installed once", () => {
