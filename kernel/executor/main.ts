@@ -195,6 +195,7 @@ async function onInterrupt(): Promise<void> {
   Atomics.notify(counters, ACKS);
   const current = running;
   if (current) current.interrupted = true;
+  session.abandonRunningCell();
   rejectPendingInputs();
   if (poolModule?.interruptNotebookPools) {
     // Stopping pool tasks is best effort and bounded: the cell ends either way.

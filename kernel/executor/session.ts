@@ -141,7 +141,9 @@ export class Session {
 
   /**
    * Type-check against earlier cells and run TS as a cell in the session scope. Declarations
-   * persist (and are registered) when the cell completes without an exception.
+   * persist (and are registered). A cell that throws (or is interrupted) part-way keeps, as at
+   * run time, what it got to: its types, interfaces and (hoisted) functions, and the values it
+   * assigned before the exception; the names it did not reach keep their earlier definitions.
    */
   async evaluateCell(
     source: string,
@@ -153,6 +155,8 @@ export class Session {
     const { file, script, names } = compiled;
     const filename = this.#scriptName();
     this.#stacks.register(filename, script.map, script.columns, lineOffset, script.code.split("\n").length);
+    const running: RunningCell = { file, source, names, script, before: snapshotOf(names) };
+    this.#running = running;
     let result: unknown;
     try {
       const run = new vm.Script(script.code, {
@@ -164,14 +168,12 @@ export class Session {
       const parentCtx: OutputContext = ctx && ctx.parent === opts.parent ? ctx : { parent: opts.parent, silent: false, allowStdin: ctx?.allowStdin ?? false };
       result = await outputContext.run(parentCtx, () => run.runInThisContext());
     } catch (err) {
-      this.checker.discard(file);
+      this.#keepReached(running);
       return runtimeError(err, this.#stacks);
     }
-    const augmentsGlobals = /\bdeclare\s+global\b/.test(source);
-    if (names.length || augmentsGlobals) {
-      const module = this.checker.commit(file, { augmentsGlobals });
-      if (names.length) this.bindings.define(this.#bindingsOf(names, script), module);
-    }
+    if (this.#running !== running) return { status: "ok", value: undefined, declared: [] }; // abandoned by an interrupt
+    this.#running = null;
+    this.#commit(file, source, names, script);
     const value = script.hasResult && Array.isArray(result) ? result[0] : undefined;
     return { status: "ok", value, declared: names.map((n) => n.name) };
   }
@@ -197,6 +199,34 @@ export class Session {
       this.#stacks.register(opts.filename, map, columns, lineOffset, lines, `cell[${this.#executionCount}]`);
     }
     return { status: "ok", js: compiled.script.code, declared: compiled.names.map((n) => n.name) };
+  }
+
+  /** The cell being run, until it ends or an interrupt abandons it. */
+  #running: RunningCell | null = null;
+
+  /**
+   * An interrupt ended the running cell (its code was terminated, or it is left waiting): keep
+   * what it got to, as when it throws. Nothing happens if no cell is running.
+   */
+  abandonRunningCell(): void {
+    if (this.#running) this.#keepReached(this.#running);
+  }
+
+  /** A cell that ended early: commit what it reached (types, hoisted functions, assignments made). */
+  #keepReached(cell: RunningCell): void {
+    if (this.#running !== cell) return;
+    this.#running = null;
+    const reached = cell.names.filter((n) => !cell.before.has(n.name) || changedSince(cell.before.get(n.name)!, n.name));
+    if (reached.length) this.#commit(cell.file, cell.source, reached, cell.script);
+    else this.checker.discard(cell.file);
+  }
+
+  /** Keep a cell that ran for later cells: its checked module, and `names` as the newest bindings. */
+  #commit(file: CellFile, source: string, names: DeclaredName[], script: CellScript): void {
+    const augmentsGlobals = /\bdeclare\s+global\b/.test(source);
+    if (!names.length && !augmentsGlobals) return;
+    const module = this.checker.commit(file, { augmentsGlobals });
+    if (names.length) this.bindings.define(this.#bindingsOf(names, script), module);
   }
 
   /** `cell[n]` as stack traces show it; `cell[n]#2`... when count n runs again (silent or not stored). */
@@ -225,4 +255,37 @@ export class Session {
       return b;
     });
   }
+}
+
+/** A name's global before a cell ran: whether it existed, and its value. */
+interface GlobalBefore { existed: boolean; value: unknown }
+
+interface RunningCell {
+  file: CellFile;
+  source: string;
+  names: DeclaredName[];
+  script: CellScript;
+  before: Map<string, GlobalBefore>;
+}
+
+/**
+ * The globals of the names a cell assigns as it runs (not types, not hoisted functions, not
+ * ambient declarations), taken before it runs, to tell afterwards which assignments it reached.
+ */
+function snapshotOf(names: DeclaredName[]): Map<string, GlobalBefore> {
+  const g = globalThis as Record<string, unknown>;
+  const out = new Map<string, GlobalBefore>();
+  for (const n of names) {
+    if (n.ambient || n.kind === "type" || n.kind === "interface" || n.kind === "function") continue;
+    const existed = Object.hasOwn(g, n.name);
+    out.set(n.name, { existed, value: existed ? g[n.name] : undefined });
+  }
+  return out;
+}
+
+/** Whether the cell assigned the name (an assignment of the very same value is not seen: nothing changed). */
+function changedSince(before: GlobalBefore, name: string): boolean {
+  const g = globalThis as Record<string, unknown>;
+  const value = g[name];
+  return before.existed ? !Object.is(value, before.value) : value !== undefined;
 }

@@ -41,6 +41,13 @@ describe("interrupt", () => {
     await keptIs(42);
   });
 
+  it("keeps what the interrupted cell declared and reached, typed, for the next cells", async () => {
+    await interrupted("let steps = 0;\nconst reachedBefore: string = 'yes';\nwhile (true) steps++;");
+    const r = await k.client.execute("const sofar: number = steps;\n[sofar > 0, reachedBefore.length]");
+    expect(r.error).toBeUndefined();
+    expect(r.result!.data["text/plain"]).toBe("[ true, 3 ]");
+  });
+
   it("stops a loop in a timer callback without losing the session", async () => {
     const { done } = await k.client.startExecute(
       'setTimeout(() => { kept = 43; require("node:fs").writeFileSync("looping.txt", "yes"); while (true) {} }, 50);\nawait new Promise((r) => setTimeout(r, 5000));',

@@ -72,12 +72,15 @@ describe("binding registry", () => {
     expect((globalThis as any).rate).toBe(10);
   });
 
-  it("does not record a cell that fails", async () => {
+  it("does not record a cell that fails to type-check, and records only what a throwing cell reached", async () => {
     const before = s.bindings.all().length;
     expect((await cell("const broken: number = 'x';")).status).toBe("error");
-    expect((await cell("const alsoBroken = 1; throw new Error('no');")).status).toBe("error");
     expect(s.bindings.all().length).toBe(before);
     expect(s.bindings.get("broken")).toBeUndefined();
+    expect((await cell("const reachedFirst = 1;\nif (reachedFirst) throw new Error('no');\nconst neverReached = 2;")).status).toBe("error");
+    expect(s.bindings.get("reachedFirst")?.kind).toBe("const");
+    expect(s.bindings.get("neverReached")).toBeUndefined();
+    expect(s.bindings.all().length).toBe(before + 1);
   });
 });
 

@@ -28,6 +28,27 @@ async function typeError(code: string) {
   return r.error!;
 }
 
+describe("a cell that throws part-way", () => {
+  it("keeps, for later cells' types too, what it got to before the exception; what it did not reach keeps its earlier definition", async () => {
+    await ok("const untouched: string = 'earlier';\nlet retyped: string = 'earlier';");
+    const r = await k.client.execute(
+      "interface Reached { w: number }\nconst early = 41;\nlet retyped: number = 5;\n" +
+      "function afterwards(): number { return early + 1; }\nclass Made { v = early }\n" +
+      "if (early) throw new Error('part-way');\nconst untouched: number = 7;\nconst late = 1;",
+    );
+    expect(r.error!.ename).toBe("Error");
+    expect(r.error!.evalue).toBe("part-way");
+    // Reached: an interface, values, a re-typed let, a hoisted function and a class.
+    const used = await ok("const s: Reached = { w: early };\n[s.w, afterwards(), new Made().v, retyped + 1]");
+    expect(used.result!.data["text/plain"]).toBe("[ 41, 42, 41, 6 ]");
+    // Not reached: the earlier definition stands, for the checker and at run time...
+    expect((await ok("untouched.toUpperCase()")).result!.data["text/plain"]).toBe("'EARLIER'");
+    // ...and a name that only the unreached part declared is unknown, as at run time.
+    const err = await typeError("late + 1");
+    expect(err.evalue).toContain("Cannot find name 'late'");
+  });
+});
+
 describe("types flow from earlier cells", () => {
   it("types a value declared earlier and rejects a wrong use of it", async () => {
     await ok("const total: number = 40;");

@@ -1,0 +1,217 @@
+"""Behaviour comparison of TypeScript kernels, measured through jupyter_client (not a timing benchmark).
+
+For each kernel, from what it actually does on the wire:
+  (a) a cell `const n: number = "x"` is rejected with a type error (execute_reply status "error");
+  (b) a name typed in an earlier cell is checked in a later one (`const k = 5`, then `const s: string = k`
+      is rejected);
+  (c) an interrupt (jupyter_client's interrupt_kernel, which follows the spec's interrupt_mode: an
+      interrupt_request on control, or SIGINT) stops `while (true) {}` within 2 s, and the session keeps its
+      state (`k` is still 5 afterwards);
+  (d) a cell's last expression comes back as an execute_result;
+  (e) complete_request on `k.toFi` offers `toFixed`.
+A kernel that wedges or dies is restarted (and that is recorded) so that the remaining kernels still run.
+
+Called by bench_kernel.py (same command, same private kernelspecs); `compare(...)` returns the rows and
+`markdown(...)` the table.
+"""
+import time
+
+from jupyter_client.manager import KernelManager
+
+QUESTIONS = [
+    ("type_error", '(a) `const n: number = "x"` fails with a type error'),
+    ("cross_cell", "(b) `const k = 5`, then `const s: string = k` in a later cell fails (checked across cells)"),
+    ("interrupt", "(c) interrupt stops `while (true) {}` within 2 s"),
+    ("state_kept", "(c) ... and `k` is still 5 afterwards"),
+    ("execute_result", "(d) the last expression comes back as an execute_result"),
+    ("complete", "(e) complete_request on `k.toFi` offers `toFixed`"),
+]
+
+INTERRUPT_LIMIT_S = 2.0
+
+
+def run(kc, code, timeout=30.0, idle_grace=2.0):
+    """Execute code; return (execute_reply content or None, this request's iopub messages).
+
+    Ends when both the reply and the iopub idle arrived, or `idle_grace` seconds after the reply (a
+    kernel that loses its idle must not hang the comparison), or at `timeout`."""
+    msg_id = kc.execute(code, store_history=True)
+    return wait_for(kc, msg_id, timeout, idle_grace)
+
+
+def wait_for(kc, msg_id, timeout, idle_grace=2.0):
+    deadline = time.monotonic() + timeout
+    reply, reply_at, idle, iopub = None, None, False, []
+    while time.monotonic() < deadline and not (reply is not None and idle):
+        if reply is not None and time.monotonic() - reply_at > idle_grace:
+            break
+        if reply is None:
+            try:
+                msg = kc.get_shell_msg(timeout=0.01)
+                if msg["parent_header"].get("msg_id") == msg_id:
+                    reply, reply_at = msg["content"], time.monotonic()
+            except Exception:
+                pass
+        while True:
+            try:
+                msg = kc.get_iopub_msg(timeout=0.01)
+            except Exception:
+                break
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            iopub.append(msg)
+            if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                idle = True
+    return reply, iopub
+
+
+def _error_text(reply, iopub):
+    if reply and reply.get("status") == "error":
+        return f"{reply.get('ename', '')}: {reply.get('evalue', '')}".strip()[:140]
+    for m in iopub:
+        if m["msg_type"] == "error":
+            return f"{m['content'].get('ename', '')}: {m['content'].get('evalue', '')}"[:140]
+    return ""
+
+
+def _stdout(iopub):
+    return "".join(m["content"].get("text", "") for m in iopub
+                   if m["msg_type"] == "stream" and m["content"].get("name") == "stdout")
+
+
+def _result_text(iopub):
+    for m in iopub:
+        if m["msg_type"] == "execute_result":
+            return m["content"]["data"].get("text/plain", "")
+    return None
+
+
+def _status(reply):
+    return "no reply" if reply is None else reply.get("status", "?")
+
+
+class _Session:
+    def __init__(self, kernel_name, cwd):
+        self.kernel_name, self.cwd = kernel_name, cwd
+        self.km = self.kc = None
+        self.start()
+
+    def start(self):
+        self.km = KernelManager(kernel_name=self.kernel_name)
+        self.km.start_kernel(cwd=self.cwd)
+        self.kc = self.km.client()
+        self.kc.start_channels()
+        self.kc.wait_for_ready(timeout=60)
+        run(self.kc, "1 + 1", timeout=60)  # pays for each kernel's first-cell start-up outside the probes
+
+    def restart(self):
+        self.stop()
+        self.start()
+
+    def stop(self):
+        if self.kc:
+            self.kc.stop_channels()
+        if self.km:
+            try:
+                self.km.shutdown_kernel(now=True)
+            except Exception:
+                pass
+
+
+def probe(kernel_name, cwd, log=print):
+    """Answers (True/False) and what was seen, for one kernel."""
+    ans, seen = {}, {}
+    s = _Session(kernel_name, cwd)
+    try:
+        reply, iopub = run(s.kc, 'const n: number = "x"')
+        ans["type_error"] = reply is not None and reply.get("status") == "error"
+        seen["type_error"] = f"{_status(reply)} {_error_text(reply, iopub)}".strip()
+
+        reply_k, _ = run(s.kc, "const k = 5")
+        reply, iopub = run(s.kc, "const s: string = k")
+        ans["cross_cell"] = (reply_k or {}).get("status") == "ok" and (reply or {}).get("status") == "error"
+        seen["cross_cell"] = (f"`const k = 5`: {_status(reply_k)}; `const s: string = k`: {_status(reply)} "
+                              f"{_error_text(reply, iopub)}").strip()
+
+        reply, iopub = run(s.kc, "const z = 20; z + 1")
+        text = _result_text(iopub)
+        ans["execute_result"] = text is not None and "21" in text
+        seen["execute_result"] = f"execute_result text/plain {text!r}" if text is not None else \
+            f"{_status(reply)}, no execute_result"
+
+        try:
+            comp = s.kc.complete("k.toFi", 6, reply=True, timeout=15)["content"]
+            matches = comp.get("matches", [])
+            ans["complete"] = any(m == "toFixed" or m.endswith(".toFixed") for m in matches)
+            seen["complete"] = f"{comp.get('status')}, {len(matches)} matches {matches[:4]}"
+        except Exception as e:  # no complete_reply at all
+            ans["complete"] = False
+            seen["complete"] = f"no complete_reply ({type(e).__name__})"
+
+        ans["interrupt"], ans["state_kept"], seen["interrupt"], seen["state_kept"] = _interrupt(s, log)
+    finally:
+        s.stop()
+    return ans, seen
+
+
+def _interrupt(s, log):
+    """(stopped within the limit, state kept, what happened, what the state check saw)."""
+    msg_id = s.kc.execute("while (true) {}")
+    time.sleep(0.7)  # let the loop start (every kernel here answers `1 + 1` in well under this)
+    t0 = time.monotonic()
+    s.km.interrupt_kernel()
+    # idle_grace=0: return as soon as the reply is in, so `waited` is the time to the reply
+    reply, _ = wait_for(s.kc, msg_id, INTERRUPT_LIMIT_S, idle_grace=0)
+    waited = time.monotonic() - t0
+    stopped = reply is not None
+    if reply is None:  # give it more time, to tell a slow stop from a wedge
+        reply, _ = wait_for(s.kc, msg_id, 8.0, idle_grace=0)
+        waited = time.monotonic() - t0
+    alive = s.km.is_alive()
+    if reply is not None:
+        what = f"execute_reply {reply.get('status')} ({reply.get('ename', '')}) after {waited:.2f} s"
+    elif not alive:
+        what = f"kernel process died (exit {s.km.provisioner.process.returncode if s.km.provisioner else '?'})"
+    else:
+        what = f"no execute_reply {waited:.0f} s after the interrupt: wedged"
+    if reply is None:
+        log(f"  {s.kernel_name}: {what}; restarting it")
+        s.restart()
+        return stopped, False, what + "; restarted", "state lost with the restart"
+    check, iopub = run(s.kc, "console.log(String(k))", timeout=10)
+    out = _stdout(iopub).strip()
+    if check is None:
+        log(f"  {s.kernel_name}: no reply to a cell after the interrupt; restarting it")
+        s.restart()
+        return stopped, False, what + "; next cell got no reply (wedged, restarted)", "no reply"
+    return stopped, out == "5", what, f"`console.log(String(k))`: {_status(check)}, stdout {out!r}"
+
+
+def compare(kernels, cwd, log=print):
+    """kernels: [(kernel_name, label)]. Returns {label: (answers, seen)}."""
+    rows = {}
+    for name, label in kernels:
+        log(f"behaviour: {label} ...")
+        try:
+            rows[label] = probe(name, cwd, log)
+        except Exception as e:  # a kernel that cannot even start: report it, keep the others
+            rows[label] = ({}, {"error": f"{type(e).__name__}: {e}"[:200]})
+        log(f"  {rows[label]}")
+    return rows
+
+
+def markdown(rows):
+    labels = list(rows)
+    lines = ["| behaviour (each measured through jupyter_client) | " + " | ".join(labels) + " |",
+             "|---" * (len(labels) + 1) + "|"]
+    for key, question in QUESTIONS:
+        cells = []
+        for label in labels:
+            ans = rows[label][0]
+            cells.append("yes" if ans.get(key) else ("no" if key in ans else "n/a"))
+        lines.append(f"| {question} | " + " | ".join(cells) + " |")
+    lines += ["", "What each kernel did:"]
+    for label in labels:
+        seen = rows[label][1]
+        lines.append(f"- {label}: " + "; ".join(f"{k}: {v}" for k, v in seen.items()))
+    return lines
