@@ -5,7 +5,7 @@
  * the type checker as `any`), and they are never overwritten by a kernel value of the same name.
  * The result is each worker's last-expression value, in worker-id order.
  */
-import ts from "../kernel/compiler/typescript.cjs";
+import { declaredNames, parseCell } from "../kernel/compiler/declarations.js";
 import type { ExecuteError, ExecuteOk } from "../kernel/executor/protocol.js";
 import { usageError, type CellMagic } from "./parse.js";
 import type { MagicSession } from "./session-api.js";
@@ -17,19 +17,10 @@ import { scriptPositionMapper } from "./source-position.js";
 
 type RunMagic = Extract<CellMagic, { kind: "pool-run" }>;
 
-/** Names a TypeScript body declares at its top level. */
+/** Names the body declares at its top level (values only: types never reach a worker). */
 function ownDeclarations(body: string): Set<string> {
-  const sf = ts.createSourceFile("run.ts", body, ts.ScriptTarget.ES2022, false, ts.ScriptKind.TS);
-  const out = new Set<string>();
-  const add = (n: ts.BindingName) => {
-    if (ts.isIdentifier(n)) out.add(n.text);
-    else for (const el of n.elements) if (ts.isBindingElement(el)) add(el.name);
-  };
-  for (const st of sf.statements) {
-    if (ts.isVariableStatement(st)) for (const d of st.declarationList.declarations) add(d.name);
-    else if ((ts.isFunctionDeclaration(st) || ts.isClassDeclaration(st) || ts.isEnumDeclaration(st)) && st.name) out.add(st.name.text);
-  }
-  return out;
+  const values = declaredNames(parseCell(body)).filter((n) => !n.ambient && n.kind !== "type" && n.kind !== "interface");
+  return new Set(values.map((n) => n.name));
 }
 
 export async function runPoolRun(session: MagicSession, magic: RunMagic, parent: string): Promise<ExecuteOk | ExecuteError> {
