@@ -9,6 +9,8 @@ import { captureDependencies, CaptureError, functionSourceAsExpression, type Bin
 export interface TaskContext {
   bindings: BindingLookup;
   scope?: Record<string, unknown>;
+  /** Names the workers already have (made there by `%%pool run` cells): not captured from the kernel. */
+  exclude?: Iterable<string>;
 }
 
 export function functionTask(fn: Function, ctx: TaskContext, filename?: string): TaskCode {
@@ -19,7 +21,7 @@ export function functionTask(fn: Function, ctx: TaskContext, filename?: string):
   }
   // A recursive `const f = (n) => ... f(n - 1)` captures itself as a dependency; a named
   // function expression (`function fib(n) { ... fib(n - 1) }`) binds its own name.
-  const deps = captureDependencies(source, { bindings: ctx.bindings, scope });
+  const deps = captureDependencies(source, { bindings: ctx.bindings, scope, exclude: ctx.exclude });
   return { fn: source, deps, filename };
 }
 

@@ -47,6 +47,7 @@ function describe(value: unknown): string {
  */
 export async function evaluateMapFunction(
   session: MagicSession, body: string, lineOffset: number, parent: string, form: string, needsTypeName = false,
+  externs: readonly string[] = [],
 ): Promise<MapFunction | ExecuteError> {
   const sf = ts.createSourceFile("body.ts", body, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
   const statements = sf.statements.filter((s) => !ts.isEmptyStatement(s));
@@ -88,7 +89,7 @@ export async function evaluateMapFunction(
       );
     }
   }
-  const r = await session.evaluateCell(code, { parent, lineOffset });
+  const r = await session.evaluateCell(code, { parent, lineOffset, externs });
   if (r.status !== "ok") return r;
   const fn = name === undefined ? r.value : (globalThis as Record<string, unknown>)[name];
   if (typeof fn !== "function") {

@@ -63,13 +63,15 @@ async function mapCell(session: MagicSession, magic: MapMagic, parent: string, w
     throw e;
   }
 
-  // The function, from the body.
-  const mf = await evaluateMapFunction(session, magic.body, magic.lineOffset, parent, form, opts.out !== undefined);
+  // The function, from the body. It may use what `%%pool run` cells left on the workers.
+  const nb = createNotebookPool(session);
+  const onWorkers = [...nb.workerGlobals];
+  const mf = await evaluateMapFunction(session, magic.body, magic.lineOffset, parent, form, opts.out !== undefined, onWorkers);
   if ("status" in mf) return mf;
   const filename = `tspool-${magic.star ? "starmap" : "map"}-${session.executionCount}`;
   let task: TaskCode;
   try {
-    task = functionTask(mf.fn, { bindings: session.bindings }, filename);
+    task = functionTask(mf.fn, { bindings: session.bindings, exclude: onWorkers }, filename);
   } catch (e) {
     return poolErrorToExecuteError(e);
   }
@@ -89,7 +91,6 @@ async function mapCell(session: MagicSession, magic: MapMagic, parent: string, w
     };
   }
 
-  const nb = createNotebookPool(session);
   const progress = new MapProgress(form, items.length);
   const live = new LiveMapDisplay(progress, { parent, emit: (e) => session.emit(e), timeline: opts.timeline });
   live.start();

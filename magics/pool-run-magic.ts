@@ -26,10 +26,7 @@ function ownDeclarations(body: string): Set<string> {
 export async function runPoolRun(session: MagicSession, magic: RunMagic, parent: string): Promise<ExecuteOk | ExecuteError> {
   const nb = createNotebookPool(session);
   const own = ownDeclarations(magic.body);
-  const workerOnly = [...nb.workerGlobals].filter((n) => !own.has(n) && !session.bindings.get(n));
-  // Declarations on the first line keep the body's line numbers.
-  const prefix = workerOnly.length ? `declare var ${workerOnly.map((n) => `${n}: any`).join(", ")}; ` : "";
-  const compiled = session.compileForWorker(prefix + magic.body, { lineOffset: magic.lineOffset });
+  const compiled = session.compileForWorker(magic.body, { lineOffset: magic.lineOffset, externs: [...nb.workerGlobals] });
   if (compiled.status !== "ok") return compiled;
 
   const filename = `tspool-run-${session.executionCount}`;
@@ -59,7 +56,7 @@ export async function runPoolRun(session: MagicSession, magic: RunMagic, parent:
   try {
     values = await nb.tracked("run", parent, (farm, tag) => farm.run(task, { targets: magic.targets, tag }));
   } catch (e) {
-    const position = scriptPositionMapper(prefix + magic.body, magic.lineOffset);
+    const position = scriptPositionMapper(magic.body, magic.lineOffset);
     return poolErrorToExecuteError(e, [{ filename, cellName: `cell[${session.executionCount}]`, lineOffset: magic.lineOffset, position }]);
   } finally {
     for (const n of own) nb.workerGlobals.add(n);

@@ -12,8 +12,9 @@ export interface MagicSession {
   readonly notebookDir: string;
   readonly bindings: { get(name: string): CapturedBinding | undefined; all(): CapturedBinding[] };
   readonly executionCount: number;
-  evaluateCell(ts: string, opts: { parent: string; lineOffset?: number }): Promise<EvaluateResult>;
-  compileForWorker(ts: string, opts?: { lineOffset?: number }): CompileResult;
+  /** `externs`: names that exist where the code will run (the workers) but not in the kernel; typed `any`. */
+  evaluateCell(ts: string, opts: { parent: string; lineOffset?: number; externs?: readonly string[] }): Promise<EvaluateResult>;
+  compileForWorker(ts: string, opts?: { lineOffset?: number; externs?: readonly string[] }): CompileResult;
   emit(event: ExecutorToHost): void;
   mapStack?(stack: string): string;
 }

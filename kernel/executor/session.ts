@@ -75,17 +75,21 @@ export class Session {
     return this.#resolveUrl(specifier);
   }
 
-  #compile(source: string, mode: "cell" | "worker", lineOffset: number): Compiled {
-    return protect(() => this.#compileUnprotected(source, mode, lineOffset));
+  #compile(source: string, mode: "cell" | "worker", lineOffset: number, externs: readonly string[] = []): Compiled {
+    return protect(() => this.#compileUnprotected(source, mode, lineOffset, externs));
   }
 
-  #compileUnprotected(source: string, mode: "cell" | "worker", lineOffset: number): Compiled {
+  #compileUnprotected(source: string, mode: "cell" | "worker", lineOffset: number, externs: readonly string[]): Compiled {
     const names = declaredNames(parseCell(source));
     const own = names.map((n) => n.name);
     const checker = this.checker;
     const words = wordsOf(source);
     const toExport = names.filter((n) => !n.exported).map((n) => n.name);
-    const file = checker.prepare(source, checker.header(this.bindings, own, (n) => words.has(n)), toExport);
+    // Externs the cell uses and neither declares nor has from earlier cells: `any` to the checker,
+    // on the header line (so the cell's own lines and columns are unchanged).
+    const unknown = externs.filter((n) => words.has(n) && !own.includes(n) && !this.bindings.has(n));
+    const declareExterns = unknown.length ? ` declare var ${unknown.map((n) => `${n}: any`).join(", ")};` : "";
+    const file = checker.prepare(source, checker.header(this.bindings, own, (n) => words.has(n)) + declareExterns, toExport);
     let diags;
     try {
       diags = toCellDiagnostics(checker.check(file), file, source, (name) => {
@@ -147,10 +151,10 @@ export class Session {
    */
   async evaluateCell(
     source: string,
-    opts: { parent: string; lineOffset?: number },
+    opts: { parent: string; lineOffset?: number; externs?: readonly string[] },
   ): Promise<{ status: "ok"; value: unknown; declared: string[] } | ExecuteError> {
     const lineOffset = opts.lineOffset ?? 0;
-    const compiled = this.#compile(source, "cell", lineOffset);
+    const compiled = this.#compile(source, "cell", lineOffset, opts.externs);
     if (compiled.status !== "ok") return compiled;
     const { file, script, names } = compiled;
     const filename = this.#scriptName();
@@ -187,10 +191,10 @@ export class Session {
    */
   compileForWorker(
     source: string,
-    opts?: { lineOffset?: number; filename?: string },
+    opts?: { lineOffset?: number; filename?: string; externs?: readonly string[] },
   ): { status: "ok"; js: string; declared: string[] } | ExecuteError {
     const lineOffset = opts?.lineOffset ?? 0;
-    const compiled = this.#compile(source, "worker", lineOffset);
+    const compiled = this.#compile(source, "worker", lineOffset, opts?.externs);
     if (compiled.status !== "ok") return compiled;
     this.checker.discard(compiled.file);
     if (opts?.filename) {

@@ -247,6 +247,17 @@ describe("%%pool run", () => {
     expect(e.evalue).toBe("run failed (worker 0)");
     expect(e.traceback.join("\n")).toMatch(/cell\[\d+\]:3:\d+/);
   });
+
+  it("leaves names on the workers that a later %%pool map body uses directly, and the worker's value wins over the kernel's", async () => {
+    await ok("%%pool run\nconst lookup = new Map([[1, 'one'], [2, 'two']])\nconst offsetOnWorker = 1000 + Number(process.env.TSPOOL_WORKER_ID) * 0");
+    await ok("const offsetOnWorker = 5"); // a kernel value of the same name does not replace the workers'
+    const r = await ok("%%pool map [1, 2, 1] --chunksize 1\n(k: number) => `${lookup.get(k)}:${offsetOnWorker + k}`");
+    expect(plain(r)).toBe("[ 'one:1001', 'two:1002', 'one:1001' ]");
+    // A type error in such a body still points at the body's own line and column.
+    const e = await fails("%%pool map [1]\n(k: number) => {\n  const n: number = 'x'\n  return lookup.get(k)\n}");
+    expect(e.ename).toBe("TSError");
+    expect(e.evalue).toMatch(/^3:9 /);
+  });
 });
 
 describe("%pool push", () => {

@@ -39,6 +39,7 @@ export const expectations: Record<string, (nb: ExecutedNotebook) => void> = {
     expect(cellText(cellWith(nb, "squares.reduce"))).toContain("204");
     const run = cellText(cellWith(nb, "%%pool run"));
     expect(run.match(/visited 1 time/g)?.length).toBe(2);
+    expect(cellText(cellWith(nb, "live on the workers"))).toMatch(/item 40 on pid \d+, visit 1/);
     expect(cellText(cellWith(nb, "largestTwice"))).toMatch(/30\.8.*74\.4.*22.*2\.2/s);
     expect(cellText(cellWith(nb, "%pool status"))).toMatch(/\b0\b[\s\S]*\b1\b/);
   },
