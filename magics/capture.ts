@@ -16,6 +16,7 @@ import vm from "node:vm";
 import { serialize } from "node:v8";
 import { freeIdentifiers, isSingleExpressionLike, isSingleFunctionOrClass, parseScript } from "./free-identifiers.js";
 import { findTravelProblem } from "./travel-check.js";
+import { instancePaths } from "./instance-paths.js";
 
 /** The subset of the session's binding registry (contract C2) that capture reads. */
 export interface CapturedBinding {
@@ -187,22 +188,27 @@ function valueDependency(name: string, value: unknown, ctx: CaptureContext, stat
     visitSource(js, name, ctx, state, via);
     return { name, js };
   }
-  const instance = instanceOfNotebookClass(value, ctx);
-  if (instance) {
-    // An instance of a class from an earlier cell: its own fields travel as data, its class as
-    // code, and a small script gives the copy its prototype back.
-    const fields = { ...(value as object) };
-    const problem = findTravelProblem(fields);
+  const instances = instancePaths(value, (ctor) => notebookClassName(ctor, ctx));
+  if (instances.length > 0) {
+    // Instances of classes from earlier cells (the value itself, or inside it): their own fields
+    // travel as data, their classes as code, and a small script gives the copies their
+    // prototypes back.
+    const restored = new Set(instances.map(([path]) => path.reduce<any>((o, k) => o[k], value) as object));
+    const problem = findTravelProblem(value, undefined, restored);
     if (problem) throw new CaptureError(name, `its value${problem.path} ${problem.why}${chain(via)}`);
-    visit(instance.className, ctx, state, [...via, name]);
-    state.deps.push({ name, value: fields });
+    const classes = [...new Set(instances.map(([, c]) => c))];
+    for (const c of classes) visit(c, ctx, state, [...via, name]);
+    state.deps.push({ name, value });
     let digest: string;
     try {
-      digest = createHash("sha1").update(serialize(fields)).update(instance.classSource).digest("base64url");
+      const hash = createHash("sha1").update(serialize(value)).update(JSON.stringify(instances));
+      for (const c of classes) hash.update((ctx.bindings.get(c) as { js?: string } | undefined)?.js ?? "");
+      digest = hash.digest("base64url");
     } catch {
       digest = randomUUID(); // not serialisable for hashing (e.g. shared memory): always restore
     }
-    return { script: `/* ${digest} */ Object.setPrototypeOf(globalThis[${JSON.stringify(name)}], ${instance.className}.prototype);` };
+    const restore = instances.map(([path, c]) => `Object.setPrototypeOf(globalThis[${JSON.stringify(name)}]${path.map((k) => `[${JSON.stringify(k)}]`).join("")}, ${c}.prototype);`);
+    return { script: `/* ${digest} */ ${restore.join(" ")}` };
   }
   const problem = findTravelProblem(value);
   if (problem) {
@@ -211,13 +217,8 @@ function valueDependency(name: string, value: unknown, ctx: CaptureContext, stat
   return { name, value };
 }
 
-/** The notebook class (a class binding of an earlier cell) that `value` is a direct instance of. */
-function instanceOfNotebookClass(value: unknown, ctx: CaptureContext): { className: string; classSource: string } | undefined {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
-  const proto = Object.getPrototypeOf(value);
-  const ctor = proto?.constructor as Function | undefined;
-  if (!ctor || typeof ctor !== "function" || ctor.prototype !== proto || !ctor.name) return undefined;
+/** The name of `ctor` when it is a class from an earlier cell (the binding's current value). */
+function notebookClassName(ctor: Function, ctx: CaptureContext): string | undefined {
   const b = ctx.bindings.get(ctor.name);
-  if (!b || b.kind !== "class" || ctx.scope[ctor.name] !== ctor) return undefined;
-  return { className: ctor.name, classSource: b.js ?? "" };
+  return b && b.kind === "class" && ctx.scope[ctor.name] === ctor ? ctor.name : undefined;
 }

@@ -9,11 +9,12 @@
 import { availableParallelism } from "node:os";
 import { Pool } from "../farm/pool.js";
 import type { ApplyOptions, MapOptions, RunOptions } from "../farm/pool.js";
-import type { AsyncResult } from "../farm/async-result.js";
+import { AsyncResult } from "../farm/async-result.js";
 import type { OutputEvent, PoolStatus, TaskEvent, WorkerEvent, JobKind } from "../farm/events.js";
-import type { TaskFn } from "../farm/task-code.js";
+import type { TaskCode, TaskFn } from "../farm/task-code.js";
 import { outputContext } from "../kernel/executor/session.js";
 import { toTask } from "./make-task.js";
+import { classAwareCall } from "./class-instances.js";
 import type { MagicSession } from "./session-api.js";
 
 /** What a tracked call wants to hear about its own tasks. */
@@ -164,6 +165,14 @@ export class NotebookPool {
     return toTask(fn, { bindings: this.session.bindings }, what) as TaskFn;
   }
 
+  /** The task and items of a map-like call, made to keep notebook-class instances whole (see class-instances.ts). */
+  private call(fn: unknown, what: string, items: Items<unknown>, star: boolean): { task: TaskFn; items: Items<unknown>; decode?: (v: unknown) => unknown } {
+    const task = this.task(fn, what);
+    if (typeof fn !== "function") return { task, items };
+    const c = classAwareCall(task as TaskCode, items, star, { bindings: this.session.bindings, scope: globalThis as Record<string, unknown> });
+    return { task: c.task as TaskFn, items: c.items, decode: c.decode };
+  }
+
   /**
    * Runs `start` as a call whose tasks' events and output belong to `parent` (the request that
    * made the call). `start` must pass `tag` as the farm call's `tag` option: that is how events
@@ -197,15 +206,17 @@ export class NotebookPool {
   }
 
   /** fn(item) for every item, on the workers; results in input order. */
-  map<T, R>(fn: TaskFn<[T], R>, items: Items<T>, opts: MapOptions = {}): Promise<Awaited<R>[]> {
-    const task = this.task(fn, "pool.map");
-    return this.tracked("map", this.parentNow(), (farm, tag) => farm.map(task as TaskFn<[T], R>, items, { ...opts, tag }));
+  async map<T, R>(fn: TaskFn<[T], R>, items: Items<T>, opts: MapOptions = {}): Promise<Awaited<R>[]> {
+    const c = this.call(fn, "pool.map", items, false);
+    const results = await this.tracked("map", this.parentNow(), (farm, tag) => farm.map(c.task, c.items, { ...opts, tag }));
+    return (c.decode ? results.map(c.decode) : results) as Awaited<R>[];
   }
 
   /** fn(...args) for every args array; results in input order. */
-  starmap<A extends unknown[], R>(fn: TaskFn<A, R>, items: Items<A>, opts: MapOptions = {}): Promise<Awaited<R>[]> {
-    const task = this.task(fn, "pool.starmap");
-    return this.tracked("map", this.parentNow(), (farm, tag) => farm.starmap(task as TaskFn<A, R>, items, { ...opts, tag }));
+  async starmap<A extends unknown[], R>(fn: TaskFn<A, R>, items: Items<A>, opts: MapOptions = {}): Promise<Awaited<R>[]> {
+    const c = this.call(fn, "pool.starmap", items, true);
+    const results = await this.tracked("map", this.parentNow(), (farm, tag) => farm.starmap(c.task, c.items as Items<unknown[]>, { ...opts, tag }));
+    return (c.decode ? results.map(c.decode) : results) as Awaited<R>[];
   }
 
   /** Like map, yielding results in input order as they become available. */
@@ -219,17 +230,19 @@ export class NotebookPool {
   }
 
   private iterate(fn: unknown, items: Items<unknown>, opts: MapOptions, ordered: boolean): AsyncIterableIterator<unknown> {
-    const task = this.task(fn, ordered ? "pool.imap" : "pool.imapUnordered");
+    const c = this.call(fn, ordered ? "pool.imap" : "pool.imapUnordered", items, false);
     const call = this.openCall("map", this.parentNow());
     const farm = this.ensure();
     const tagged = { ...opts, tag: call.tag };
-    const it = ordered ? farm.imap(task, items, tagged) : farm.imapUnordered(task, items, tagged);
+    const it = ordered ? farm.imap(c.task, c.items, tagged) : farm.imapUnordered(c.task, c.items, tagged);
+    const decode = c.decode;
     const finish = () => this.closeCall(call);
     const wrapped: AsyncIterableIterator<unknown> = {
       next: async () => {
         try {
           const r = await it.next();
           if (r.done) finish();
+          else if (decode) r.value = decode(r.value);
           return r;
         } catch (e) {
           finish();
@@ -248,20 +261,26 @@ export class NotebookPool {
   }
 
   /** fn(...args) on one worker. */
-  apply<A extends unknown[], R>(fn: TaskFn<A, R>, args?: A, opts: ApplyOptions = {}): Promise<Awaited<R>> {
-    const task = this.task(fn, "pool.apply");
-    return this.tracked("apply", this.parentNow(), (farm, tag) => farm.apply(task as TaskFn<A, R>, args, { ...opts, tag }));
+  async apply<A extends unknown[], R>(fn: TaskFn<A, R>, args?: A, opts: ApplyOptions = {}): Promise<Awaited<R>> {
+    const c = this.call(fn, "pool.apply", [args ?? []], true);
+    const sent = args === undefined && !c.decode ? undefined : ((c.items as unknown[][])[0] as A);
+    const result = await this.tracked("apply", this.parentNow(), (farm, tag) => farm.apply(c.task as TaskFn<A, R>, sent, { ...opts, tag }));
+    return (c.decode ? c.decode(result) : result) as Awaited<R>;
   }
 
   /** fn(...args) on one worker; the handle can be awaited, polled and cancelled. */
   applyAsync<A extends unknown[], R>(fn: TaskFn<A, R>, args?: A, opts: ApplyOptions = {}): AsyncResult<Awaited<R>> {
-    const task = this.task(fn, "pool.applyAsync");
+    const c = this.call(fn, "pool.applyAsync", [args ?? []], true);
+    const sent = args === undefined && !c.decode ? undefined : ((c.items as unknown[][])[0] as A);
     let handle!: AsyncResult<Awaited<R>>;
     void this.tracked("apply", this.parentNow(), (farm, tag) => {
-      handle = farm.applyAsync(task as TaskFn<A, R>, args, { ...opts, tag });
+      handle = farm.applyAsync(c.task as TaskFn<A, R>, sent, { ...opts, tag });
       return handle.get().catch(() => undefined);
     });
-    return handle;
+    if (!c.decode) return handle;
+    const decode = c.decode;
+    const farmHandle = handle;
+    return new AsyncResult(farmHandle.get().then((v) => decode(v) as Awaited<R>), () => farmHandle.cancel());
   }
 
   /** fn(...args) once on every worker (or the listed ones); each worker's value in worker-id order. */

@@ -12,6 +12,7 @@ import type { CellMagic } from "./parse.js";
 import { MagicUsageError, usageError } from "./parse.js";
 import type { MagicSession } from "./session-api.js";
 import { evaluateMapFunction, MAP_FN_NAME } from "./map-body.js";
+import { CLASS_AWARE_FN, classAwareCall } from "./class-instances.js";
 import { toItems } from "./map-items.js";
 import { functionTask } from "./make-task.js";
 import { createNotebookPool, type CallObserver } from "./notebook-pool.js";
@@ -76,6 +77,10 @@ async function mapCell(session: MagicSession, magic: MapMagic, parent: string, w
     return poolErrorToExecuteError(e);
   }
   const fnSource = task.fn;
+  // Instances of notebook classes among the items and results keep their classes.
+  const classAware = classAwareCall(task, items as readonly unknown[], magic.star, { bindings: session.bindings, scope: globalThis as Record<string, unknown> });
+  task = classAware.task;
+  items = classAware.items;
   if (magic.star && opts.unordered) task = spreadTask(task);
   const elsewhere = (name: string) => {
     const b = session.bindings.get(name);
@@ -87,7 +92,7 @@ async function mapCell(session: MagicSession, magic: MapMagic, parent: string, w
     const position = st && functionPositionMapper(st.text, fnSource, { line: magic.lineOffset + st.line, column: st.column });
     origin = {
       ...origin, lineOffset: magic.lineOffset + mf.sourceLine, position,
-      names: [mf.fn.name, MAP_FN_NAME, STAR_FN_NAME].filter((n) => n),
+      names: [mf.fn.name, MAP_FN_NAME, STAR_FN_NAME, CLASS_AWARE_FN].filter((n) => n),
     };
   }
 
@@ -173,6 +178,7 @@ async function mapCell(session: MagicSession, magic: MapMagic, parent: string, w
   // notebooks, and re-sending them would print them twice in consoles, which already showed
   // them as they came.
   live.finish({ alone: !streamed && !watch.wrote });
+  if (classAware.decode !== undefined) results = results.map(classAware.decode);
 
   if (opts.out) {
     const err = await bindOut(session, parent, opts.out, results, mf.typeName ? `Awaited<ReturnType<typeof ${mf.typeName}>>[]` : "any[]");

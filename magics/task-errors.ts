@@ -48,6 +48,7 @@ export function mapWorkerStack(stack: string, origins: CodeOrigin[]): string[] {
   for (let frame of frames) {
     let mapped = false;
     const fnName = /^\s*at (?:async )?([^\s(]+) \(/.exec(frame)?.[1];
+    if (fnName?.startsWith("__tspool_instances_")) continue; // the wrapper that keeps class instances
     for (const o of origins) {
       const re = new RegExp(`${escapeRegExp(o.filename)}:(\\d+):(\\d+)`);
       const m = re.exec(frame);
@@ -59,7 +60,8 @@ export function mapWorkerStack(stack: string, origins: CodeOrigin[]): string[] {
         // the top level of a `%%pool run` body runs through eval: show it as the cell itself
         frame = fnName === "eval" ? `    at ${where}` : frame.replace(re, where);
       } else {
-        const from = o.elsewhere?.(fnName);
+        // `Class.method` frames: the class says where the method was defined
+        const from = o.elsewhere?.(fnName) ?? (fnName.includes(".") ? o.elsewhere?.(fnName.split(".")[0]!) : undefined);
         frame = `    at ${fnName}${from ? ` (defined in ${from})` : ""}`;
       }
       break;

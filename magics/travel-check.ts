@@ -29,8 +29,11 @@ function isPlainObject(v: object): boolean {
   return proto === null || proto === Object.prototype || Object.getPrototypeOf(proto) === null && proto.constructor?.name === "Object";
 }
 
-/** The first reason the value cannot travel, or undefined when it can. */
-export function findTravelProblem(value: unknown, limit = 2_000_000): TravelProblem | undefined {
+/**
+ * The first reason the value cannot travel, or undefined when it can. `restored`: class
+ * instances inside it that the receiver gives their prototypes back (see instance-paths.ts).
+ */
+export function findTravelProblem(value: unknown, limit = 2_000_000, restored?: ReadonlySet<object>): TravelProblem | undefined {
   const seen = new Set<object>();
   let budget = limit;
   const stack: { v: unknown; path: string }[] = [{ v: value, path: "" }];
@@ -75,10 +78,10 @@ export function findTravelProblem(value: unknown, limit = 2_000_000): TravelProb
       for (const val of o) stack.push({ v: val, path: `${path}.<element ${i++}>` });
       continue;
     }
-    if (!isPlainObject(o)) {
+    if (!isPlainObject(o) && !restored?.has(o)) {
       return {
         path,
-        why: `is an instance of ${describeClass(o)}, which would arrive as a plain object without its methods (only a binding that is itself an instance of a class from an earlier cell gets its class back); send plain data (e.g. \`{ ...obj }\`) or create the instance inside the mapped function`,
+        why: `is an instance of ${describeClass(o)}, which would arrive as a plain object without its methods (instances of classes from earlier cells get their class back inside arrays and plain objects, not inside a Map or Set); send plain data (e.g. \`{ ...obj }\`) or create the instance inside the mapped function`,
       };
     }
     const keys = Object.keys(o);

@@ -161,7 +161,7 @@ export class JobRunner {
     } catch (e) {
       // a result that cannot be cloned (a function, a socket, ...): say so instead of never answering
       if (msg.t !== "done") throw e;
-      const why = new TypeError(`the task's result cannot be sent back to the pool: ${(e as Error).message}. Return plain data (anything structured clone accepts).`);
+      const why = new TypeError(`the task's result cannot be sent back to the pool: ${(e as Error).message.replace(/\.+$/, "")}. Return plain data (anything structured clone accepts).`);
       this.ch.send({ t: "done", id: msg.id, ms: msg.ms, rss: msg.rss, ok: false, error: serializeError(why) });
     }
     this.schedule();

@@ -303,6 +303,47 @@ describe("the pool global", () => {
   });
 });
 
+describe("instances of notebook classes", () => {
+  it("keep their class as items, inside items, in captured data and as results, both ways", async () => {
+    await ok("class Particle { constructor(public x: number, public v: number) {} step(dt: number) { return new Particle(this.x + this.v * dt, this.v) } energy() { return this.v * this.v / 2 } }");
+    await ok("class Charged extends Particle { constructor(x: number, v: number, public q: number) { super(x, v) } energy() { return super.energy() + this.q } }");
+    await ok("const swarm = [new Particle(0, 1), new Charged(0, 2, 10)];\nconst world = { gravity: new Particle(0, -9.8) }");
+    // Items with methods, results that are instances (a subclass too), checked in the kernel.
+    const stepped = await ok("%%pool map swarm --out moved\n(p: Particle) => p.step(2)");
+    expect(plain(stepped)).toBe("[ Particle { x: 2, v: 1 }, Particle { x: 4, v: 2 } ]");
+    expect(plain(await ok("moved.map((p) => p instanceof Particle && p.energy())"))).toBe("[ 0.5, 2 ]");
+    const kinds = await ok("%%pool map [{ label: 'a', p: new Charged(1, 1, 5) }, { label: 'b', p: new Particle(1, 3) }]\n(o: { label: string; p: Particle }) => `${o.label}:${o.p.constructor.name}:${o.p.energy()}`");
+    expect(plain(kinds)).toBe("[ 'a:Charged:5.5', 'b:Particle:4.5' ]");
+    // Captured data holding instances (nested) travels with its classes.
+    expect(plain(await ok("%%pool map [1, 2]\n(i: number) => Math.round((swarm[i - 1].energy() + world.gravity.energy()) * 100) / 100"))).toBe("[ 48.52, 60.02 ]");
+    // starmap arguments, and the pool global's map, imap and apply.
+    expect(plain(await ok("%%pool starmap [[new Particle(1, 1), 3]]\n(p: Particle, dt: number) => p.step(dt).x"))).toBe("[ 4 ]");
+    const lib = await ok(
+      "const viaMap = await pool.map((p: Particle) => p.step(1), swarm)\n" +
+      "const viaImap: Particle[] = []\nfor await (const p of pool.imap((p: Particle) => p.step(1), swarm)) viaImap.push(p)\n" +
+      "const viaApply = await pool.apply((p: Particle, dt: number) => p.step(dt), [new Particle(0, 5), 2])\n" +
+      "const viaAsync = await pool.applyAsync((p: Particle) => p.step(1), [new Particle(1, 1)]);\n" +
+      "[viaMap[1].energy(), viaImap[0] instanceof Particle, viaApply.x, viaAsync.x, viaAsync instanceof Particle]",
+    );
+    expect(plain(lib)).toBe("[ 2, true, 10, 2, true ]");
+  });
+
+  it("an error in a method names the method and the cell that defined its class", async () => {
+    await ok("class Gauge { constructor(public level: number) {} read() { if (this.level > 1) throw new RangeError(`over: ${this.level}`); return this.level } }");
+    const e = await fails("%%pool map [new Gauge(1), new Gauge(2)] --chunksize 1\n(g: Gauge) => {\n  return g.read()\n}");
+    expect(e.evalue).toContain("over: 2");
+    const frames = e.traceback.join("\n");
+    expect(frames).toMatch(/at Gauge\.read \(defined in cell\[\d+\]\)/);
+    expect(frames).toMatch(/at cell\[\d+\]:3:12/);
+    expect(frames).not.toContain("__tspool");
+  });
+
+  it("cost nothing when no notebook class is involved: plain results stay plain", async () => {
+    const r = await ok("%%pool map [{ a: 1 }, { a: 2 }]\n(o: { a: number }) => ({ doubled: o.a * 2 })");
+    expect(plain(r)).toBe("[ { doubled: 2 }, { doubled: 4 } ]");
+  });
+});
+
 describe("dependencies are installed once", () => {
   it("does not reinstall an unchanged class on a worker, and does when it changes", async () => {
     await ok("class Noisy { static { console.log('installing Noisy v1') } static v = 1 }");
