@@ -126,13 +126,18 @@ export function classAwareCall(
   const used = new Set<string>();
   let encoded = list;
   if (!ArrayBuffer.isView(list)) {
-    let changed = false;
-    const out = list.map((item) => {
+    let out: unknown[] | undefined; // copied only from the first item that changes
+    for (let i = 0; i < list.length; i++) {
+      const item = list[i];
+      if (item === null || typeof item !== "object") {
+        if (out) out.push(item);
+        continue;
+      }
       const e = star && Array.isArray(item) ? encodeArgs(item, classes, used) : encodeValue(item, classes, used);
-      if (e !== item) changed = true;
-      return e;
-    });
-    if (changed) encoded = out;
+      if (e !== item && !out) out = list.slice(0, i);
+      if (out) out.push(e);
+    }
+    if (out) encoded = out;
   }
   const shipped = new Set([...classDependencies(task, session.bindings), ...used]);
   if (shipped.size === 0) return { task, items: list };
