@@ -1,7 +1,7 @@
 /**
- * The TypeScript part of a cell for completion and inspection: the whole cell, or the body of a
- * `%%` cell magic (whose first line is the magic's own syntax). Undefined when the cursor is on
- * magic syntax (a `%` line magic, or the `%%` line).
+ * The TypeScript part of a cell for completion and inspection: the whole cell, the body of a
+ * `%%` cell magic (whose first line is the magic's own syntax), or the TypeScript on a magic's
+ * line (an ITERABLE, a timed statement). Undefined when the cursor is on magic syntax.
  */
 export interface TypeScriptRegion {
   code: string;
@@ -13,9 +13,26 @@ export interface TypeScriptRegion {
 export function typeScriptRegion(code: string, cursor: number): TypeScriptRegion | undefined {
   const magic = /^(\s*)%(%?)/.exec(code);
   if (!magic) return { code, cursor, offset: 0 };
-  if (!magic[2]) return undefined; // a line magic
   const newline = code.indexOf("\n");
-  if (newline < 0 || cursor <= newline) return undefined;
+  const lineEnd = newline < 0 ? code.length : newline;
+  if (cursor <= lineEnd) return expressionOnMagicLine(code.slice(0, lineEnd), cursor);
+  if (!magic[2]) return undefined; // past a line magic's line
   const offset = newline + 1;
   return { code: code.slice(offset), cursor: cursor - offset, offset };
+}
+
+/**
+ * The TypeScript on a magic's own line: the ITERABLE of `%%pool map|starmap ITERABLE [--options]`,
+ * the statement of `%time STATEMENT` and `%timeit [-n N] [-r R] STATEMENT`.
+ */
+function expressionOnMagicLine(line: string, cursor: number): TypeScriptRegion | undefined {
+  const head = /^\s*(?:%%pool\s+(?:map|starmap)|%time|%timeit(?:\s+-[nr]\s*\d+)*)\s+/.exec(line);
+  if (!head) return undefined;
+  const offset = head[0].length;
+  if (cursor < offset) return undefined;
+  // The ITERABLE ends where the options begin.
+  const options = /^\s*%%pool/.test(line) ? /\s--[a-z]/.exec(line.slice(offset)) : null;
+  const end = options ? offset + options.index : line.length;
+  if (cursor > end) return undefined;
+  return { code: line.slice(offset, end), cursor: cursor - offset, offset };
 }

@@ -18,6 +18,7 @@ import { createEventSender } from "./event-sender.js";
 import { toBundle } from "../display/bundle.js";
 import { RESOLVE_GLOBAL } from "../compiler/cell-script.js";
 import { complete } from "../compiler/completion.js";
+import { completeMagicSyntax } from "../../magics/magic-completion.js";
 import { inspect } from "../compiler/inspection.js";
 import { isComplete } from "../compiler/is-complete.js";
 import { pendingInputs, rejectPendingInputs } from "./input-requests.js";
@@ -212,7 +213,7 @@ process.on("message", (msg: HostToExecutor) => {
       startNext();
       break;
     case "complete":
-      reply(msg.id, "complete", () => complete(session, msg.code, msg.cursor), { matches: [], cursor_start: msg.cursor, cursor_end: msg.cursor, metadata: {} });
+      reply(msg.id, "complete", () => completeMagicSyntax(msg.code, msg.cursor, () => session.bindings.all()) ?? complete(session, msg.code, msg.cursor), { matches: [], cursor_start: msg.cursor, cursor_end: msg.cursor, metadata: {} });
       break;
     case "inspect":
       reply(msg.id, "inspect", () => inspect(session, msg.code, msg.cursor, msg.detailLevel), { found: false, data: {}, metadata: {} });

@@ -91,13 +91,39 @@ describe("completion", () => {
     expect(c.cursor_start).toBe("loose.".length);
   });
 
-  it("completes inside the TypeScript body of a %% cell magic, and not on magic syntax", async () => {
+  it("completes inside the TypeScript body of a %% cell magic", async () => {
     const code = "%%pool map [1, 2]\n(n: number) => savings.bal";
     const c = await complete(code);
     expect(c.matches[0]).toBe("balance");
     expect(c.cursor_start).toBe(code.length - "bal".length);
-    expect((await complete("%pool sta")).matches).toEqual([]);
     expect((await inspect("%%pool map [1]\n(n: number) => transfer", "%%pool map [1]\n(n: number) => trans".length)).data["text/plain"]).toContain("function transfer");
+  });
+
+  it("completes magic names, %pool subcommands and their unused options from the magics' grammar", async () => {
+    const names = await complete("%ti");
+    expect(names.matches).toEqual(["%time", "%timeit"]);
+    expect([names.cursor_start, names.cursor_end]).toEqual([0, 3]);
+    expect(names.metadata._jupyter_types_experimental[0]).toMatchObject({ type: "magic", signature: expect.stringContaining("wall and CPU time") });
+    expect((await complete("%%ti")).matches).toEqual(["%%time", "%%timeit"]);
+    expect((await complete("%lsm")).matches).toEqual(["%lsmagic"]);
+    const subs = await complete("%pool st");
+    expect(subs.matches).toEqual(["start", "status", "stop"]);
+    expect(subs.cursor_start).toBe("%pool ".length);
+    expect((await complete("%%pool ")).matches).toEqual(["map", "starmap", "run"]);
+    expect((await complete("%%pool map [1, 2] --ch")).matches).toEqual(["--chunksize"]);
+    expect((await complete("%%pool map [1, 2] --chunksize 2 --out r --")).matches).toEqual(["--unordered", "--timeline", "--retries", "--timeout"]);
+    expect((await complete("%pool start 2 --")).matches).toEqual(["--threads"]);
+    expect((await complete("%pool push sav")).matches).toEqual(["savings"]);
+  });
+
+  it("completes and inspects the TypeScript on a magic's line: the ITERABLE, a timed statement", async () => {
+    const iterable = await complete("%%pool map [savings].fil --chunksize 1", "%%pool map [savings].fil".length);
+    expect(iterable.matches).toEqual(["fill", "filter"]);
+    expect(iterable.cursor_start).toBe("%%pool map [savings].".length);
+    expect((await complete("%%pool map savings.own")).matches).toEqual(["owner"]);
+    expect((await complete("%time trans")).matches).toContain("transfer");
+    expect((await complete("%timeit -n 3 -r 2 sav")).matches).toContain("savings");
+    expect((await inspect("%time transfer")).data["text/plain"]).toContain("function transfer");
   });
 
   it("completes at a cursor in the middle of the code", async () => {
