@@ -7,7 +7,7 @@
 import type { ExecuteError, ExecuteOk } from "../kernel/executor/protocol.js";
 import { parseMagicCell, MagicUsageError, usageError, type CellMagic, type LineMagic } from "./parse.js";
 import { lsmagicText, poolHelpText } from "./help.js";
-import { runTime, runTimeit } from "./timing.js";
+import { runTime, runTimeit, timeMagic } from "./timing.js";
 import { whoText } from "./who.js";
 import { writeStream, type MagicRequest, type MagicSession } from "./session-api.js";
 import { runPoolLineMagic } from "./pool-line-magics.js";
@@ -73,8 +73,14 @@ async function runCellMagic(session: MagicSession, magic: CellMagic, request: Ma
   const parent = request.id;
   switch (magic.kind) {
     case "time-cell":
+      // A body that is itself a magic (`%%time` above `%%pool map ...`) runs as that magic, timed;
+      // blank lines in front keep its line numbers those of this cell.
+      if (/^\s*%/.test(magic.body)) return timeMagic(session, parent, () => runParsed(session, "\n".repeat(magic.lineOffset) + magic.body, request));
       return runTime(session, parent, magic.body, magic.lineOffset);
     case "timeit-cell":
+      if (/^\s*%/.test(magic.body)) {
+        return usageError("`%%timeit` runs its body many times and cannot repeat a magic; time it once with `%%time` above the magic, or repeat a call such as `%timeit await pool.map(f, items)`.");
+      }
       return runTimeit(session, parent, magic.body, magic.lineOffset, { number: magic.number, repeat: magic.repeat });
     case "pool-map":
       return runPoolMap(session, magic, parent);

@@ -12,18 +12,31 @@ import { formatMs } from "./format.js";
 import { writeStream, type MagicSession } from "./session-api.js";
 
 export async function runTime(session: MagicSession, parent: string, code: string, lineOffset: number): Promise<ExecuteOk | ExecuteError> {
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  const r = await session.evaluateCell(code, { parent, lineOffset });
-  const wall = performance.now() - t0;
-  const cpu = process.cpuUsage(cpu0);
-  const user = cpu.user / 1000;
-  const sys = cpu.system / 1000;
-  writeStream(session, parent, "stdout",
-    `CPU times: user ${formatMs(user)}, sys: ${formatMs(sys)}, total: ${formatMs(user + sys)}\nWall time: ${formatMs(wall)}`);
+  const r = await timed(session, parent, () => session.evaluateCell(code, { parent, lineOffset }));
   if (r.status !== "ok") return r;
   if (r.value === undefined) return { status: "ok" };
   return resultOf(session, r.value);
+}
+
+/** `%%time` over a cell whose body is itself a magic (e.g. `%%pool map`): times that magic as it runs. */
+export async function timeMagic(session: MagicSession, parent: string, run: () => Promise<ExecuteOk | ExecuteError>): Promise<ExecuteOk | ExecuteError> {
+  return timed(session, parent, run);
+}
+
+/** Runs `run`, then prints the CPU and wall time it took (also when it failed) and returns its answer. */
+async function timed<T>(session: MagicSession, parent: string, run: () => Promise<T>): Promise<T> {
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  try {
+    return await run();
+  } finally {
+    const wall = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
+    const user = cpu.user / 1000;
+    const sys = cpu.system / 1000;
+    writeStream(session, parent, "stdout",
+      `CPU times: user ${formatMs(user)}, sys: ${formatMs(sys)}, total: ${formatMs(user + sys)}\nWall time: ${formatMs(wall)}`);
+  }
 }
 
 export interface TimeitOptions {

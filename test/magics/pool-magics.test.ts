@@ -408,6 +408,22 @@ describe("timing and listing magics", () => {
     expect(plain(await ok("timedValue"))).toBe("21");
   });
 
+  it("%%time above a magic times that magic (serial vs parallel in one notebook); %%timeit refuses to repeat one", async () => {
+    const t = await ok("%%time\n%%pool map [1, 2, 3] --out timedSquares\n(x: number) => x * x");
+    expect(t.stdout).toMatch(/CPU times: .+\nWall time: .+/);
+    expect(plain(t)).toBe("[ 1, 4, 9 ]");
+    expect(String(finalDisplay(t)["text/plain"])).toMatch(/done: 3\/3 items/);
+    expect(plain(await ok("timedSquares.length"))).toBe("3");
+    // An error in the timed magic keeps the cell's own line numbers, and the time is still shown.
+    const e = await k.client.execute("%%time\n%%pool map [1]\n(x: number) => {\n  const y: number = 'no'\n  return y\n}");
+    expect(e.error!.ename).toBe("TSError");
+    expect(e.error!.evalue).toMatch(/^4:9 /);
+    expect(e.stdout).toMatch(/Wall time/);
+    const refused = await fails("%%timeit\n%%pool map [1]\n(x: number) => x");
+    expect(refused.ename).toBe("UsageError");
+    expect(refused.evalue).toContain("%%time");
+  });
+
   it("%who lists earlier names by kind and %lsmagic lists the magics", async () => {
     const w = await ok("%who");
     expect(w.stdout).toMatch(/^const:\s.*\bfactor\b.*\btable\b/m);
