@@ -24,7 +24,7 @@ export function summaryLines(p: MapProgress): string[] {
   const status = p.failed ? "stopped after" : "done:";
   lines.push(`${p.title} ${status} ${p.done}${p.total !== undefined ? "/" + p.total : ""} items in ${formatMs(wall)} (${formatRate(p.rate())}) on ${workers.length} worker${workers.length === 1 ? "" : "s"}`);
   for (const w of workers) {
-    lines.push(`  worker ${w.id}${w.pid !== undefined ? ` (pid ${w.pid})` : ""}: ${w.items} items in ${w.tasks} task${w.tasks === 1 ? "" : "s"}, busy ${formatMs(w.busyMs)}`);
+    lines.push(`  worker ${w.id}${w.pid !== undefined ? ` (pid ${w.pid})` : ""}: ${w.items} item${w.items === 1 ? "" : "s"} in ${w.tasks} task${w.tasks === 1 ? "" : "s"}, busy ${formatMs(w.busyMs)}`);
   }
   lines.push(`  summed task time ${formatMs(p.busyMs())} / wall time ${formatMs(wall)} = speedup ${p.speedup().toFixed(2)}x`);
   return lines;
@@ -38,7 +38,7 @@ export function renderText(p: MapProgress): string {
     out.push(progressHeadline(p));
     if (p.total !== undefined && p.total > 0) out.push(`[${textBar(p.done / p.total)}] ${Math.floor((100 * p.done) / p.total)}%`);
     for (const w of p.sortedWorkers()) {
-      out.push(`worker ${w.id}${w.pid !== undefined ? ` (pid ${w.pid})` : ""}: ${w.items} items done${w.running ? ", running" : ""}`);
+      out.push(`worker ${w.id}${w.pid !== undefined ? ` (pid ${w.pid})` : ""}: ${w.items} item${w.items === 1 ? "" : "s"} done${w.running ? ", running" : ""}`);
     }
   }
   for (const w of p.sortedWorkers()) {

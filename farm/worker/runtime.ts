@@ -13,6 +13,7 @@ import { CodeCache } from "./code-cache.js";
 import { ACKNOWLEDGED, FLAG_SLOTS, REQUESTED, TERMINATED } from "./interrupt-flags.js";
 import { JobRunner, type Channel } from "./job-runner.js";
 import { OutputCapture } from "./output-capture.js";
+import { installCommonJsGlobals } from "./commonjs-globals.js";
 
 interface ThreadData { tspoolWorker: { workerId: number } }
 
@@ -56,6 +57,7 @@ const env: WorkerEnv & { threadId: number } = {
   jobSignal: () => runner.jobSignal(),
 };
 (globalThis as Record<string, unknown>).__tspoolWorker = env;
+installCommonJsGlobals();
 
 const output = new OutputCapture(
   (stream, text, tag) => channel.send({ t: "out", stream, text, job: tag.job, index: tag.index }),

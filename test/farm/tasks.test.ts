@@ -150,6 +150,14 @@ describe("apply, applyAsync, run, push", () => {
     expect(pids).toEqual(pool.status().workers.map((w) => w.pid));
   });
 
+  it("workers have require, __filename and __dirname as notebook cells do (resolving from their cwd, then tspool's own install)", async () => {
+    const seen = await pool.apply(() => [
+      typeof require, require("node:os").EOL, require("zeromq") === require("zeromq"), __dirname === process.cwd(), typeof __filename,
+    ]);
+    expect(seen).toEqual(["function", "\n", true, true, "string"]);
+    await expect(pool.apply(() => require("no-such-package-anywhere"))).rejects.toThrow(/Cannot find module 'no-such-package-anywhere'/);
+  });
+
   it("push sets globals on every worker", async () => {
     await pool.push({ factor: 3, table: { a: [1, 2] } });
     expect(await pool.run(() => [(globalThis as any).factor, (globalThis as any).table.a[1]])).toEqual([[3, 2], [3, 2]]);

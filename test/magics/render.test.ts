@@ -33,7 +33,7 @@ describe("map progress rendering", () => {
     expect(text).toContain("[worker 0] hello from zero");
     expect(text).toContain("[worker 1] (stderr) warn <one>");
     expect(text).toContain("[worker 1] (stderr) second line");
-    expect(text).toContain("worker 0 (pid 111): 1 items done, running");
+    expect(text).toContain("worker 0 (pid 111): 1 item done, running");
     expect(text).toContain("50%");
   });
   it("has one escaped HTML panel per worker", () => {
