@@ -7,9 +7,11 @@ For each kernel, from what it actually does on the wire:
   (c) an interrupt (jupyter_client's interrupt_kernel, which follows the spec's interrupt_mode: an
       interrupt_request on control, or SIGINT) stops `while (true) {}` within 2 s, and the session keeps its
       state (`k` is still 5 afterwards);
+  (c') the same with an interrupt_request sent on the control channel whatever the spec says (a kernel may
+      handle the message although its spec asks for SIGINT);
   (d) a cell's last expression comes back as an execute_result;
   (e) complete_request on `k.toFi` offers `toFixed`.
-A kernel that wedges or dies is restarted (and that is recorded) so that the remaining kernels still run.
+Cells run with stop_on_error=False. A kernel that wedges or dies is restarted (and that is recorded) so that the remaining kernels still run.
 
 Called by bench_kernel.py (same command, same private kernelspecs); `compare(...)` returns the rows and
 `markdown(...)` the table.
@@ -21,8 +23,10 @@ from jupyter_client.manager import KernelManager
 QUESTIONS = [
     ("type_error", '(a) `const n: number = "x"` fails with a type error'),
     ("cross_cell", "(b) `const k = 5`, then `const s: string = k` in a later cell fails (checked across cells)"),
-    ("interrupt", "(c) interrupt stops `while (true) {}` within 2 s"),
+    ("interrupt", "(c) interrupt per the kernelspec's interrupt_mode stops `while (true) {}` within 2 s"),
     ("state_kept", "(c) ... and `k` is still 5 afterwards"),
+    ("interrupt_msg", "(c') an interrupt_request on control (whatever the spec says) stops it within 2 s"),
+    ("state_kept_msg", "(c') ... and `k` is still 5 afterwards"),
     ("execute_result", "(d) the last expression comes back as an execute_result"),
     ("complete", "(e) complete_request on `k.toFi` offers `toFixed`"),
 ]
@@ -31,11 +35,11 @@ INTERRUPT_LIMIT_S = 2.0
 
 
 def run(kc, code, timeout=30.0, idle_grace=2.0):
-    """Execute code; return (execute_reply content or None, this request's iopub messages).
+    """Execute code (stop_on_error=False: each probe stands alone); return (execute_reply content or None, this request's iopub messages).
 
     Ends when both the reply and the iopub idle arrived, or `idle_grace` seconds after the reply (a
     kernel that loses its idle must not hang the comparison), or at `timeout`."""
-    msg_id = kc.execute(code, store_history=True)
+    msg_id = kc.execute(code, store_history=True, stop_on_error=False)
     return wait_for(kc, msg_id, timeout, idle_grace)
 
 
@@ -91,9 +95,12 @@ def _status(reply):
 
 
 class _Session:
+    """One kernel under test, restartable; its cells run with stop_on_error=False so that probes are independent."""
+
     def __init__(self, kernel_name, cwd):
         self.kernel_name, self.cwd = kernel_name, cwd
         self.km = self.kc = None
+        self.aborted = []  # cells the kernel answered with status "abort" although nothing was queued
         self.start()
 
     def start(self):
@@ -102,7 +109,18 @@ class _Session:
         self.kc = self.km.client()
         self.kc.start_channels()
         self.kc.wait_for_ready(timeout=60)
-        run(self.kc, "1 + 1", timeout=60)  # pays for each kernel's first-cell start-up outside the probes
+        self.cell("1 + 1", timeout=60)  # pays for each kernel's first-cell start-up outside the probes
+
+    def cell(self, code, timeout=30.0):
+        """Run one cell; a kernel that aborts a cell sent after the previous one's reply (tslab does, for a
+        moment after a failed cell, even with stop_on_error=False) gets it once more 1.5 s later, as a user
+        typing the next cell would send it; that is recorded."""
+        reply, iopub = run(self.kc, code, timeout)
+        if reply is not None and reply.get("status") == "abort":
+            self.aborted.append(code)
+            time.sleep(1.5)
+            reply, iopub = run(self.kc, code, timeout)
+        return reply, iopub
 
     def restart(self):
         self.stop()
@@ -118,26 +136,34 @@ class _Session:
                 pass
 
 
+def _failure(reply, iopub):
+    """What a cell printed or replied about its failure (kernels differ: reply fields, error message, stderr)."""
+    text = _error_text(reply, iopub)
+    stderr = "".join(m["content"].get("text", "") for m in iopub
+                     if m["msg_type"] == "stream" and m["content"].get("name") == "stderr").strip()
+    return (text if text.strip(": ") else stderr)[:140]
+
+
 def probe(kernel_name, cwd, log=print):
     """Answers (True/False) and what was seen, for one kernel."""
     ans, seen = {}, {}
     s = _Session(kernel_name, cwd)
     try:
-        reply, iopub = run(s.kc, 'const n: number = "x"')
+        reply, iopub = s.cell('const n: number = "x"')
         ans["type_error"] = reply is not None and reply.get("status") == "error"
-        seen["type_error"] = f"{_status(reply)} {_error_text(reply, iopub)}".strip()
+        seen["type_error"] = f"{_status(reply)} {_failure(reply, iopub)}".strip()
 
-        reply_k, _ = run(s.kc, "const k = 5")
-        reply, iopub = run(s.kc, "const s: string = k")
+        reply_k, _ = s.cell("const k = 5")
+        reply, iopub = s.cell("const s: string = k")
         ans["cross_cell"] = (reply_k or {}).get("status") == "ok" and (reply or {}).get("status") == "error"
         seen["cross_cell"] = (f"`const k = 5`: {_status(reply_k)}; `const s: string = k`: {_status(reply)} "
-                              f"{_error_text(reply, iopub)}").strip()
+                              f"{_failure(reply, iopub)}").strip()
 
-        reply, iopub = run(s.kc, "const z = 20; z + 1")
+        reply, iopub = s.cell("const z = 20; z + 1")
         text = _result_text(iopub)
         ans["execute_result"] = text is not None and "21" in text
         seen["execute_result"] = f"execute_result text/plain {text!r}" if text is not None else \
-            f"{_status(reply)}, no execute_result"
+            f"{_status(reply)}, no execute_result; stdout {_stdout(iopub).strip()!r}"
 
         try:
             comp = s.kc.complete("k.toFi", 6, reply=True, timeout=15)["content"]
@@ -148,18 +174,31 @@ def probe(kernel_name, cwd, log=print):
             ans["complete"] = False
             seen["complete"] = f"no complete_reply ({type(e).__name__})"
 
-        ans["interrupt"], ans["state_kept"], seen["interrupt"], seen["state_kept"] = _interrupt(s, log)
+        ans["interrupt"], ans["state_kept"], seen["interrupt"], seen["state_kept"] = \
+            _interrupt(s, lambda: s.km.interrupt_kernel(), log)
+        restated = ""
+        if not ans["state_kept"]:  # the message probe below needs `k` again
+            r, _ = s.cell("const k = 5")
+            restated = f" (after `const k = 5` again: {_status(r)})"
+        a, b, what, state = _interrupt(
+            s, lambda: s.kc.control_channel.send(s.kc.session.msg("interrupt_request", {})), log)
+        ans["interrupt_msg"], ans["state_kept_msg"] = a, b
+        seen["interrupt_msg"], seen["state_kept_msg"] = what + restated, state
+        if s.aborted:
+            seen["aborted"] = f"{len(s.aborted)} cell(s) answered `abort` right after a failed cell, ran when re-sent 1.5 s later"
     finally:
         s.stop()
     return ans, seen
 
 
-def _interrupt(s, log):
-    """(stopped within the limit, state kept, what happened, what the state check saw)."""
-    msg_id = s.kc.execute("while (true) {}")
+def _interrupt(s, interrupt, log):
+    """Interrupt `while (true) {}` with `interrupt()`: (stopped within the limit, state kept, what happened,
+    what the state check saw). A kernel that dies or wedges is restarted."""
+    s.cell("1 + 1")  # nothing pending, no abort window
+    msg_id = s.kc.execute("while (true) {}", stop_on_error=False)
     time.sleep(0.7)  # let the loop start (every kernel here answers `1 + 1` in well under this)
     t0 = time.monotonic()
-    s.km.interrupt_kernel()
+    interrupt()
     # idle_grace=0: return as soon as the reply is in, so `waited` is the time to the reply
     reply, _ = wait_for(s.kc, msg_id, INTERRUPT_LIMIT_S, idle_grace=0)
     waited = time.monotonic() - t0
@@ -178,7 +217,7 @@ def _interrupt(s, log):
         log(f"  {s.kernel_name}: {what}; restarting it")
         s.restart()
         return stopped, False, what + "; restarted", "state lost with the restart"
-    check, iopub = run(s.kc, "console.log(String(k))", timeout=10)
+    check, iopub = s.cell("console.log(String(k))", timeout=10)
     out = _stdout(iopub).strip()
     if check is None:
         log(f"  {s.kernel_name}: no reply to a cell after the interrupt; restarting it")
