@@ -19,6 +19,7 @@ import { toBundle } from "../display/bundle.js";
 import { RESOLVE_GLOBAL } from "../compiler/cell-script.js";
 import { complete } from "../compiler/completion.js";
 import { completeMagicSyntax } from "../../magics/magic-completion.js";
+import { inspectMagicSyntax } from "../../magics/magic-inspection.js";
 import { inspect } from "../compiler/inspection.js";
 import { isComplete } from "../compiler/is-complete.js";
 import { pendingInputs, rejectPendingInputs } from "./input-requests.js";
@@ -216,7 +217,7 @@ process.on("message", (msg: HostToExecutor) => {
       reply(msg.id, "complete", () => completeMagicSyntax(msg.code, msg.cursor, () => session.bindings.all()) ?? complete(session, msg.code, msg.cursor), { matches: [], cursor_start: msg.cursor, cursor_end: msg.cursor, metadata: {} });
       break;
     case "inspect":
-      reply(msg.id, "inspect", () => inspect(session, msg.code, msg.cursor, msg.detailLevel), { found: false, data: {}, metadata: {} });
+      reply(msg.id, "inspect", () => inspectMagicSyntax(msg.code, msg.cursor) ?? inspect(session, msg.code, msg.cursor, msg.detailLevel), { found: false, data: {}, metadata: {} });
       break;
     case "is_complete":
       reply(msg.id, "is_complete", () => isComplete(msg.code), { status: "unknown" });

@@ -116,6 +116,16 @@ describe("completion", () => {
     expect((await complete("%pool push sav")).matches).toEqual(["savings"]);
   });
 
+  it("inspects magic syntax: the usage and help of a magic or a %pool subcommand with its options", async () => {
+    const map = await inspect("%%pool map [1, 2] --chunksize 2\n(x: number) => x", "%%pool ma".length);
+    expect(map.found).toBe(true);
+    expect(map.data["text/plain"]).toMatch(/^%%pool map ITERABLE \[--chunksize K\]/);
+    expect(map.data["text/plain"]).toContain("--timeout MS: fail a task that runs longer than MS milliseconds");
+    expect((await inspect("%pool start 2", 3)).data["text/plain"]).toMatch(/^%pool start \[N\] \[--threads\]/);
+    expect((await inspect("%timeit -n 3 f()", 4)).data["text/plain"]).toMatch(/^%timeit \[-n N\] \[-r R\] STATEMENT\n\nrun many times/);
+    expect((await inspect("%pool", 3)).data["text/plain"]).toContain("Cell magics");
+  });
+
   it("completes and inspects the TypeScript on a magic's line: the ITERABLE, a timed statement", async () => {
     const iterable = await complete("%%pool map [savings].fil --chunksize 1", "%%pool map [savings].fil".length);
     expect(iterable.matches).toEqual(["fill", "filter"]);
