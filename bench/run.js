@@ -15,7 +15,7 @@ const suites = [
   { name: "sync primitives: lock and queue round trips", cmd: process.execPath,
     args: ["bench/farm-sync/lock-roundtrips.mjs", ...(quick ? [] : ["--md"])],
     appendTo: quick ? null : "bench/results/farm-sync.md" }, // this one prints its table rather than recording it
-  { name: "kernel vs tslab", cmd: "python3",
+  { name: "kernel vs tslab and Deno (Deno fetched into ~/.cache/tspool-bench on first use)", cmd: "python3",
     args: ["bench/kernel/bench_kernel.py", ...(quick ? ["--runs", "1", "--cells", "100", "--memory-cells", "200", "--out", "/dev/null"] : [])] },
   { name: "%%pool map vs multiprocessing, and vs serial", cmd: "python3",
     args: ["bench/pool-magic/bench_pool_magic.py", ...(quick ? ["--runs", "1", "--out", "/dev/null"] : [])] },

@@ -10,7 +10,7 @@ For each kernel, from what it actually does on the wire:
   (c') the same with an interrupt_request sent on the control channel whatever the spec says (a kernel may
       handle the message although its spec asks for SIGINT);
   (d) a cell's last expression comes back as an execute_result;
-  (e) complete_request on `k.toFi` offers `toFixed`.
+  (e) complete_request on `k.toFi` offers `toFixed` (and (e') on `Math.fl`, `floor`: a built-in's members).
 Cells run with stop_on_error=False. A kernel that wedges or dies is restarted (and that is recorded) so that the remaining kernels still run.
 
 Called by bench_kernel.py (same command, same private kernelspecs); `compare(...)` returns the rows and
@@ -29,6 +29,7 @@ QUESTIONS = [
     ("state_kept_msg", "(c') ... and `k` is still 5 afterwards"),
     ("execute_result", "(d) the last expression comes back as an execute_result"),
     ("complete", "(e) complete_request on `k.toFi` offers `toFixed`"),
+    ("complete_global", "(e') complete_request on `Math.fl` (a built-in, not a cell's name) offers `floor`"),
 ]
 
 INTERRUPT_LIMIT_S = 2.0
@@ -165,14 +166,8 @@ def probe(kernel_name, cwd, log=print):
         seen["execute_result"] = f"execute_result text/plain {text!r}" if text is not None else \
             f"{_status(reply)}, no execute_result; stdout {_stdout(iopub).strip()!r}"
 
-        try:
-            comp = s.kc.complete("k.toFi", 6, reply=True, timeout=15)["content"]
-            matches = comp.get("matches", [])
-            ans["complete"] = any(m == "toFixed" or m.endswith(".toFixed") for m in matches)
-            seen["complete"] = f"{comp.get('status')}, {len(matches)} matches {matches[:4]}"
-        except Exception as e:  # no complete_reply at all
-            ans["complete"] = False
-            seen["complete"] = f"no complete_reply ({type(e).__name__})"
+        for key, code, want in (("complete", "k.toFi", "toFixed"), ("complete_global", "Math.fl", "floor")):
+            ans[key], seen[key] = _completes(s, code, want)
 
         ans["interrupt"], ans["state_kept"], seen["interrupt"], seen["state_kept"] = \
             _interrupt(s, lambda: s.km.interrupt_kernel(), log)
@@ -189,6 +184,16 @@ def probe(kernel_name, cwd, log=print):
     finally:
         s.stop()
     return ans, seen
+
+
+def _completes(s, code, want):
+    try:
+        comp = s.kc.complete(code, len(code), reply=True, timeout=15)["content"]
+    except Exception as e:  # no complete_reply at all
+        return False, f"no complete_reply ({type(e).__name__})"
+    matches = comp.get("matches", [])
+    return (any(m == want or m.endswith("." + want) for m in matches),
+            f"{comp.get('status')}, {len(matches)} matches {matches[:4]}")
 
 
 def _interrupt(s, interrupt, log):

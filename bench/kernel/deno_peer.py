@@ -9,6 +9,7 @@ measures the other kernels.
 import glob
 import json
 import os
+import re
 import shutil
 import subprocess
 
@@ -62,8 +63,12 @@ def find_or_fetch_deno(cache_dir=None, log=print):
     except subprocess.TimeoutExpired:
         return None, f"`npm install {DENO_SPEC}` did not finish within 10 minutes"
     if done.returncode != 0:
-        tail = " ".join((done.stderr or done.stdout).strip().splitlines()[-3:])
-        return None, f"`npm install --prefix {cache_dir} {DENO_SPEC}` failed (exit {done.returncode}): {tail}"
+        # npm's first two telling lines, e.g. "code ECONNREFUSED; FetchError: request to ... failed"
+        errors = [ln[len("npm error"):].strip() for ln in (done.stderr or done.stdout).splitlines()
+                  if ln.startswith("npm error")]
+        why = "; ".join([e for e in errors if e and not re.match(r"(errno|syscall)\b|at |\w+: '|[{}]", e)][:2])
+        return None, (f"`npm install --prefix {cache_dir} {DENO_SPEC}` failed (exit {done.returncode}): {why}. "
+                      f"Check that npm can reach its registry, or pass --deno-cache DIR holding an install of deno")
     binary = _installed_binary(cache_dir)
     if not binary:
         return None, f"npm installed {DENO_SPEC} into {cache_dir} but no runnable deno binary was found there"
