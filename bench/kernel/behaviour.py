@@ -201,7 +201,10 @@ def _interrupt(s, interrupt, log):
     what the state check saw). A kernel that dies or wedges is restarted."""
     s.cell("1 + 1")  # nothing pending, no abort window
     msg_id = s.kc.execute("while (true) {}", stop_on_error=False)
-    time.sleep(0.7)  # let the loop start (every kernel here answers `1 + 1` in well under this)
+    # let the loop start (every kernel here answers `1 + 1` in well under this); a reply now means it never looped
+    early, _ = wait_for(s.kc, msg_id, 0.7, idle_grace=0)
+    if early is not None:
+        return False, False, f"`while (true) {{}}` ended before any interrupt: {_status(early)}", "not checked"
     t0 = time.monotonic()
     interrupt()
     # idle_grace=0: return as soon as the reply is in, so `waited` is the time to the reply
