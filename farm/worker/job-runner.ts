@@ -99,10 +99,16 @@ export class JobRunner {
     void this.run(job, cur);
   }
 
-  /** Handles an interrupt message: cancel queued jobs, stop the running one. */
+  /**
+   * Handles an interrupt message: cancel queued jobs, stop the running one. The job the parent
+   * thinks is running may not have started here yet (it arrived just before the interrupt, or
+   * behind leftover code the helper just terminated): it is then dropped like a queued one,
+   * instead of starting after the interrupt and leaving the parent waiting for its answer.
+   */
   interrupt(running: number | null, cancel: number[]): void {
-    if (cancel.length) {
-      const drop = new Set(cancel);
+    const notStarted = running !== null && this.current?.id !== running && this.queue.some((j) => j.id === running);
+    if (cancel.length || notStarted) {
+      const drop = new Set(notStarted ? [...cancel, running] : cancel);
       this.queue = this.queue.filter((j) => {
         if (!drop.has(j.id)) return true;
         this.ch.send({ t: "cancelled", id: j.id });

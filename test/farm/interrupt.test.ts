@@ -7,11 +7,17 @@ import { describe, expect, it } from "vitest";
 import { InterruptedError, Lock, Pool, TaskTimeoutError } from "../../dist/farm/index.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/**
+ * For the tests that a stoppable worker is stopped, not replaced: a grace period a loaded machine
+ * cannot overrun (the default 1 s was overrun at a load average of 6), so a replacement means the
+ * worker really could not be stopped.
+ */
+const GENEROUS_GRACE = 10_000;
 
 for (const threads of [false, true]) {
   describe(threads ? "thread workers" : "process workers", () => {
     it("stops while(true){} in every worker, keeps the workers and their state, drops queued work", async () => {
-      await using pool = new Pool({ workers: 2, threads });
+      await using pool = new Pool({ workers: 2, threads, interruptGrace: GENEROUS_GRACE });
       await pool.run(() => { (globalThis as any).state = `kept-${process.env.TSPOOL_WORKER_ID}`; });
       const before = pool.status().workers.map((w) => [w.pid, w.threadId]);
       const spinning = pool.map((x: number) => { if (x < 100) for (;;) { /* spin */ } return x; }, [1, 2, 3, 4, 5, 6], { chunksize: 1 });
@@ -33,7 +39,7 @@ for (const threads of [false, true]) {
     });
 
     it("stops a task printing in a tight loop; output capture and state survive", async () => {
-      await using pool = new Pool({ workers: 1, threads });
+      await using pool = new Pool({ workers: 1, threads, interruptGrace: GENEROUS_GRACE });
       await pool.run(() => { (globalThis as any).kept = "yes"; });
       const lines: string[] = [];
       pool.on("output", (e) => lines.push(...e.lines));
@@ -51,7 +57,7 @@ for (const threads of [false, true]) {
     });
 
     it("stops a loop that runs after an await, and a task that is only awaiting", async () => {
-      await using pool = new Pool({ workers: 1, threads });
+      await using pool = new Pool({ workers: 1, threads, interruptGrace: GENEROUS_GRACE });
       const afterAwait = pool.apply(async () => { await new Promise((r) => setTimeout(r, 10)); for (;;) { /* spin */ } });
       afterAwait.catch(() => {});
       await sleep(200);
@@ -67,7 +73,7 @@ for (const threads of [false, true]) {
     });
 
     it("leftover code of a task stopped while it awaited cannot hold the worker: the next task runs, state kept", async () => {
-      await using pool = new Pool({ workers: 1, threads, interruptGrace: 300 });
+      await using pool = new Pool({ workers: 1, threads, interruptGrace: GENEROUS_GRACE });
       await pool.run(() => { (globalThis as any).kept = "yes"; });
       let awaiting!: () => void;
       const isAwaiting = new Promise<void>((r) => { awaiting = r; });
@@ -87,8 +93,28 @@ for (const threads of [false, true]) {
       expect(pool.status().workers[0].restarts).toBe(0);
     });
 
+    it("an interrupt that reaches the worker before the task it stops has started there stops that task, without a replacement", async () => {
+      await using pool = new Pool({ workers: 1, threads, interruptGrace: GENEROUS_GRACE });
+      await pool.run(() => { (globalThis as any).kept = "yes"; });
+      // A task stopped while it awaited leaves code behind that spins and holds the worker's thread...
+      const first = pool.apply(async () => { await new Promise((r) => setTimeout(r, 50)); for (;;) { /* leftover */ } });
+      first.catch(() => {});
+      await sleep(20);
+      await pool.interrupt();
+      await expect(first).rejects.toBeInstanceOf(InterruptedError);
+      await sleep(150);
+      // ...so the next task is sent but cannot start; the interrupt frees the thread and must stop it too.
+      const second = pool.apply(() => new Promise((r) => setTimeout(() => r("late"), 20_000)));
+      second.catch(() => {});
+      await sleep(30);
+      await pool.interrupt();
+      await expect(second).rejects.toBeInstanceOf(InterruptedError);
+      expect(await pool.apply(() => (globalThis as any).kept)).toBe("yes");
+      expect(pool.status().workers[0].restarts).toBe(0);
+    });
+
     it("a stopped task's continuation sees its job signal aborted; later tasks get a fresh one", async () => {
-      await using pool = new Pool({ workers: 1, threads });
+      await using pool = new Pool({ workers: 1, threads, interruptGrace: GENEROUS_GRACE });
       await pool.apply(() => 0); // the worker is up
       const task = pool.apply(async () => {
         const signal: AbortSignal = (globalThis as any).__tspoolWorker.jobSignal();
