@@ -63,8 +63,8 @@ const IN = "__tspool_instances_in";
 const OUT = "__tspool_instances_out";
 const FN = "__tspool_instances_fn";
 
-/** The name of the function a class-aware task calls, in worker stack traces (see task-errors.ts). */
-export const CLASS_AWARE_CALL = "__tspool_instances_call";
+/** The name of the function a class-aware task calls; task-errors.ts drops its frames (and its helpers') from tracebacks. */
+const CLASS_AWARE_CALL = "__tspool_instances_call";
 
 /**
  * `task` wrapped so that its arguments are unwrapped from envelopes (their instances given the
