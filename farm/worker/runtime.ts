@@ -101,17 +101,22 @@ if (!isThread) {
   });
 }
 
+/** Tells whoever waits on an interrupt that this thread took it: the helper thread (processes) or the parent (threads). */
+function acknowledgeInterrupt(): void {
+  if (flags) {
+    interruptsSeen++;
+    Atomics.store(flags, ACKNOWLEDGED, interruptsSeen);
+    Atomics.notify(flags, ACKNOWLEDGED);
+  } else channel.send({ t: "iack" });
+}
+
 listen((m) => {
   switch (m.t) {
     case "job":
       runner.enqueue(m);
       break;
     case "interrupt":
-      if (flags) {
-        interruptsSeen++;
-        Atomics.store(flags, ACKNOWLEDGED, interruptsSeen);
-        Atomics.notify(flags, ACKNOWLEDGED);
-      } else channel.send({ t: "iack" });
+      acknowledgeInterrupt();
       runner.interrupt(m.running, m.cancel);
       break;
     case "cancel":
@@ -119,11 +124,7 @@ listen((m) => {
       break;
     case "unstick":
       // taken like an interrupt (the helper stops waiting for us), but stops no job
-      if (flags) {
-        interruptsSeen++;
-        Atomics.store(flags, ACKNOWLEDGED, interruptsSeen);
-        Atomics.notify(flags, ACKNOWLEDGED);
-      } else channel.send({ t: "iack" });
+      acknowledgeInterrupt();
       runner.unstuck();
       break;
     case "withdraw":
