@@ -131,53 +131,42 @@ export class KernelClient {
     }
   }
 
-  private async readReplies(socket: zmq.Dealer): Promise<void> {
+  private readReplies(socket: zmq.Dealer): Promise<void> {
+    return this.read(socket, "a reply", "socket", (m) => {
+      const parent = m.parent_header.msg_id;
+      const w = typeof parent === "string" ? this.waiting.get(parent) : undefined;
+      if (w) {
+        this.waiting.delete(parent as string);
+        w.resolve(m);
+      }
+    });
+  }
+
+  private readStdin(): Promise<void> {
+    return this.read(this.stdin, "a stdin message", "stdin socket", (m) => {
+      if (m.header.msg_type === "input_request") for (const h of this.inputHandlers) h(m);
+    });
+  }
+
+  private readIopub(): Promise<void> {
+    return this.read(this.iopub, "an iopub message", "iopub socket", (m) => {
+      for (const h of this.iopubHandlers) h(m);
+    });
+  }
+
+  /** Decodes every message `socket` receives and hands it on; a badly signed one is dropped and said. */
+  private async read(socket: zmq.Dealer | zmq.Subscriber, what: string, name: string, handle: (m: JupyterMessage) => void): Promise<void> {
     try {
       for await (const frames of socket) {
         const decoded = decodeMessage(frames as Buffer[], this.signer);
         if (!decoded.ok) {
-          process.stderr.write(`tspool run: dropped a reply from the kernel (${decoded.reason})\n`);
+          process.stderr.write(`tspool run: dropped ${what} from the kernel (${decoded.reason})\n`);
           continue;
         }
-        const parent = decoded.message.parent_header.msg_id;
-        const w = typeof parent === "string" ? this.waiting.get(parent) : undefined;
-        if (w) {
-          this.waiting.delete(parent as string);
-          w.resolve(decoded.message);
-        }
+        handle(decoded.message);
       }
     } catch (e) {
-      if (!this.closed) process.stderr.write(`tspool run: socket error: ${(e as Error).message}\n`);
-    }
-  }
-
-  private async readStdin(): Promise<void> {
-    try {
-      for await (const frames of this.stdin) {
-        const decoded = decodeMessage(frames as Buffer[], this.signer);
-        if (!decoded.ok) {
-          process.stderr.write(`tspool run: dropped a stdin message from the kernel (${decoded.reason})\n`);
-          continue;
-        }
-        if (decoded.message.header.msg_type === "input_request") for (const h of this.inputHandlers) h(decoded.message);
-      }
-    } catch (e) {
-      if (!this.closed) process.stderr.write(`tspool run: stdin socket error: ${(e as Error).message}\n`);
-    }
-  }
-
-  private async readIopub(): Promise<void> {
-    try {
-      for await (const frames of this.iopub) {
-        const decoded = decodeMessage(frames as Buffer[], this.signer);
-        if (!decoded.ok) {
-          process.stderr.write(`tspool run: dropped an iopub message from the kernel (${decoded.reason})\n`);
-          continue;
-        }
-        for (const h of this.iopubHandlers) h(decoded.message);
-      }
-    } catch (e) {
-      if (!this.closed) process.stderr.write(`tspool run: iopub socket error: ${(e as Error).message}\n`);
+      if (!this.closed) process.stderr.write(`tspool run: ${name} error: ${(e as Error).message}\n`);
     }
   }
 }
