@@ -5,7 +5,6 @@
  * the type checker as `any`), and they are never overwritten by a kernel value of the same name.
  * The result is each worker's last-expression value, in worker-id order.
  */
-import { declaredNames, parseCell } from "../kernel/compiler/declarations.js";
 import type { ExecuteError, ExecuteOk } from "../kernel/executor/protocol.js";
 import { usageError, type CellMagic } from "./parse.js";
 import type { MagicSession } from "./session-api.js";
@@ -17,17 +16,11 @@ import { scriptPositionMapper } from "./source-position.js";
 
 type RunMagic = Extract<CellMagic, { kind: "pool-run" }>;
 
-/** Names the body declares at its top level (values only: types never reach a worker). */
-function ownDeclarations(body: string): Set<string> {
-  const values = declaredNames(parseCell(body)).filter((n) => !n.ambient && n.kind !== "type" && n.kind !== "interface");
-  return new Set(values.map((n) => n.name));
-}
-
 export async function runPoolRun(session: MagicSession, magic: RunMagic, parent: string): Promise<ExecuteOk | ExecuteError> {
   const nb = createNotebookPool(session);
-  const own = ownDeclarations(magic.body);
   const compiled = session.compileForWorker(magic.body, { lineOffset: magic.lineOffset, externs: [...nb.workerGlobals] });
   if (compiled.status !== "ok") return compiled;
+  const own = new Set(compiled.declared);
 
   const filename = `tspool-run-${session.executionCount}`;
   let deps;

@@ -6,6 +6,7 @@ import type { ExecuteError, ExecutorToHost } from "../kernel/executor/protocol.j
 import type { CapturedBinding } from "./capture.js";
 
 export type EvaluateResult = { status: "ok"; value: unknown; declared: string[] } | ExecuteError;
+/** `declared`: the names the compiled script defines at run time (no types). */
 export type CompileResult = { status: "ok"; js: string; declared: string[] } | ExecuteError;
 
 export interface MagicSession {

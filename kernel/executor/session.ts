@@ -202,7 +202,9 @@ export class Session {
       const lines = wrapped ? code.split("\n").length : Infinity;
       this.#stacks.register(opts.filename, map, columns, lineOffset, lines, `cell[${this.#executionCount}]`);
     }
-    return { status: "ok", js: compiled.script.code, declared: compiled.names.map((n) => n.name) };
+    // What the script defines when it runs (types and ambient declarations never reach a worker).
+    const defined = compiled.names.filter((n) => !n.ambient && n.kind !== "type" && n.kind !== "interface");
+    return { status: "ok", js: compiled.script.code, declared: defined.map((n) => n.name) };
   }
 
   /** The cell being run, until it ends or an interrupt abandons it. */
