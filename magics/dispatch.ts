@@ -7,7 +7,7 @@
 import type { ExecuteError, ExecuteOk } from "../kernel/executor/protocol.js";
 import { parseMagicCell, MagicUsageError, usageError, type CellMagic, type LineMagic } from "./parse.js";
 import { lsmagicText, poolHelpText } from "./help.js";
-import { runTime, runTimeit, timeMagic } from "./timing.js";
+import { runTime, runTimeit, timed } from "./timing.js";
 import { whoText } from "./who.js";
 import { writeStream, type MagicRequest, type MagicSession } from "./session-api.js";
 import { runPoolLineMagic } from "./pool-line-magics.js";
@@ -75,7 +75,7 @@ async function runCellMagic(session: MagicSession, magic: CellMagic, request: Ma
     case "time-cell":
       // A body that is itself a magic (`%%time` above `%%pool map ...`) runs as that magic, timed;
       // blank lines in front keep its line numbers those of this cell.
-      if (/^\s*%/.test(magic.body)) return timeMagic(session, parent, () => runParsed(session, "\n".repeat(magic.lineOffset) + magic.body, request));
+      if (/^\s*%/.test(magic.body)) return timed(session, parent, () => runParsed(session, "\n".repeat(magic.lineOffset) + magic.body, request));
       return runTime(session, parent, magic.body, magic.lineOffset);
     case "timeit-cell":
       if (/^\s*%/.test(magic.body)) {

@@ -18,13 +18,11 @@ export async function runTime(session: MagicSession, parent: string, code: strin
   return resultOf(session, r.value);
 }
 
-/** `%%time` over a cell whose body is itself a magic (e.g. `%%pool map`): times that magic as it runs. */
-export async function timeMagic(session: MagicSession, parent: string, run: () => Promise<ExecuteOk | ExecuteError>): Promise<ExecuteOk | ExecuteError> {
-  return timed(session, parent, run);
-}
-
-/** Runs `run`, then prints the CPU and wall time it took (also when it failed) and returns its answer. */
-async function timed<T>(session: MagicSession, parent: string, run: () => Promise<T>): Promise<T> {
+/**
+ * Runs `run`, then prints the CPU and wall time it took (also when it failed) and returns its
+ * answer. `%%time` above a magic (e.g. `%%pool map`) times that magic with it.
+ */
+export async function timed<T>(session: MagicSession, parent: string, run: () => Promise<T>): Promise<T> {
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   try {
