@@ -284,9 +284,11 @@ export class NotebookPool {
   }
 
   /** fn(...args) once on every worker (or the listed ones); each worker's value in worker-id order. */
-  run<R>(fn: TaskFn<any[], R>, opts: RunOptions = {}): Promise<Awaited<R>[]> {
-    const task = this.task(fn, "pool.run");
-    return this.tracked("run", this.parentNow(), (farm, tag) => farm.run(task as TaskFn<any[], R>, { ...opts, tag }));
+  async run<R>(fn: TaskFn<any[], R>, opts: RunOptions = {}): Promise<Awaited<R>[]> {
+    const c = this.call(fn, "pool.run", [opts.args ?? []], true);
+    const args = opts.args === undefined && !c.decode ? undefined : (c.items as unknown[][])[0];
+    const values = await this.tracked("run", this.parentNow(), (farm, tag) => farm.run(c.task as TaskFn<any[], R>, { ...opts, args, tag }));
+    return (c.decode ? values.map(c.decode) : values) as Awaited<R>[];
   }
 
   /** Sets globals on every worker (and on workers started later). */

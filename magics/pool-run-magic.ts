@@ -10,6 +10,7 @@ import { usageError, type CellMagic } from "./parse.js";
 import type { MagicSession } from "./session-api.js";
 import { createNotebookPool } from "./notebook-pool.js";
 import { captureDependencies } from "./capture.js";
+import { classAwareCall } from "./class-instances.js";
 import { poolErrorToExecuteError } from "./task-errors.js";
 import { bindOut, resultOf } from "./cell-results.js";
 import { scriptPositionMapper } from "./source-position.js";
@@ -34,7 +35,12 @@ export async function runPoolRun(session: MagicSession, magic: RunMagic, parent:
     return poolErrorToExecuteError(e);
   }
   const script = `${compiled.js}\n//# sourceURL=${filename}`;
-  const task = { fn: `() => (0, eval)(${JSON.stringify(script)})`, deps, filename: `${filename}-task` };
+  // Instances of notebook classes the body returns come back with their class, as map results do.
+  const classAware = classAwareCall({ fn: `() => (0, eval)(${JSON.stringify(script)})`, deps, filename: `${filename}-task` }, [], false, {
+    bindings: session.bindings,
+    scope: globalThis as Record<string, unknown>,
+  });
+  const task = classAware.task;
 
   if (!nb.started) await nb.start();
   const size = nb.size;
@@ -54,6 +60,7 @@ export async function runPoolRun(session: MagicSession, magic: RunMagic, parent:
   } finally {
     for (const n of own) nb.workerGlobals.add(n);
   }
+  if (classAware.decode !== undefined) values = values.map(classAware.decode);
   if (magic.out) {
     const err = await bindOut(session, parent, magic.out, values, "any[]");
     if (err) return err;

@@ -326,6 +326,11 @@ describe("instances of notebook classes", () => {
       "[viaMap[1].energy(), viaImap[0] instanceof Particle, viaApply.x, viaAsync.x, viaAsync instanceof Particle]",
     );
     expect(plain(lib)).toBe("[ 2, true, 10, 2, true ]");
+    // What run (the pool global's and %%pool run's) returns from each worker keeps its class too.
+    const viaRun = await ok("const starts = await pool.run((v: number) => new Particle(1, v), { args: [3] });\n[starts.length, starts.every((p) => p instanceof Particle), starts[0].step(1).x]");
+    expect(plain(viaRun)).toBe("[ 2, true, 4 ]");
+    await ok("%%pool run --out seeds\nconst seed = new Charged(0, 1, 2)\nseed");
+    expect(plain(await ok("seeds.map((p) => `${p.constructor.name}:${p.energy()}`)"))).toBe("[ 'Charged:2.5', 'Charged:2.5' ]");
   });
 
   it("an error in a method names the method and the cell that defined its class", async () => {
