@@ -16,7 +16,7 @@ import vm from "node:vm";
 import { serialize } from "node:v8";
 import { freeIdentifiers, isSingleExpressionLike, isSingleFunctionOrClass, parseScript } from "./free-identifiers.js";
 import { findTravelProblem } from "./travel-check.js";
-import { instancePaths } from "./instance-paths.js";
+import { instancePaths, objectsAt, restoreInstances } from "./instance-paths.js";
 
 /** The subset of the session's binding registry (contract C2) that capture reads. */
 export interface CapturedBinding {
@@ -193,7 +193,7 @@ function valueDependency(name: string, value: unknown, ctx: CaptureContext, stat
     // Instances of classes from earlier cells (the value itself, or inside it): their own fields
     // travel as data, their classes as code, and a small script gives the copies their
     // prototypes back.
-    const restored = new Set(instances.map(([path]) => path.reduce<any>((o, k) => o[k], value) as object));
+    const restored = new Set(objectsAt(value, instances));
     const problem = findTravelProblem(value, undefined, restored);
     if (problem) throw new CaptureError(name, `its value${problem.path} ${problem.why}${chain(via)}`);
     const classes = [...new Set(instances.map(([, c]) => c))];
@@ -207,8 +207,9 @@ function valueDependency(name: string, value: unknown, ctx: CaptureContext, stat
     } catch {
       digest = randomUUID(); // not serialisable for hashing (e.g. shared memory): always restore
     }
-    const restore = instances.map(([path, c]) => `Object.setPrototypeOf(globalThis[${JSON.stringify(name)}]${path.map((k) => `[${JSON.stringify(k)}]`).join("")}, ${c}.prototype);`);
-    return { script: `/* ${digest} */ ${restore.join(" ")}` };
+    const classFor = `(n) => ({ ${classes.map((c) => `${c}: ${c}`).join(", ")} })[n]`;
+    const restore = `(${restoreInstances.toString()})(globalThis[${JSON.stringify(name)}], ${JSON.stringify(instances)}, ${classFor});`;
+    return { script: `/* ${digest} */ ${restore}` };
   }
   const problem = findTravelProblem(value);
   if (problem) {

@@ -81,7 +81,7 @@ export function findTravelProblem(value: unknown, limit = 2_000_000, restored?: 
     if (!isPlainObject(o) && !restored?.has(o)) {
       return {
         path,
-        why: `is an instance of ${describeClass(o)}, which would arrive as a plain object without its methods (instances of classes from earlier cells get their class back inside arrays and plain objects, not inside a Map or Set); send plain data (e.g. \`{ ...obj }\`) or create the instance inside the mapped function`,
+        why: `is an instance of ${describeClass(o)}, which would arrive as a plain object without its methods (instances of classes from earlier cells get their class back); send plain data (e.g. \`{ ...obj }\`) or create the instance inside the mapped function`,
       };
     }
     const keys = Object.keys(o);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import net from "node:net";
+import vm from "node:vm";
 import { freeIdentifiers } from "../../dist/magics/free-identifiers.js";
 import { captureDependencies, CaptureError } from "../../dist/magics/capture.js";
 import { BindingRegistry } from "../../dist/kernel/compiler/bindings.js";
@@ -69,7 +70,12 @@ describe("capture", () => {
       { name: "Pt", js: expect.stringContaining("class Pt") },
       { name: "origin", value: { x: -4 } },
     ]);
-    expect((deps[2] as { script: string }).script).toMatch(/^\/\* [\w-]+ \*\/ Object\.setPrototypeOf\(globalThis\["origin"\], Pt\.prototype\);$/);
+    // On a worker: the class's code, then the plain copy of the data, then the fix-up script.
+    const worker = vm.createContext({});
+    vm.runInContext((deps[0] as { js: string }).js, worker);
+    worker.origin = structuredClone((deps[1] as { value: unknown }).value);
+    vm.runInContext((deps[2] as { script: string }).script, worker);
+    expect(vm.runInContext("[origin instanceof Pt, origin.norm()]", worker)).toEqual([true, 4]);
     const again = captureDependencies("(k) => origin.norm() * k", { bindings: r, scope: { Pt, origin: new Pt(-5) } });
     expect(again[2]).not.toEqual(deps[2]); // a changed value re-runs the fix-up
   });

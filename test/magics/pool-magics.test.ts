@@ -333,6 +333,18 @@ describe("instances of notebook classes", () => {
     expect(plain(await ok("seeds.map((p) => `${p.constructor.name}:${p.energy()}`)"))).toBe("[ 'Charged:2.5', 'Charged:2.5' ]");
   });
 
+  it("keep their class inside Maps (keys and values) and Sets, in items, results and captured data", async () => {
+    await ok("class Cell2 { constructor(public n: number) {} twice() { return this.n * 2 } }");
+    await ok("const byName = new Map<string, Cell2>([['a', new Cell2(1)], ['b', new Cell2(2)]]);\nconst keyed = new Map<Cell2, Set<Cell2>>([[new Cell2(10), new Set([new Cell2(3), new Cell2(4)])]])");
+    // Captured data: a Map of instances and a Map whose keys and Set values are instances.
+    const captured = await ok("%%pool map ['a', 'b']\n(k: string) => byName.get(k)!.twice() + [...keyed].map(([key, set]) => key.twice() + [...set].reduce((s, c) => s + c.twice(), 0))[0]");
+    expect(plain(captured)).toBe("[ 36, 38 ]");
+    // Items holding a Map, and results that are Sets and Maps of instances, checked in the kernel.
+    const back = await ok("%%pool map [byName] --out grown\n(m: Map<string, Cell2>) => new Map([...m].map(([k, c]) => [k, new Set([c, new Cell2(c.twice())])]))");
+    expect(plain(back)).toContain("Map(2)");
+    expect(plain(await ok("[...grown[0].get('b')!].map((c) => c instanceof Cell2 && c.twice())"))).toBe("[ 4, 8 ]");
+  });
+
   it("an error in a method names the method and the cell that defined its class", async () => {
     await ok("class Gauge { constructor(public level: number) {} read() { if (this.level > 1) throw new RangeError(`over: ${this.level}`); return this.level } }");
     const e = await fails("%%pool map [new Gauge(1), new Gauge(2)] --chunksize 1\n(g: Gauge) => {\n  return g.read()\n}");
