@@ -104,6 +104,7 @@ export abstract class PoolScheduler extends PoolWorkers {
 
   /** Takes back map chunks sent ahead to busy workers while other workers have nothing to do. */
   protected rebalance(): void {
+    if (this.terminated) return;
     let idle = 0;
     let moving = 0;
     for (let id = 0; id < this.targetSize; id++) {
@@ -113,19 +114,35 @@ export abstract class PoolScheduler extends PoolWorkers {
       for (const j of s.inflight) if (j.withdrawing) moving++;
     }
     if (idle === 0 || moving >= idle || this.queue.length > 0) return;
+    let recheckIn = Infinity;
     for (let id = 0; id < this.targetSize && moving < idle; id++) {
       const s = this.slots[id];
       if (!s || s.state !== "ready" || s.inflight.length < 2) continue;
       const waiting = s.inflight[s.inflight.length - 1];
       if (waiting.kind !== "map" || waiting.stopping || waiting.withdrawing || waiting.settled) continue;
-      // not worth a round trip when chunks are quick and the one running ahead of it is not slow
+      // Not worth a round trip when chunks are quick and the one running ahead of it is not slow
+      // (yet): look again when it would count as slow, since no other event may come until it ends.
       const per = waiting.group?.msPerChunk ?? null;
-      if (per !== null && per < 20 && Date.now() - s.inflight[0].sentAt <= 2 * per + 1) continue;
+      const slowAfter = per === null ? 0 : s.inflight[0].sentAt + 2 * per + 1 - Date.now();
+      if (per !== null && per < 20 && slowAfter >= 0) {
+        recheckIn = Math.min(recheckIn, slowAfter + 1);
+        continue;
+      }
       waiting.withdrawing = true;
       moving++;
       s.transport.send({ t: "withdraw", ids: [waiting.id] });
     }
+    if (recheckIn !== Infinity && this.rebalanceTimer === null) {
+      this.rebalanceTimer = setTimeout(() => {
+        this.rebalanceTimer = null;
+        this.rebalance();
+      }, recheckIn);
+      this.rebalanceTimer.unref();
+    }
   }
+
+  /** A later look at chunks sent ahead (see rebalance). */
+  protected rebalanceTimer: NodeJS.Timeout | null = null;
 
   protected encodeFor(slot: Slot, value: unknown): unknown {
     return encodeHandles(value, { sharedMemory: slot.transport.sharedMemory });
@@ -334,6 +351,7 @@ export abstract class PoolScheduler extends PoolWorkers {
       }
       if (job.pinned === null && job.crashes <= (job.retries ?? retries) && !this.terminated && !this.brokenReason) {
         this.clearTimers(job);
+        job.announced = false; // its next attempt starts anew, with its own "start" event
         this.queue.unshift(job);
         return;
       }

@@ -87,6 +87,22 @@ describe("worker deaths", () => {
     expect(await pool.run(() => Number(process.env.TSPOOL_WORKER_ID))).toEqual([0, 1]);
   });
 
+  it("a retried task announces each attempt: start, finish (crashed), start again, finish", async () => {
+    await using pool = new Pool({ workers: 2, retries: 1 });
+    const marker = join(mkdtempSync(join(tmpdir(), "tspool-retry-")), "crashed-once");
+    const seen: string[] = [];
+    pool.on("task", (e) => { if (e.kind === "map") seen.push(`${e.phase}${e.outcome ? `:${e.outcome}` : ""}`); });
+    // The first attempt kills its worker; the retry finds the marker and returns.
+    const crashOnce = `(x) => {
+      const fs = require("node:fs");
+      if (!fs.existsSync(${JSON.stringify(marker)})) { fs.writeFileSync(${JSON.stringify(marker)}, ""); process.kill(process.pid, "SIGKILL"); }
+      return x * 2;
+    }`;
+    expect(await pool.map({ fn: crashOnce }, [21])).toEqual([42]);
+    // Before, the second attempt ran without a "start": --timeout and progress never saw it begin.
+    expect(seen).toEqual(["start", "finish:crashed", "start", "finish:ok"]);
+  });
+
   it("a task that kills every worker it touches fails after its retries, without a respawn loop", async () => {
     await using pool = new Pool({ workers: 2, retries: 2 });
     const exits: WorkerEvent[] = [];

@@ -7,6 +7,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startKernel, type RunningKernel } from "../helpers/start-kernel.js";
 import type { ExecuteResult } from "../helpers/kernel-client.js";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 let k: RunningKernel;
 beforeAll(async () => {
@@ -106,6 +109,16 @@ describe("--timeout", () => {
     const r = await k.client.execute("%%pool map [1, 2] --timeout 300\n(x: number) => { const t = Date.now(); while (x === 2 && Date.now() - t < 20000) {} return x }");
     expect(r.error!.ename).toBe("TaskTimeoutError");
     expect(r.error!.evalue).toMatch(/^item 1 on worker \d ran longer than --timeout 300 ms and was stopped$/);
+    expect(plain(await ok("%%pool map [1, 2]\n(x: number) => -x"))).toBe("[ -1, -2 ]");
+  });
+
+  it("also bounds the attempt that runs after a worker died (a retried task)", async () => {
+    const marker = JSON.stringify(join(mkdtempSync(join(tmpdir(), "tspool-timeout-")), "crashed-once"));
+    const r = await k.client.execute(
+      `%%pool map [7] --timeout 400\n(x: number) => {\n  const fs = require("node:fs")\n  if (!fs.existsSync(${marker})) { fs.writeFileSync(${marker}, ""); process.kill(process.pid, "SIGKILL") }\n  for (;;) {}\n}`,
+    );
+    expect(r.error!.ename).toBe("TaskTimeoutError");
+    expect(r.error!.evalue).toMatch(/^item 0 on worker \d ran longer than --timeout 400 ms and was stopped$/);
     expect(plain(await ok("%%pool map [1, 2]\n(x: number) => -x"))).toBe("[ -1, -2 ]");
   });
 });
