@@ -67,7 +67,7 @@ async function mapCell(session: MagicSession, magic: MapMagic, parent: string, w
   // The function, from the body. It may use what `%%pool run` cells left on the workers.
   const nb = createNotebookPool(session);
   const onWorkers = [...nb.workerGlobals];
-  const mf = await evaluateMapFunction(session, magic.body, magic.lineOffset, parent, form, opts.out !== undefined, onWorkers);
+  const mf = await evaluateMapFunction(session, magic.body, magic.lineOffset, parent, form, { iterable: magic.iterable, star: magic.star }, opts.out !== undefined, onWorkers);
   if ("status" in mf) return mf;
   const filename = `tspool-${magic.star ? "starmap" : "map"}-${session.executionCount}`;
   let task: TaskCode;

@@ -3,6 +3,7 @@
  * magics depend on the contract, not on the session's implementation.
  */
 import type { ExecuteError, ExecutorToHost } from "../kernel/executor/protocol.js";
+import type { SourceEdit } from "../kernel/compiler/source-edits.js";
 import type { CapturedBinding } from "./capture.js";
 
 export type EvaluateResult = { status: "ok"; value: unknown; declared: string[] } | ExecuteError;
@@ -13,8 +14,12 @@ export interface MagicSession {
   readonly notebookDir: string;
   readonly bindings: { get(name: string): CapturedBinding | undefined; all(): CapturedBinding[] };
   readonly executionCount: number;
-  /** `externs`: names that exist where the code will run (the workers) but not in the kernel; typed `any`. */
-  evaluateCell(ts: string, opts: { parent: string; lineOffset?: number; externs?: readonly string[] }): Promise<EvaluateResult>;
+  /**
+   * `externs`: names that exist where the code will run (the workers) but not in the kernel; typed `any`.
+   * `checkContext` and `edits`: TypeScript only the checker sees, and text inserted into the cell
+   * (see kernel/compiler/source-edits.ts); errors point at the text as written.
+   */
+  evaluateCell(ts: string, opts: { parent: string; lineOffset?: number; externs?: readonly string[]; checkContext?: string; edits?: readonly SourceEdit[] }): Promise<EvaluateResult>;
   compileForWorker(ts: string, opts?: { lineOffset?: number; externs?: readonly string[] }): CompileResult;
   emit(event: ExecutorToHost): void;
   mapStack?(stack: string): string;

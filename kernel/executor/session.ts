@@ -11,6 +11,7 @@ import { cellGlobalsDeclarations } from "../compiler/cell-globals.js";
 import { declaredNames, parseCell, type DeclaredName } from "../compiler/declarations.js";
 import { compileError, toCellDiagnostics } from "../compiler/diagnostics.js";
 import { toCellScript, type CellScript } from "../compiler/cell-script.js";
+import { applyEdits, toSourceSpan, type SourceEdit } from "../compiler/source-edits.js";
 import { createModuleUrlResolver } from "../compiler/module-urls.js";
 import { StackMapper } from "./stack.js";
 import { runtimeError } from "./runtime-error.js";
@@ -21,8 +22,18 @@ import { outputContext, type OutputContext } from "./output-context.js";
 export { outputContext, type OutputContext } from "./output-context.js";
 
 type Compiled =
-  | { status: "ok"; file: CellFile; script: CellScript; names: DeclaredName[] }
+  | { status: "ok"; file: CellFile; script: CellScript; names: DeclaredName[]; source: string }
   | ExecuteError;
+
+/** How a cell is compiled beyond its text. */
+export interface CompileOptions {
+  /** Names that exist where the code will run (the workers) but not in the kernel; typed `any`. */
+  externs?: readonly string[];
+  /** TypeScript the checker sees before the cell (after its imports) and nothing runs, e.g. declarations the edits use. */
+  checkContext?: string;
+  /** Text inserted into the cell (see source-edits.ts); errors are still reported against the text as written. */
+  edits?: readonly SourceEdit[];
+}
 
 export class Session {
   readonly notebookDir: string;
@@ -75,24 +86,35 @@ export class Session {
     return this.#resolveUrl(specifier);
   }
 
-  #compile(source: string, mode: "cell" | "worker", lineOffset: number, externs: readonly string[] = []): Compiled {
-    return protect(() => this.#compileUnprotected(source, mode, lineOffset, externs));
+  #compile(source: string, mode: "cell" | "worker", lineOffset: number, opts: CompileOptions = {}): Compiled {
+    return protect(() => this.#compileUnprotected(source, mode, lineOffset, opts));
   }
 
-  #compileUnprotected(source: string, mode: "cell" | "worker", lineOffset: number, externs: readonly string[]): Compiled {
+  #compileUnprotected(written: string, mode: "cell" | "worker", lineOffset: number, opts: CompileOptions): Compiled {
+    const edits = opts.edits ?? [];
+    const source = edits.length ? applyEdits(written, edits, false) : written; // what runs
+    const checked = edits.length ? applyEdits(written, edits, true) : written; // what the checker sees
     const names = declaredNames(parseCell(source));
     const own = names.map((n) => n.name);
     const checker = this.checker;
-    const words = wordsOf(source);
+    const context = opts.checkContext ? `\n${opts.checkContext}` : "";
+    const words = wordsOf(context ? `${checked}\n${context}` : checked);
     const toExport = names.filter((n) => !n.exported).map((n) => n.name);
     // Externs the cell uses and neither declares nor has from earlier cells: `any` to the checker,
     // on the header line (so the cell's own lines and columns are unchanged).
-    const unknown = externs.filter((n) => words.has(n) && !own.includes(n) && !this.bindings.has(n));
+    const unknown = (opts.externs ?? []).filter((n) => words.has(n) && !own.includes(n) && !this.bindings.has(n));
     const declareExterns = unknown.length ? ` declare var ${unknown.map((n) => `${n}: any`).join(", ")};` : "";
-    const file = checker.prepare(source, checker.header(this.bindings, own, (n) => words.has(n)) + declareExterns, toExport);
+    const file = checker.prepare(checked, checker.header(this.bindings, own, (n) => words.has(n)) + declareExterns + context, toExport);
     let diags;
     try {
-      diags = toCellDiagnostics(checker.check(file), file, source, (name) => {
+      // Diagnostics at the places the user wrote (inserted text is not theirs to see).
+      const found = checker.check(file).map((d) => {
+        if (!edits.length || d.start === undefined || d.file?.fileName !== file.fileName || d.start < file.headerLength) return d;
+        const span = toSourceSpan(edits, d.start - file.headerLength, d.length ?? 0);
+        const messageText = span.explain?.code === d.code ? { messageText: span.explain.text, category: d.category, code: d.code, next: [typeof d.messageText === "string" ? { messageText: d.messageText, category: d.category, code: d.code } : d.messageText] } : d.messageText;
+        return { ...d, start: span.start + file.headerLength, length: span.length, messageText };
+      });
+      diags = toCellDiagnostics(found, file, written, (name) => {
         const b = this.bindings.get(name);
         return b && { kind: b.kind, cell: b.cell };
       });
@@ -103,11 +125,11 @@ export class Session {
     if (diags.length) {
       checker.discard(file);
       for (const d of diags) d.message = this.#withInstallHint(d.code, d.message);
-      return compileError(diags, source, lineOffset);
+      return compileError(diags, written, lineOffset);
     }
     try {
       const script = this.#script(source, mode);
-      return { status: "ok", file, script, names };
+      return { status: "ok", file, script, names, source };
     } catch (err) {
       checker.discard(file);
       const e = err as Error;
@@ -150,13 +172,13 @@ export class Session {
    * assigned before the exception; the names it did not reach keep their earlier definitions.
    */
   async evaluateCell(
-    source: string,
-    opts: { parent: string; lineOffset?: number; externs?: readonly string[] },
+    written: string,
+    opts: { parent: string; lineOffset?: number } & CompileOptions,
   ): Promise<{ status: "ok"; value: unknown; declared: string[] } | ExecuteError> {
     const lineOffset = opts.lineOffset ?? 0;
-    const compiled = this.#compile(source, "cell", lineOffset, opts.externs);
+    const compiled = this.#compile(written, "cell", lineOffset, opts);
     if (compiled.status !== "ok") return compiled;
-    const { file, script, names } = compiled;
+    const { file, script, names, source } = compiled;
     const filename = this.#scriptName();
     this.#stacks.register(filename, script.map, script.columns, lineOffset, script.code.split("\n").length);
     const running: RunningCell = { file, source, names, script, before: snapshotOf(names) };
@@ -194,7 +216,7 @@ export class Session {
     opts?: { lineOffset?: number; filename?: string; externs?: readonly string[] },
   ): { status: "ok"; js: string; declared: string[] } | ExecuteError {
     const lineOffset = opts?.lineOffset ?? 0;
-    const compiled = this.#compile(source, "worker", lineOffset, opts?.externs);
+    const compiled = this.#compile(source, "worker", lineOffset, { externs: opts?.externs });
     if (compiled.status !== "ok") return compiled;
     this.checker.discard(compiled.file);
     if (opts?.filename) {

@@ -209,6 +209,36 @@ describe("errors", () => {
     expect(e.evalue + e.traceback.join("\n")).toMatch(/toUpperCase/);
   });
 
+  it("types the body's function from the ITERABLE's items: unannotated parameters get the item type, wrong ones are refused", async () => {
+    // Parameters typed from a Set, objects, a generator and a Map's entries; --out gets the result type.
+    expect(plain(await ok("%%pool map new Set(['a', 'bb']) --out lens\n(w) => w.length"))).toBe("[ 1, 2 ]");
+    await ok("const total: number = lens.reduce((a, b) => a + b, 0)");
+    expect(plain(await ok("%%pool map [{ id: 1, when: new Date(2020, 0, 5) }]\nconst base = 1; (o) => o.when.getDate() + base"))).toBe("[ 6 ]");
+    expect(plain(await ok("function* upTo(n: number) { for (let i = 1; i <= n; i++) yield i }"))).toBeUndefined();
+    expect(plain(await ok("%%pool map upTo(3)\nconst cube = (x) => x ** 3"))).toBe("[ 1, 8, 27 ]");
+    expect(plain(await ok("%%pool map new Map([['a', 1]])\n([k, v]) => k.repeat(v + 1)"))).toBe("[ 'aa' ]");
+    // Items of type any stay unchecked; starmap accepts mixed argument lists.
+    expect(plain(await ok("%%pool map JSON.parse('[1, 2]')\n(x) => x * 2"))).toBe("[ 2, 4 ]");
+    expect(plain(await ok("%%pool starmap [[2, 'ab'], [1, 'c']]\n(n: number, s: string) => s.repeat(n)"))).toBe("[ 'abab', 'c' ]");
+
+    // A function that does not fit the items is refused before anything runs, at its own line.
+    const wrong = await k.client.execute("%%pool map [1, 2]\n// numbers in, strings expected\n(x: string) => x.toUpperCase()");
+    expect(wrong.reply.content.status).toBe("error");
+    expect(wrong.displays).toHaveLength(0);
+    expect(wrong.error!.traceback.join("\n")).toMatch(/cell line 3:1 - error TS2345: The function does not fit the items of `\[1, 2\]` \(it is called with one item at a time\):\n.*'\(x: string\) => string'.*'\(item: number\) => unknown'/);
+    const declared = await fails("%%pool map [{ id: 1 }]\nconst k = 2\nfunction score(o: { id: string }) { return o.id }");
+    expect(declared.traceback.join("\n")).toMatch(/cell line 3:10 - error TS2345[^]*3 \| function score/);
+    expect((await fails("%%pool map ['a']\nfunction sq(x: number) { return x * x }\nsq")).traceback.join("\n")).toMatch(/cell line 3:1 - error TS2345/);
+    const arity = await fails("%%pool map [1, 2]\n(x: number, i: number) => x + i");
+    expect(arity.traceback.join("\n")).toMatch(/provides too few arguments/);
+    const tuple = await fails("%%pool starmap [[1, 2]] as [number, number][]\n(a: string, b: number) => a");
+    expect(tuple.traceback.join("\n")).toMatch(/Type 'number' is not assignable to type 'string'/);
+    // With --out too, errors point at the body as written.
+    const out = await fails("%%pool map [1] --out never\n(x: number) => nosuch");
+    expect(out.traceback.join("\n")).toContain("cell line 2:16 - error TS2304: Cannot find name 'nosuch'.");
+    expect(out.traceback.join("\n")).not.toContain("__tspool");
+  });
+
   it("says what is wrong when the body is not a function or the ITERABLE is not iterable", async () => {
     const a = await fails("%%pool map [1, 2]\n42");
     expect(a.ename).toBe("UsageError");
