@@ -5,7 +5,7 @@
  */
 import ts from "./typescript.cjs";
 import type { CompleteReplyContent } from "../executor/protocol.js";
-import { withScratchCell, type ScratchHost } from "./scratch.js";
+import { withScratchCell, type ScratchHost, type ScratchTyping } from "./scratch.js";
 import { typeScriptRegion } from "./magic-region.js";
 
 const IDENT_CHAR = /[\p{ID_Continue}$\u200c\u200d]/u;
@@ -13,7 +13,7 @@ const IDENT_CHAR = /[\p{ID_Continue}$\u200c\u200d]/u;
 export function complete(host: ScratchHost, cellCode: string, cellCursor: number): CompleteReplyContent {
   const region = typeScriptRegion(cellCode, cellCursor);
   if (!region) return { matches: [], cursor_start: cellCursor, cursor_end: cellCursor, metadata: {} };
-  const reply = completeTypeScript(host, region.code, region.cursor);
+  const reply = completeTypeScript(host, region.code, region.cursor, region.typing);
   return { ...reply, cursor_start: reply.cursor_start + region.offset, cursor_end: reply.cursor_end + region.offset };
 }
 
@@ -22,7 +22,7 @@ const DESCRIBED = 150;
 
 interface JupyterType { type: string; signature?: string }
 
-function completeTypeScript(host: ScratchHost, code: string, cursor: number): CompleteReplyContent {
+function completeTypeScript(host: ScratchHost, code: string, cursor: number, typing?: ScratchTyping): CompleteReplyContent {
   let start = cursor;
   while (start > 0 && IDENT_CHAR.test(code[start - 1]!)) start--;
   const prefix = code.slice(start, cursor);
@@ -30,8 +30,8 @@ function completeTypeScript(host: ScratchHost, code: string, cursor: number): Co
   const { matches, types } = withScratchCell(
     host,
     code,
-    (file) => {
-      const found = host.checker.languageService.getCompletionsAtPosition(file.fileName, file.headerLength + cursor, {
+    (file, at) => {
+      const found = host.checker.languageService.getCompletionsAtPosition(file.fileName, at(cursor), {
         includeCompletionsForModuleExports: false,
         includeCompletionsWithInsertText: true,
       });
@@ -40,11 +40,12 @@ function completeTypeScript(host: ScratchHost, code: string, cursor: number): Co
       const program = host.checker.languageService.getProgram();
       const sourceFile = program?.getSourceFile(file.fileName);
       const types = program && sourceFile
-        ? describeEntries(program.getTypeChecker(), sourceFile, file.headerLength + start, memberAccess, ranked)
+        ? describeEntries(program.getTypeChecker(), sourceFile, at(start), memberAccess, ranked)
         : ranked.map((e) => ({ type: kindName(e.kind) }));
       return { matches: ranked, types };
     },
     prefix,
+    typing,
   );
   const seen = new Set(matches.map((e) => e.name));
   // Names the type checker cannot know: globals set at run time (e.g. `globalThis.x = ...`), and

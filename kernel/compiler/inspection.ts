@@ -8,11 +8,11 @@ export function inspect(host: ScratchHost, cellCode: string, cellCursor: number,
   const region = typeScriptRegion(cellCode, cellCursor);
   if (!region) return { found: false, data: {}, metadata: {} };
   const { code, cursor } = region;
-  const info = withScratchCell(host, code, (file) => {
+  const info = withScratchCell(host, code, (file, position) => {
     const ls = host.checker.languageService;
-    let at = file.headerLength + cursor;
+    let at = position(cursor);
     let info = ls.getQuickInfoAtPosition(file.fileName, at);
-    if (!info && cursor > 0) info = ls.getQuickInfoAtPosition(file.fileName, --at);
+    if (!info && cursor > 0) info = ls.getQuickInfoAtPosition(file.fileName, (at = position(cursor - 1)));
     // Names of earlier cells reach this cell as imports: show what they are, not "(alias) ... import x".
     if (info?.kind === ts.ScriptElementKind.alias) {
       const def = ls.getDefinitionAtPosition(file.fileName, at)?.[0];
@@ -21,7 +21,7 @@ export function inspect(host: ScratchHost, cellCode: string, cellCursor: number,
         info = { ...target, documentation: target.documentation?.length ? target.documentation : info.documentation, tags: target.tags?.length ? target.tags : info.tags };
     }
     return info;
-  });
+  }, undefined, region.typing);
   if (!info) return { found: false, data: {}, metadata: {} };
   const signature = ts.displayPartsToString(info.displayParts);
   const docs = ts.displayPartsToString(info.documentation);

@@ -99,6 +99,16 @@ describe("completion", () => {
     expect((await inspect("%%pool map [1]\n(n: number) => transfer", "%%pool map [1]\n(n: number) => trans".length)).data["text/plain"]).toContain("function transfer");
   });
 
+  it("types a %%pool map body's unannotated parameter from the ITERABLE's items, for completion and inspection", async () => {
+    // The item type of an earlier cell's array; members complete after the dot, mid-body and at its end.
+    expect((await complete("%%pool map [savings, savings] --chunksize 1\n(a) => a.own")).matches).toEqual(["owner"]);
+    const mid = "%%pool map [savings]\n(a) => {\n  const b = a.bal";
+    expect((await complete(`${mid}\n  return b\n}`, mid.length)).matches).toEqual(["balance"]);
+    expect((await complete("%%pool starmap [[savings, 2]] as [Account, number][]\n(acc, times) => acc.owner.repeat(times).toUpp")).matches).toEqual(["toUpperCase"]);
+    const shown = await inspect("%%pool map new Set(['x'])\n(word) => word.length", "%%pool map new Set(['x'])\n(wo".length);
+    expect(shown.data["text/plain"]).toContain("(parameter) word: string");
+  });
+
   it("completes magic names, %pool subcommands and their unused options from the magics' grammar", async () => {
     const names = await complete("%ti");
     expect(names.matches).toEqual(["%time", "%timeit"]);
