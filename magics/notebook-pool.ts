@@ -62,6 +62,11 @@ export class NotebookPool {
   }
 
   /** Number of workers (the default size until started). */
+  /** Whether the workers are threads (else processes). */
+  get threadWorkers(): boolean {
+    return this.threads;
+  }
+
   get size(): number {
     return this.farm?.size ?? this.workers ?? availableParallelism();
   }

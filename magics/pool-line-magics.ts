@@ -9,6 +9,11 @@ import { poolErrorToExecuteError } from "./task-errors.js";
 import { resultOf } from "./cell-results.js";
 import type { Dep } from "../farm/task-code.js";
 
+/** "2 process workers", "1 fresh thread worker". */
+function countWorkers(n: number, threads: boolean, adjective?: string): string {
+  return `${n} ${adjective ? `${adjective} ` : ""}${threads ? "thread" : "process"} worker${n === 1 ? "" : "s"}`;
+}
+
 function show(session: MagicSession, parent: string, data: Record<string, string>): void {
   session.emit({ type: "display", parent, update: false, data, metadata: {}, transient: {} });
 }
@@ -20,13 +25,16 @@ export async function runPoolLineMagic(session: MagicSession, magic: LineMagic, 
       case "pool-start": {
         const wasStarted = nb.started;
         const before = nb.size;
+        const wasThreads = nb.threadWorkers;
         const workers = await nb.start(magic.workers, { threads: magic.threads });
-        const kind = magic.threads ? "thread" : "process";
+        const n = workers.length;
         const title = !wasStarted
-          ? `Started ${workers.length} ${kind} worker${workers.length === 1 ? "" : "s"}:`
-          : before !== workers.length
-            ? `Resized the pool from ${before} to ${workers.length} workers:`
-            : `The pool is running with ${workers.length} workers:`;
+          ? `Started ${countWorkers(n, magic.threads)}:`
+          : wasThreads !== magic.threads
+            ? `Replaced the pool's ${countWorkers(before, wasThreads)} with ${countWorkers(n, magic.threads)}:`
+            : before !== n
+              ? `Resized the pool from ${before} to ${countWorkers(n, magic.threads)}:`
+              : `The pool is running with ${countWorkers(n, magic.threads)}:`;
         show(session, parent, workersBundle(title, workers));
         return { status: "ok" };
       }
@@ -47,7 +55,7 @@ export async function runPoolLineMagic(session: MagicSession, magic: LineMagic, 
       }
       case "pool-restart": {
         const workers = await nb.restart();
-        show(session, parent, workersBundle(`Restarted: ${workers.length} fresh workers:`, workers));
+        show(session, parent, workersBundle(`Restarted with ${countWorkers(workers.length, nb.threadWorkers, "fresh")}:`, workers));
         return { status: "ok" };
       }
       case "pool-push":

@@ -425,15 +425,16 @@ describe("%pool restart and thread workers", () => {
   it("restart gives fresh workers without state; --threads switches to thread workers and back", async () => {
     await ok("%%pool run\nglobalThis.before = 1");
     const r = await ok("%pool restart");
-    expect(r.displays[0].content.data["text/plain"]).toMatch(/^Restarted: 2 fresh workers:/);
+    expect(r.displays[0].content.data["text/plain"]).toMatch(/^Restarted with 2 fresh process workers:/);
     expect(plain(await ok("%pool pull before"))).toBe("[ undefined, undefined ]");
     const t = await ok("%pool start 2 --threads");
-    expect(t.displays[0].content.data["text/plain"]).toMatch(/thread id/);
+    expect(t.displays[0].content.data["text/plain"]).toMatch(/^Replaced the pool's 2 process workers with 2 thread workers:[^]*thread id/);
     const st = await ok("%pool status");
     expect(st.displays[0].content.data["text/plain"]).toMatch(/^pool: 2 thread workers/);
     expect(plain(await ok("%%pool map [1, 2, 3]\n(x: number) => scale(x) + factor"))).toBe("[ 6, 9, 12 ]");
     expect(plain(await ok("%%pool run\nprocess.pid === globalThis.process.pid"))).toBe("[ true, true ]");
-    await ok("%pool start 2");
+    expect((await ok("%pool start 1")).displays[0].content.data["text/plain"]).toMatch(/^Replaced the pool's 2 thread workers with 1 process worker:/);
+    expect((await ok("%pool start 2")).displays[0].content.data["text/plain"]).toMatch(/^Resized the pool from 1 to 2 process workers:/);
     expect((await ok("%pool status")).displays[0].content.data["text/plain"]).toMatch(/^pool: 2 process workers/);
     const stop = await ok("%pool stop");
     expect(stop.stdout).toMatch(/Stopped the pool's 2 workers/);
