@@ -34,7 +34,7 @@ interface RemoteLike {
   index?: number;
 }
 
-const INTERNAL_FRAME = /tspool-run-\d+-task:|\/farm\/worker\/|\/farm\/[\w-]+\.js|node:internal|\(node:|^\s*at (new )?Promise \(|<anonymous>\)$/;
+const INTERNAL_FRAME = /tspool-run-\d+-task:|\/farm\/(?:[\w-]+\/)*[\w-]+\.js|node:internal|\(node:|^\s*at (new )?Promise \(|<anonymous>\)$/;
 
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");

@@ -192,6 +192,15 @@ describe("errors", () => {
     expect(tb).toMatch(/cell\[\d+\]:5:\d+/); // the `throw` is on line 5 of the cell
   });
 
+  it("shows no frames of tspool's own code when a task misuses a tspool primitive", async () => {
+    await ok('import { Value as SharedValue } from "tspool"\nconst hits = new SharedValue("i32", 0)');
+    const e = await fails("%%pool map [1]\n(i: number) =>\n  hits.value + i");
+    expect(e.ename).toBe("SyncUsageError");
+    expect(e.evalue).toMatch(/use await value\.get\(\)/);
+    const frames = e.traceback.filter((l: string) => /^\s+at /.test(l));
+    expect(frames).toEqual([expect.stringMatching(/^\s+at cell\[\d+\]:3:8$/)]);
+  });
+
   it("keeps the other workers' output visible and the pool usable", async () => {
     const r = await k.client.execute(
       "%%pool map [0, 1, 2, 3] --chunksize 1\nasync (x: number) => { console.log('ran', x); await new Promise((res) => setTimeout(res, 30)); if (x === 3) throw new Error('late failure'); return x }",
