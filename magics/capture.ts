@@ -14,7 +14,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import vm from "node:vm";
 import { serialize } from "node:v8";
-import { freeIdentifiers, isSingleExpressionLike, isSingleFunctionOrClass, parseScript } from "./free-identifiers.js";
+import { freeIdentifiers, isSingleExpressionLike, isSingleFunctionOrClass, parseScript, probedIdentifiers } from "./free-identifiers.js";
 import { findTravelProblem } from "./travel-check.js";
 import { instancePaths, objectsAt, restoreInstances } from "./instance-paths.js";
 
@@ -117,18 +117,52 @@ interface Visit {
   deps: CaptureDep[];
   done: Set<string>;
   active: Set<string>;
+  /** Names the workers have of their own (ctx.exclude). */
+  onWorkers: Set<string>;
 }
 
 /**
  * Builds the dependencies of `source` (the JS of the function to run). `source` itself is not
  * included. Throws CaptureError for something that cannot travel.
+ *
+ * With `fn`, `source` is the source of that function value (what the workers run), so it must
+ * not use variables of an enclosing function or module either (see closureProblem).
  */
-export function captureDependencies(source: string, ctx: CaptureContext): CaptureDep[] {
+export function captureDependencies(source: string, ctx: CaptureContext, fn?: { name: string }): CaptureDep[] {
   const free = freeIdentifiers(source);
-  if (!free) throw new CaptureError("(the function)", "its JavaScript source does not parse");
-  const state: Visit = { deps: [], done: new Set(ctx.exclude ?? []), active: new Set() };
+  if (!free) throw new CaptureError(fn?.name ?? "(the function)", "its JavaScript source does not parse");
+  const onWorkers = new Set(ctx.exclude ?? []);
+  const state: Visit = { deps: [], done: new Set(onWorkers), active: new Set(), onWorkers };
+  if (fn) checkClosure(fn.name, source, ctx, state, []);
   for (const name of free) visit(name, ctx, state, []);
   return state.deps;
+}
+
+/**
+ * The names a function value's source uses that nothing can provide on a worker: not a binding of
+ * the notebook, not a global of the kernel or of the workers, not its own name, not something a
+ * `%%pool run` cell left on the workers, and not one it tests with `typeof` (it then works without it). The source of a
+ * function is only its own text: such names are variables of the function or module that made
+ * it (a closure), which stay behind in the kernel.
+ */
+function unresolvable(self: string, js: string, ctx: CaptureContext, state: Visit): string[] {
+  const probed = probedIdentifiers(js);
+  return (freeIdentifiers(js) ?? []).filter((n) =>
+    n !== self && !probed?.has(n) && !state.onWorkers.has(n) && !ctx.bindings.get(n) && !PRISTINE.has(n) &&
+    KERNEL_ONLY[n] === undefined && !(n in ctx.scope));
+}
+
+/** Throws the CaptureError for a function value that uses variables it cannot take along. */
+function checkClosure(name: string, js: string, ctx: CaptureContext, state: Visit, via: string[]): void {
+  const missing = unresolvable(name, js, ctx, state);
+  if (missing.length === 0) return;
+  const names = missing.map((n) => "`" + n + "`").join(", ");
+  const they = missing.length === 1 ? `${names}, which exists` : `${names}, which exist`;
+  throw new CaptureError(name,
+    `it is a function made inside another function or a module (a closure)${chain(via)}, and its code uses ${they} only there, ` +
+    "not in the notebook's global scope, so its source alone cannot run on a worker. " +
+    "Define the function at top level in a cell (it then travels as its source), pass what it uses as an argument, " +
+    "or, for a function of a module, import it in a cell (imports are imported again on the workers)");
 }
 
 function visitSource(js: string, owner: string, ctx: CaptureContext, state: Visit, via: string[]): void {
@@ -185,6 +219,7 @@ function valueDependency(name: string, value: unknown, ctx: CaptureContext, stat
     if (js === undefined) {
       throw new CaptureError(name, `it is a native or bound function (from ${origin}) whose source is not available${chain(via)}; wrap it in a function declared in a cell`);
     }
+    checkClosure(name, js, ctx, state, via);
     visitSource(js, name, ctx, state, via);
     return { name, js };
   }
