@@ -183,6 +183,23 @@ function visit(name: string, ctx: CaptureContext, state: Visit, via: string[]): 
   }
 }
 
+/** The notebook's own TypeScript files, which the kernel's loader transpiles (kernel/executor/typescript-loader.ts). */
+function isNotebookTypeScript(url: string): boolean {
+  return url.startsWith("file:") && /\.(ts|mts|tsx)$/.test(new URL(url).pathname) && !url.includes("/node_modules/");
+}
+
+/** A dependency that registers the kernel's TypeScript loader on the worker (once), before the imports that need it. */
+const TYPESCRIPT_LOADER: CaptureDep = {
+  name: "__tspool_typescript_loader",
+  import: new URL("./worker-typescript-loader.js", import.meta.url).href,
+  imported: "*",
+};
+
+function needTypeScriptLoader(state: Visit): void {
+  if (state.deps.includes(TYPESCRIPT_LOADER)) return;
+  state.deps.push(TYPESCRIPT_LOADER);
+}
+
 function chain(via: string[]): string {
   return via.length === 0 ? "" : ` (used by ${[...via].reverse().map((v) => "`" + v + "`").join(" ← ")})`;
 }
@@ -195,6 +212,7 @@ function resolve(name: string, ctx: CaptureContext, state: Visit, via: string[])
         return undefined;
       case "import":
         if (!b.importSpec) throw new CaptureError(name, `the import from cell ${b.cell} has no recorded module${chain(via)}`);
+        if (isNotebookTypeScript(b.importSpec.url)) needTypeScriptLoader(state);
         return { name, import: b.importSpec.url, imported: b.importSpec.imported };
       case "function": case "class": case "enum": case "namespace":
         if (b.js) {
