@@ -13,7 +13,7 @@
  */
 import { createHash, randomUUID } from "node:crypto";
 import vm from "node:vm";
-import { serialize } from "node:v8";
+import { digestValue } from "../farm/value-digest.js";
 import { freeIdentifiers, isSingleExpressionLike, isSingleFunctionOrClass, parseScript, probedIdentifiers } from "./free-identifiers.js";
 import { findTravelProblem } from "./travel-check.js";
 import { instancePaths, objectsAt, restoreInstances } from "./instance-paths.js";
@@ -254,11 +254,11 @@ function valueDependency(name: string, value: unknown, ctx: CaptureContext, stat
     state.deps.push({ name, value });
     let digest: string;
     try {
-      const hash = createHash("sha1").update(serialize(value)).update(JSON.stringify(instances));
+      const hash = createHash("sha1").update(digestValue(value)).update(JSON.stringify(instances));
       for (const c of classes) hash.update((ctx.bindings.get(c) as { js?: string } | undefined)?.js ?? "");
       digest = hash.digest("base64url");
     } catch {
-      digest = randomUUID(); // not serialisable for hashing (e.g. shared memory): always restore
+      digest = randomUUID(); // not digestible (e.g. shared memory): always restore
     }
     const classFor = `(n) => ({ ${classes.map((c) => `${c}: ${c}`).join(", ")} })[n]`;
     const restore = `(${restoreInstances.toString()})(globalThis[${JSON.stringify(name)}], ${JSON.stringify(instances)}, ${classFor});`;
