@@ -14,7 +14,8 @@
 import { createHash, randomUUID } from "node:crypto";
 import vm from "node:vm";
 import { digestValue } from "../farm/value-digest.js";
-import { freeIdentifiers, isSingleExpressionLike, isSingleFunctionOrClass, parseScript, probedIdentifiers } from "./free-identifiers.js";
+import { RESOLVE_GLOBAL } from "../kernel/compiler/cell-script.js";
+import { dynamicImports, freeIdentifiers, isSingleExpressionLike, isSingleFunctionOrClass, parseScript, probedIdentifiers } from "./free-identifiers.js";
 import { findTravelProblem } from "./travel-check.js";
 import { instancePaths, objectsAt, restoreInstances } from "./instance-paths.js";
 
@@ -119,6 +120,8 @@ interface Visit {
   active: Set<string>;
   /** Names the workers have of their own (ctx.exclude). */
   onWorkers: Set<string>;
+  /** Modules the shipped code loads with `import("...")`. */
+  imports: Set<string>;
 }
 
 /**
@@ -132,10 +135,37 @@ export function captureDependencies(source: string, ctx: CaptureContext, fn?: { 
   const free = freeIdentifiers(source);
   if (!free) throw new CaptureError(fn?.name ?? "(the function)", "its JavaScript source does not parse");
   const onWorkers = new Set(ctx.exclude ?? []);
-  const state: Visit = { deps: [], done: new Set(onWorkers), active: new Set(), onWorkers };
+  const state: Visit = { deps: [], done: new Set(onWorkers), active: new Set(), onWorkers, imports: new Set(dynamicImports(source)) };
   if (fn) checkClosure(fn.name, source, ctx, state, []);
   for (const name of free) visit(name, ctx, state, []);
+  shipDynamicImports(ctx, state);
   return state.deps;
+}
+
+/**
+ * What the shipped code's `import("...")` calls need on a worker: the TypeScript loader for the
+ * notebook's own .ts files, and, when the code came from a cell (whose `import()` goes through the
+ * kernel's resolver, RESOLVE_GLOBAL), a resolver that maps those specifiers as the kernel does.
+ */
+function shipDynamicImports(ctx: CaptureContext, state: Visit): void {
+  const kernelResolve = ctx.scope[RESOLVE_GLOBAL];
+  const urls = new Map<string, string>();
+  for (const spec of state.imports) {
+    let url = spec;
+    if (typeof kernelResolve === "function") {
+      try {
+        url = String(kernelResolve(spec));
+      } catch {
+        // import() reports it on the worker in its own words
+      }
+    }
+    urls.set(spec, url);
+    if (isNotebookTypeScript(url)) needTypeScriptLoader(state);
+  }
+  // (a name in `done` that the workers do not have was met in the code: it calls the resolver)
+  if (!state.done.has(RESOLVE_GLOBAL) || state.onWorkers.has(RESOLVE_GLOBAL)) return;
+  const table = JSON.stringify(Object.fromEntries(urls));
+  state.deps.push({ name: RESOLVE_GLOBAL, js: `((table) => (s) => typeof s === "string" && Object.hasOwn(table, s) ? table[s] : s)(${table})` });
 }
 
 /**
@@ -168,6 +198,7 @@ function checkClosure(name: string, js: string, ctx: CaptureContext, state: Visi
 function visitSource(js: string, owner: string, ctx: CaptureContext, state: Visit, via: string[]): void {
   const free = freeIdentifiers(js);
   if (!free) throw new CaptureError(owner, "its JavaScript source does not parse");
+  for (const spec of dynamicImports(js)) state.imports.add(spec);
   for (const n of free) if (n !== owner) visit(n, ctx, state, [...via, owner]);
 }
 

@@ -68,8 +68,8 @@ function isReference(id: ts.Identifier): boolean {
   return true;
 }
 
-/** The free identifiers of a source, and those of them it probes with `typeof`. */
-interface FreeNames { names: string[]; probed: Set<string> }
+/** The free identifiers of a source, those of them it probes with `typeof`, and the modules it imports with `import()`. */
+interface FreeNames { names: string[]; probed: Set<string>; imports: string[] }
 
 /**
  * The free identifiers of `source` in order of first use (stable across runs of the same source).
@@ -86,6 +86,15 @@ export function freeIdentifiers(source: string): string[] | undefined {
  */
 export function probedIdentifiers(source: string): ReadonlySet<string> | undefined {
   return analyse(source)?.probed;
+}
+
+/**
+ * The module specifiers `source` loads with `import("...")` written as a string, also when the
+ * string goes through a resolving function first (`import(resolve("./x.ts"))`, as the kernel
+ * compiles a cell's `import()`). Specifiers computed at run time are not known here.
+ */
+export function dynamicImports(source: string): readonly string[] {
+  return analyse(source)?.imports ?? [];
 }
 
 function analyse(source: string): FreeNames | undefined {
@@ -157,6 +166,7 @@ function computeFreeIdentifiers(source: string): FreeNames | undefined {
   const free: string[] = [];
   const seen = new Set<string>();
   const probed = new Set<string>();
+  const imports: string[] = [];
   const resolve = (node: ts.Node): void => {
     if (ts.isIdentifier(node) && isReference(node)) {
       const name = node.text;
@@ -171,6 +181,10 @@ function computeFreeIdentifiers(source: string): FreeNames | undefined {
           if (isTypeofOperand(node)) probed.add(name);
         }
       }
+    } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword && node.arguments.length > 0) {
+      let arg = node.arguments[0];
+      if (ts.isCallExpression(arg) && arg.arguments.length === 1) arg = arg.arguments[0];
+      if (ts.isStringLiteralLike(arg)) imports.push(arg.text);
     } else if (ts.isShorthandPropertyAssignment(node)) {
       resolve(node.name);
       if (node.objectAssignmentInitializer) resolve(node.objectAssignmentInitializer);
@@ -179,7 +193,7 @@ function computeFreeIdentifiers(source: string): FreeNames | undefined {
     ts.forEachChild(node, resolve);
   };
   resolve(sf);
-  return { names: free, probed };
+  return { names: free, probed, imports };
 }
 
 /** Whether `source` is exactly one statement that can stand as an expression (an expression, or a function/class declaration). */

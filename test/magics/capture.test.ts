@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import net from "node:net";
 import vm from "node:vm";
 import path from "node:path";
-import { freeIdentifiers, probedIdentifiers } from "../../dist/magics/free-identifiers.js";
+import { dynamicImports, freeIdentifiers, probedIdentifiers } from "../../dist/magics/free-identifiers.js";
 import { captureDependencies, CaptureError } from "../../dist/magics/capture.js";
 import { BindingRegistry } from "../../dist/kernel/compiler/bindings.js";
 
@@ -23,6 +23,10 @@ describe("free identifiers", () => {
     const src = "(x) => typeof window !== 'undefined' ? window.k : typeof (Deno) === 'object' ? x : other";
     expect(freeIdentifiers(src)).toEqual(["window", "Deno", "other"]);
     expect([...probedIdentifiers(src)!]).toEqual(["window", "Deno"]);
+  });
+  it("lists the modules loaded with import() of a string, also through a resolving function", () => {
+    expect(dynamicImports("async (x) => [await import('node:os'), await import(resolve(\"./a.ts\")), await import(x), import(`t`)]")).toEqual(["node:os", "./a.ts", "t"]);
+    expect(freeIdentifiers("async () => import(resolve('./a.ts'))")).toEqual(["resolve"]);
   });
   it("hoists var and function declarations to their scope", () => {
     expect(freeIdentifiers("() => { g(); function g() { return v } var v = 1; }")).toEqual([]);

@@ -77,7 +77,18 @@ describe("the notebook's own TypeScript modules", () => {
     await ok("import { area } from './shapes.ts'\nimport type { Shape } from './shapes.ts'\nimport { ring } from './rings.ts'");
     expect(plain(await ok("area(2)"))).toBe("12");
     expect(plain(await ok("%%pool map [1, 2]\n(x: number) => [area(x), ring(x), ({ kind: 'c' } as Shape).kind]"))).toBe("[ [ 3, 3, 'c' ], [ 12, 9, 'c' ] ]");
-  }, 60_000);
+  }, 120_000);
+
+  it("are imported by %%pool run cells and by import() in shipped functions", async () => {
+    // fresh workers each time, so that each case has to bring the TypeScript loader itself
+    await ok("%pool restart");
+    expect(plain(await ok("%%pool run\nimport { ring as r2 } from './rings.ts'\nr2(3)"))).toBe("[ 15, 15 ]");
+    await ok("%pool restart");
+    expect(plain(await ok("await pool.run(async () => [(await import('./shapes.ts')).area(2), (await import('node:path')).basename('/a/b')])"))).toBe("[ [ 12, 'b' ], [ 12, 'b' ] ]");
+    await ok("%pool restart");
+    await ok("async function viaImport(x: number) { const m = await import('./rings.ts'); return m.ring(x) }");
+    expect(plain(await ok("%%pool map [2]\nviaImport"))).toBe("[ 9 ]");
+  }, 120_000);
 });
 
 describe("%pool pull", () => {
@@ -116,12 +127,12 @@ describe("data a worker already holds", () => {
     await ok("big[0] = 1000");
     expect(plain(await ok("%%pool map [0, 1]\n(i: number) => big[i] + small"))).toBe("[ 1010, 11.5 ]");
     expect(await received()).toEqual(first.map((n) => n + 2));
-  }, 60_000);
+  }, 120_000);
 });
 
 describe("thread workers", () => {
   it("import the notebook's TypeScript modules too", async () => {
     await ok("%pool start 2 --threads");
     expect(plain(await ok("%%pool map [1, 2]\n(x: number) => ring(x) + area(x)"))).toBe("[ 6, 21 ]");
-  }, 60_000);
+  }, 120_000);
 });
