@@ -3,21 +3,23 @@
  * it uses from earlier cells (transitively through the source of the functions and classes it
  * uses) and turns each into a dependency the farm can install on a worker:
  *   - functions and classes: their source, `{ name, js }` (so the worker gets real code),
- *   - imports: `{ name, import, imported }`, re-imported in the worker,
+ *   - imports: `{ name, import, imported }`, re-imported in the worker (with what the worker needs
+ *     for them, see worker-imports.ts),
  *   - data (const/let/var values, and plain globals such as `_`): a snapshot `{ name, value }` taken now,
  *   - types and interfaces: nothing (erased).
- * A value that cannot travel (a socket, a promise, a native or bound function, ...) is a
- * CaptureError naming the binding and why. The dependency list is ordered (dependencies before
- * their dependents, then by first use) so that unchanged code produces identical entries that
- * the farm's content-hash cache recognises.
+ * A value that cannot travel (a socket, a promise, a native or bound function, a function that
+ * uses variables of the function or module that made it, ...) is a CaptureError naming the
+ * binding and why. The dependency list is ordered (dependencies before their dependents, then by
+ * first use) so that unchanged code produces identical entries that the farm's content-key cache
+ * recognises.
  */
 import { createHash, randomUUID } from "node:crypto";
 import vm from "node:vm";
 import { digestValue } from "../farm/value-digest.js";
-import { RESOLVE_GLOBAL } from "../kernel/compiler/cell-script.js";
 import { dynamicImports, freeIdentifiers, isSingleExpressionLike, isSingleFunctionOrClass, parseScript, probedIdentifiers } from "./free-identifiers.js";
 import { findTravelProblem } from "./travel-check.js";
 import { instancePaths, objectsAt, restoreInstances } from "./instance-paths.js";
+import { isNotebookTypeScript, kernelResolutions, RESOLVE_GLOBAL, TYPESCRIPT_LOADER, workerResolver } from "./worker-imports.js";
 
 /** The subset of the session's binding registry (contract C2) that capture reads. */
 export interface CapturedBinding {
@@ -129,7 +131,7 @@ interface Visit {
  * included. Throws CaptureError for something that cannot travel.
  *
  * With `fn`, `source` is the source of that function value (what the workers run), so it must
- * not use variables of an enclosing function or module either (see closureProblem).
+ * not use variables of an enclosing function or module either (see checkClosure).
  */
 export function captureDependencies(source: string, ctx: CaptureContext, fn?: { name: string }): CaptureDep[] {
   const free = freeIdentifiers(source);
@@ -142,38 +144,21 @@ export function captureDependencies(source: string, ctx: CaptureContext, fn?: { 
   return state.deps;
 }
 
-/**
- * What the shipped code's `import("...")` calls need on a worker: the TypeScript loader for the
- * notebook's own .ts files, and, when the code came from a cell (whose `import()` goes through the
- * kernel's resolver, RESOLVE_GLOBAL), a resolver that maps those specifiers as the kernel does.
- */
+/** What the shipped code's `import("...")` calls need on a worker (see worker-imports.ts). */
 function shipDynamicImports(ctx: CaptureContext, state: Visit): void {
-  const kernelResolve = ctx.scope[RESOLVE_GLOBAL];
-  const urls = new Map<string, string>();
-  for (const spec of state.imports) {
-    let url = spec;
-    if (typeof kernelResolve === "function") {
-      try {
-        url = String(kernelResolve(spec));
-      } catch {
-        // import() reports it on the worker in its own words
-      }
-    }
-    urls.set(spec, url);
-    if (isNotebookTypeScript(url)) needTypeScriptLoader(state);
-  }
-  // (a name in `done` that the workers do not have was met in the code: it calls the resolver)
-  if (!state.done.has(RESOLVE_GLOBAL) || state.onWorkers.has(RESOLVE_GLOBAL)) return;
-  const table = JSON.stringify(Object.fromEntries(urls));
-  state.deps.push({ name: RESOLVE_GLOBAL, js: `((table) => (s) => typeof s === "string" && Object.hasOwn(table, s) ? table[s] : s)(${table})` });
+  const urls = kernelResolutions(state.imports, ctx.scope);
+  for (const url of urls.values()) if (isNotebookTypeScript(url)) needTypeScriptLoader(state);
+  // (RESOLVE_GLOBAL in `done` and not on the workers: the code calls it)
+  if (state.done.has(RESOLVE_GLOBAL) && !state.onWorkers.has(RESOLVE_GLOBAL)) state.deps.push(workerResolver(urls));
 }
 
 /**
  * The names a function value's source uses that nothing can provide on a worker: not a binding of
  * the notebook, not a global of the kernel or of the workers, not its own name, not something a
- * `%%pool run` cell left on the workers, and not one it tests with `typeof` (it then works without it). The source of a
- * function is only its own text: such names are variables of the function or module that made
- * it (a closure), which stay behind in the kernel.
+ * `%%pool run` cell left on the workers, and not one it tests with `typeof` (it then works
+ * without it). The source of a function is only its own text: such names are variables of the
+ * function or module that made it (a closure), which stay behind in the kernel. (A closure
+ * variable named like a global of the kernel cannot be told apart from it here.)
  */
 function unresolvable(self: string, js: string, ctx: CaptureContext, state: Visit): string[] {
   const probed = probedIdentifiers(js);
@@ -214,21 +199,9 @@ function visit(name: string, ctx: CaptureContext, state: Visit, via: string[]): 
   }
 }
 
-/** The notebook's own TypeScript files, which the kernel's loader transpiles (kernel/executor/typescript-loader.ts). */
-function isNotebookTypeScript(url: string): boolean {
-  return url.startsWith("file:") && /\.(ts|mts|tsx)$/.test(new URL(url).pathname) && !url.includes("/node_modules/");
-}
-
-/** A dependency that registers the kernel's TypeScript loader on the worker (once), before the imports that need it. */
-const TYPESCRIPT_LOADER: CaptureDep = {
-  name: "__tspool_typescript_loader",
-  import: new URL("./worker-typescript-loader.js", import.meta.url).href,
-  imported: "*",
-};
-
+/** Ships the TypeScript loader (once), ahead of the imports that need it. */
 function needTypeScriptLoader(state: Visit): void {
-  if (state.deps.includes(TYPESCRIPT_LOADER)) return;
-  state.deps.push(TYPESCRIPT_LOADER);
+  if (!state.deps.includes(TYPESCRIPT_LOADER)) state.deps.push(TYPESCRIPT_LOADER);
 }
 
 function chain(via: string[]): string {
