@@ -12,7 +12,7 @@ import type { MapGroup } from "./map-group.js";
 import type { JobBody, JobMessage } from "./messages.js";
 import { abortError, type PoolOptions } from "./pool-options.js";
 import { PoolWorkers } from "./pool-workers.js";
-import { prepareCode, type PreparedCode, type WireBundle } from "./task-code.js";
+import { prepareCode, type PreparedCode } from "./task-code.js";
 import type { WorkerExit } from "./transport.js";
 import type { Job, JobOwner, Slot, StopReason } from "./worker-slot.js";
 
@@ -167,16 +167,9 @@ export abstract class PoolScheduler extends PoolWorkers {
         transfer.push(copy.buffer as ArrayBuffer);
       }
     } else msg.body = { ...b, items: this.encodeFor(slot, b.items) as unknown[] };
-    if (job.code) {
-      const { hash, bundle } = job.code;
-      if (slot.known.has(hash)) msg.code = { hash };
-      else {
-        msg.code = { hash, bundle: this.encodeBundle(slot, bundle) };
-        slot.known.add(hash);
-        const st = this.stats[slot.id];
-        if (st) st.bundlesSent++;
-      }
-    }
+    // the code: what of it the worker lacks (recorded as held once the message went out)
+    const code = job.code ? slot.code.plan(job.code, (v) => this.encodeFor(slot, v)) : null;
+    if (code) msg.code = code.message;
     if (slot.mayRunLeftovers && slot.inflight.length === 1) {
       // the worker is free, so the job should start at once; if it does not, leftover code of a
       // stopped task holds the worker's thread: stop that code (the job then runs)
@@ -200,12 +193,16 @@ export abstract class PoolScheduler extends PoolWorkers {
     } catch (e) {
       // the arguments (or items, bindings, dep values) cannot be cloned: fail this job only
       slot.inflight.splice(slot.inflight.indexOf(job), 1);
-      if (msg.code?.bundle) slot.known.delete(msg.code.hash);
       this.clearTimers(job);
       job.slot = null;
       this.settleFail(job, new TypeError(`cannot send the task to worker ${slot.id}: ${(e as Error).message}. ` +
         "Arguments, items, pushed bindings and dependency values must be plain data (structured clone), or tspool handles."));
       return;
+    }
+    if (code?.message.bundle) {
+      code.commit();
+      const st = this.stats[slot.id];
+      if (st) st.bundlesSent++;
     }
     if (slot.inflight.length === 1) this.announce(job, slot);
   }
@@ -223,11 +220,6 @@ export abstract class PoolScheduler extends PoolWorkers {
     const head = slot.inflight[0];
     // a job being taken back may be withdrawn before it starts: its answer ("withdrawn" or "started") decides
     if (head && !head.withdrawing && slot.state !== "exited") this.announce(head, slot);
-  }
-
-  protected encodeBundle(slot: Slot, bundle: WireBundle): WireBundle {
-    if (!bundle.deps.some((d) => "value" in d)) return bundle;
-    return { ...bundle, deps: bundle.deps.map((d) => ("value" in d ? { name: d.name, value: this.encodeFor(slot, d.value) } : d)) };
   }
 
   protected settleOk(job: Job, value: unknown, ms: number): void {

@@ -1,13 +1,15 @@
 /**
  * What a task runs (contract C3): JS source of a function plus what it depends on, or a module
- * export. The parent turns any accepted form into a `PreparedCode` with a content hash; workers
- * cache bundles by that hash, so repeating a call sends only the hash.
+ * export. The parent turns any accepted form into a `PreparedCode` with a content hash, and a
+ * content key per dependency. Workers keep bundles by hash and dependencies by key, so repeating a
+ * call sends only the hash, and a new bundle (another function, another cell) sends in full only
+ * the dependencies its worker does not hold yet (see code-ledger.ts).
  */
 import { createHash, randomUUID } from "node:crypto";
 import { isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { serialize } from "node:v8";
 import { encodeHandles } from "./handles.js";
+import { digestValue } from "./value-digest.js";
 
 export type Dep =
   /** A JS expression (function/class expression or any expression) -> globalThis[name]. */
@@ -33,8 +35,8 @@ export interface ModuleFn { module: string; export?: string }
 /** Anything accepted where a task function is expected. */
 export type TaskFn<A extends unknown[] = any[], R = any> = ((...args: A) => R) | TaskCode | ModuleFn;
 
-/** What crosses to the worker the first time a hash is used. */
-export interface WireBundle {
+/** A task's code with everything it needs, and the content key of each dependency. */
+export interface CodeBundle {
   fn?: string;
   module?: { url: string; export: string };
   deps: Dep[];
@@ -43,7 +45,23 @@ export interface WireBundle {
   filename?: string;
 }
 
-export interface PreparedCode { hash: string; bundle: WireBundle }
+export interface PreparedCode { hash: string; bundle: CodeBundle }
+
+/** In a bundle sent to a worker: a dependency the worker already holds (under the key at the same index). */
+export interface HeldDep { held: true }
+
+/** What crosses to a worker the first time it needs a hash. */
+export interface WireBundle extends Omit<CodeBundle, "deps"> {
+  /** The dependencies, those the worker holds as references. */
+  deps: (Dep | HeldDep)[];
+  /** Keys of dependencies the worker may let go of (the parent will send them again if needed). */
+  forget?: string[];
+}
+
+/** The global a dependency defines, or `script:<key>` for a script (what a worker tracks as installed). */
+export function depSlot(dep: Dep, key: string): string {
+  return "script" in dep ? `script:${key}` : dep.name;
+}
 
 function isTaskCode(x: unknown): x is TaskCode {
   return typeof x === "object" && x !== null && typeof (x as TaskCode).fn === "string";
@@ -78,9 +96,9 @@ function depKey(dep: Dep): unknown {
 
 function valueDigest(value: unknown): string {
   try {
-    return createHash("sha1").update(serialize(encodeHandles(value))).digest("base64");
+    return digestValue(encodeHandles(value));
   } catch {
-    return randomUUID(); // not serializable for hashing (e.g. shared memory): never reuse a cache entry
+    return randomUUID(); // not digestible (e.g. shared memory): never reuse a cache entry
   }
 }
 
@@ -134,9 +152,9 @@ export function prepareCode(fn: TaskFn | unknown, what = "task function"): Prepa
   );
 }
 
-function finish(b: Omit<WireBundle, "depKeys">): PreparedCode {
+function finish(b: Omit<CodeBundle, "depKeys">): PreparedCode {
   const depKeys = b.deps.map((d) => createHash("sha1").update(JSON.stringify(depKey(d))).digest("base64url"));
-  const bundle: WireBundle = { ...b, depKeys };
+  const bundle: CodeBundle = { ...b, depKeys };
   if (bundle.filename === undefined) delete bundle.filename;
   const h = createHash("sha1");
   h.update(JSON.stringify([b.fn ?? null, b.module ?? null, b.filename ?? null, depKeys]));

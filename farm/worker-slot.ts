@@ -3,6 +3,7 @@
  * the jobs sent to it in order (the first is running, the rest are queued in the worker), what
  * code it already has, and its counters for `pool.status()`.
  */
+import { CodeLedger } from "./code-ledger.js";
 import type { JobKind } from "./events.js";
 import type { JobBody } from "./messages.js";
 import type { PreparedCode } from "./task-code.js";
@@ -55,7 +56,8 @@ export interface Job {
 export class Slot {
   state: "starting" | "ready" | "stopping" | "exited" = "starting";
   inflight: Job[] = [];
-  known = new Set<string>();
+  /** The code this worker holds (a replacement starts with none). */
+  readonly code = new CodeLedger();
   jobsSinceSpawn = 0;
   rss: number | null = null;
   readonly spawnedAt = Date.now();

@@ -3,20 +3,23 @@
  * it uses from earlier cells (transitively through the source of the functions and classes it
  * uses) and turns each into a dependency the farm can install on a worker:
  *   - functions and classes: their source, `{ name, js }` (so the worker gets real code),
- *   - imports: `{ name, import, imported }`, re-imported in the worker,
+ *   - imports: `{ name, import, imported }`, re-imported in the worker (with what the worker needs
+ *     for them, see worker-imports.ts),
  *   - data (const/let/var values, and plain globals such as `_`): a snapshot `{ name, value }` taken now,
  *   - types and interfaces: nothing (erased).
- * A value that cannot travel (a socket, a promise, a native or bound function, ...) is a
- * CaptureError naming the binding and why. The dependency list is ordered (dependencies before
- * their dependents, then by first use) so that unchanged code produces identical entries that
- * the farm's content-hash cache recognises.
+ * A value that cannot travel (a socket, a promise, a native or bound function, a function that
+ * uses variables of the function or module that made it, ...) is a CaptureError naming the
+ * binding and why. The dependency list is ordered (dependencies before their dependents, then by
+ * first use) so that unchanged code produces identical entries that the farm's content-key cache
+ * recognises.
  */
 import { createHash, randomUUID } from "node:crypto";
 import vm from "node:vm";
-import { serialize } from "node:v8";
-import { freeIdentifiers, isSingleExpressionLike, isSingleFunctionOrClass, parseScript } from "./free-identifiers.js";
+import { digestValue } from "../farm/value-digest.js";
+import { dynamicImports, freeIdentifiers, isSingleExpressionLike, isSingleFunctionOrClass, parseScript, probedIdentifiers } from "./free-identifiers.js";
 import { findTravelProblem } from "./travel-check.js";
 import { instancePaths, objectsAt, restoreInstances } from "./instance-paths.js";
+import { isNotebookTypeScript, kernelResolutions, RESOLVE_GLOBAL, TYPESCRIPT_LOADER, workerResolver } from "./worker-imports.js";
 
 /** The subset of the session's binding registry (contract C2) that capture reads. */
 export interface CapturedBinding {
@@ -117,23 +120,70 @@ interface Visit {
   deps: CaptureDep[];
   done: Set<string>;
   active: Set<string>;
+  /** Names the workers have of their own (ctx.exclude). */
+  onWorkers: Set<string>;
+  /** Modules the shipped code loads with `import("...")`. */
+  imports: Set<string>;
 }
 
 /**
  * Builds the dependencies of `source` (the JS of the function to run). `source` itself is not
  * included. Throws CaptureError for something that cannot travel.
+ *
+ * With `fn`, `source` is the source of that function value (what the workers run), so it must
+ * not use variables of an enclosing function or module either (see checkClosure).
  */
-export function captureDependencies(source: string, ctx: CaptureContext): CaptureDep[] {
+export function captureDependencies(source: string, ctx: CaptureContext, fn?: { name: string }): CaptureDep[] {
   const free = freeIdentifiers(source);
-  if (!free) throw new CaptureError("(the function)", "its JavaScript source does not parse");
-  const state: Visit = { deps: [], done: new Set(ctx.exclude ?? []), active: new Set() };
+  if (!free) throw new CaptureError(fn?.name ?? "(the function)", "its JavaScript source does not parse");
+  const onWorkers = new Set(ctx.exclude ?? []);
+  const state: Visit = { deps: [], done: new Set(onWorkers), active: new Set(), onWorkers, imports: new Set(dynamicImports(source)) };
+  if (fn) checkClosure(fn.name, source, ctx, state, []);
   for (const name of free) visit(name, ctx, state, []);
+  shipDynamicImports(ctx, state);
   return state.deps;
+}
+
+/** What the shipped code's `import("...")` calls need on a worker (see worker-imports.ts). */
+function shipDynamicImports(ctx: CaptureContext, state: Visit): void {
+  const urls = kernelResolutions(state.imports, ctx.scope);
+  for (const url of urls.values()) if (isNotebookTypeScript(url)) needTypeScriptLoader(state);
+  // (RESOLVE_GLOBAL in `done` and not on the workers: the code calls it)
+  if (state.done.has(RESOLVE_GLOBAL) && !state.onWorkers.has(RESOLVE_GLOBAL)) state.deps.push(workerResolver(urls));
+}
+
+/**
+ * The names a function value's source uses that nothing can provide on a worker: not a binding of
+ * the notebook, not a global of the kernel or of the workers, not its own name, not something a
+ * `%%pool run` cell left on the workers, and not one it tests with `typeof` (it then works
+ * without it). The source of a function is only its own text: such names are variables of the
+ * function or module that made it (a closure), which stay behind in the kernel. (A closure
+ * variable named like a global of the kernel cannot be told apart from it here.)
+ */
+function unresolvable(self: string, js: string, ctx: CaptureContext, state: Visit): string[] {
+  const probed = probedIdentifiers(js);
+  return (freeIdentifiers(js) ?? []).filter((n) =>
+    n !== self && !probed?.has(n) && !state.onWorkers.has(n) && !ctx.bindings.get(n) && !PRISTINE.has(n) &&
+    KERNEL_ONLY[n] === undefined && !(n in ctx.scope));
+}
+
+/** Throws the CaptureError for a function value that uses variables it cannot take along. */
+function checkClosure(name: string, js: string, ctx: CaptureContext, state: Visit, via: string[]): void {
+  const missing = unresolvable(name, js, ctx, state);
+  if (missing.length === 0) return;
+  const names = missing.map((n) => "`" + n + "`").join(", ");
+  const they = missing.length === 1 ? `${names}, which exists` : `${names}, which exist`;
+  throw new CaptureError(name,
+    `it is a function made inside another function or a module (a closure)${chain(via)}, and its code uses ${they} only there, ` +
+    "not in the notebook's global scope, so its source alone cannot run on a worker. " +
+    "Define the function at top level in a cell (it then travels as its source), pass what it uses as an argument, " +
+    "or, for a function of a module, import it in a cell (imports are imported again on the workers)");
 }
 
 function visitSource(js: string, owner: string, ctx: CaptureContext, state: Visit, via: string[]): void {
   const free = freeIdentifiers(js);
   if (!free) throw new CaptureError(owner, "its JavaScript source does not parse");
+  for (const spec of dynamicImports(js)) state.imports.add(spec);
   for (const n of free) if (n !== owner) visit(n, ctx, state, [...via, owner]);
 }
 
@@ -149,6 +199,11 @@ function visit(name: string, ctx: CaptureContext, state: Visit, via: string[]): 
   }
 }
 
+/** Ships the TypeScript loader (once), ahead of the imports that need it. */
+function needTypeScriptLoader(state: Visit): void {
+  if (!state.deps.includes(TYPESCRIPT_LOADER)) state.deps.push(TYPESCRIPT_LOADER);
+}
+
 function chain(via: string[]): string {
   return via.length === 0 ? "" : ` (used by ${[...via].reverse().map((v) => "`" + v + "`").join(" ← ")})`;
 }
@@ -161,6 +216,7 @@ function resolve(name: string, ctx: CaptureContext, state: Visit, via: string[])
         return undefined;
       case "import":
         if (!b.importSpec) throw new CaptureError(name, `the import from cell ${b.cell} has no recorded module${chain(via)}`);
+        if (isNotebookTypeScript(b.importSpec.url)) needTypeScriptLoader(state);
         return { name, import: b.importSpec.url, imported: b.importSpec.imported };
       case "function": case "class": case "enum": case "namespace":
         if (b.js) {
@@ -185,6 +241,7 @@ function valueDependency(name: string, value: unknown, ctx: CaptureContext, stat
     if (js === undefined) {
       throw new CaptureError(name, `it is a native or bound function (from ${origin}) whose source is not available${chain(via)}; wrap it in a function declared in a cell`);
     }
+    checkClosure(name, js, ctx, state, via);
     visitSource(js, name, ctx, state, via);
     return { name, js };
   }
@@ -201,11 +258,11 @@ function valueDependency(name: string, value: unknown, ctx: CaptureContext, stat
     state.deps.push({ name, value });
     let digest: string;
     try {
-      const hash = createHash("sha1").update(serialize(value)).update(JSON.stringify(instances));
+      const hash = createHash("sha1").update(digestValue(value)).update(JSON.stringify(instances));
       for (const c of classes) hash.update((ctx.bindings.get(c) as { js?: string } | undefined)?.js ?? "");
       digest = hash.digest("base64url");
     } catch {
-      digest = randomUUID(); // not serialisable for hashing (e.g. shared memory): always restore
+      digest = randomUUID(); // not digestible (e.g. shared memory): always restore
     }
     const classFor = `(n) => ({ ${classes.map((c) => `${c}: ${c}`).join(", ")} })[n]`;
     const restore = `(${restoreInstances.toString()})(globalThis[${JSON.stringify(name)}], ${JSON.stringify(instances)}, ${classFor});`;

@@ -152,6 +152,17 @@ export function classAwareCall(
   };
 }
 
+/**
+ * Prepares a task that reads what the workers hold (`%pool pull`): its results come back with
+ * their classes when they hold instances of notebook classes the workers have (shipped there as
+ * code, by a push or by a task that used them).
+ */
+export function classAwareRead(task: TaskCode, session: ClassAwareSession): ClassAwareCall {
+  const classes = [...notebookClasses(session.bindings, session.scope).values()];
+  if (classes.length === 0) return { task, items: [] };
+  return { task: classAwareTask(task, classes), items: [], decode: (v) => decodeValue(v, session.scope) };
+}
+
 function encodeArgs(args: readonly unknown[], classes: Map<Function, string>, used: Set<string>): unknown[] {
   let changed = false;
   const out = args.map((a) => {

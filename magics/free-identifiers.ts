@@ -68,24 +68,56 @@ function isReference(id: ts.Identifier): boolean {
   return true;
 }
 
+/** The free identifiers of a source, those of them it probes with `typeof`, and the modules it imports with `import()`. */
+interface FreeNames { names: string[]; probed: Set<string>; imports: string[] }
+
 /**
  * The free identifiers of `source` in order of first use (stable across runs of the same source).
  * `arguments` is never free. Returns undefined when the source does not parse.
  */
 export function freeIdentifiers(source: string): string[] | undefined {
+  const found = analyse(source);
+  return found && [...found.names];
+}
+
+/**
+ * The free identifiers `source` tests with `typeof` somewhere (`typeof window !== "undefined" ? window : x`):
+ * it checks whether they exist, so it is presumably written to work without them.
+ */
+export function probedIdentifiers(source: string): ReadonlySet<string> | undefined {
+  return analyse(source)?.probed;
+}
+
+/**
+ * The module specifiers `source` loads with `import("...")` written as a string, also when the
+ * string goes through a resolving function first (`import(resolve("./x.ts"))`, as the kernel
+ * compiles a cell's `import()`). Specifiers computed at run time are not known here.
+ */
+export function dynamicImports(source: string): readonly string[] {
+  return analyse(source)?.imports ?? [];
+}
+
+function analyse(source: string): FreeNames | undefined {
   const cached = cache.get(source);
-  if (cached !== undefined) return cached === null ? undefined : [...cached];
+  if (cached !== undefined) return cached ?? undefined;
   const found = computeFreeIdentifiers(source);
   if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value!);
   cache.set(source, found ?? null);
-  return found && [...found];
+  return found;
 }
 
 // Sources analysed lately (the same function is often shipped again and again, e.g. pool.apply in a loop).
 const CACHE_LIMIT = 256;
-const cache = new Map<string, string[] | null>();
+const cache = new Map<string, FreeNames | null>();
 
-function computeFreeIdentifiers(source: string): string[] | undefined {
+/** Whether the identifier is the operand of `typeof` (parentheses allowed). */
+function isTypeofOperand(id: ts.Identifier): boolean {
+  let n: ts.Node = id;
+  while (ts.isParenthesizedExpression(n.parent)) n = n.parent;
+  return ts.isTypeOfExpression(n.parent);
+}
+
+function computeFreeIdentifiers(source: string): FreeNames | undefined {
   const sf = parseScript(source);
   if (!sf) return undefined;
   const declared = new Map<ts.Node, Set<string>>();
@@ -133,19 +165,26 @@ function computeFreeIdentifiers(source: string): string[] | undefined {
 
   const free: string[] = [];
   const seen = new Set<string>();
+  const probed = new Set<string>();
+  const imports: string[] = [];
   const resolve = (node: ts.Node): void => {
     if (ts.isIdentifier(node) && isReference(node)) {
       const name = node.text;
-      if (name !== "arguments" && name !== "undefined" && !seen.has(name)) {
+      if (name !== "arguments" && name !== "undefined" && !(seen.has(name) && (probed.has(name) || !isTypeofOperand(node)))) {
         let bound = false;
         for (let n: ts.Node | undefined = node.parent; n; n = n.parent) {
           if (declared.get(n)?.has(name)) { bound = true; break; }
         }
         if (!bound) {
+          if (!seen.has(name)) free.push(name);
           seen.add(name);
-          free.push(name);
+          if (isTypeofOperand(node)) probed.add(name);
         }
       }
+    } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword && node.arguments.length > 0) {
+      let arg = node.arguments[0];
+      if (ts.isCallExpression(arg) && arg.arguments.length === 1) arg = arg.arguments[0];
+      if (ts.isStringLiteralLike(arg)) imports.push(arg.text);
     } else if (ts.isShorthandPropertyAssignment(node)) {
       resolve(node.name);
       if (node.objectAssignmentInitializer) resolve(node.objectAssignmentInitializer);
@@ -154,7 +193,7 @@ function computeFreeIdentifiers(source: string): string[] | undefined {
     ts.forEachChild(node, resolve);
   };
   resolve(sf);
-  return free;
+  return { names: free, probed, imports };
 }
 
 /** Whether `source` is exactly one statement that can stand as an expression (an expression, or a function/class declaration). */

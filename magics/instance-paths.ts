@@ -44,7 +44,11 @@ export function instancePaths(root: unknown, classOf: (ctor: Function) => string
     }
     if (!walk) continue;
     if (Array.isArray(obj)) {
-      for (let i = 0; i < obj.length; i++) push(obj[i], [...path, i]);
+      // (a path is made only for an element that is an object: arrays of numbers cost one pass)
+      for (let i = 0; i < obj.length; i++) {
+        const v = obj[i];
+        if (v !== null && typeof v === "object") stack.push([v, [...path, i]]);
+      }
     } else if (obj instanceof Map) {
       let i = 0;
       for (const [k, v] of obj) {

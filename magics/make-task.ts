@@ -21,7 +21,8 @@ export function functionTask(fn: Function, ctx: TaskContext, filename?: string):
   }
   // A recursive `const f = (n) => ... f(n - 1)` captures itself as a dependency; a named
   // function expression (`function fib(n) { ... fib(n - 1) }`) binds its own name.
-  const deps = captureDependencies(source, { bindings: ctx.bindings, scope, exclude: ctx.exclude });
+  // Its own source is all that travels: it must not use variables of an enclosing function.
+  const deps = captureDependencies(source, { bindings: ctx.bindings, scope, exclude: ctx.exclude }, { name: fn.name || "the function" });
   return { fn: source, deps, filename };
 }
 

@@ -14,7 +14,7 @@ import type { OutputEvent, PoolStatus, TaskEvent, WorkerEvent, JobKind } from ".
 import type { TaskCode, TaskFn } from "../farm/task-code.js";
 import { outputContext } from "../kernel/executor/session.js";
 import { toTask } from "./make-task.js";
-import { classAwareCall } from "./class-instances.js";
+import { classAwareCall, classAwareRead } from "./class-instances.js";
 import type { MagicSession } from "./session-api.js";
 
 /** What a tracked call wants to hear about its own tasks. */
@@ -301,9 +301,11 @@ export class NotebookPool {
     return this.tracked("push", this.parentNow(), (farm) => farm.push(bindings));
   }
 
-  /** Each worker's value of `globalThis[name]`, in worker-id order. */
-  pull<T = unknown>(name: string): Promise<T[]> {
-    return this.tracked("run", this.parentNow(), (farm, tag) => farm.run({ fn: `() => globalThis[${JSON.stringify(name)}]` }, { tag }) as Promise<T[]>);
+  /** Each worker's value of `globalThis[name]`, in worker-id order (instances of notebook classes keep their class). */
+  async pull<T = unknown>(name: string): Promise<T[]> {
+    const read = classAwareRead({ fn: `() => globalThis[${JSON.stringify(name)}]` }, { bindings: this.session.bindings, scope: globalThis as Record<string, unknown> });
+    const values = await this.tracked("run", this.parentNow(), (farm, tag) => farm.run(read.task, { tag }));
+    return (read.decode ? values.map(read.decode) : values) as T[];
   }
 
   // ------------------------------------------------------------------ event routing

@@ -29,68 +29,123 @@ function isPlainObject(v: object): boolean {
   return proto === null || proto === Object.prototype || Object.getPrototypeOf(proto) === null && proto.constructor?.name === "Object";
 }
 
+/** A value met in the walk, and how it was reached (its path is spelled out only for a problem). */
+interface Step {
+  v: unknown;
+  from: Step | null;
+  /** From its container: a key, an index, or a Map/Set position spelled as in messages. */
+  via: string | number;
+}
+
+function pathOf(step: Step): string {
+  const parts: string[] = [];
+  for (let s: Step | null = step; s !== null && s.from !== null; s = s.from) {
+    const via = s.via;
+    parts.push(typeof via === "number" ? `[${via}]` : via);
+  }
+  return parts.reverse().join("");
+}
+
+function keyStep(k: string): string {
+  return /^[A-Za-z_$][\w$]*$/.test(k) ? `.${k}` : `[${JSON.stringify(k)}]`;
+}
+
+/** Whether a primitive (or function) inside a value can be copied: only symbols and functions cannot. */
+function primitiveProblem(v: unknown): string | undefined {
+  const t = typeof v;
+  if (t === "symbol") return "is a Symbol, which cannot be copied";
+  if (t === "function") {
+    const name = (v as Function).name;
+    return `is a function${name ? ` (${name})` : ""}; data sent to workers cannot hold functions — define the function in a cell with \`function\` and refer to it by name instead`;
+  }
+  return undefined;
+}
+
 /**
  * The first reason the value cannot travel, or undefined when it can. `restored`: class
  * instances inside it that the receiver gives their prototypes back (see instance-paths.ts).
+ * Containers are walked without building paths: a path is spelled out only for the problem found,
+ * so a large array of numbers costs one pass over its elements.
  */
 export function findTravelProblem(value: unknown, limit = 2_000_000, restored?: ReadonlySet<object>): TravelProblem | undefined {
   const seen = new Set<object>();
   let budget = limit;
-  const stack: { v: unknown; path: string }[] = [{ v: value, path: "" }];
-  while (stack.length > 0) {
-    const { v, path } = stack.pop()!;
-    if (--budget < 0) return undefined; // very large data: structured clone itself will report problems
-    if (v === null || v === undefined) continue;
-    const t = typeof v;
-    if (t === "symbol") return { path, why: "is a Symbol, which cannot be copied" };
-    if (t === "function") {
-      const name = (v as Function).name;
-      return { path, why: `is a function${name ? ` (${name})` : ""}; data sent to workers cannot hold functions — define the function in a cell with \`function\` and refer to it by name instead` };
+  const stack: Step[] = [{ v: value, from: null, via: "" }];
+  // A container's contents in order: primitives are checked on the spot, objects are walked
+  // later, first ones first (they are pushed in reverse when the container is done).
+  let kids: Step[] = [];
+  const visit = (v: unknown, from: Step, via: string | number): TravelProblem | undefined => {
+    if (v !== null && typeof v === "object") {
+      kids.push({ v, from, via });
+      return undefined;
     }
-    if (t !== "object") continue;
+    const why = primitiveProblem(v);
+    return why === undefined ? undefined : { path: pathOf({ v, from, via }), why };
+  };
+  const walkKids = () => {
+    for (let i = kids.length - 1; i >= 0; i--) stack.push(kids[i]);
+    kids = [];
+  };
+  for (;;) {
+    walkKids();
+    const step = stack.pop();
+    if (step === undefined) return undefined;
+    const v = step.v;
+    if (v === null || typeof v !== "object") {
+      const why = primitiveProblem(v);
+      if (why !== undefined) return { path: pathOf(step), why };
+      continue;
+    }
+    if (--budget < 0) return undefined; // very large data: structured clone itself will report problems
     const o = v as object;
     if (seen.has(o)) continue;
     seen.add(o);
+    const here = () => pathOf(step);
     if (typeof (o as Record<symbol, unknown>)[HANDLE] === "function") continue; // a farm handle (Lock, Queue, ...)
-    if (o instanceof Promise) return { path, why: "is a Promise; `await` it in a cell and use its value" };
+    if (o instanceof Promise) return { path: here(), why: "is a Promise; `await` it in a cell and use its value" };
     if (o instanceof WeakMap || o instanceof WeakSet || (WEAK_REF !== undefined && o instanceof WEAK_REF)) {
-      return { path, why: `is a ${describeClass(o)}, which cannot be copied` };
+      return { path: here(), why: `is a ${describeClass(o)}, which cannot be copied` };
     }
     if (o instanceof EventEmitter || o instanceof MessagePort) {
-      return { path, why: `is a live handle (${describeClass(o)}) tied to this process; open it inside the mapped function instead` };
+      return { path: here(), why: `is a live handle (${describeClass(o)}) tied to this process; open it inside the mapped function instead` };
     }
     if (o instanceof TYPED_ARRAY || o instanceof SharedArrayBuffer || CLONEABLE_CLASSES.some((c) => o instanceof c)) continue;
     if (typeof Blob !== "undefined" && o instanceof Blob) continue;
     if (Array.isArray(o)) {
-      for (let i = o.length - 1; i >= 0; i--) stack.push({ v: o[i], path: `${path}[${i}]` });
+      for (let i = 0; i < o.length; i++) {
+        const problem = visit(o[i], step, i);
+        if (problem) return problem;
+      }
       continue;
     }
     if (o instanceof Map) {
       let i = 0;
       for (const [k, val] of o) {
-        stack.push({ v: k, path: `${path}.<key ${i}>` }, { v: val, path: `${path}.get(${i})` });
+        const problem = visit(k, step, `.<key ${i}>`) ?? visit(val, step, `.get(${i})`);
+        if (problem) return problem;
         i++;
       }
       continue;
     }
     if (o instanceof Set) {
       let i = 0;
-      for (const val of o) stack.push({ v: val, path: `${path}.<element ${i++}>` });
+      for (const val of o) {
+        const problem = visit(val, step, `.<element ${i++}>`);
+        if (problem) return problem;
+      }
       continue;
     }
     if (!isPlainObject(o) && !restored?.has(o)) {
       return {
-        path,
+        path: here(),
         why: `is an instance of ${describeClass(o)}, which would arrive as a plain object without its methods (instances of classes from earlier cells get their class back); send plain data (e.g. \`{ ...obj }\`) or create the instance inside the mapped function`,
       };
     }
-    const keys = Object.keys(o);
-    for (let i = keys.length - 1; i >= 0; i--) {
-      const k = keys[i];
+    for (const k of Object.keys(o)) {
       const desc = Object.getOwnPropertyDescriptor(o, k);
-      if (desc && (desc.get || desc.set)) return { path: `${path}.${k}`, why: "is a getter/setter property, which cannot be copied" };
-      stack.push({ v: (o as Record<string, unknown>)[k], path: /^[A-Za-z_$][\w$]*$/.test(k) ? `${path}.${k}` : `${path}[${JSON.stringify(k)}]` });
+      if (desc && (desc.get || desc.set)) return { path: here() + keyStep(k), why: "is a getter/setter property, which cannot be copied" };
+      const problem = visit((o as Record<string, unknown>)[k], step, keyStep(k));
+      if (problem) return problem;
     }
   }
-  return undefined;
 }

@@ -1,8 +1,12 @@
 /**
- * The worker's cache of task bundles (by content hash) and the globals their dependencies define.
- * A dependency is (re)installed only when the global it defines does not already hold that exact
- * dependency, so repeating a call costs a hash lookup, and two bundles that define the same name
- * differently each get their own definition when they run.
+ * The worker's side of code shipping: task bundles (by content hash), the dependencies they use
+ * (by content key, as the parent sent them), and the globals those define. A bundle arrives with
+ * the dependencies this worker already holds as references (code-ledger.ts is the parent's record
+ * of what it holds), and is registered as soon as its message arrives, so that later messages may
+ * refer to it even if its own job never runs (withdrawn, cancelled). A dependency is (re)installed
+ * only when the global it defines does not already hold that exact dependency, so repeating a call
+ * costs a hash lookup, and two bundles that define the same name differently each get their own
+ * definition when they run.
  */
 import { createRequire } from "node:module";
 import { isAbsolute, join } from "node:path";
@@ -10,11 +14,31 @@ import { pathToFileURL } from "node:url";
 import { constants as vmConstants, Script } from "node:vm";
 import type { WorkerEnv } from "../handles.js";
 import { decodeInWorker } from "./handle-kinds.js";
-import type { Dep, WireBundle } from "../task-code.js";
+import { depSlot, type Dep, type WireBundle } from "../task-code.js";
 
 type AnyFn = (...args: unknown[]) => unknown;
 
-interface Entry { bundle: WireBundle; fn: AnyFn | null }
+interface Entry {
+  fn: AnyFn | null;
+  source?: string;
+  module?: { url: string; export: string };
+  filename: string;
+  keys: string[];
+  /** The global each dependency defines (see depSlot). */
+  slots: string[];
+  /** A dependency the bundle referred to that this worker does not hold (would be a bug of the parent's ledger). */
+  missing?: string;
+}
+
+/** What a worker holds, for `globalThis[Symbol.for("tspool.workerCode")]()`. */
+export interface WorkerCodeCounts {
+  /** Task bundles received. */
+  bundles: number;
+  /** Dependencies held (to reinstall them when needed). */
+  dependencies: number;
+  /** Dependencies received in full since the worker started (a repeated or similar task sends none). */
+  received: number;
+}
 
 // Shipped code may use `await import(...)`: give its scripts the main context's module loader.
 const importModuleDynamically = (vmConstants as unknown as { USE_MAIN_CONTEXT_DEFAULT_LOADER?: symbol }).USE_MAIN_CONTEXT_DEFAULT_LOADER;
@@ -57,58 +81,103 @@ async function importSpecifier(spec: string): Promise<Record<string, unknown>> {
 
 export class CodeCache {
   private entries = new Map<string, Entry>();
+  /** dependency key -> the dependency, as received */
+  private held = new Map<string, Dep>();
   /** global name (or "script:<key>") -> key of the dep that defined it */
   private installed = new Map<string, string>();
+  /** What a bundle's `forget` list meant when it arrived (applied when its job runs). */
+  private forgetting = new WeakMap<WireBundle, [string, Dep][]>();
+  private received = 0;
 
-  constructor(private readonly env: WorkerEnv) {}
+  constructor(private readonly env: WorkerEnv) {
+    Object.defineProperty(globalThis, Symbol.for("tspool.workerCode"), { value: () => this.counts(), configurable: true });
+  }
 
-  has(hash: string): boolean { return this.entries.has(hash); }
+  counts(): WorkerCodeCounts {
+    return { bundles: this.entries.size, dependencies: this.held.size, received: this.received };
+  }
 
-  get size(): number { return this.entries.size; }
+  /** Registers a bundle as its message arrives: the dependencies sent in full are held from now on. */
+  receive(hash: string, bundle: WireBundle): void {
+    const keys = bundle.depKeys;
+    const slots: string[] = [];
+    let missing: string | undefined;
+    bundle.deps.forEach((d, i) => {
+      if ("held" in d) {
+        const have = this.held.get(keys[i]);
+        if (have === undefined) missing ??= keys[i];
+        slots.push(have === undefined ? `missing:${keys[i]}` : depSlot(have, keys[i]));
+        return;
+      }
+      this.held.set(keys[i], d);
+      this.received++;
+      slots.push(depSlot(d, keys[i]));
+    });
+    // What the parent let go of is dropped when this job runs: jobs that arrived earlier (and run
+    // earlier) may still need it. A dependency sent again meanwhile is a new one and stays.
+    if (bundle.forget?.length) this.forgetting.set(bundle, bundle.forget.flatMap((k) => {
+      const d = this.held.get(k);
+      return d === undefined ? [] : [[k, d] as [string, Dep]];
+    }));
+    const previous = this.entries.get(hash);
+    this.entries.set(hash, {
+      fn: previous?.fn ?? null, source: bundle.fn, module: bundle.module,
+      filename: bundle.filename ?? `tspool-task-${hash.slice(0, 8)}.js`, keys, slots, missing,
+    });
+  }
 
-  /** The function of a cached bundle whose deps are all in place, or null if work is needed. */
-  ready(hash: string): AnyFn | null {
-    const e = this.entries.get(hash);
-    if (!e || !e.fn) return null;
-    const { deps, depKeys } = e.bundle;
-    for (let i = 0; i < deps.length; i++) {
-      const d = deps[i];
-      if (this.installed.get("script" in d ? `script:${depKeys[i]}` : d.name) !== depKeys[i]) return null;
-    }
+  /** The function of a bundle whose deps are all in place, or null if work is needed. */
+  ready(code: { hash: string; bundle?: WireBundle }): AnyFn | null {
+    const e = this.entries.get(code.hash);
+    if (!e || !e.fn || (code.bundle && this.forgetting.has(code.bundle))) return null;
+    for (let i = 0; i < e.keys.length; i++) if (this.installed.get(e.slots[i]) !== e.keys[i]) return null;
     return e.fn;
   }
 
-  /** Ensures the bundle is known, its deps installed and its function compiled. */
-  async prepare(hash: string, bundle: WireBundle | undefined): Promise<AnyFn> {
-    let e = this.entries.get(hash);
-    if (!e) {
-      if (!bundle) throw new Error(`internal: code bundle ${hash} was never sent to this worker`);
-      e = { bundle, fn: null };
-      this.entries.set(hash, e);
+  /** Ensures the bundle's deps are installed and its function compiled. */
+  async prepare(code: { hash: string; bundle?: WireBundle }): Promise<AnyFn> {
+    const e = this.entries.get(code.hash);
+    if (!e) throw new Error(`internal: code bundle ${code.hash} was never sent to this worker`);
+    if (code.bundle) this.letGo(code.bundle);
+    if (e.missing !== undefined) throw new Error(`internal: a task referred to dependency ${e.missing}, which this worker never received`);
+    let reinstalled = false;
+    for (let i = 0; i < e.keys.length; i++) {
+      const slot = e.slots[i];
+      const key = e.keys[i];
+      // a script (e.g. a fix-up of the data before it) runs again when what came before it changed
+      if (this.installed.get(slot) === key && !(reinstalled && slot.startsWith("script:"))) continue;
+      const d = this.held.get(key);
+      if (d === undefined) throw new Error(`internal: dependency ${slot} (${key}) was let go on this worker before a task that needs it`);
+      await this.installDep(d, e.filename);
+      this.installed.set(slot, key);
+      reinstalled = true;
     }
-    const b = e.bundle;
-    const filename = b.filename ?? `tspool-task-${hash.slice(0, 8)}.js`;
-    for (let i = 0; i < b.deps.length; i++) await this.installDep(b.deps[i], b.depKeys[i], filename);
     if (!e.fn) {
-      // on failure the bundle stays cached without a function: the parent sends only the hash
-      // next time, and the same error comes back (or success, if e.g. a module file was fixed)
-      if (b.module) {
-        const ns = await importSpecifier(b.module.url);
-        const f = b.module.export === "*" ? ns : ns[b.module.export];
+      // on failure the bundle stays without a function: the parent sends only the hash next
+      // time, and the same error comes back (or success, if e.g. a module file was fixed)
+      if (e.module) {
+        const ns = await importSpecifier(e.module.url);
+        const f = e.module.export === "*" ? ns : ns[e.module.export];
         if (typeof f !== "function") {
-          throw new TypeError(`module ${b.module.url} has no function export "${b.module.export}" (exports: ${Object.keys(ns).join(", ") || "none"})`);
+          throw new TypeError(`module ${e.module.url} has no function export "${e.module.export}" (exports: ${Object.keys(ns).join(", ") || "none"})`);
         }
         e.fn = f as AnyFn;
       } else {
-        e.fn = compileFunction(b.fn ?? "", filename);
+        e.fn = compileFunction(e.source ?? "", e.filename);
       }
     }
     return e.fn;
   }
 
-  private async installDep(d: Dep, key: string, filename: string): Promise<void> {
-    const slot = "script" in d ? `script:${key}` : d.name;
-    if (this.installed.get(slot) === key) return;
+  /** Drops what a bundle's message said the worker may let go of (unless it was sent again since). */
+  private letGo(bundle: WireBundle): void {
+    const list = this.forgetting.get(bundle);
+    if (!list) return;
+    this.forgetting.delete(bundle);
+    for (const [key, d] of list) if (this.held.get(key) === d) this.held.delete(key);
+  }
+
+  private async installDep(d: Dep, filename: string): Promise<void> {
     const g = globalThis as Record<string, unknown>;
     if ("script" in d) runScript(d.script, filename);
     else if ("js" in d) g[d.name] = runScript(`(${d.js}\n)`, filename);
@@ -119,7 +188,6 @@ export class CodeCache {
       }
       g[d.name] = d.imported === "*" ? ns : ns[d.imported];
     } else g[d.name] = await decodeInWorker(d.value, this.env);
-    this.installed.set(slot, key);
   }
 
   /** Records that a plain push replaced a global, so a dep of the same name is reinstalled when needed. */

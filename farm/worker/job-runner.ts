@@ -81,6 +81,7 @@ export class JobRunner {
   tag = (): OutputTag => ({ job: this.current?.id ?? null, index: this.current?.index ?? null });
 
   enqueue(job: JobMessage): void {
+    if (job.code?.bundle) this.cache.receive(job.code.hash, job.code.bundle); // even if the job never runs here
     this.queue.push(job);
     this.schedule();
   }
@@ -189,7 +190,7 @@ export class JobRunner {
         return;
       }
       const code = job.code!;
-      const fn = this.cache.ready(code.hash) ?? (await this.cache.prepare(code.hash, code.bundle));
+      const fn = this.cache.ready(code) ?? (await this.cache.prepare(code));
       if (cur.reported) return;
       if (body.kind === "call") {
         const args = (await decodeInWorker(body.args, this.env)) as unknown[];

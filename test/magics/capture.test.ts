@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import net from "node:net";
 import vm from "node:vm";
-import { freeIdentifiers } from "../../dist/magics/free-identifiers.js";
+import path from "node:path";
+import { dynamicImports, freeIdentifiers, probedIdentifiers } from "../../dist/magics/free-identifiers.js";
 import { captureDependencies, CaptureError } from "../../dist/magics/capture.js";
 import { BindingRegistry } from "../../dist/kernel/compiler/bindings.js";
 
@@ -17,6 +18,15 @@ describe("free identifiers", () => {
     expect(freeIdentifiers("function (n) { return arguments.length + undefined }")).toEqual([]);
     expect(freeIdentifiers("async (u) => { const m = await import(u); return typeof zz + new.target }")).toEqual(["zz"]);
     expect(freeIdentifiers("((")).toBeUndefined();
+  });
+  it("tells which free names the code only tests for with typeof", () => {
+    const src = "(x) => typeof window !== 'undefined' ? window.k : typeof (Deno) === 'object' ? x : other";
+    expect(freeIdentifiers(src)).toEqual(["window", "Deno", "other"]);
+    expect([...probedIdentifiers(src)!]).toEqual(["window", "Deno"]);
+  });
+  it("lists the modules loaded with import() of a string, also through a resolving function", () => {
+    expect(dynamicImports("async (x) => [await import('node:os'), await import(resolve(\"./a.ts\")), await import(x), import(`t`)]")).toEqual(["node:os", "./a.ts", "t"]);
+    expect(freeIdentifiers("async () => import(resolve('./a.ts'))")).toEqual(["resolve"]);
   });
   it("hoists var and function declarations to their scope", () => {
     expect(freeIdentifiers("() => { g(); function g() { return v } var v = 1; }")).toEqual([]);
@@ -97,5 +107,48 @@ describe("capture", () => {
     expect(err("(x) => bound(x)")).toMatch(/^`bound` cannot travel to the workers: it is a native or bound function/);
     expect(err("(x) => display(x)")).toMatch(/^`display` cannot travel to the workers: `display` shows output under the cell from the kernel only/);
     expect(err("(x) => pool.map(f, [x])")).toMatch(/^`pool` cannot travel to the workers: the notebook's `pool` lives in the kernel/);
+  });
+
+  it("refuses a function value that uses variables of the function or module that made it, naming them", () => {
+    const makeCounter = new Function("let n = 100; return () => ++n");
+    const r = registry();
+    r.define([
+      { name: "counter", kind: "const", cell: 20 },
+      { name: "join", kind: "const", cell: 21 },
+      { name: "tick", kind: "function", cell: 22, js: "function tick() { return counter(); }" },
+    ], "./__cell_20");
+    const ctx = { bindings: r, scope: { ...scope, counter: makeCounter(), join: path.join } };
+    const err = (src: string, fn?: { name: string }) => {
+      try {
+        captureDependencies(src, ctx, fn);
+      } catch (e) {
+        expect(e).toBeInstanceOf(CaptureError);
+        return (e as Error).message;
+      }
+      throw new Error("expected a CaptureError");
+    };
+    expect(err("(x) => counter() + x")).toMatch(/^`counter` cannot travel to the workers: it is a function made inside another function or a module \(a closure\), and its code uses `n`, which exists only there/);
+    expect(err("(x) => counter() + x")).toContain("Define the function at top level in a cell");
+    expect(err("(x) => tick() + x")).toMatch(/^`counter` cannot travel to the workers: .*\(a closure\) \(used by `tick`\), and its code uses `n`/);
+    expect(err("(s) => join('a', s)")).toMatch(/^`join` cannot travel to the workers: .* its code uses `validateString`/);
+    // the task function itself (pool.map((x) => x * k) inside a function)
+    expect(err("(x) => x * kk + k", { name: "the function" })).toMatch(/^`the function` cannot travel to the workers: .* uses `kk`, which exists only there/);
+  });
+
+  it("lets functions use their own parameters, locals, name, this, arguments, globals and what the workers have", () => {
+    const r = registry();
+    r.define([
+      { name: "rec", kind: "const", cell: 30 }, { name: "meth", kind: "const", cell: 31 }, { name: "Made", kind: "const", cell: 32 },
+      { name: "probe", kind: "const", cell: 33 }, { name: "usesRun", kind: "const", cell: 34 },
+    ], "./__cell_30");
+    const fns = new Function("Q", `return {
+      rec: (n) => n < 1 ? k : rec(n - 1),
+      meth: ({ m(x) { const y = x + this.z + arguments.length; return Math.max(y, factor) + process.pid } }).m,
+      Made: class Made extends Q { static make() { return new Made() } },
+      probe: (x) => typeof window === "undefined" ? x : window.devicePixelRatio,
+      usesRun: (x) => fromRun + x,
+    }`)(class Q {});
+    const deps = captureDependencies("(x) => [rec(x), meth(x), Made.make(), probe(x), usesRun(x)]", { bindings: r, scope: { ...scope, ...fns }, exclude: ["fromRun"] });
+    expect(deps.map((d) => ("name" in d ? d.name : "script"))).toEqual(["k", "rec", "factor", "meth", "createHash", "Q", "Made", "probe", "usesRun"]);
   });
 });
