@@ -184,22 +184,33 @@ export class CellChecker {
   }
 
   /**
-   * The header line importing the registered names the cell may use (those `wanted` accepts,
-   * by default every word of its text) and does not declare itself. Importing only what a cell
+   * The header line bringing in the registered names the cell may use (those `wanted` accepts,
+   * by default every word of its text) and does not declare itself. Bringing in only what a cell
    * mentions keeps each program to the cells it depends on.
+   *
+   * Most names are imported, which also makes them read-only, as an earlier `const`, function or
+   * class is. An earlier `let`/`var` is instead declared again with the type its cell gave it
+   * (`declare let n: typeof import("./__cell_3").n;`): the cell may assign to it, and TypeScript
+   * checks each assignment as it would for a variable declared in the same file.
    */
   header(registry: BindingRegistry, ownNames: Iterable<string>, wanted: (name: string) => boolean): string {
     const own = new Set(ownNames);
     const byModule = new Map<string, string[]>();
+    const variables: string[] = [];
     for (const b of registry.all()) {
       if (own.has(b.name) || !wanted(b.name)) continue;
       const mod = registry.moduleOf(b.name)!;
+      if (b.kind === "let" || b.kind === "var") {
+        variables.push(`declare ${b.kind} ${b.name}: typeof import(${JSON.stringify(mod)}).${b.name};`);
+        continue;
+      }
       let list = byModule.get(mod);
       if (!list) byModule.set(mod, (list = []));
       list.push(b.name);
     }
     const augmenting = [...this.#globalAugmentations].map((mod) => `import ${JSON.stringify(mod)};`);
-    return [...augmenting, ...[...byModule].map(([mod, names]) => `import { ${names.join(", ")} } from ${JSON.stringify(mod)};`)].join(" ");
+    const imports = [...byModule].map(([mod, names]) => `import { ${names.join(", ")} } from ${JSON.stringify(mod)};`);
+    return [...augmenting, ...imports, ...variables].join(" ");
   }
 
   /**
