@@ -40,6 +40,8 @@ export interface CellFile {
   text: string;
   /** Length of the header line plus its newline: cell offset + headerLength = file offset. */
   headerLength: number;
+  /** Length of the cell's own text, which the appended `export { ... }` follows. */
+  sourceLength: number;
 }
 
 export function compilerOptions(): ts.CompilerOptions {
@@ -222,7 +224,7 @@ export class CellChecker {
     // A scratch file (completion, inspection) may be cut mid-expression: nothing may follow it.
     const tail = opts?.scratch ? "" : `\nexport { ${ownNames.join(", ")} };\n`;
     const text = `${header}\n${source}${tail}`;
-    return { fileName: this.#checkFile, text, headerLength: header.length + 1 };
+    return { fileName: this.#checkFile, text, headerLength: header.length + 1, sourceLength: source.length };
   }
 
   /** Check the prepared text and return its diagnostics (syntax first; semantics only if the syntax is fine). */
@@ -236,13 +238,27 @@ export class CellChecker {
     }
     this.scratch(file);
     const syntactic = this.#ls.getSyntacticDiagnostics(file.fileName);
-    if (syntactic.length) return [...syntactic];
+    if (syntactic.length) return this.#ownSyntaxErrors(file, syntactic);
     const diags = this.#ls.getSemanticDiagnostics(file.fileName).filter((d) => !IGNORED_CODES.has(d.code) && !isGlobalThisExpando(d));
     if (diags.length === 0 && !importsLocalFiles(file.text)) {
       this.#clean.add(file.text);
       if (this.#clean.size > CLEAN_CACHE_SIZE) this.#clean.delete(this.#clean.values().next().value!);
     }
     return diags;
+  }
+
+  /**
+   * The syntax errors of the cell's text without the appended `export { ... }`: the parser would
+   * otherwise carry an error at the cell's end into that text (`function (` would go on to
+   * complain that `export` is a reserved word). Errors at the end of the cell's text are then at
+   * its end. (Only when the text has errors, so this extra parse costs nothing otherwise.)
+   */
+  #ownSyntaxErrors(file: CellFile, found: readonly ts.Diagnostic[]): ts.Diagnostic[] {
+    const end = file.headerLength + file.sourceLength;
+    if (file.text.length === end) return [...found];
+    this.scratch({ ...file, text: file.text.slice(0, end) });
+    const own = this.#ls.getSyntacticDiagnostics(file.fileName);
+    return own.length ? [...own] : [...found];
   }
 
   /**

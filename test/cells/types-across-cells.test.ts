@@ -183,6 +183,33 @@ describe("type errors", () => {
     expect(err.traceback.join("\n")).toMatch(/cell line 1:11 - error TS1109: Expression expected/);
   });
 
+  it("reports a syntax error at the end of the cell at its end, in terms of the cell's own text", async () => {
+    const fn = await typeError("function (");
+    expect(fn.evalue).toBe("1:10 Identifier expected. (and 1 more)");
+    expect(fn.traceback).toEqual([
+      "cell line 1:10 - error TS1003: Identifier expected.",
+      "  1 | function (",
+      "    |          ^",
+      "cell line 1:11 - error TS1005: ')' expected.",
+      "  1 | function (",
+      "    |           ^",
+    ]);
+    expect((await typeError("const f = (x: number) =>")).evalue).toBe("1:25 Expression expected.");
+    expect((await typeError("const o = {\n  a: 1,\n")).evalue).toBe("3:1 '}' expected.");
+    expect((await typeError("const t = `open ${1}")).evalue).toBe("1:21 Unterminated template literal.");
+    expect((await typeError("/* never closed")).evalue).toBe("1:16 '*/' expected.");
+    for (const code of ["function (", "x =>", "let y = (1", "`${"]) {
+      const text = (await typeError(code)).traceback.join("\n");
+      expect(text, code).not.toMatch(/export|reserved word/);
+      expect(text, code).not.toMatch(/^cell - /m); // every diagnostic has a line:column
+    }
+  });
+
+  it("accepts a cell that exports its own names with `export { ... }`", async () => {
+    await ok("let exportedCount = 1;\ntype ExportedKind = 'a';\nexport { exportedCount, type ExportedKind };");
+    expect((await ok("const kind: ExportedKind = 'a';\nexportedCount + 1")).result!.data["text/plain"]).toBe("2");
+  });
+
   it("keeps a failed cell's names out of later cells", async () => {
     await typeError("const ghost: number = 'boo';");
     expect((await typeError("ghost")).evalue).toContain("Cannot find name 'ghost'");
