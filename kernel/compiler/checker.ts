@@ -110,6 +110,8 @@ export class CellChecker {
       readFile: (f) => this.#virtual.get(f)?.text ?? ts.sys.readFile(f),
       directoryExists: (d) => ts.sys.directoryExists(d),
       getDirectories: (d) => ts.sys.getDirectories(d),
+      // Lists the notebook's files for completion of relative import paths.
+      readDirectory: (d, extensions, exclude, include, depth) => ts.sys.readDirectory(d, extensions, exclude, include, depth),
       realpath: (p) => (ts.sys.realpath ? ts.sys.realpath(p) : p),
       useCaseSensitiveFileNames: () => ts.sys.useCaseSensitiveFileNames,
       // Lets TypeScript's package.json lookups (module format of files under node_modules) be cached across programs.
