@@ -275,6 +275,7 @@ export class CellChecker {
     if (dts !== undefined) this.#setFile(join(this.notebookDir, `__cell_${n}.d.ts`), dts);
     else this.#setFile(join(this.notebookDir, `__cell_${n}.ts`), file.text);
     const module = `./__cell_${n}`;
+    this.#cellSources.set(join(this.notebookDir, `__cell_${n}`), file.text.slice(file.headerLength, file.headerLength + file.sourceLength));
     if (opts?.augmentsGlobals) this.#globalAugmentations.add(module);
     return module;
   }
@@ -292,6 +293,17 @@ export class CellChecker {
     } catch {
       return undefined;
     }
+  }
+
+  /** The text of each kept cell (as checked), by its module's file name without extension. */
+  readonly #cellSources = new Map<string, string>();
+
+  /**
+   * The text a kept cell was written as, given the file name of its module (`__cell_n.d.ts`, or
+   * `__cell_n.ts`); undefined for any other file.
+   */
+  cellSource(fileName: string): string | undefined {
+    return this.#cellSources.get(fileName.replace(/(?:\.d)?\.ts$/, ""));
   }
 
   /** Cells with `declare global { ... }`: every later cell imports them, so the globals they add exist. */

@@ -243,6 +243,53 @@ describe("inspection", () => {
     expect((await inspect("savings")).data["text/plain"]).toContain("const savings: Account");
     expect((await inspect("   ", 1)).found).toBe(false);
   });
+
+  it("finds nothing for a name that is declared nowhere", async () => {
+    expect(await inspect("nothingHere")).toEqual({ status: "ok", found: false, data: {}, metadata: {} });
+    expect((await inspect("nothingHere(1, ")).found).toBe(false);
+    expect((await inspect("savings.nothingHere")).found).toBe(false);
+    await k.client.execute("interface Shadowed { s: 1 }");
+    expect((await inspect("savings.Shadowed")).found).toBe(false); // a missing member, not the type of that name
+  });
+
+  it("shows an earlier cell's interface or type alias with its JSDoc, in a type or where a value would be", async () => {
+    await k.client.execute("/** A shape with a width. */\ninterface Shape { w: number }\n/** Either kind of id. */\ntype Id = string | number;");
+    for (const code of ["Shape", "const s: Shape", "console.log(Shape)"]) {
+      const r = await inspect(code, code.indexOf("Shape") + 2);
+      expect(r.found, code).toBe(true);
+      expect(r.data["text/plain"], code).toBe("interface Shape\n\nA shape with a width.");
+    }
+    expect((await inspect("Id")).data["text/plain"]).toBe("type Id = string | number\n\nEither kind of id.");
+  });
+
+  it("shows an earlier cell's let with its JSDoc", async () => {
+    await k.client.execute("/** How many times to try. */\nlet retries = 3;");
+    expect((await inspect("retries = 4", 3)).data["text/plain"]).toBe("let retries: number\n\nHow many times to try.");
+  });
+
+  it("shows the function being called when the cursor is in its arguments", async () => {
+    const r = await inspect("transfer(savings, ");
+    expect(r.data["text/plain"]).toContain("function transfer(from: Account, to: Account, amount: number): boolean");
+    expect((await inspect("transfer(savings, savings, 1)")).data["text/plain"]).toContain("Moves money between accounts.");
+  });
+
+  it("adds the source of the declarations at detail level 1: as written in its cell, every overload", async () => {
+    const brief = await inspect("transfer", 4, 0);
+    expect(brief.data["text/plain"]).not.toContain("Source");
+    const full = await inspect("transfer", 4, 1);
+    expect(full.data["text/plain"]).toContain("Moves money between accounts.");
+    expect(full.data["text/plain"]).toMatch(/Source \(cell \[\d+\]\):\n\/\*\* Moves money between accounts\.\n \* @param amount how much, in cents \*\/\nfunction transfer\(from: Account, to: Account, amount: number\): boolean \{ return amount > 0; \}/);
+    expect(full.data["text/markdown"]).toContain("```typescript\n/** Moves money");
+
+    await k.client.execute("function twice(x: number): number;\nfunction twice(x: string): string;\nfunction twice(x: any) { return x + x; }");
+    const overloads = (await inspect("twice", 5, 1)).data["text/plain"];
+    expect(overloads).toContain("function twice(x: number): number (+1 overload)");
+    expect(overloads).toContain("function twice(x: number): number;\nfunction twice(x: string): string;\nfunction twice(x: any) { return x + x; }");
+
+    const library = (await inspect('import { readFileSync } from "node:fs";\nreadFileSync', undefined, 1)).data["text/plain"];
+    expect(library).toContain("Source (node_modules/@types/node/fs.d.ts):");
+    expect(library.match(/export function readFileSync\(/g)?.length).toBeGreaterThan(1);
+  });
 });
 
 describe("is_complete", () => {
