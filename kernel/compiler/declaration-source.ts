@@ -70,7 +70,7 @@ function snippet(decl: ts.Node, sf: ts.SourceFile): string {
   if (ts.isVariableDeclaration(node) && ts.isVariableDeclarationList(node.parent) && ts.isVariableStatement(node.parent.parent)) node = node.parent.parent;
   const start = node.getStart(sf, true);
   const indent = sf.text.slice(sf.text.lastIndexOf("\n", start - 1) + 1, start);
-  const lines = sf.text.slice(start, node.getEnd()).split("\n").map((l, i) => (i > 0 && l.startsWith(indent) && /^\s*$/.test(indent) ? l.slice(indent.length) : l));
+  const lines = sf.text.slice(start, node.getEnd()).trimEnd().split("\n").map((l, i) => (i > 0 && l.startsWith(indent) && /^\s*$/.test(indent) ? l.slice(indent.length) : l));
   return lines.length > MAX_LINES ? [...lines.slice(0, MAX_LINES), "…"].join("\n") : lines.join("\n");
 }
 

@@ -106,7 +106,7 @@ function typeNamed(checker: ts.TypeChecker, name: ts.Identifier | ts.PrivateIden
 
 function quickInfoOfDeclaration(ls: ts.LanguageService, symbol: ts.Symbol): ts.QuickInfo | undefined {
   const decl = symbol.declarations?.[0];
-  if (!decl) return undefined;
+  if (!decl || ts.isSourceFile(decl)) return undefined; // a module file: the name's own quick info says "import x"
   const sf = decl.getSourceFile();
   return ls.getQuickInfoAtPosition(sf.fileName, declarationName(decl).getStart(sf));
 }
