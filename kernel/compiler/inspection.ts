@@ -41,10 +41,11 @@ function describe(host: ScratchHost, file: CellFile, at: number, detailLevel: 0 
     const info = ls.getQuickInfoAtPosition(file.fileName, at) ?? (at > file.headerLength ? ls.getQuickInfoAtPosition(file.fileName, at - 1) : undefined);
     return info ? { info, sources: [], omitted: 0 } : undefined;
   }
-  const symbol = checker.getSymbolAtLocation(name) ?? typeNamed(checker, name);
+  const located = checker.getSymbolAtLocation(name);
+  const symbol = located ?? typeNamed(checker, name);
   if (!symbol) return undefined; // declared nowhere
   const target = originalSymbol(checker, symbol);
-  const here = checker.getSymbolAtLocation(name) ? ls.getQuickInfoAtPosition(file.fileName, name.getStart(sf)) : undefined;
+  const here = located ? ls.getQuickInfoAtPosition(file.fileName, name.getStart(sf)) : undefined;
   // An earlier cell's name (or an import, or a type named in an expression) is described where it is declared.
   const there = target !== symbol || !here ? quickInfoOfDeclaration(ls, target) : undefined;
   const info = there && here
