@@ -300,6 +300,12 @@ export function toCellScript(source: string, opts: CellScriptOptions): CellScrip
   }
 
   const wrapped = !worker || usesAwait;
+  // A cell with top-level `using` runs inside the try block TypeScript wraps it in: its last
+  // expression is the block's last statement, returned from inside the try so that it is
+  // evaluated before the resources are disposed (as `finally` runs after it).
+  // (Declarations in that block are assignments by then: whether the cell ends with an
+  // expression is read from the cell's own text.)
+  if (last && isDisposalLowering(last, statements)) last = endsWithExpression(source) ? lastStatement(last.tryBlock.statements) : undefined;
   let hasResult = false;
   if (last && (ts.isExpressionStatement(last) || ts.isExportAssignment(last))) {
     const expr = last.expression;
@@ -326,6 +332,37 @@ export function toCellScript(source: string, opts: CellScriptOptions): CellScrip
     hasResult,
     wrapped,
   };
+}
+
+/**
+ * Whether a statement is how TypeScript lowers top-level `using` declarations:
+ *   const env_1 = { stack: [], error: void 0, hasError: false };
+ *   try { ...the rest of the cell... } catch (e_1) { ... } finally { ... __disposeResources(env_1) ... }
+ */
+function isDisposalLowering(st: ts.Statement, statements: readonly ts.Statement[]): st is ts.TryStatement {
+  if (!ts.isTryStatement(st) || !st.finallyBlock) return false;
+  const before = statements[statements.indexOf(st) - 1];
+  const env = before && ts.isVariableStatement(before) ? before.declarationList.declarations[0]?.name : undefined;
+  if (!env || !ts.isIdentifier(env) || !/^env_\d+$/.test(env.text)) return false;
+  let disposes = false;
+  const visit = (node: ts.Node): void => {
+    if (ts.isCallExpression(node) && ts.isIdentifier(node.expression) && node.expression.text === "__disposeResources") {
+      const arg = node.arguments[0];
+      if (arg && ts.isIdentifier(arg) && arg.text === env.text) disposes = true;
+    }
+    if (!disposes) ts.forEachChild(node, visit);
+  };
+  visit(st.finallyBlock);
+  return disposes;
+}
+
+function lastStatement(statements: readonly ts.Statement[]): ts.Statement | undefined {
+  return statements.filter((st) => !ts.isEmptyStatement(st)).at(-1);
+}
+
+function endsWithExpression(source: string): boolean {
+  const last = lastStatement(ts.createSourceFile("cell.ts", source, ts.ScriptTarget.ES2022, false, ts.ScriptKind.TS).statements);
+  return !!last && ts.isExpressionStatement(last);
 }
 
 /** Whether a top-level statement awaits (outside nested functions). */

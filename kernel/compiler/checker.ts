@@ -40,6 +40,8 @@ export interface CellFile {
   text: string;
   /** Length of the header line plus its newline: cell offset + headerLength = file offset. */
   headerLength: number;
+  /** Length of the cell's own text, which the appended `export { ... }` follows. */
+  sourceLength: number;
 }
 
 export function compilerOptions(): ts.CompilerOptions {
@@ -108,6 +110,8 @@ export class CellChecker {
       readFile: (f) => this.#virtual.get(f)?.text ?? ts.sys.readFile(f),
       directoryExists: (d) => ts.sys.directoryExists(d),
       getDirectories: (d) => ts.sys.getDirectories(d),
+      // Lists the notebook's files for completion of relative import paths.
+      readDirectory: (d, extensions, exclude, include, depth) => ts.sys.readDirectory(d, extensions, exclude, include, depth),
       realpath: (p) => (ts.sys.realpath ? ts.sys.realpath(p) : p),
       useCaseSensitiveFileNames: () => ts.sys.useCaseSensitiveFileNames,
       // Lets TypeScript's package.json lookups (module format of files under node_modules) be cached across programs.
@@ -184,22 +188,33 @@ export class CellChecker {
   }
 
   /**
-   * The header line importing the registered names the cell may use (those `wanted` accepts,
-   * by default every word of its text) and does not declare itself. Importing only what a cell
+   * The header line bringing in the registered names the cell may use (those `wanted` accepts,
+   * by default every word of its text) and does not declare itself. Bringing in only what a cell
    * mentions keeps each program to the cells it depends on.
+   *
+   * Most names are imported, which also makes them read-only, as an earlier `const`, function or
+   * class is. An earlier `let`/`var` is instead declared again with the type its cell gave it
+   * (`declare let n: typeof import("./__cell_3").n;`): the cell may assign to it, and TypeScript
+   * checks each assignment as it would for a variable declared in the same file.
    */
   header(registry: BindingRegistry, ownNames: Iterable<string>, wanted: (name: string) => boolean): string {
     const own = new Set(ownNames);
     const byModule = new Map<string, string[]>();
+    const variables: string[] = [];
     for (const b of registry.all()) {
       if (own.has(b.name) || !wanted(b.name)) continue;
       const mod = registry.moduleOf(b.name)!;
+      if (b.kind === "let" || b.kind === "var") {
+        variables.push(`declare ${b.kind} ${b.name}: typeof import(${JSON.stringify(mod)}).${b.name};`);
+        continue;
+      }
       let list = byModule.get(mod);
       if (!list) byModule.set(mod, (list = []));
       list.push(b.name);
     }
     const augmenting = [...this.#globalAugmentations].map((mod) => `import ${JSON.stringify(mod)};`);
-    return [...augmenting, ...[...byModule].map(([mod, names]) => `import { ${names.join(", ")} } from ${JSON.stringify(mod)};`)].join(" ");
+    const imports = [...byModule].map(([mod, names]) => `import { ${names.join(", ")} } from ${JSON.stringify(mod)};`);
+    return [...augmenting, ...imports, ...variables].join(" ");
   }
 
   /**
@@ -211,7 +226,7 @@ export class CellChecker {
     // A scratch file (completion, inspection) may be cut mid-expression: nothing may follow it.
     const tail = opts?.scratch ? "" : `\nexport { ${ownNames.join(", ")} };\n`;
     const text = `${header}\n${source}${tail}`;
-    return { fileName: this.#checkFile, text, headerLength: header.length + 1 };
+    return { fileName: this.#checkFile, text, headerLength: header.length + 1, sourceLength: source.length };
   }
 
   /** Check the prepared text and return its diagnostics (syntax first; semantics only if the syntax is fine). */
@@ -225,13 +240,27 @@ export class CellChecker {
     }
     this.scratch(file);
     const syntactic = this.#ls.getSyntacticDiagnostics(file.fileName);
-    if (syntactic.length) return [...syntactic];
+    if (syntactic.length) return this.#ownSyntaxErrors(file, syntactic);
     const diags = this.#ls.getSemanticDiagnostics(file.fileName).filter((d) => !IGNORED_CODES.has(d.code) && !isGlobalThisExpando(d));
     if (diags.length === 0 && !importsLocalFiles(file.text)) {
       this.#clean.add(file.text);
       if (this.#clean.size > CLEAN_CACHE_SIZE) this.#clean.delete(this.#clean.values().next().value!);
     }
     return diags;
+  }
+
+  /**
+   * The syntax errors of the cell's text without the appended `export { ... }`: the parser would
+   * otherwise carry an error at the cell's end into that text (`function (` would go on to
+   * complain that `export` is a reserved word). Errors at the end of the cell's text are then at
+   * its end. (Only when the text has errors, so this extra parse costs nothing otherwise.)
+   */
+  #ownSyntaxErrors(file: CellFile, found: readonly ts.Diagnostic[]): ts.Diagnostic[] {
+    const end = file.headerLength + file.sourceLength;
+    if (file.text.length === end) return [...found];
+    this.scratch({ ...file, text: file.text.slice(0, end) });
+    const own = this.#ls.getSyntacticDiagnostics(file.fileName);
+    return own.length ? [...own] : [...found];
   }
 
   /**
@@ -246,6 +275,7 @@ export class CellChecker {
     if (dts !== undefined) this.#setFile(join(this.notebookDir, `__cell_${n}.d.ts`), dts);
     else this.#setFile(join(this.notebookDir, `__cell_${n}.ts`), file.text);
     const module = `./__cell_${n}`;
+    this.#cellSources.set(join(this.notebookDir, `__cell_${n}`), file.text.slice(file.headerLength, file.headerLength + file.sourceLength));
     if (opts?.augmentsGlobals) this.#globalAugmentations.add(module);
     return module;
   }
@@ -263,6 +293,17 @@ export class CellChecker {
     } catch {
       return undefined;
     }
+  }
+
+  /** The text of each kept cell (as checked), by its module's file name without extension. */
+  readonly #cellSources = new Map<string, string>();
+
+  /**
+   * The text a kept cell was written as, given the file name of its module (`__cell_n.d.ts`, or
+   * `__cell_n.ts`); undefined for any other file.
+   */
+  cellSource(fileName: string): string | undefined {
+    return this.#cellSources.get(fileName.replace(/(?:\.d)?\.ts$/, ""));
   }
 
   /** Cells with `declare global { ... }`: every later cell imports them, so the globals they add exist. */

@@ -7,8 +7,7 @@ import ts from "./typescript.cjs";
 import type { CompleteReplyContent } from "../executor/protocol.js";
 import { withScratchCell, type ScratchHost, type ScratchTyping } from "./scratch.js";
 import { typeScriptRegion } from "./magic-region.js";
-
-const IDENT_CHAR = /[\p{ID_Continue}$\u200c\u200d]/u;
+import { identifierStart, replacementFor } from "./replacement-span.js";
 
 export function complete(host: ScratchHost, cellCode: string, cellCursor: number): CompleteReplyContent {
   const region = typeScriptRegion(cellCode, cellCursor);
@@ -23,44 +22,49 @@ const DESCRIBED = 150;
 interface JupyterType { type: string; signature?: string }
 
 function completeTypeScript(host: ScratchHost, code: string, cursor: number, typing?: ScratchTyping): CompleteReplyContent {
-  let start = cursor;
-  while (start > 0 && IDENT_CHAR.test(code[start - 1]!)) start--;
-  const prefix = code.slice(start, cursor);
-  const memberAccess = /\.\s*$/.test(code.slice(0, start));
-  const { matches, types } = withScratchCell(
+  // The word being completed: earlier cells' names starting with it are brought into the scratch cell.
+  const word = code.slice(identifierStart(code, cursor), cursor);
+  const { matches, types, replacement } = withScratchCell(
     host,
     code,
     (file, at) => {
-      const found = host.checker.languageService.getCompletionsAtPosition(file.fileName, at(cursor), {
+      const ls = host.checker.languageService;
+      const found = ls.getCompletionsAtPosition(file.fileName, at(cursor), {
         includeCompletionsForModuleExports: false,
         includeCompletionsWithInsertText: true,
       });
-      const ranked = rank(found?.entries ?? [], prefix);
       // Kinds and signatures come from the program this query ran on, before its scratch cell is dropped.
-      const program = host.checker.languageService.getProgram();
+      const program = ls.getProgram();
       const sourceFile = program?.getSourceFile(file.fileName);
-      const types = program && sourceFile
-        ? describeEntries(program.getTypeChecker(), sourceFile, at(start), memberAccess, ranked)
-        : ranked.map((e) => ({ type: kindName(e.kind) }));
-      return { matches: ranked, types };
+      if (!program || !sourceFile) return { matches: [], types: [], replacement: undefined };
+      const replacement = replacementFor(code, cursor, sourceFile, at(cursor), found);
+      const ranked = rank(replacement.entries, replacement.prefix);
+      const memberAccess = /\.\s*$/.test(code.slice(0, replacement.start));
+      const types = describeEntries(program.getTypeChecker(), sourceFile, at(replacement.start), memberAccess, ranked.map((m) => m.entry));
+      return { matches: ranked.map((m) => m.text), types, replacement };
     },
-    prefix,
+    word,
     typing,
   );
-  const seen = new Set(matches.map((e) => e.name));
+  const start = replacement?.start ?? cursor;
+  const names = [...matches];
   // Names the type checker cannot know: globals set at run time (e.g. `globalThis.x = ...`), and
-  // members of values whose static type is `any`.
-  const names = matches.map((e) => e.name);
-  // Reading a member chain may run getters: only when the type checker had nothing to offer.
-  const extras = memberAccess && names.length ? [] : runtimeNames(code.slice(0, start), prefix);
-  for (const extra of extras) if (!seen.has(extra)) {
-    seen.add(extra);
-    names.push(extra);
+  // members of values whose static type is `any`. Not inside a string, where only the language
+  // service's entries (module names, literal types) apply.
+  if (replacement && !replacement.inString) {
+    const memberAccess = /\.\s*$/.test(code.slice(0, start));
+    const seen = new Set(names);
+    // Reading a member chain may run getters: only when the type checker had nothing to offer.
+    const extras = memberAccess && names.length ? [] : runtimeNames(code.slice(0, start), replacement.prefix);
+    for (const extra of extras) if (!seen.has(extra)) {
+      seen.add(extra);
+      names.push(extra);
+    }
   }
   return {
     matches: names,
     cursor_start: start,
-    cursor_end: cursor,
+    cursor_end: replacement?.end ?? cursor,
     // Kinds for frontends that show them (JupyterLab), one per match in order; without start/end,
     // which would be UTF-16 offsets here while the wire speaks code points.
     metadata: {
@@ -72,18 +76,18 @@ function completeTypeScript(host: ScratchHost, code: string, cursor: number, typ
   };
 }
 
-/** Entries starting with the prefix (case-insensitively), exact-case first, then TypeScript's order; each name once. */
-function rank(entries: readonly ts.CompletionEntry[], prefix: string): ts.CompletionEntry[] {
+/** Entries starting with the prefix (case-insensitively), exact-case first, then TypeScript's order; each text once. */
+function rank<T extends { entry: ts.CompletionEntry; text: string }>(entries: readonly T[], prefix: string): T[] {
   const lower = prefix.toLowerCase();
   const seen = new Set<string>();
   return entries
-    .filter((e) => !e.name.startsWith("__tspool_") && !e.name.startsWith("__cell_") && e.name.toLowerCase().startsWith(lower))
-    .sort((a, b) => {
+    .filter(({ entry: e }) => !e.name.startsWith("__tspool_") && !e.name.startsWith("__cell_") && e.name.toLowerCase().startsWith(lower))
+    .sort(({ entry: a }, { entry: b }) => {
       const exactA = a.name.startsWith(prefix) ? 0 : 1;
       const exactB = b.name.startsWith(prefix) ? 0 : 1;
       return exactA - exactB || a.sortText.localeCompare(b.sortText) || a.name.localeCompare(b.name);
     })
-    .filter((e) => !seen.has(e.name) && seen.add(e.name));
+    .filter((m) => !seen.has(m.text) && seen.add(m.text));
 }
 
 /**

@@ -13,7 +13,7 @@ export interface DeclaredName {
   from?: { specifier: string; imported: string };
   /** Declared with `declare` (or type-only): exists for the type checker, not at run time. */
   ambient?: boolean;
-  /** The cell exports it itself (`export const x`): the checker must not export it again. */
+  /** The cell exports it itself (`export const x`, `export { x }`): the checker must not export it again. */
   exported?: boolean;
 }
 
@@ -79,7 +79,20 @@ export function declaredNames(file: ts.SourceFile): DeclaredName[] {
       add({ name: st.name.text, kind: "import", ambient: st.isTypeOnly });
     }
   }
+  for (const name of exportedUnderOwnName(file)) {
+    const d = found.get(name);
+    if (d) d.exported = true;
+  }
   return [...found.values()];
+}
+
+/** Names a cell exports as themselves with `export { x }` (not `export { x as y }`, which exports another name). */
+function exportedUnderOwnName(file: ts.SourceFile): string[] {
+  const out: string[] = [];
+  for (const st of file.statements)
+    if (ts.isExportDeclaration(st) && !st.moduleSpecifier && st.exportClause && ts.isNamedExports(st.exportClause))
+      for (const el of st.exportClause.elements) if (!el.propertyName || el.propertyName.text === el.name.text) out.push(el.name.text);
+  return out;
 }
 
 export function parseCell(source: string, fileName = "cell.ts"): ts.SourceFile {

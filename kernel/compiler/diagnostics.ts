@@ -18,9 +18,11 @@ export interface CellDiagnostic {
 }
 
 /**
- * Diagnostics as cell positions. Assignments to a `let`/`var` of an earlier cell are fine (the
- * header imports it, which TypeScript sees as read-only): those are dropped; for other kinds the
- * message says what the name is and where it came from.
+ * Diagnostics as cell positions. An assignment to an earlier cell's const, function, class etc.
+ * (which the header imports, so TypeScript calls it an import) says what the name is and where it
+ * came from. A diagnostic in the `export { ... }` the checker appends to the cell is put at the
+ * end of the cell's text, unless the cell's own text already has the same one (then it is only
+ * the echo of that one).
  */
 export function toCellDiagnostics(
   diags: readonly ts.Diagnostic[],
@@ -29,6 +31,7 @@ export function toCellDiagnostics(
   kindOf: (name: string) => { kind: BindingKind; cell: number } | undefined,
 ): CellDiagnostic[] {
   const out: CellDiagnostic[] = [];
+  const tail: CellDiagnostic[] = [];
   for (const d of diags) {
     let message = ts.flattenDiagnosticMessageText(d.messageText, "\n");
     if (d.file && d.file.fileName !== file.fileName) {
@@ -40,19 +43,24 @@ export function toCellDiagnostics(
     if (d.code === CANNOT_ASSIGN_TO_IMPORT && offset >= 0) {
       const name = source.slice(offset, offset + (d.length ?? 0));
       const binding = kindOf(name);
-      if (binding && (binding.kind === "let" || binding.kind === "var")) continue;
-      if (binding) message = `Cannot assign to '${name}' because it is a ${binding.kind} (declared in cell [${binding.cell}]).`;
+      if (binding) message = `Cannot assign to '${name}' because it is ${/^[aeiou]/.test(binding.kind) ? "an" : "a"} ${binding.kind} (declared in cell [${binding.cell}]).`;
     }
-    if (offset < 0 || offset > source.length) {
+    if (offset < 0) {
       out.push({ line: 0, column: 0, length: 0, code: d.code, message });
       continue;
     }
-    const before = source.slice(0, offset);
-    const line = before.split("\n").length;
-    const column = offset - (before.lastIndexOf("\n") + 1) + 1;
-    out.push({ line, column, length: d.length ?? 0, code: d.code, message });
+    const inTail = offset > source.length;
+    (inTail ? tail : out).push({ ...positionOf(source, Math.min(offset, source.length)), length: inTail ? 0 : d.length ?? 0, code: d.code, message });
   }
+  for (const d of tail) if (!out.some((o) => o.code === d.code && o.message === d.message)) out.push(d);
   return out;
+}
+
+/** 1-based line and column of an offset in the cell. */
+function positionOf(source: string, offset: number): { line: number; column: number } {
+  const before = source.slice(0, offset);
+  const line = before.split("\n").length;
+  return { line, column: offset - (before.lastIndexOf("\n") + 1) + 1 };
 }
 
 /** The `error` reply for diagnostics that stop a cell (never empty). */

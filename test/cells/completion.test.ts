@@ -1,12 +1,24 @@
 /**
  * Completion, inspection and is_complete through the real kernel, aware of earlier cells.
  */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startKernel, type RunningKernel } from "../helpers/start-kernel.js";
 
 let k: RunningKernel;
+let notebookDir: string;
 beforeAll(async () => {
-  k = await startKernel();
+  // A notebook with a package of its own and a module next to it, for completing import specifiers.
+  notebookDir = mkdtempSync(join(tmpdir(), "tspool-completion-"));
+  const pkg = join(notebookDir, "node_modules", "esm-only-pkg");
+  mkdirSync(pkg, { recursive: true });
+  writeFileSync(join(pkg, "package.json"), JSON.stringify({ name: "esm-only-pkg", version: "1.0.0", type: "module", exports: { ".": { types: "./index.d.ts", import: "./index.js" } } }));
+  writeFileSync(join(pkg, "index.js"), "export const value = 1;\n");
+  writeFileSync(join(pkg, "index.d.ts"), "export declare const value: number;\n");
+  writeFileSync(join(notebookDir, "helpers.ts"), "export const help = 1;\n");
+  k = await startKernel({ cwd: notebookDir });
   const r = await k.client.execute(
     [
       "interface Account { owner: string; balance: number }",
@@ -21,6 +33,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await k?.stop();
+  rmSync(notebookDir, { recursive: true, force: true });
 });
 
 type JupyterType = { text: string; type: string; signature?: string };
@@ -29,6 +42,12 @@ async function complete(code: string, cursor = [...code].length) {
   const { reply } = await k.client.request("shell", "complete_request", { code, cursor_pos: cursor });
   expect(reply.content.status).toBe("ok");
   return reply.content as { matches: string[]; cursor_start: number; cursor_end: number; metadata: { _jupyter_types_experimental: JupyterType[] } };
+}
+
+/** The code after accepting `match` (cursor positions are code points, as on the wire). */
+function accept(code: string, reply: { cursor_start: number; cursor_end: number }, match: string): string {
+  const points = [...code];
+  return [...points.slice(0, reply.cursor_start), match, ...points.slice(reply.cursor_end)].join("");
 }
 
 async function typeOf(code: string, name: string): Promise<JupyterType | undefined> {
@@ -155,6 +174,61 @@ describe("completion", () => {
   });
 });
 
+describe("completion inside strings", () => {
+  it("completes module specifiers over the whole specifier typed so far, without global names", async () => {
+    const code = 'import x from "node:';
+    const c = await complete(code);
+    expect(c.matches).toContain("node:assert");
+    expect(c.matches.every((m) => m.startsWith("node:"))).toBe(true);
+    expect(c.cursor_start).toBe('import x from "'.length);
+    expect(accept(code, c, "node:assert")).toBe('import x from "node:assert');
+    expect((await complete('import x from "node:f')).matches).toEqual(["node:fs", "node:fs/promises"]);
+  });
+
+  it("finds the notebook's packages by a prefix with a dash, and its modules by a path", async () => {
+    const pkg = await complete('import { value } from "esm-o');
+    expect(pkg.matches).toEqual(["esm-only-pkg"]);
+    expect(accept('import { value } from "esm-o', pkg, "esm-only-pkg")).toBe('import { value } from "esm-only-pkg');
+    const local = await complete('import { help } from "./');
+    expect(local.matches).toContain("helpers");
+    expect(local.matches).not.toContain("AbortController");
+    expect(local.cursor_start).toBe(local.cursor_end);
+    const typed = await complete('import { help } from "./hel');
+    expect(typed.matches).toEqual(["helpers"]);
+    expect(accept('import { help } from "./hel', typed, "helpers")).toBe('import { help } from "./helpers');
+  });
+
+  it("replaces the whole specifier when the cursor is inside it", async () => {
+    const code = 'import x from "node:as";';
+    const c = await complete(code, 'import x from "node:as'.length);
+    expect(c.matches).toContain("node:assert");
+    expect(accept(code, c, "node:assert")).toBe('import x from "node:assert";');
+  });
+
+  it("completes the members of a string-literal union, replacing what was typed", async () => {
+    const code = 'type Dashed = "a-b" | "a-c" | "b-d";\nconst pick: Dashed = "a-';
+    const c = await complete(code);
+    expect(c.matches).toEqual(["a-b", "a-c"]);
+    expect(accept(code, c, "a-b")).toBe('type Dashed = "a-b" | "a-c" | "b-d";\nconst pick: Dashed = "a-b');
+  });
+
+  it("offers nothing but the language service's entries inside a plain string", async () => {
+    const c = await complete('const greeting = "Abo');
+    expect(c.matches).toEqual([]);
+  });
+});
+
+describe("completion of identifiers with astral characters", () => {
+  it("takes the whole identifier before the cursor, counted in code points", async () => {
+    const code = "const 𝒳𝒳 = 1;\n😀; 𝒳";
+    const c = await complete(code);
+    expect(c.matches).toEqual(["𝒳𝒳"]);
+    expect(c.cursor_start).toBe([..."const 𝒳𝒳 = 1;\n😀; "].length);
+    expect(c.cursor_end).toBe([...code].length);
+    expect(accept(code, c, "𝒳𝒳")).toBe("const 𝒳𝒳 = 1;\n😀; 𝒳𝒳");
+  });
+});
+
 describe("inspection", () => {
   it("shows the signature and the JSDoc of a function from an earlier cell", async () => {
     const r = await inspect("transfer(savings, savings, 5)", 4);
@@ -168,6 +242,53 @@ describe("inspection", () => {
   it("shows the type of a value and says when there is nothing", async () => {
     expect((await inspect("savings")).data["text/plain"]).toContain("const savings: Account");
     expect((await inspect("   ", 1)).found).toBe(false);
+  });
+
+  it("finds nothing for a name that is declared nowhere", async () => {
+    expect(await inspect("nothingHere")).toEqual({ status: "ok", found: false, data: {}, metadata: {} });
+    expect((await inspect("nothingHere(1, ")).found).toBe(false);
+    expect((await inspect("savings.nothingHere")).found).toBe(false);
+    await k.client.execute("interface Shadowed { s: 1 }");
+    expect((await inspect("savings.Shadowed")).found).toBe(false); // a missing member, not the type of that name
+  });
+
+  it("shows an earlier cell's interface or type alias with its JSDoc, in a type or where a value would be", async () => {
+    await k.client.execute("/** A shape with a width. */\ninterface Shape { w: number }\n/** Either kind of id. */\ntype Id = string | number;");
+    for (const code of ["Shape", "const s: Shape", "console.log(Shape)"]) {
+      const r = await inspect(code, code.indexOf("Shape") + 2);
+      expect(r.found, code).toBe(true);
+      expect(r.data["text/plain"], code).toBe("interface Shape\n\nA shape with a width.");
+    }
+    expect((await inspect("Id")).data["text/plain"]).toBe("type Id = string | number\n\nEither kind of id.");
+  });
+
+  it("shows an earlier cell's let with its JSDoc", async () => {
+    await k.client.execute("/** How many times to try. */\nlet retries = 3;");
+    expect((await inspect("retries = 4", 3)).data["text/plain"]).toBe("let retries: number\n\nHow many times to try.");
+  });
+
+  it("shows the function being called when the cursor is in its arguments", async () => {
+    const r = await inspect("transfer(savings, ");
+    expect(r.data["text/plain"]).toContain("function transfer(from: Account, to: Account, amount: number): boolean");
+    expect((await inspect("transfer(savings, savings, 1)")).data["text/plain"]).toContain("Moves money between accounts.");
+  });
+
+  it("adds the source of the declarations at detail level 1: as written in its cell, every overload", async () => {
+    const brief = await inspect("transfer", 4, 0);
+    expect(brief.data["text/plain"]).not.toContain("Source");
+    const full = await inspect("transfer", 4, 1);
+    expect(full.data["text/plain"]).toContain("Moves money between accounts.");
+    expect(full.data["text/plain"]).toMatch(/Source \(cell \[\d+\]\):\n\/\*\* Moves money between accounts\.\n \* @param amount how much, in cents \*\/\nfunction transfer\(from: Account, to: Account, amount: number\): boolean \{ return amount > 0; \}/);
+    expect(full.data["text/markdown"]).toContain("```typescript\n/** Moves money");
+
+    await k.client.execute("function twice(x: number): number;\nfunction twice(x: string): string;\nfunction twice(x: any) { return x + x; }");
+    const overloads = (await inspect("twice", 5, 1)).data["text/plain"];
+    expect(overloads).toContain("function twice(x: number): number (+1 overload)");
+    expect(overloads).toContain("function twice(x: number): number;\nfunction twice(x: string): string;\nfunction twice(x: any) { return x + x; }");
+
+    const library = (await inspect('import { readFileSync } from "node:fs";\nreadFileSync', undefined, 1)).data["text/plain"];
+    expect(library).toContain("Source (node_modules/@types/node/fs.d.ts):");
+    expect(library.match(/export function readFileSync\(/g)?.length).toBeGreaterThan(1);
   });
 });
 

@@ -108,6 +108,48 @@ describe("redefinition", () => {
   });
 });
 
+describe("assignments to an earlier cell's let and var", () => {
+  it("are checked against the variable's declared or inferred type, with the cell's line:column", async () => {
+    await ok("let n = 1;\nlet cfg: { port: number } = { port: 1 };\nlet maybe: string | undefined = undefined;\nvar hits: number[] = [];");
+    const plain = await typeError('const ok = true;\nn = "str";');
+    expect(plain.evalue).toBe("2:1 Type 'string' is not assignable to type 'number'.");
+    expect(plain.traceback.join("\n")).toContain("cell line 2:1 - error TS2322");
+    expect((await typeError('cfg = { port: "80" };')).evalue).toBe("1:9 Type 'string' is not assignable to type 'number'.");
+    expect((await typeError("maybe = 5;")).evalue).toContain("Type 'number' is not assignable to type 'string'");
+    expect((await typeError('hits = ["x"];')).evalue).toContain("Type 'string' is not assignable to type 'number'");
+    // The variable kept its type and its value: the refused cells did not run.
+    expect((await ok("n.toFixed(1)")).result!.data["text/plain"]).toBe("'1.0'");
+  });
+
+  it("checks compound assignments, ++/--, destructuring and for-of/for-in targets", async () => {
+    await ok('let count = 1;\nlet word = "w";\nconst table = { a: 1 };');
+    expect((await typeError('count += "x";')).evalue).toContain("Type 'string' is not assignable to type 'number'");
+    expect((await typeError("word++;")).evalue).toContain("An arithmetic operand must be of type 'any', 'number', 'bigint' or an enum type");
+    expect((await typeError('[count] = ["arr"];')).evalue).toBe("1:2 Type 'string' is not assignable to type 'number'.");
+    expect((await typeError('({ word } = { word: 5 });')).evalue).toContain("Type 'number' is not assignable to type 'string'");
+    expect((await typeError('for (count of ["a", "b"]) {}')).evalue).toBe("1:6 Type 'string' is not assignable to type 'number'.");
+    expect((await typeError("for (count in table) {}")).evalue).toContain("The left-hand side of a 'for...in' statement must be of type 'string' or 'any'");
+    // Assignments that fit the type run, and later cells see the new values with the same type.
+    await ok('count += 2;\ncount++;\n[word] = ["v"];\nfor (word in table) {}\nfor (count of [7, 8]) {}');
+    expect((await ok("`${count.toFixed(0)} ${word.toUpperCase()}`")).result!.data["text/plain"]).toBe("'8 A'");
+  });
+
+  it("narrows an assigned variable within the cell as for a variable of the same file", async () => {
+    await ok("let label: string | undefined = undefined;");
+    expect((await ok('label = "set";\nlabel.length')).result!.data["text/plain"]).toBe("3");
+    expect((await typeError("label.length")).evalue).toContain("'label' is possibly 'undefined'");
+  });
+
+  it("still refuses assignments to an earlier const, function, class or import", async () => {
+    await ok('const frozen = 1;\nfunction act() {}\nclass Kind {}\nimport { sep } from "node:path";');
+    expect((await typeError("frozen++;")).evalue).toMatch(/^1:1 Cannot assign to 'frozen' because it is a const \(declared in cell \[\d+\]\)/);
+    expect((await typeError("for (frozen of [2]) {}")).evalue).toMatch(/^1:6 Cannot assign to 'frozen' because it is a const/);
+    expect((await typeError("act = () => {};")).evalue).toMatch(/Cannot assign to 'act' because it is a function \(declared in cell \[\d+\]\)/);
+    expect((await typeError("Kind = class {};")).evalue).toMatch(/Cannot assign to 'Kind' because it is a class/);
+    expect((await typeError('sep = "/";')).evalue).toMatch(/Cannot assign to 'sep' because it is an import \(declared in cell \[\d+\]\)/);
+  });
+});
+
 describe("global augmentations", () => {
   it("makes `declare global` of a cell visible to every later cell", async () => {
     await ok('declare global { var appTitle: string; interface Array<T> { lastItem(): T | undefined } }\nglobalThis.appTitle = "demo";\nArray.prototype.lastItem = function () { return this[this.length - 1]; };');
@@ -139,6 +181,33 @@ describe("type errors", () => {
   it("reports syntax errors the same way", async () => {
     const err = await typeError("const x = ;");
     expect(err.traceback.join("\n")).toMatch(/cell line 1:11 - error TS1109: Expression expected/);
+  });
+
+  it("reports a syntax error at the end of the cell at its end, in terms of the cell's own text", async () => {
+    const fn = await typeError("function (");
+    expect(fn.evalue).toBe("1:10 Identifier expected. (and 1 more)");
+    expect(fn.traceback).toEqual([
+      "cell line 1:10 - error TS1003: Identifier expected.",
+      "  1 | function (",
+      "    |          ^",
+      "cell line 1:11 - error TS1005: ')' expected.",
+      "  1 | function (",
+      "    |           ^",
+    ]);
+    expect((await typeError("const f = (x: number) =>")).evalue).toBe("1:25 Expression expected.");
+    expect((await typeError("const o = {\n  a: 1,\n")).evalue).toBe("3:1 '}' expected.");
+    expect((await typeError("const t = `open ${1}")).evalue).toBe("1:21 Unterminated template literal.");
+    expect((await typeError("/* never closed")).evalue).toBe("1:16 '*/' expected.");
+    for (const code of ["function (", "x =>", "let y = (1", "`${"]) {
+      const text = (await typeError(code)).traceback.join("\n");
+      expect(text, code).not.toMatch(/export|reserved word/);
+      expect(text, code).not.toMatch(/^cell - /m); // every diagnostic has a line:column
+    }
+  });
+
+  it("accepts a cell that exports its own names with `export { ... }`", async () => {
+    await ok("let exportedCount = 1;\ntype ExportedKind = 'a';\nexport { exportedCount, type ExportedKind };");
+    expect((await ok("const kind: ExportedKind = 'a';\nexportedCount + 1")).result!.data["text/plain"]).toBe("2");
   });
 
   it("keeps a failed cell's names out of later cells", async () => {
