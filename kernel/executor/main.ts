@@ -26,6 +26,7 @@ import { pendingInputs, rejectPendingInputs } from "./input-requests.js";
 import { evaluateUserExpressions } from "./user-expressions.js";
 import { writeExitNotice } from "./exit-notice.js";
 import { KERNEL_PIPE_FD } from "./kernel-pipe.js";
+import { installCellStackTraces } from "./cell-stack-traces.js";
 import { saveTypeScriptCodeCache, typeScriptCodeCacheState } from "../compiler/typescript-preload.cjs";
 
 // vm's main-context loader (how cells import) is flagged experimental in Node 20; cells do not
@@ -41,6 +42,7 @@ const send = createEventSender((event) => {
 });
 
 const session = new Session({ notebookDir: process.cwd(), emit: send });
+installCellStackTraces(session.stacks);
 
 // ---- interrupts -----------------------------------------------------------------------------
 const shared = new SharedArrayBuffer(16);
