@@ -14,8 +14,8 @@
  * The end of the pipe means the kernel is gone (killed, e.g. by jupyter_client's
  * shutdown_kernel(now=True) killing its process group, which does not include this detached
  * process). The main thread may be stuck in a loop and never notice its lost IPC channel, so the
- * helper kills the process itself; the pool's process workers then see their own pipes end and
- * go too, thread workers go with the process.
+ * helper kills the process itself unless it has ended within half a second; the pool's process
+ * workers then see their own pipes end and go too, thread workers go with the process.
  *
  * Shared memory layout (Int32Array over `workerData.shared`): [0] bytes read so far, [1] interrupt
  * messages the main thread has handled so far (each interrupt comes as one byte and one message),
@@ -31,6 +31,8 @@ import { KERNEL_PIPE_FD, isKernelPipe } from "./kernel-pipe.js";
 const GRACE_MS = 200;
 /** How often to look again while the main thread is in protected code past the grace period. */
 const PROTECTED_POLL_MS = 20;
+/** How long the main thread has to end the process itself once the kernel is gone. */
+const ORPHAN_GRACE_MS = 500;
 
 function terminateMainThread(): Promise<void> {
   return new Promise((resolve) => {
@@ -76,7 +78,14 @@ function run(shared: SharedArrayBuffer, fd: number): void {
       });
     }
   });
-  const kernelGone = () => process.kill(process.pid, "SIGKILL");
+  // A main thread that is free ends the process itself (its IPC channel closed too), running the
+  // process's exit handlers; one stuck in a loop cannot, and is killed with the process.
+  let orphaned = false;
+  const kernelGone = () => {
+    if (orphaned) return;
+    orphaned = true;
+    setTimeout(() => process.kill(process.pid, "SIGKILL"), ORPHAN_GRACE_MS);
+  };
   pipe.on("end", kernelGone);
   pipe.on("error", kernelGone);
 }

@@ -5,7 +5,7 @@
  * ends, with its %pool workers, when the kernel is killed.
  */
 import { spawnSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startKernel, type RunningKernel } from "../helpers/start-kernel.js";
@@ -88,6 +88,51 @@ describe("a cell that calls process.exit()", () => {
     expect(notice.parent_header.msg_id).toBe(first.msgId);
     expect(notice.content.text).toMatch(/a timer or callback\) called process\.exit\(5\) after the cell had finished.*a new one was started and the session's state is gone/);
     expect(plain(await k.client.execute("1 + 1"))).toBe("2");
+  });
+});
+
+/** A cell that makes the executor write `file` from its exit handlers, i.e. only if it exits by itself. */
+const onExitWrite = (file: string) => `process.on("exit", () => require("node:fs").writeFileSync(${JSON.stringify(file)}, "exited cleanly"));`;
+
+describe("the executor's own ways out", () => {
+  it("a kernel shutdown lets the executor exit by itself: its exit handlers run", async () => {
+    const k = await startKernel();
+    try {
+      expect((await k.client.execute(onExitWrite("shutdown.txt"))).reply.content.status).toBe("ok");
+      const executor = Number(plain(await k.client.execute("process.pid")));
+      await k.client.request("control", "shutdown_request", { restart: false });
+      expect(await k.exited).toEqual({ code: 0, signal: null });
+      expect(alive(executor)).toBe(false);
+      expect(readFileSync(join(k.cwd, "shutdown.txt"), "utf8")).toBe("exited cleanly");
+    } finally {
+      await k.stop();
+    }
+  });
+
+  it("a cell that cuts the executor's IPC channel gets an error, and the next cell a fresh executor", async () => {
+    const k = await startKernel();
+    try {
+      const r = await k.client.execute("process.disconnect!()", { timeoutMs: 20_000 });
+      expect(r.reply.content.ename).toBe("ExecutorDied");
+      expect(r.reply.content.evalue).toContain("The executor process died (exit code 0) while handling this request");
+      expect(plain(await k.client.execute("1 + 1", { timeoutMs: 20_000 }))).toBe("2");
+    } finally {
+      await k.stop();
+    }
+  });
+
+  it("an idle executor whose kernel is killed exits by itself: its exit handlers run", async () => {
+    const k = await startKernel();
+    try {
+      expect((await k.client.execute(onExitWrite("orphaned.txt"))).reply.content.status).toBe("ok");
+      const executor = Number(plain(await k.client.execute("process.pid")));
+      k.proc.kill("SIGKILL");
+      await k.exited;
+      await waitFor("the executor to end", 10_000, () => (alive(executor) ? undefined : true));
+      expect(readFileSync(join(k.cwd, "orphaned.txt"), "utf8")).toBe("exited cleanly");
+    } finally {
+      await k.stop();
+    }
   });
 });
 
