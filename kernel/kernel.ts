@@ -286,12 +286,14 @@ export class Kernel {
     this.pendingInputs.clear();
     const how = describeExit(exit);
     process.stderr.write(`[tspool] the executor process died (${how}); starting a new one\n`);
-    if (running.length === 0 && this.last && !this.last.silent) {
-      void this.publish(
-        "stream",
-        { name: "stderr", text: `[tspool] the executor process died (${how}) between cells; a new one was started and the session's state is gone.\n` },
-        this.last.header,
-      );
-    }
+    if (running.length > 0) return; // the running request's error says it
+    // A timer or callback that called process.exit() is told to the cell that set it up.
+    const caller = exit.exitCalled?.parent ? this.executions.get(exit.exitCalled.parent) : undefined;
+    const cell = caller ?? this.last;
+    if (!cell || cell.silent) return;
+    const text = caller
+      ? `[tspool] code of this cell (a timer or callback) called process.exit(${exit.exitCalled!.code}) after the cell had finished, which ended the executor process between cells; a new one was started and the session's state is gone.\n`
+      : `[tspool] the executor process died (${how}) between cells; a new one was started and the session's state is gone.\n`;
+    void this.publish("stream", { name: "stderr", text }, cell.header);
   }
 }

@@ -5,12 +5,15 @@
  *
  * The child runs in its own process group (detached), so a SIGINT sent to the kernel's group
  * (jupyter_client signals the group) reaches only the kernel, which turns it into an interrupt.
+ * Being in its own group, it is not killed with the kernel's group either: it ends itself when its
+ * fd 3 reaches its end, i.e. when the kernel process is gone (see interrupter.ts).
  */
 import { fork, type ChildProcess } from "node:child_process";
 import { EventEmitter } from "node:events";
 import { join } from "node:path";
-import type { Writable } from "node:stream";
+import type { Duplex, Writable } from "node:stream";
 import { packageRoot } from "../package-info.js";
+import { ExitNoticeReader, type ExitNotice } from "./exit-notice.js";
 import type {
   CompleteReplyContent,
   ExecuteError,
@@ -46,7 +49,15 @@ export interface ExecutorExit {
   signal: NodeJS.Signals | null;
   /** Last lines the child wrote to stderr, to explain the death. */
   stderrTail: string;
+  /** Set when JavaScript in the executor called process.exit() (see exit-notice.ts). */
+  exitCalled?: ExitNotice;
 }
+
+/**
+ * How long to wait, once the child has exited, for its end of fd 3 to close so that its exit
+ * notice has surely been read. It closes right away unless a process the cells started inherited it.
+ */
+const EXIT_NOTICE_WAIT_MS = 500;
 
 /**
  * Each cell's type check leaves a program's worth of garbage; with V8's default heap growth the
@@ -111,9 +122,12 @@ export class ExecutorHost extends EventEmitter {
         this.stderrTail = (this.stderrTail + text).slice(-4000);
         this.emit("output", "stderr", text);
       });
-      (child.stdio[3] as Writable | null)?.on("error", () => {
+      const kernelPipe = child.stdio[3] as Duplex | null;
+      const notices = new ExitNoticeReader();
+      kernelPipe?.on("error", () => {
         /* the child went away; its exit is handled below */
       });
+      kernelPipe?.setEncoding("utf8").on("data", (text: string) => notices.feed(text));
       child.on("message", (msg: ExecutorToHost) => {
         if (msg.type === "ready") {
           isReady = true;
@@ -134,17 +148,23 @@ export class ExecutorHost extends EventEmitter {
         if (this.child !== child) return;
         this.child = null;
         this.readyPromise = null;
-        const exit: ExecutorExit = { code, signal, stderrTail: this.stderrTail };
-        const running = [...this.pending.keys()];
-        this.failPending(exit);
-        if (this.stopping) return;
-        if (!isReady) {
-          this.deathsBeforeReady++;
-          reject(new Error(`The executor exited before it was ready (${describeExit(exit)}).${exit.stderrTail ? "\n" + exit.stderrTail : ""}`));
-        }
-        this.emit("exit", exit, running);
-        // Start a fresh executor right away unless it keeps dying on start (then: on the next request).
-        if (isReady || this.deathsBeforeReady < 2) this.ready().catch(() => undefined);
+        // The requests this child was handling; later ones go to its successor.
+        const orphans = new Map(this.pending);
+        this.pending.clear();
+        // An exit code (not a signal) may come with a notice on fd 3: read it before reporting.
+        const noticesRead = signal === null && kernelPipe ? closedWithin(kernelPipe, EXIT_NOTICE_WAIT_MS) : Promise.resolve();
+        void noticesRead.then(() => {
+          const exit: ExecutorExit = { code, signal, stderrTail: this.stderrTail, ...(notices.notice ? { exitCalled: notices.notice } : {}) };
+          this.failPending(orphans, exit);
+          if (this.stopping) return;
+          if (!isReady) {
+            this.deathsBeforeReady++;
+            reject(new Error(`The executor exited before it was ready (${describeExit(exit)}).${exit.stderrTail ? "\n" + exit.stderrTail : ""}`));
+          }
+          this.emit("exit", exit, [...orphans.keys()]);
+          // Start a fresh executor right away unless it keeps dying on start (then: on the next request).
+          if (isReady || this.deathsBeforeReady < 2) this.ready().catch(() => undefined);
+        });
       });
     });
   }
@@ -158,11 +178,14 @@ export class ExecutorHost extends EventEmitter {
     setImmediate(() => p.resolve(reply.content));
   }
 
-  private failPending(exit: ExecutorExit): void {
-    const why = `The executor process died (${describeExit(exit)}) while handling this request; a new one has been started and the session's earlier state is gone.`;
+  private failPending(pending: Map<string, Pending>, exit: ExecutorExit): void {
+    const restarted = "a new one has been started and the session's earlier state (its variables, imports and %pool workers) is gone.";
     const tail = exit.stderrTail.trim().split("\n").slice(-10).filter(Boolean);
-    for (const [id, p] of this.pending) {
-      this.pending.delete(id);
+    for (const [id, p] of pending) {
+      const why =
+        exit.exitCalled?.parent === id
+          ? `The cell called process.exit(${exit.exitCalled.code}), which ended the executor process that runs the cells; ${restarted}`
+          : `The executor process died (${describeExit(exit)}) while handling this request; ${restarted}`;
       p.resolve(syntheticReply(p.kind, "ExecutorDied", why, tail));
     }
   }
@@ -207,8 +230,6 @@ export class ExecutorHost extends EventEmitter {
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
     this.post({ type: "shutdown" });
-    // End the interrupt pipe too: a helper thread blocked reading it would otherwise hold up the child's exit.
-    (child.stdio[3] as Writable | null)?.end();
     const timer = setTimeout(() => killGroup(child, "SIGKILL"), graceMs);
     await exited;
     clearTimeout(timer);
@@ -243,7 +264,23 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
-/** "signal SIGKILL" or "exit code 1": how the executor ended, for messages. */
-export function describeExit(exit: Pick<ExecutorExit, "code" | "signal">): string {
-  return exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`;
+/** "signal SIGKILL", "exit code 1" or "process.exit(3) was called": how the executor ended, for messages. */
+export function describeExit(exit: Pick<ExecutorExit, "code" | "signal" | "exitCalled">): string {
+  if (exit.signal) return `signal ${exit.signal}`;
+  if (exit.exitCalled) return `process.exit(${exit.exitCalled.code}) was called`;
+  return `exit code ${exit.code}`;
+}
+
+/** Resolves when `stream` has closed, or after `ms` at the latest. */
+function closedWithin(stream: Duplex, ms: number): Promise<void> {
+  if (stream.closed || stream.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      stream.off("close", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    stream.on("close", done);
+  });
 }

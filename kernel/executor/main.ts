@@ -24,6 +24,9 @@ import { inspect } from "../compiler/inspection.js";
 import { isComplete } from "../compiler/is-complete.js";
 import { pendingInputs, rejectPendingInputs } from "./input-requests.js";
 import { evaluateUserExpressions } from "./user-expressions.js";
+import { writeExitNotice } from "./exit-notice.js";
+import { KERNEL_PIPE_FD } from "./kernel-pipe.js";
+import { installCellStackTraces } from "./cell-stack-traces.js";
 import { saveTypeScriptCodeCache, typeScriptCodeCacheState } from "../compiler/typescript-preload.cjs";
 
 // vm's main-context loader (how cells import) is flagged experimental in Node 20; cells do not
@@ -39,12 +42,13 @@ const send = createEventSender((event) => {
 });
 
 const session = new Session({ notebookDir: process.cwd(), emit: send });
+installCellStackTraces(session.stacks);
 
 // ---- interrupts -----------------------------------------------------------------------------
 const shared = new SharedArrayBuffer(16);
 const counters = new Int32Array(shared);
 let interruptsHandled = 0;
-const interrupter = new Worker(new URL("./interrupter.js", import.meta.url), { workerData: { shared, fd: 3 } });
+const interrupter = new Worker(new URL("./interrupter.js", import.meta.url), { workerData: { shared, fd: KERNEL_PIPE_FD } });
 interrupter.unref();
 attachInterruptGuard(counters);
 interrupter.on("error", (err) => process.stderr.write(`tspool: interrupt helper failed: ${err.message}\n`));
@@ -229,7 +233,7 @@ process.on("message", (msg: HostToExecutor) => {
       void onInterrupt();
       break;
     case "shutdown":
-      setImmediate(() => process.exit(0));
+      setImmediate(exitAsAsked);
       break;
   }
 });
@@ -245,7 +249,19 @@ function reply<K extends "complete" | "inspect" | "is_complete">(id: string, kin
   send({ type: "reply", id, kind, content } as ExecutorToHost);
 }
 
-process.on("disconnect", () => process.exit(0));
+// ---- ending ----------------------------------------------------------------------------------
+let exitAsked = false;
+/** Ends the process because the kernel asked (shutdown) or is gone (its IPC channel closed). */
+function exitAsAsked(): void {
+  exitAsked = true;
+  process.exit(0);
+}
+process.on("disconnect", exitAsAsked);
+// Any other end of the process is JavaScript calling process.exit(): tell the kernel which cell
+// did, so the cell's error can say so (exit-notice.ts).
+process.on("exit", (code) => {
+  if (!exitAsked) writeExitNotice({ code, parent: outputContext.getStore()?.parent });
+});
 // A rejection nobody handles (e.g. from a timer a cell started) is reported, never fatal.
 process.on("unhandledRejection", (reason) => reportStray(reason));
 process.on("uncaughtException", (err) => reportStray(err));

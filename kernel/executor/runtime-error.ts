@@ -8,7 +8,7 @@ export function runtimeError(err: unknown, mapper: StackMapper): ExecuteError {
     const e = err as Error;
     const ename = e.name || e.constructor?.name || "Error";
     const evalue = String(e.message ?? "");
-    const frames = typeof e.stack === "string" ? mapper.frames(e.stack) : [];
+    const frames = mapper.framesOf(e);
     return { status: "error", ename, evalue, traceback: [`${ename}: ${evalue}`, ...frames, ...causes(e, mapper)] };
   }
   const evalue = inspect(err, { colors: false, depth: 2 });
@@ -25,7 +25,7 @@ function causes(err: Error, mapper: StackMapper): string[] {
   let cause: unknown = err.cause;
   for (let depth = 0; cause !== undefined && depth < 5; depth++) {
     if (cause instanceof Error) {
-      out.push(`Caused by: ${cause.name}: ${cause.message}`, ...(typeof cause.stack === "string" ? mapper.frames(cause.stack) : []));
+      out.push(`Caused by: ${cause.name}: ${cause.message}`, ...mapper.framesOf(cause));
       cause = cause.cause;
     } else {
       out.push(`Caused by: ${inspect(cause, { colors: false, depth: 2 })}`);

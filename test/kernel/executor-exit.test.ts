@@ -1,0 +1,220 @@
+/**
+ * The executor process ending through JavaScript or through the loss of its kernel, with the
+ * real kernel: a cell calling process.exit() gets an error that says so (and the next cell a
+ * fresh executor) instead of hanging the kernel; an executor spinning in a synchronous loop
+ * ends, with its %pool workers, when the kernel is killed.
+ */
+import { spawnSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startKernel, type RunningKernel } from "../helpers/start-kernel.js";
+import { jupyterEnv, waitFor } from "../helpers/jupyter-env.js";
+import { cellText, codeCells, readExecuted, runCli, tempDir, writeNotebook } from "../notebooks/helpers.js";
+
+const plain = (r: { result?: Record<string, any> }) => r.result?.data["text/plain"];
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Pids of the notebook pool's workers (after `%pool start`). */
+async function poolPids(k: RunningKernel): Promise<number[]> {
+  const r = await k.client.execute("(pool as any).status().workers.map((w: any) => w.pid)");
+  expect(r.error).toBeUndefined();
+  return (plain(r) as string).match(/\d+/g)!.map(Number);
+}
+
+describe("a cell that calls process.exit()", () => {
+  let k: RunningKernel;
+  beforeAll(async () => {
+    k = await startKernel();
+  });
+  afterAll(async () => {
+    await k?.stop();
+  });
+
+  it.each([
+    ["process.exit(3)", 3],
+    ["process.exit()", 0],
+    ["process.exitCode = 0; process.exit()", 0],
+    ['console.log("before"); process.exitCode = 7; process.exit();\nconsole.log("never")', 7],
+  ])("%s ends with an error naming process.exit and the restart; the next cell runs in a fresh executor", async (code, exitCode) => {
+    await k.client.execute("const keepMe = 1");
+    const before = Number(plain(await k.client.execute("process.pid")));
+    const r = await k.client.execute(code, { timeoutMs: 20_000 });
+    expect(r.reply.content.status).toBe("error");
+    expect(r.reply.content.ename).toBe("ExecutorDied");
+    expect(r.reply.content.evalue).toContain(`The cell called process.exit(${exitCode})`);
+    expect(r.reply.content.evalue).toMatch(/a new one has been started and the session's earlier state .* is gone/);
+    expect(r.error!.traceback[0]).toContain(`process.exit(${exitCode})`);
+    expect(r.stdout).not.toContain("never");
+    const after = await k.client.execute("typeof (globalThis as any).keepMe", { timeoutMs: 20_000 });
+    expect(plain(after)).toBe("'undefined'");
+    const pid = Number(plain(await k.client.execute("process.pid")));
+    expect(pid).not.toBe(before);
+    expect(alive(before)).toBe(false);
+  });
+
+  it("takes the notebook pool's workers down with the executor", async () => {
+    const start = await k.client.execute("%pool start 2", { timeoutMs: 60_000 });
+    expect(start.reply.content.status).toBe("ok");
+    const workers = await poolPids(k);
+    expect(workers).toHaveLength(2);
+    expect(workers.every(alive)).toBe(true);
+    const r = await k.client.execute("process.exit(4)", { timeoutMs: 20_000 });
+    expect(r.reply.content.evalue).toContain("The cell called process.exit(4)");
+    await waitFor("the pool's workers to end", 10_000, () => (workers.some(alive) ? undefined : true));
+  });
+
+  it("tells the cell whose timer called process.exit after it finished, and runs the next cell", async () => {
+    // The timer ends the process once the test says so: after a later cell has finished.
+    const first = await k.client.execute(
+      'const fs = require("node:fs");\nsetInterval(() => { if (fs.existsSync("exit-now")) process.exit(5); }, 20);\n"scheduled"',
+    );
+    expect(plain(first)).toBe("'scheduled'");
+    const second = await k.client.execute("'a later cell'");
+    expect(plain(second)).toBe("'a later cell'");
+    writeFileSync(join(k.cwd, "exit-now"), "");
+    const notice = await k.client.waitIopub(
+      (m) => m.header.msg_type === "stream" && m.content.name === "stderr" && /called process\.exit\(5\)/.test(m.content.text),
+      20_000,
+    );
+    expect(notice.parent_header.msg_id).toBe(first.msgId);
+    expect(notice.content.text).toMatch(/a timer or callback\) called process\.exit\(5\) after the cell had finished.*a new one was started and the session's state is gone/);
+    expect(plain(await k.client.execute("1 + 1"))).toBe("2");
+  });
+});
+
+/** A cell that makes the executor write `file` from its exit handlers, i.e. only if it exits by itself. */
+const onExitWrite = (file: string) => `process.on("exit", () => require("node:fs").writeFileSync(${JSON.stringify(file)}, "exited cleanly"));`;
+
+describe("the executor's own ways out", () => {
+  it("a kernel shutdown lets the executor exit by itself: its exit handlers run", async () => {
+    const k = await startKernel();
+    try {
+      expect((await k.client.execute(onExitWrite("shutdown.txt"))).reply.content.status).toBe("ok");
+      const executor = Number(plain(await k.client.execute("process.pid")));
+      await k.client.request("control", "shutdown_request", { restart: false });
+      expect(await k.exited).toEqual({ code: 0, signal: null });
+      expect(alive(executor)).toBe(false);
+      expect(readFileSync(join(k.cwd, "shutdown.txt"), "utf8")).toBe("exited cleanly");
+    } finally {
+      await k.stop();
+    }
+  });
+
+  it("a cell that cuts the executor's IPC channel gets an error, and the next cell a fresh executor", async () => {
+    const k = await startKernel();
+    try {
+      const r = await k.client.execute("process.disconnect!()", { timeoutMs: 20_000 });
+      expect(r.reply.content.ename).toBe("ExecutorDied");
+      expect(r.reply.content.evalue).toContain("The executor process died (exit code 0) while handling this request");
+      expect(plain(await k.client.execute("1 + 1", { timeoutMs: 20_000 }))).toBe("2");
+    } finally {
+      await k.stop();
+    }
+  });
+
+  it("an idle executor whose kernel is killed exits by itself: its exit handlers run", async () => {
+    const k = await startKernel();
+    try {
+      expect((await k.client.execute(onExitWrite("orphaned.txt"))).reply.content.status).toBe("ok");
+      const executor = Number(plain(await k.client.execute("process.pid")));
+      k.proc.kill("SIGKILL");
+      await k.exited;
+      await waitFor("the executor to end", 10_000, () => (alive(executor) ? undefined : true));
+      expect(readFileSync(join(k.cwd, "orphaned.txt"), "utf8")).toBe("exited cleanly");
+    } finally {
+      await k.stop();
+    }
+  });
+});
+
+describe("an executor whose kernel is killed", () => {
+  it("ends even while a cell spins in a synchronous loop, and its pool's workers end too", async () => {
+    const k = await startKernel();
+    try {
+      const executor = Number(plain(await k.client.execute("process.pid")));
+      expect((await k.client.execute("%pool start 2", { timeoutMs: 60_000 })).reply.content.status).toBe("ok");
+      const workers = await poolPids(k);
+      expect(workers).toHaveLength(2);
+      const spin = await k.client.startExecute("while (true) {}");
+      await k.client.waitIopub((m) => m.header.msg_type === "execute_input" && m.parent_header.msg_id === spin.msgId);
+      await new Promise((r) => setTimeout(r, 300)); // surely in the loop
+      // What jupyter_client's shutdown_kernel(now=True) does to the kernel (its group does not hold the executor).
+      k.proc.kill("SIGKILL");
+      await k.exited;
+      await waitFor("the executor and its workers to end", 10_000, () => ([executor, ...workers].some(alive) ? undefined : true));
+    } finally {
+      await k.stop();
+    }
+  });
+});
+
+describe("through the frontends", () => {
+  it("tspool run reports the cell's process.exit and runs the following cells", { timeout: 180_000 }, async () => {
+    const dir = tempDir();
+    const nb = writeNotebook(dir, "exit.ipynb", ["console.log('first')", "process.exit(3)", "'after'"]);
+    const out = join(dir, "done.ipynb");
+    // Far below the runner's default per-cell limit (600 s), which a hang would run into.
+    const r = await runCli(["run", nb, "--allow-errors", "--out", out], { limitMs: 120_000 });
+    expect(r.signal).toBeNull();
+    expect(r.code).toBe(0);
+    const [, exiting, after] = codeCells(readExecuted(out));
+    const error = exiting.outputs!.find((o) => o.output_type === "error");
+    expect(error.ename).toBe("ExecutorDied");
+    expect(error.evalue).toContain("The cell called process.exit(3)");
+    expect(cellText(after)).toContain("'after'");
+  });
+
+  it("jupyter_client gets the reply of a cell calling process.exit, and shutdown_kernel(now=True) leaves no executor spinning", { timeout: 180_000 }, async () => {
+    const jenv = await jupyterEnv();
+    // One JSON line of observations; the kernel's process group is killed as jupyter_client does it.
+    const script = `
+import json, os, subprocess, time
+from jupyter_client.manager import KernelManager
+km = KernelManager(kernel_name="tspool")
+km.start_kernel(cwd=${JSON.stringify(jenv.dir)})
+kc = km.client(); kc.start_channels(); kc.wait_for_ready(timeout=60)
+def reply(code, timeout):
+    mid = kc.execute(code)
+    while True:
+        m = kc.get_shell_msg(timeout=timeout)
+        if m["parent_header"].get("msg_id") == mid: return m["content"]
+obs = {}
+try:
+    obs["exit"] = reply("process.exit(3)", 60)
+    obs["next"] = reply("process.pid", 60)
+    executor = int(subprocess.run(["pgrep", "-P", str(km.provisioner.pid)], capture_output=True, text=True).stdout.split()[0])
+    kc.execute("while (true) {}")
+    time.sleep(1)
+    kc.stop_channels()
+    km.shutdown_kernel(now=True)
+    deadline = time.time() + 15
+    while os.path.exists("/proc/%d" % executor) and time.time() < deadline: time.sleep(0.1)
+    obs["executor_left"] = os.path.exists("/proc/%d" % executor)
+finally:
+    if km.is_alive(): km.shutdown_kernel(now=True)
+print(json.dumps(obs))
+`;
+    const run = spawnSync("python3", ["-c", script], { encoding: "utf8", timeout: 150_000, env: { ...jenv.env, TSPOOL_HISTORY_FILE: join(jenv.dir, "history.jsonl") } });
+    const last = run.stdout.trim().split("\n").pop() ?? "";
+    let obs: Record<string, any>;
+    try {
+      obs = JSON.parse(last);
+    } catch {
+      throw new Error(`the jupyter_client script printed no observations (exit ${run.status}):\n${run.stdout}\n${run.stderr}`);
+    }
+    expect(obs.exit.status).toBe("error");
+    expect(obs.exit.ename).toBe("ExecutorDied");
+    expect(obs.exit.evalue).toContain("The cell called process.exit(3)");
+    expect(obs.next.status).toBe("ok");
+    expect(obs.executor_left).toBe(false);
+  });
+});
