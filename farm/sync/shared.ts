@@ -20,12 +20,15 @@ import {
   type WorkerEnv,
 } from "../handles.js";
 import { SyncUsageError, abortReason, reviveSyncError } from "./errors.js";
+import { holderGone, remoteHolder } from "./holders.js";
 
-/**
- * Identifies this process/thread as the owner of an RLock (and as a waiter). Process workers pass
- * it along with their calls so the parent acts on their behalf. Random, odd, so never 0.
- */
-export const ownerToken: number = randomBytes(4).readInt32LE(0) | 1;
+/** Makes this realm's cancellation tokens distinct from every other caller's. */
+const realmNonce = randomBytes(6).toString("hex");
+
+/** The farm's environment when this realm is a farm worker (set by farm/worker/runtime.ts). */
+function workerEnvOfRealm(): WorkerEnv | undefined {
+  return (globalThis as { __tspoolWorker?: WorkerEnv }).__tspoolWorker;
+}
 
 let abortSource: (() => AbortSignal | undefined) | null = null;
 
@@ -53,6 +56,16 @@ export interface Revival {
 /** True when the receiving side can operate on the descriptor's shared memory directly. */
 export function canShareMemory(r: Revival): boolean {
   return r.descriptor.sab instanceof SharedArrayBuffer && (r.env === null || r.env.isThread);
+}
+
+/**
+ * Who a served operation is for: `holder` is the caller's holder token (see holders.ts), `life`
+ * the caller's own life signal (`signal` may be narrower: it also aborts when the caller withdraws
+ * the operation).
+ */
+export interface ServedCaller extends HandleCaller {
+  holder: number;
+  life?: AbortSignal;
 }
 
 export function isRevival(x: unknown): x is Revival {
@@ -110,11 +123,19 @@ export abstract class SharedPrimitive implements Handle {
     return undefined;
   }
   /** Executes an operation requested by a remote proxy of this primitive. */
-  protected abstract serve(method: string, args: unknown[], caller: HandleCaller): unknown;
+  protected abstract serve(method: string, args: unknown[], caller: ServedCaller): unknown;
+
+  /**
+   * The signal of the unit of work running now: the worker's job (WorkerEnv.jobSignal, also for
+   * primitives created inside the worker), else the host's cell (setAbortSource). It aborts when
+   * that job or cell is stopped.
+   */
+  protected currentJob(): AbortSignal | undefined {
+    return (this.#env ?? workerEnvOfRealm())?.jobSignal?.() ?? abortSource?.();
+  }
 
   /** The caller's signal combined with the running job's or cell's (see setAbortSource, WorkerEnv.jobSignal). */
-  protected signalFor(signal: AbortSignal | undefined): AbortSignal | undefined {
-    const job = this.#env?.jobSignal?.() ?? abortSource?.();
+  protected signalFor(signal: AbortSignal | undefined, job: AbortSignal | undefined = this.currentJob()): AbortSignal | undefined {
     if (job === undefined) return signal;
     if (signal === undefined) return job;
     return AbortSignal.any([signal, job]);
@@ -156,7 +177,7 @@ export abstract class SharedPrimitive implements Handle {
   ): Promise<unknown> {
     if (signal === undefined) return this.callRemote(method, args);
     signal.throwIfAborted();
-    const token = `${ownerToken}:${nextCallToken++}`;
+    const token = `${realmNonce}:${nextCallToken++}`;
     const onAbort = () => void this.callRemote(CANCEL, [token]).catch(() => {});
     signal.addEventListener("abort", onAbort, { once: true });
     let result: unknown;
@@ -174,8 +195,21 @@ export abstract class SharedPrimitive implements Handle {
     return result;
   }
 
-  /** Serves remote calls, including the cancellable wrapper used by callRemoteAbortable. */
+  /**
+   * Serves remote calls, including the cancellable wrapper used by callRemoteAbortable. An
+   * operation that completes after its caller ended (a lock granted, a Condition's lock taken back)
+   * is given back at once, like everything else that caller held.
+   */
   async #dispatch(method: string, args: unknown[], caller: HandleCaller): Promise<unknown> {
+    const served: ServedCaller = { ...caller, holder: remoteHolder(caller), life: caller.signal };
+    try {
+      return await this.#serveCall(method, args, served);
+    } finally {
+      if (served.life?.aborted) holderGone(served.holder);
+    }
+  }
+
+  async #serveCall(method: string, args: unknown[], caller: ServedCaller): Promise<unknown> {
     if (method === CANCELLABLE) {
       const [token, inner, innerArgs] = args as [string, string, unknown[]];
       const withdraw = new AbortController();
