@@ -88,26 +88,30 @@ export abstract class Acquirable extends SharedPrimitive implements JobHeld, Rec
    * passed first; rejects when `signal` aborts (or when the task calling it was stopped).
    */
   async acquire(opts: WaitOptions = {}): Promise<boolean> {
-    const timeout = checkTimeout(opts.timeout, `${this.constructor.name}.acquire`);
+    // This is the hot path of every lock: the usual call (no timeout, no signal, a job that
+    // already noted this primitive) builds no label and reads no AbortSignal state.
+    const timeout = opts.timeout === undefined ? Infinity : checkTimeout(opts.timeout, `${this.constructor.name}.acquire`);
     const job = this.currentJob();
-    const signal = this.signalFor(opts.signal, job);
-    if (signal?.aborted) throw abortReason(signal);
-    if (this.cells === null) {
-      const took = (await this.callRemoteAbortable("acquire", [wireTimeout(timeout)], signal, async (r) => {
-        const late = r as Took; // granted after we gave up: give back exactly that grant
-        if (late.got) await this.callRemote("$dropTo", [late.held - 1]);
-      })) as Took;
-      if (job !== undefined && this.#notedFor !== job) {
-        noteHold(job, this, took.got ? took.held - 1 : took.held);
-        this.#notedFor = job;
-      }
-      return took.got;
-    }
+    if (opts.signal?.aborted) throw abortReason(opts.signal);
+    if (this.cells === null) return this.#acquireRemote(timeout, this.signalFor(opts.signal, job), job);
     if (job !== undefined && this.#notedFor !== job) {
+      if (job.aborted) throw abortReason(job); // a stopped task takes nothing more
       noteHold(job, this, this.heldBy(localHolder));
       this.#notedFor = job;
     }
-    return this.take(localHolder, new Deadline(timeout), signal);
+    return this.take(localHolder, new Deadline(timeout), this.signalFor(opts.signal, job));
+  }
+
+  async #acquireRemote(timeout: number, signal: AbortSignal | undefined, job: AbortSignal | undefined): Promise<boolean> {
+    const took = (await this.callRemoteAbortable("acquire", [wireTimeout(timeout)], signal, async (r) => {
+      const late = r as Took; // granted after we gave up: give back exactly that grant
+      if (late.got) await this.callRemote("$dropTo", [late.held - 1]);
+    })) as Took;
+    if (job !== undefined && this.#notedFor !== job) {
+      noteHold(job, this, took.got ? took.held - 1 : took.held);
+      this.#notedFor = job;
+    }
+    return took.got;
   }
 
   abstract release(): Promise<void>;
@@ -169,6 +173,7 @@ export abstract class Acquirable extends SharedPrimitive implements JobHeld, Rec
 
   /** @internal */
   _dropForJob(baseline: number): void | Promise<unknown> {
+    this.#notedFor = undefined; // so that the stopped job's next acquire looks at its signal again
     if (this.cells === null) return this.callRemote("$dropTo", [baseline]);
     this.dropTo(localHolder, baseline);
   }
@@ -237,6 +242,10 @@ export class Lock extends Acquirable implements ConditionLock {
 
   #release(): void {
     const cells = this.cells!;
+    if (Atomics.compareExchange(cells, OWNER, localHolder, 0) === localHolder) {
+      wakeAll(cells, OWNER); // the usual case: we took it
+      return;
+    }
     for (;;) {
       const holder = Atomics.load(cells, OWNER);
       if (holder === 0) throw new SyncUsageError("release() of an unlocked Lock: acquire it first (or release it only once)");

@@ -109,7 +109,7 @@ export class Semaphore extends Acquirable {
   #entry(holder: number, claim: boolean): number {
     const cells = this.cells!;
     const mine = holder === localHolder;
-    if (mine && this.#mine >= 0 && Atomics.load(cells, this.#mine) === holder) return this.#mine;
+    if (mine && this.#mine >= 0) return this.#mine; // only this realm's own end would free it
     let found = -1;
     for (let i = TABLE; i < TABLE + 2 * HOLDERS; i += 2) {
       if (Atomics.load(cells, i) === holder) {

@@ -25,9 +25,15 @@ import { holderGone, remoteHolder } from "./holders.js";
 /** Makes this realm's cancellation tokens distinct from every other caller's. */
 const realmNonce = randomBytes(6).toString("hex");
 
-/** The farm's environment when this realm is a farm worker (set by farm/worker/runtime.ts). */
+/**
+ * The farm's environment when this realm is a farm worker (set by farm/worker/runtime.ts before
+ * any task runs, so before the first operation of any primitive here). Looked up once: it sits on
+ * every operation's path.
+ */
+let realmEnv: WorkerEnv | undefined | null = null;
 function workerEnvOfRealm(): WorkerEnv | undefined {
-  return (globalThis as { __tspoolWorker?: WorkerEnv }).__tspoolWorker;
+  if (realmEnv === null) realmEnv = (globalThis as { __tspoolWorker?: WorkerEnv }).__tspoolWorker;
+  return realmEnv;
 }
 
 let abortSource: (() => AbortSignal | undefined) | null = null;
