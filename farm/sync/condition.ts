@@ -153,7 +153,8 @@ export class Condition extends SharedPrimitive {
       Atomics.store(cells, slot, FREE);
       notified = true;
     }
-    if (!ownerLife?.aborted) await this.lock._restore(owner, saved);
+    // (a worker that ends meanwhile gets nothing back: the restore gives up when it does)
+    if (!ownerLife?.aborted) await this.lock._restore(owner, saved, ownerLife);
     if (failure !== null) throw failure;
     return notified;
   }

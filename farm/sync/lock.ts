@@ -93,25 +93,23 @@ export abstract class Acquirable extends SharedPrimitive implements JobHeld, Rec
     const timeout = opts.timeout === undefined ? Infinity : checkTimeout(opts.timeout, `${this.constructor.name}.acquire`);
     const job = this.currentJob();
     if (opts.signal?.aborted) throw abortReason(opts.signal);
-    if (this.cells === null) return this.#acquireRemote(timeout, this.signalFor(opts.signal, job), job);
+    if (this.cells === null) {
+      const took = (await this.callRemoteAbortable("acquire", [wireTimeout(timeout)], this.signalFor(opts.signal, job), async (r) => {
+        const late = r as Took; // granted after we gave up: give back exactly that grant
+        if (late.got) await this.callRemote("$dropTo", [late.held - 1]);
+      })) as Took;
+      if (job !== undefined && this.#notedFor !== job) {
+        noteHold(job, this, took.got ? took.held - 1 : took.held);
+        this.#notedFor = job;
+      }
+      return took.got;
+    }
     if (job !== undefined && this.#notedFor !== job) {
       if (job.aborted) throw abortReason(job); // a stopped task takes nothing more
       noteHold(job, this, this.heldBy(localHolder));
       this.#notedFor = job;
     }
     return this.take(localHolder, new Deadline(timeout), this.signalFor(opts.signal, job));
-  }
-
-  async #acquireRemote(timeout: number, signal: AbortSignal | undefined, job: AbortSignal | undefined): Promise<boolean> {
-    const took = (await this.callRemoteAbortable("acquire", [wireTimeout(timeout)], signal, async (r) => {
-      const late = r as Took; // granted after we gave up: give back exactly that grant
-      if (late.got) await this.callRemote("$dropTo", [late.held - 1]);
-    })) as Took;
-    if (job !== undefined && this.#notedFor !== job) {
-      noteHold(job, this, took.got ? took.held - 1 : took.held);
-      this.#notedFor = job;
-    }
-    return took.got;
   }
 
   abstract release(): Promise<void>;

@@ -20,7 +20,7 @@ import {
   type WorkerEnv,
 } from "../handles.js";
 import { SyncUsageError, abortReason, reviveSyncError } from "./errors.js";
-import { holderGone, remoteHolder } from "./holders.js";
+import { remoteHolder } from "./holders.js";
 
 /** Makes this realm's cancellation tokens distinct from every other caller's. */
 const realmNonce = randomBytes(6).toString("hex");
@@ -201,37 +201,32 @@ export abstract class SharedPrimitive implements Handle {
     return result;
   }
 
-  /**
-   * Serves remote calls, including the cancellable wrapper used by callRemoteAbortable. An
-   * operation that completes after its caller ended (a lock granted, a Condition's lock taken back)
-   * is given back at once, like everything else that caller held.
-   */
-  async #dispatch(method: string, args: unknown[], caller: HandleCaller): Promise<unknown> {
-    const served: ServedCaller = { ...caller, holder: remoteHolder(caller), life: caller.signal };
-    try {
-      return await this.#serveCall(method, args, served);
-    } finally {
-      if (served.life?.aborted) holderGone(served.holder);
-    }
+  /** Serves remote calls, including the cancellable wrapper used by callRemoteAbortable. */
+  #dispatch(method: string, args: unknown[], caller: HandleCaller): unknown {
+    const served: ServedCaller = {
+      workerId: caller.workerId, isThread: caller.isThread, signal: caller.signal, holder: remoteHolder(caller), life: caller.signal,
+    };
+    return this.#serveCall(method, args, served);
   }
 
-  async #serveCall(method: string, args: unknown[], caller: ServedCaller): Promise<unknown> {
-    if (method === CANCELLABLE) {
-      const [token, inner, innerArgs] = args as [string, string, unknown[]];
-      const withdraw = new AbortController();
-      this.#cancellable.set(token, withdraw);
-      const signal = caller.signal === undefined ? withdraw.signal : AbortSignal.any([caller.signal, withdraw.signal]);
-      try {
-        return await this.serve(inner, innerArgs, { ...caller, signal });
-      } finally {
-        this.#cancellable.delete(token);
-      }
-    }
+  #serveCall(method: string, args: unknown[], caller: ServedCaller): unknown {
+    if (method === CANCELLABLE) return this.#serveCancellable(args as [string, string, unknown[]], caller);
     if (method === CANCEL) {
       this.#cancellable.get(args[0] as string)?.abort(new Error("withdrawn by the caller"));
       return;
     }
     return this.serve(method, args, caller);
+  }
+
+  async #serveCancellable([token, inner, innerArgs]: [string, string, unknown[]], caller: ServedCaller): Promise<unknown> {
+    const withdraw = new AbortController();
+    this.#cancellable.set(token, withdraw);
+    const signal = caller.signal === undefined ? withdraw.signal : AbortSignal.any([caller.signal, withdraw.signal]);
+    try {
+      return await this.serve(inner, innerArgs, { ...caller, signal });
+    } finally {
+      this.#cancellable.delete(token);
+    }
   }
 
   protected async callRemote(method: string, args: unknown[]): Promise<unknown> {

@@ -180,7 +180,7 @@ describe("a worker that ends while holding", () => {
     }
   });
 
-  it("the parent gives back what it took for a worker when that worker's life signal aborts, even a grant that completes after", async () => {
+  it("the parent gives back what it took for a worker when that worker's life signal aborts", async () => {
     const lock = new Lock();
     const { id } = lock[HANDLE]();
     const life = new AbortController();
@@ -196,5 +196,24 @@ describe("a worker that ends while holding", () => {
     expect(await r.locked()).toBe(false);
     expect(await lock.ownerDied()).toBe(true);
     expect(await r.ownerDied()).toBe(true);
+  });
+
+  it("a Condition that would take its lock back for a worker that ended meanwhile does not", async () => {
+    const cond = new Condition(new Lock());
+    const cid = cond[HANDLE]().id;
+    const lid = cond.lock[HANDLE]().id;
+    const life = new AbortController();
+    const caller = { workerId: 8, signal: life.signal };
+    expect(await serveHandleCall("Lock", lid, "acquire", [null], caller)).toEqual({ got: true, held: 1 });
+    const waiting = serveHandleCall("Condition", cid, "wait", [null], caller);
+    waiting.catch(() => {});
+    await sleep(50);
+    await cond.acquire(); // the wait gave the lock up
+    await cond.notify(); // notified: it now waits to take the lock back
+    await sleep(50);
+    life.abort(new Error("worker 8 exited"));
+    await cond.release();
+    await expect(waiting).rejects.toThrow("worker 8 exited");
+    expect(await cond.lock.locked()).toBe(false);
   });
 });
