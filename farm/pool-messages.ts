@@ -8,6 +8,7 @@ import type { OutputEvent } from "./events.js";
 import { decodeHandles, serveHandleCall } from "./handles.js";
 import type { WorkerToParent } from "./messages.js";
 import { PoolScheduler } from "./pool-scheduler.js";
+import { releaseHoldsWhenThreadEnds } from "./sync/holders.js";
 import { serializeError } from "./worker/serialize-error.js";
 import type { Slot } from "./worker-slot.js";
 
@@ -15,6 +16,8 @@ export abstract class PoolMessages extends PoolScheduler {
   protected onMessage(slot: Slot, m: WorkerToParent): void {
     switch (m.t) {
       case "ready":
+        // a thread takes locks on shared memory without asking us: give back what it holds when it ends
+        if (slot.transport.kind === "thread") releaseHoldsWhenThreadEnds(slot.transport.threadId, slot.abort.signal);
         this.onReady(slot);
         break;
       case "done": {

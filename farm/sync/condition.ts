@@ -8,18 +8,20 @@
  * wakes the n oldest waiters still waiting.
  */
 
-import { registerHandleKind, type HandleCaller } from "../handles.js";
+import { registerHandleKind } from "../handles.js";
 import { SyncUsageError } from "./errors.js";
+import { localHolder } from "./holders.js";
+import { baselineOf } from "./job-holds.js";
 import { Lock, RLock } from "./lock.js";
 import {
   SharedPrimitive,
   asNumber,
   canShareMemory,
   fromWireTimeout,
-  ownerToken,
   unknownMethod,
   wireTimeout,
   type Revival,
+  type ServedCaller,
 } from "./shared.js";
 import { Deadline, checkTimeout, waitWhile, type WaitOptions } from "./wait.js";
 
@@ -82,12 +84,22 @@ export class Condition extends SharedPrimitive {
    */
   async wait(opts: WaitOptions = {}): Promise<boolean> {
     const timeout = checkTimeout(opts.timeout, "Condition.wait");
-    if (this.#cells === null) {
-      // The parent waits for us and re-acquires the lock for us before answering, also when
-      // the wait is withdrawn: either way we come back holding the lock, as locally.
-      return (await this.callRemoteAbortable("wait", [wireTimeout(timeout), ownerToken], this.signalFor(opts.signal))) as boolean;
+    const job = this.currentJob();
+    const signal = this.signalFor(opts.signal, job);
+    // A wait gives the lock up and takes it back, also when it is given up: if that is because
+    // the task was stopped, what the task had taken of the lock goes back as soon as it is
+    // retaken (the stop itself found the lock given up, so it had nothing to give back then).
+    const baseline = job === undefined ? undefined : baselineOf(job, this.lock);
+    try {
+      if (this.#cells === null) {
+        // The parent waits for us and re-acquires the lock for us before answering, also when
+        // the wait is withdrawn: either way we come back holding the lock, as locally.
+        return (await this.callRemoteAbortable("wait", [wireTimeout(timeout)], signal)) as boolean;
+      }
+      return await this.#wait(localHolder, new Deadline(timeout), signal);
+    } finally {
+      if (job?.aborted && baseline !== undefined) await this.lock._dropForJob(baseline);
     }
-    return this.#wait(ownerToken, new Deadline(timeout), this.signalFor(opts.signal));
   }
 
   /**
@@ -106,7 +118,8 @@ export class Condition extends SharedPrimitive {
     return result;
   }
 
-  async #wait(owner: number, deadline: Deadline, signal?: AbortSignal): Promise<boolean> {
+  /** `ownerLife`: for a worker's wait, aborted when that worker ended (then it gets nothing back). */
+  async #wait(owner: number, deadline: Deadline, signal?: AbortSignal, ownerLife?: AbortSignal): Promise<boolean> {
     const cells = this.#cells!;
     if (!this.lock._isHeldBy(owner)) {
       throw new SyncUsageError("Condition.wait() needs the condition's lock: acquire it first (await cond.acquire())");
@@ -140,7 +153,8 @@ export class Condition extends SharedPrimitive {
       Atomics.store(cells, slot, FREE);
       notified = true;
     }
-    await this.lock._restore(owner, saved);
+    // (a worker that ends meanwhile gets nothing back: the restore gives up when it does)
+    if (!ownerLife?.aborted) await this.lock._restore(owner, saved, ownerLife);
     if (failure !== null) throw failure;
     return notified;
   }
@@ -149,10 +163,10 @@ export class Condition extends SharedPrimitive {
   async notify(n: number = 1): Promise<void> {
     if (typeof n !== "number" || !(n >= 0)) throw new TypeError(`Condition.notify(n): n must be a number >= 0`);
     if (this.#cells === null) {
-      await this.callRemote("notify", [n === Infinity ? null : n, ownerToken]);
+      await this.callRemote("notify", [n === Infinity ? null : n]);
       return;
     }
-    this.#checkHeld(ownerToken, "notify");
+    this.#checkHeld(localHolder, "notify");
     this.#notify(n);
   }
 
@@ -183,12 +197,12 @@ export class Condition extends SharedPrimitive {
     Atomics.store(cells, HEAD, head);
   }
 
-  protected async serve(method: string, args: unknown[], caller: HandleCaller): Promise<unknown> {
+  protected async serve(method: string, args: unknown[], caller: ServedCaller): Promise<unknown> {
     switch (method) {
       case "wait":
-        return this.#wait(asNumber(args[1], "owner"), new Deadline(fromWireTimeout(args[0])), caller.signal);
+        return this.#wait(caller.holder, new Deadline(fromWireTimeout(args[0])), caller.signal, caller.life);
       case "notify": {
-        this.#checkHeld(asNumber(args[1], "owner"), "notify");
+        this.#checkHeld(caller.holder, "notify");
         this.#notify(args[0] === null ? Infinity : asNumber(args[0], "n"));
         return;
       }

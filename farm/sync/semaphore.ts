@@ -1,22 +1,32 @@
 /**
  * Semaphore and BoundedSemaphore over one SharedArrayBuffer: cell 0 is the counter, cell 1 the
- * bound (0 = unbounded). acquire() waits while the counter is 0 and takes one; release(n) adds n.
+ * bound (0 = unbounded), cell 2 the initial value, cell 3 the owner-died mark, then a table of
+ * HOLDERS (holder token, permits held) pairs. acquire() waits while the counter is 0 and takes one;
+ * release(n) adds n.
+ *
+ * Who holds permits: a permit counts as held by the worker (or main program) that acquired it
+ * until that same side releases one; a release by a side that holds none (a semaphore used as a
+ * signal) adds a permit without changing anybody's count. What a stopped task or an ended worker
+ * held is given back, but never so much that the counter would go above the initial value: a
+ * semaphore created at 0 and released by others is a signal, and the permits its takers consumed
+ * are not made up again.
  */
 
-import { registerHandleKind, type HandleCaller } from "../handles.js";
+import { registerHandleKind } from "../handles.js";
 import { SyncUsageError } from "./errors.js";
+import { localHolder } from "./holders.js";
 import { Acquirable } from "./lock.js";
-import {
-  asNumber,
-  canShareMemory,
-  fromWireTimeout,
-  unknownMethod,
-  wireTimeout,
-  type Revival,
-} from "./shared.js";
-import { Deadline, checkTimeout, waitWhile, wakeAll, type WaitOptions } from "./wait.js";
+import { asNumber, unknownMethod, type Revival, type ServedCaller } from "./shared.js";
+import { Deadline, waitWhile, wakeAll } from "./wait.js";
 
 const MAX = 0x7fffffff;
+const VALUE = 0;
+const BOUND = 1;
+const INITIAL = 2;
+const DIED = 3;
+const TABLE = 4;
+/** How many sides (workers, the main program) can hold permits of one semaphore at once and be tracked. */
+const HOLDERS = 64;
 
 function checkCount(n: unknown, what: string): number {
   if (typeof n !== "number" || !Number.isInteger(n) || n < 0 || n > MAX) {
@@ -26,22 +36,21 @@ function checkCount(n: unknown, what: string): number {
 }
 
 export class Semaphore extends Acquirable {
-  readonly #cells: Int32Array | null;
+  /** Where this realm's own entry is in the holder table (-1 = not looked up yet). */
+  #mine = -1;
 
   /**
    * @param value how many times it can be acquired before acquire() waits (default 1)
    * @param revival internal: used when a semaphore arrives from another realm
    */
   constructor(value: number = 1, revival?: Revival) {
-    const local = revival === undefined || canShareMemory(revival);
-    super(new.target.name, revival, local);
+    super(new.target.name, revival, TABLE + 2 * HOLDERS);
     if (revival === undefined) {
       checkCount(value, `${new.target.name} initial value`);
-      this.#cells = new Int32Array(new SharedArrayBuffer(8));
-      this.#cells[0] = value;
-      this.#cells[1] = this.bounded() ? value : 0;
-    } else {
-      this.#cells = local ? new Int32Array(revival.descriptor.sab!) : null;
+      const cells = this.cells!;
+      cells[VALUE] = value;
+      cells[BOUND] = this.bounded() ? value : 0;
+      cells[INITIAL] = value;
     }
   }
 
@@ -51,83 +60,138 @@ export class Semaphore extends Acquirable {
   protected handleKind(): string {
     return "Semaphore";
   }
-  protected override handleMemory(): SharedArrayBuffer {
-    return this.#cells!.buffer as SharedArrayBuffer;
-  }
-
-  /** Takes one unit, waiting while there is none. Resolves false when `timeout` ms passed first. */
-  async acquire(opts: WaitOptions = {}): Promise<boolean> {
-    const timeout = checkTimeout(opts.timeout, `${this.constructor.name}.acquire`);
-    if (this.#cells === null) {
-      return (await this.callRemoteAbortable("acquire", [wireTimeout(timeout)], this.signalFor(opts.signal), async (got) =>
-        got && this.callRemote("release", [1]))) as boolean;
-    }
-    return this.#acquire(new Deadline(timeout), this.signalFor(opts.signal));
-  }
-
-  async #acquire(deadline: Deadline, signal?: AbortSignal): Promise<boolean> {
-    const cells = this.#cells!;
-    for (;;) {
-      const v = Atomics.load(cells, 0);
-      if (v > 0) {
-        if (Atomics.compareExchange(cells, 0, v, v - 1) === v) return true;
-        continue;
-      }
-      const r = await waitWhile(cells, 0, 0, deadline, signal);
-      if (r === "timed-out") {
-        const w = Atomics.load(cells, 0);
-        if (w > 0 && Atomics.compareExchange(cells, 0, w, w - 1) === w) return true;
-        return false;
-      }
-    }
+  protected diedIndex(): number {
+    return DIED;
   }
 
   /** Gives back `n` units (default 1), waking waiters. */
   async release(n: number = 1): Promise<void> {
     checkCount(n, `${this.constructor.name}.release count`);
-    if (this.#cells === null) {
+    if (this.cells === null) {
       await this.callRemote("release", [n]);
       return;
     }
-    this.#release(n);
+    this.#release(localHolder, n);
   }
 
-  #release(n: number): void {
-    const cells = this.#cells!;
-    const bound = Atomics.load(cells, 1);
+  #release(holder: number, n: number): void {
+    const cells = this.cells!;
+    const bound = Atomics.load(cells, BOUND);
     for (;;) {
-      const v = Atomics.load(cells, 0);
+      const v = Atomics.load(cells, VALUE);
       if (bound > 0 && v + n > bound) {
         throw new SyncUsageError(
           `BoundedSemaphore released too many times: its value would become ${v + n}, above its initial value ${bound}`,
         );
       }
       if (v + n > MAX) throw new SyncUsageError(`Semaphore value would overflow (${v} + ${n})`);
-      if (Atomics.compareExchange(cells, 0, v, v + n) === v) break;
+      if (Atomics.compareExchange(cells, VALUE, v, v + n) === v) break;
     }
-    wakeAll(cells, 0);
+    const entry = this.#entry(holder, false);
+    if (entry >= 0) {
+      const held = Atomics.load(cells, entry + 1);
+      if (held > 0) Atomics.sub(cells, entry + 1, Math.min(held, n));
+    }
+    wakeAll(cells, VALUE);
   }
 
   /** The current counter (a snapshot: others may change it right after). */
   async value(): Promise<number> {
-    if (this.#cells === null) return (await this.callRemote("value", [])) as number;
-    return Atomics.load(this.#cells, 0);
+    if (this.cells === null) return (await this.callRemote("value", [])) as number;
+    return Atomics.load(this.cells, VALUE);
   }
 
-  protected async serve(method: string, args: unknown[], caller: HandleCaller): Promise<unknown> {
-    switch (method) {
-      case "acquire": {
-        const got = await this.#acquire(new Deadline(fromWireTimeout(args[0])), caller.signal);
-        if (got && caller.signal?.aborted) {
-          this.#release(1);
-          return false;
-        }
-        return got;
+  /**
+   * The index of `holder`'s (token, permits) pair in the table, claiming a free one if `claim`;
+   * -1 when it has none (or the table is full). Only the holder itself (or the realm acting for
+   * it) changes its pair, so finding it needs no lock; claiming races on the token cell.
+   */
+  #entry(holder: number, claim: boolean): number {
+    const cells = this.cells!;
+    const mine = holder === localHolder;
+    if (mine && this.#mine >= 0) return this.#mine; // only this realm's own end would free it
+    let found = -1;
+    for (let i = TABLE; i < TABLE + 2 * HOLDERS; i += 2) {
+      if (Atomics.load(cells, i) === holder) {
+        found = i;
+        break;
       }
+    }
+    if (found < 0 && claim) {
+      for (let i = TABLE; i < TABLE + 2 * HOLDERS; i += 2) {
+        if (Atomics.compareExchange(cells, i, 0, holder) === 0) {
+          found = i;
+          break;
+        }
+      }
+    }
+    if (mine && found >= 0) this.#mine = found;
+    return found;
+  }
+
+  protected heldBy(holder: number): number {
+    const entry = this.#entry(holder, false);
+    return entry < 0 ? 0 : Atomics.load(this.cells!, entry + 1);
+  }
+
+  protected async take(holder: number, deadline: Deadline, signal?: AbortSignal): Promise<boolean> {
+    const cells = this.cells!;
+    for (;;) {
+      const v = Atomics.load(cells, VALUE);
+      if (v > 0) {
+        if (Atomics.compareExchange(cells, VALUE, v, v - 1) === v) return this.#took(holder);
+        continue;
+      }
+      const r = await waitWhile(cells, VALUE, 0, deadline, signal);
+      if (r === "timed-out") {
+        const w = Atomics.load(cells, VALUE);
+        if (w > 0 && Atomics.compareExchange(cells, VALUE, w, w - 1) === w) return this.#took(holder);
+        return false;
+      }
+    }
+  }
+
+  #took(holder: number): true {
+    const entry = this.#entry(holder, true);
+    if (entry >= 0) Atomics.add(this.cells!, entry + 1, 1);
+    return true;
+  }
+
+  protected dropTo(holder: number, baseline: number, ended = false): number {
+    const cells = this.cells!;
+    const entry = this.#entry(holder, false);
+    if (entry < 0) return 0;
+    const excess = Atomics.load(cells, entry + 1) - baseline;
+    if (excess > 0) {
+      Atomics.store(cells, entry + 1, baseline);
+      this.#giveBack(excess);
+    }
+    if (ended) {
+      Atomics.store(cells, entry + 1, 0);
+      Atomics.store(cells, entry, 0); // the pair is free for another holder
+    }
+    return Math.max(0, excess);
+  }
+
+  /** Adds up to `k` permits, but not above the initial value (see the top of the file). */
+  #giveBack(k: number): void {
+    const cells = this.cells!;
+    const initial = Atomics.load(cells, INITIAL);
+    for (;;) {
+      const v = Atomics.load(cells, VALUE);
+      const add = Math.min(k, initial - v);
+      if (add <= 0) return;
+      if (Atomics.compareExchange(cells, VALUE, v, v + add) === v) break;
+    }
+    wakeAll(cells, VALUE);
+  }
+
+  protected serveOther(method: string, args: unknown[], caller: ServedCaller): unknown {
+    switch (method) {
       case "release":
-        return this.#release(checkCount(asNumber(args[0], "release count"), "release count"));
+        return this.#release(caller.holder, checkCount(asNumber(args[0], "release count"), "release count"));
       case "value":
-        return Atomics.load(this.#cells!, 0);
+        return Atomics.load(this.cells!, VALUE);
       default:
         return unknownMethod(this.constructor.name, method);
     }

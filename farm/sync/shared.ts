@@ -20,12 +20,21 @@ import {
   type WorkerEnv,
 } from "../handles.js";
 import { SyncUsageError, abortReason, reviveSyncError } from "./errors.js";
+import { remoteHolder } from "./holders.js";
+
+/** Makes this realm's cancellation tokens distinct from every other caller's. */
+const realmNonce = randomBytes(6).toString("hex");
 
 /**
- * Identifies this process/thread as the owner of an RLock (and as a waiter). Process workers pass
- * it along with their calls so the parent acts on their behalf. Random, odd, so never 0.
+ * The farm's environment when this realm is a farm worker (set by farm/worker/runtime.ts before
+ * any task runs, so before the first operation of any primitive here). Looked up once: it sits on
+ * every operation's path.
  */
-export const ownerToken: number = randomBytes(4).readInt32LE(0) | 1;
+let realmEnv: WorkerEnv | undefined | null = null;
+function workerEnvOfRealm(): WorkerEnv | undefined {
+  if (realmEnv === null) realmEnv = (globalThis as { __tspoolWorker?: WorkerEnv }).__tspoolWorker;
+  return realmEnv;
+}
 
 let abortSource: (() => AbortSignal | undefined) | null = null;
 
@@ -53,6 +62,16 @@ export interface Revival {
 /** True when the receiving side can operate on the descriptor's shared memory directly. */
 export function canShareMemory(r: Revival): boolean {
   return r.descriptor.sab instanceof SharedArrayBuffer && (r.env === null || r.env.isThread);
+}
+
+/**
+ * Who a served operation is for: `holder` is the caller's holder token (see holders.ts), `life`
+ * the caller's own life signal (`signal` may be narrower: it also aborts when the caller withdraws
+ * the operation).
+ */
+export interface ServedCaller extends HandleCaller {
+  holder: number;
+  life?: AbortSignal;
 }
 
 export function isRevival(x: unknown): x is Revival {
@@ -110,11 +129,19 @@ export abstract class SharedPrimitive implements Handle {
     return undefined;
   }
   /** Executes an operation requested by a remote proxy of this primitive. */
-  protected abstract serve(method: string, args: unknown[], caller: HandleCaller): unknown;
+  protected abstract serve(method: string, args: unknown[], caller: ServedCaller): unknown;
+
+  /**
+   * The signal of the unit of work running now: the worker's job (WorkerEnv.jobSignal, also for
+   * primitives created inside the worker), else the host's cell (setAbortSource). It aborts when
+   * that job or cell is stopped.
+   */
+  protected currentJob(): AbortSignal | undefined {
+    return (this.#env ?? workerEnvOfRealm())?.jobSignal?.() ?? abortSource?.();
+  }
 
   /** The caller's signal combined with the running job's or cell's (see setAbortSource, WorkerEnv.jobSignal). */
-  protected signalFor(signal: AbortSignal | undefined): AbortSignal | undefined {
-    const job = this.#env?.jobSignal?.() ?? abortSource?.();
+  protected signalFor(signal: AbortSignal | undefined, job: AbortSignal | undefined = this.currentJob()): AbortSignal | undefined {
     if (job === undefined) return signal;
     if (signal === undefined) return job;
     return AbortSignal.any([signal, job]);
@@ -156,7 +183,7 @@ export abstract class SharedPrimitive implements Handle {
   ): Promise<unknown> {
     if (signal === undefined) return this.callRemote(method, args);
     signal.throwIfAborted();
-    const token = `${ownerToken}:${nextCallToken++}`;
+    const token = `${realmNonce}:${nextCallToken++}`;
     const onAbort = () => void this.callRemote(CANCEL, [token]).catch(() => {});
     signal.addEventListener("abort", onAbort, { once: true });
     let result: unknown;
@@ -175,23 +202,31 @@ export abstract class SharedPrimitive implements Handle {
   }
 
   /** Serves remote calls, including the cancellable wrapper used by callRemoteAbortable. */
-  async #dispatch(method: string, args: unknown[], caller: HandleCaller): Promise<unknown> {
-    if (method === CANCELLABLE) {
-      const [token, inner, innerArgs] = args as [string, string, unknown[]];
-      const withdraw = new AbortController();
-      this.#cancellable.set(token, withdraw);
-      const signal = caller.signal === undefined ? withdraw.signal : AbortSignal.any([caller.signal, withdraw.signal]);
-      try {
-        return await this.serve(inner, innerArgs, { ...caller, signal });
-      } finally {
-        this.#cancellable.delete(token);
-      }
-    }
+  #dispatch(method: string, args: unknown[], caller: HandleCaller): unknown {
+    const served: ServedCaller = {
+      workerId: caller.workerId, isThread: caller.isThread, signal: caller.signal, holder: remoteHolder(caller), life: caller.signal,
+    };
+    return this.#serveCall(method, args, served);
+  }
+
+  #serveCall(method: string, args: unknown[], caller: ServedCaller): unknown {
+    if (method === CANCELLABLE) return this.#serveCancellable(args as [string, string, unknown[]], caller);
     if (method === CANCEL) {
       this.#cancellable.get(args[0] as string)?.abort(new Error("withdrawn by the caller"));
       return;
     }
     return this.serve(method, args, caller);
+  }
+
+  async #serveCancellable([token, inner, innerArgs]: [string, string, unknown[]], caller: ServedCaller): Promise<unknown> {
+    const withdraw = new AbortController();
+    this.#cancellable.set(token, withdraw);
+    const signal = caller.signal === undefined ? withdraw.signal : AbortSignal.any([caller.signal, withdraw.signal]);
+    try {
+      return await this.serve(inner, innerArgs, { ...caller, signal });
+    } finally {
+      this.#cancellable.delete(token);
+    }
   }
 
   protected async callRemote(method: string, args: unknown[]): Promise<unknown> {

@@ -27,3 +27,14 @@ export function usePools(workers = 2): (kind: Kind) => Pool {
   });
   return (kind) => pools.get(kind.threads)!;
 }
+
+/** `promise`, or a rejection saying what hung when it has not settled after `ms` (instead of hanging the suite). */
+export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const hung = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: still pending after ${ms} ms (hangs)`)), ms);
+  });
+  return Promise.race([promise, hung]).finally(() => clearTimeout(timer));
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
