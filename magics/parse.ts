@@ -9,6 +9,7 @@ import type { ExecuteError } from "../kernel/executor/protocol.js";
 import { MAGICS, POOL_SUBCOMMANDS, type OptionSpec, type SubcommandSpec } from "./forms.js";
 import { scanExpression } from "./scan-expression.js";
 import { closest } from "./suggest.js";
+import { isValidName, outNameProblem } from "./variable-names.js";
 
 export interface MapOptions {
   chunksize?: number;
@@ -58,18 +59,6 @@ export class MagicUsageError extends Error {
 /** A malformed magic as the cell's error: `UsageError` and the message saying what to write instead. */
 export function usageError(message: string): ExecuteError {
   return { status: "error", ename: "UsageError", evalue: message, traceback: [`UsageError: ${message}`] };
-}
-
-const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
-const RESERVED = new Set([
-  "break", "case", "catch", "class", "const", "continue", "debugger", "default", "delete", "do", "else", "enum",
-  "export", "extends", "false", "finally", "for", "function", "if", "import", "in", "instanceof", "new", "null",
-  "return", "super", "switch", "this", "throw", "true", "try", "typeof", "var", "void", "while", "with", "let",
-  "static", "yield", "await", "implements", "interface", "package", "private", "protected", "public",
-]);
-
-export function isValidName(name: string): boolean {
-  return IDENTIFIER.test(name) && !RESERVED.has(name);
 }
 
 /** True when the cell is a magic cell: its first non-blank line starts with `%`. */
@@ -433,9 +422,11 @@ function convertOption(opt: OptionSpec, value: string, form: string): number | s
       if (!/^[0-9]+(\.[0-9]+)?$/.test(value) || Number(value) <= 0) throw bad("needs a positive number of milliseconds");
       return Number(value);
     }
-    case "name":
-      if (!isValidName(value)) throw bad("needs a variable name");
+    case "name": {
+      const problem = outNameProblem(value);
+      if (problem) throw new MagicUsageError(`\`${form}\`: \`--${opt.name} ${value}\`: ${problem}.`);
       return value;
+    }
     case "targets": {
       const parts = value.replace(/^\[|\]$/g, "").split(",").filter((s) => s !== "");
       if (parts.length === 0 || parts.some((p) => !/^[0-9]+$/.test(p))) throw bad("needs worker ids separated by commas, without spaces");

@@ -19,7 +19,7 @@ import { MapProgress } from "./map-progress.js";
 import { LiveMapDisplay } from "./live-display.js";
 import { MapWatch } from "./map-watch.js";
 import { poolErrorToExecuteError, type CodeOrigin } from "./task-errors.js";
-import { bindOut, resultOf } from "./cell-results.js";
+import { bindOut, outNameError, resultOf } from "./cell-results.js";
 import { functionPositionMapper } from "./source-position.js";
 import { watchCellOutput, type CellOutputWatch } from "./cell-output-watch.js";
 
@@ -48,6 +48,8 @@ async function mapCell(session: MagicSession, magic: MapMagic, parent: string, w
   const form = magic.star ? "%%pool starmap" : "%%pool map";
   const opts = magic.options;
   const cellName = `cell[${session.executionCount}]`;
+  const outProblem = opts.out === undefined ? undefined : outNameError(session, form, opts.out);
+  if (outProblem) return outProblem;
 
   // The ITERABLE, evaluated in the kernel as a cell expression on the magic's line.
   const it = await session.evaluateCell(magic.iterable, { parent, lineOffset: magic.lineOffset - 1 });

@@ -12,12 +12,14 @@ import { createNotebookPool } from "./notebook-pool.js";
 import { captureDependencies } from "./capture.js";
 import { classAwareCall } from "./class-instances.js";
 import { poolErrorToExecuteError } from "./task-errors.js";
-import { bindOut, resultOf } from "./cell-results.js";
+import { bindOut, outNameError, resultOf } from "./cell-results.js";
 import { scriptPositionMapper } from "./source-position.js";
 
 type RunMagic = Extract<CellMagic, { kind: "pool-run" }>;
 
 export async function runPoolRun(session: MagicSession, magic: RunMagic, parent: string): Promise<ExecuteOk | ExecuteError> {
+  const outProblem = magic.out === undefined ? undefined : outNameError(session, "%%pool run", magic.out);
+  if (outProblem) return outProblem;
   const nb = createNotebookPool(session);
   const compiled = session.compileForWorker(magic.body, { lineOffset: magic.lineOffset, externs: [...nb.workerGlobals] });
   if (compiled.status !== "ok") return compiled;
