@@ -10,6 +10,7 @@ import { MAGICS, POOL_SUBCOMMANDS, type OptionSpec, type SubcommandSpec } from "
 import { scanExpression } from "./scan-expression.js";
 import { closest } from "./suggest.js";
 import { isValidName, outNameProblem } from "./variable-names.js";
+import { describeDashes, findMisdashedOptions, type MisdashedOption } from "./option-dashes.js";
 
 export interface MapOptions {
   chunksize?: number;
@@ -328,6 +329,8 @@ type OptionValues = Record<string, number | string | boolean | number[]>;
  */
 function parseOptions(args: string, spec: SubcommandSpec, form: string, expression = false):
   { positional: string[]; expression: string; options: OptionValues } {
+  const misdashed = findMisdashedOptions(args, spec.options);
+  if (misdashed.length) throw misdashedError(misdashed, spec, form, args);
   const scan = scanExpression(args);
   if (scan.problem && expression) {
     throw new MagicUsageError(`\`${form}\`: the ITERABLE \`${clip(args)}\` has an ${scan.problem.message} (at column ${scan.problem.index + 1}).`);
@@ -403,6 +406,29 @@ function unknownOption(name: string, spec: SubcommandSpec, form: string, args: s
     return new MagicUsageError(`\`${form}\` has no option \`--${name}\`: did you mean \`${form} ${fixed}\`?`);
   }
   return new MagicUsageError(`\`${form}\` has no option \`--${name}\`; its options are ${names.map((n) => "`--" + n + "`").join(", ")}.`);
+}
+
+/** An option written with one hyphen or a typographic dash: the `--` form, or the options it may mean. */
+function misdashedError(found: MisdashedOption[], spec: SubcommandSpec, form: string, args: string): MagicUsageError {
+  const first = found[0]!;
+  const written = `${first.dashes}${first.word}`;
+  const what = `\`${written}\` ${describeDashes(first.dashes)}`;
+  const usage = (name: string) => {
+    const o = spec.options.find((x) => x.name === name)!;
+    return `\`--${name}${o.placeholder ? " " + o.placeholder : ""}\``;
+  };
+  if (first.meant.length > 1) {
+    return new MagicUsageError(`\`${form}\`: ${what}, and \`${written}\` could be ${first.meant.map(usage).join(" or ")}: write the one you mean in full.`);
+  }
+  if (first.meant.length === 0) {
+    return new MagicUsageError(`\`${form}\`: ${what}, and there is no option \`--${first.word}\` either; the options are ${spec.options.map((o) => usage(o.name)).join(", ")}.`);
+  }
+  // Every mistaken option that means one option, put right.
+  let fixed = args;
+  for (const f of [...found].reverse()) {
+    if (f.meant.length === 1) fixed = fixed.slice(0, f.index) + `--${f.meant[0]}` + fixed.slice(f.index + f.dashes.length + f.word.length);
+  }
+  return new MagicUsageError(`\`${form}\`: ${what}: did you mean \`${form} ${fixed}\`?`);
 }
 
 function escapeRegExp(s: string): string {
