@@ -14,6 +14,7 @@ import { classAwareCall } from "./class-instances.js";
 import { poolErrorToExecuteError } from "./task-errors.js";
 import { bindOut, outNameError, resultOf } from "./cell-results.js";
 import { scriptPositionMapper } from "./source-position.js";
+import { runBodyValueType } from "../kernel/compiler/run-body-typing.js";
 
 type RunMagic = Extract<CellMagic, { kind: "pool-run" }>;
 
@@ -64,7 +65,9 @@ export async function runPoolRun(session: MagicSession, magic: RunMagic, parent:
   }
   if (classAware.decode !== undefined) values = values.map(classAware.decode);
   if (magic.out) {
-    const err = await bindOut(session, parent, magic.out, values, "any[]");
+    // Each worker's value has the type of the body's last expression (any when unknown).
+    const valueType = runBodyValueType(session, magic.body, [...nb.workerGlobals]);
+    const err = await bindOut(session, parent, magic.out, values, valueType === undefined ? "undefined[]" : `Awaited<${valueType}>[]`);
     if (err) return err;
   }
   if (values.every((v) => v === undefined)) return { status: "ok" };
