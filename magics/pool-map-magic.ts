@@ -21,6 +21,7 @@ import { MapWatch } from "./map-watch.js";
 import { poolErrorToExecuteError, type CodeOrigin } from "./task-errors.js";
 import { bindOut, outNameError, resultOf } from "./cell-results.js";
 import { functionPositionMapper } from "./source-position.js";
+import { dependencySources, otherTasksOrigin } from "./dependency-positions.js";
 import { watchCellOutput, type CellOutputWatch } from "./cell-output-watch.js";
 
 type MapMagic = Extract<CellMagic, { kind: "pool-map" }>;
@@ -80,11 +81,7 @@ async function mapCell(session: MagicSession, magic: MapMagic, parent: string, w
   task = classAware.task;
   items = classAware.items;
   if (magic.star && opts.unordered) task = spreadTask(task);
-  const elsewhere = (name: string) => {
-    const b = session.bindings.get(name);
-    return b ? `cell[${b.cell}]` : undefined;
-  };
-  let origin: CodeOrigin = { filename, cellName, lineOffset: 0, names: [], elsewhere };
+  let origin: CodeOrigin = { filename, cellName, lineOffset: 0, names: [], ...dependencySources(session) };
   if (mf.sourceLine !== undefined) {
     const st = mf.sourceText;
     const position = st && functionPositionMapper(st.text, fnSource, { line: magic.lineOffset + st.line, column: st.column });
@@ -136,7 +133,7 @@ async function mapCell(session: MagicSession, magic: MapMagic, parent: string, w
   try {
     results = await nb.tracked("map", parent, start, mapWatch.observer);
   } catch (e) {
-    const error = poolErrorToExecuteError(e, [origin]);
+    const error = poolErrorToExecuteError(e, [origin, otherTasksOrigin(session, cellName)]);
     const reason = error.ename === "Interrupted" ? "interrupted" : error.ename === "TaskTimeoutError" ? "timed out" : "failed";
     // The summary says what became of the tasks still running; it is shown before the cell ends.
     await mapWatch.stop(reason);

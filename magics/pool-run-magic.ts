@@ -14,6 +14,7 @@ import { classAwareCall } from "./class-instances.js";
 import { poolErrorToExecuteError } from "./task-errors.js";
 import { bindOut, outNameError, resultOf } from "./cell-results.js";
 import { scriptPositionMapper } from "./source-position.js";
+import { dependencySources, otherTasksOrigin } from "./dependency-positions.js";
 import { runBodyValueType } from "../kernel/compiler/run-body-typing.js";
 
 type RunMagic = Extract<CellMagic, { kind: "pool-run" }>;
@@ -59,7 +60,13 @@ export async function runPoolRun(session: MagicSession, magic: RunMagic, parent:
     values = await nb.tracked("run", parent, (farm, tag) => farm.run(task, { targets: magic.targets, tag }));
   } catch (e) {
     const position = scriptPositionMapper(magic.body, magic.lineOffset);
-    return poolErrorToExecuteError(e, [{ filename, cellName: `cell[${session.executionCount}]`, lineOffset: magic.lineOffset, position }]);
+    const cellName = `cell[${session.executionCount}]`;
+    return poolErrorToExecuteError(e, [
+      { filename, cellName, lineOffset: magic.lineOffset, position },
+      // The task that runs the body, and the functions and classes of earlier cells it carries.
+      { filename: `${filename}-task`, cellName, lineOffset: 0, dependenciesOnly: true, ...dependencySources(session) },
+      otherTasksOrigin(session, cellName),
+    ]);
   } finally {
     for (const n of own) nb.workerGlobals.add(n);
   }
