@@ -87,7 +87,8 @@ export class MapWatch {
       if (ev.outcome === "ok" || ev.outcome === "error") {
         this.progress.taskFinished(ev.workerId, first, count, ev.ms ?? 0, ev.outcome === "ok", ev.pid);
       } else {
-        const fate = this.stopping && ev.outcome !== "crashed" ? `${itemsLabel(first, count)} stopped; the worker keeps its state` : undefined;
+        // Stopped by an interrupt, the map's failure or a time-out; a crashed task is retried (its worker's exit is shown).
+        const fate = ev.outcome !== "crashed" ? `${itemsLabel(first, count)} stopped; the worker keeps its state` : undefined;
         this.progress.taskStopped(ev.workerId, fate);
       }
     }
@@ -135,11 +136,15 @@ export class MapWatch {
       this.worker(ev.workerId, ev.pid);
       this.progress.output(ev.workerId, "stderr", `(worker ${ev.workerId}, ${identity}, ${how}; a new worker takes its place)`);
     }
-    // A worker that was running one of this map's tasks while the map was being stopped: it did
-    // not stop in time and was killed (an expected exit), or it died on its own.
-    if (w?.running && this.stopping) {
+    // A worker that was running one of this map's tasks: it was being stopped and did not stop in
+    // time, so it was killed (an expected exit), or it died on its own (the task is then retried,
+    // unless the map is being stopped).
+    if (w?.running) {
       const what = itemsLabel(w.running.first, w.running.count);
-      this.progress.taskStopped(ev.workerId, ev.expected ? `${what} did not stop in time; its worker (${identity}) was replaced by a new one` : `${what} ended as its worker (${identity}) died; a new worker takes its place`);
+      const fate = ev.expected
+        ? `${what} did not stop in time; its worker (${identity}) was replaced by a new one`
+        : this.stopping ? `${what} ended as its worker (${identity}) died; a new worker takes its place` : undefined;
+      this.progress.taskStopped(ev.workerId, fate);
     }
     this.opts.live.changed();
     this.checkEnd();
