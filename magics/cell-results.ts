@@ -6,8 +6,19 @@
 import type { ExecuteError, ExecuteOk } from "../kernel/executor/protocol.js";
 import { toBundle } from "../kernel/display/bundle.js";
 import type { MagicSession } from "./session-api.js";
+import { usageError } from "./parse.js";
+import { shadowedGlobal } from "./variable-names.js";
 
 const HANDOVER = "__tspool_out";
+
+/**
+ * The error for `--out NAME` when NAME is a global of the kernel that no cell declared (checked
+ * before the magic runs, so that nothing is computed for a binding that cannot be made).
+ */
+export function outNameError(session: MagicSession, form: string, name: string): ExecuteError | undefined {
+  const problem = shadowedGlobal(name, (n) => session.bindings.get(n) !== undefined);
+  return problem ? usageError(`\`${form}\`: \`--out ${name}\`: ${problem}.`) : undefined;
+}
 
 /**
  * Binds `value` to `name` for later cells. `type` is a TypeScript type expression valid in a cell

@@ -32,6 +32,11 @@ export function escapeHtml(s: string): string {
   return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }
 
+/** "1 task", "3 tasks", "0 items". */
+export function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
+}
+
 /** A fixed-width text progress bar. */
 export function textBar(fraction: number, width = 30): string {
   const f = Math.min(1, Math.max(0, fraction));

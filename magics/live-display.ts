@@ -1,7 +1,9 @@
 /**
  * Shows a map's progress as one display under the cell, updated in place (`update_display_data`
  * on the same display_id) at most every `intervalMs` (100 ms: ten updates a second), and finally
- * replaced by the summary. With `timeline`, the Gantt chart follows as a display of its own, so
+ * replaced by the summary. While the map runs, the display is also refreshed every `refreshMs`
+ * (a second) when nothing else changed, so that elapsed time, rate and ETA keep moving during
+ * long tasks; that timer ends with the display (finish), and never keeps the process alive. With `timeline`, the Gantt chart follows as a display of its own, so
  * frontends that prefer Vega-Lite still show the per-worker panels.
  *
  * Frontends that ignore `update_display_data` (jupyter console prints each display_data once and
@@ -16,25 +18,37 @@ import type { ClearOutputEvent, DisplayEvent } from "../kernel/executor/protocol
 import type { MapProgress } from "./map-progress.js";
 import { renderHtml } from "./render-html.js";
 import { renderText } from "./render-text.js";
-import { timelineSvg, timelineVegaLite } from "./render-timeline.js";
+import { timelineCaption, timelineSvg, timelineVegaLite } from "./render-timeline.js";
 
 export interface LiveDisplayOptions {
   parent: string;
   emit: (event: DisplayEvent | ClearOutputEvent) => void;
   timeline?: boolean;
+  /** Least time between two updates (ms). */
   intervalMs?: number;
+  /** Most time between two updates while the map runs (ms). */
+  refreshMs?: number;
 }
 
 export class LiveMapDisplay {
   readonly displayId = `tspool-map-${randomUUID()}`;
   private shown = false;
+  /** The one pending update, and when it is due (performance.now() time). */
   private timer: NodeJS.Timeout | undefined;
+  private timerDue = Infinity;
   private lastEmit = 0;
   private closed = false;
   private readonly intervalMs: number;
+  private readonly refreshMs: number;
 
   constructor(private readonly progress: MapProgress, private readonly opts: LiveDisplayOptions) {
     this.intervalMs = opts.intervalMs ?? 100;
+    this.refreshMs = Math.max(this.intervalMs, opts.refreshMs ?? 1000);
+  }
+
+  /** Whether the display shows its final state (no update follows). */
+  get isFinished(): boolean {
+    return this.closed;
   }
 
   private bundle(): Record<string, unknown> {
@@ -54,20 +68,37 @@ export class LiveMapDisplay {
     this.shown = true;
   }
 
-  /** Shows the display now (progress at zero). */
+  /** Schedules an update at `due` unless one is already due by then. */
+  private schedule(due: number): void {
+    if (this.closed || (this.timer && this.timerDue <= due)) return;
+    this.cancelTimer();
+    this.timerDue = due;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.timerDue = Infinity;
+      if (this.closed) return;
+      this.send();
+      this.schedule(this.lastEmit + this.refreshMs);
+    }, Math.max(0, due - performance.now()));
+    this.timer.unref?.();
+  }
+
+  private cancelTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerDue = Infinity;
+  }
+
+  /** Shows the display now (progress at zero), refreshed from now on until finish. */
   start(): void {
-    if (!this.shown && !this.closed) this.send();
+    if (this.shown || this.closed) return;
+    this.send();
+    this.schedule(this.lastEmit + this.refreshMs);
   }
 
   /** Something changed: update the display, no sooner than `intervalMs` after the last update. */
   changed(): void {
-    if (this.closed || this.timer) return;
-    const wait = Math.max(0, this.intervalMs - (performance.now() - this.lastEmit));
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      if (!this.closed) this.send();
-    }, wait);
-    this.timer.unref?.();
+    this.schedule(Math.max(performance.now(), this.lastEmit + this.intervalMs));
   }
 
   /**
@@ -78,8 +109,7 @@ export class LiveMapDisplay {
    */
   finish(opts: { alone?: boolean } = {}): void {
     if (this.closed) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.cancelTimer();
     this.progress.finish(this.progress.failed);
     const fresh = this.shown && opts.alone === true;
     if (fresh) this.opts.emit({ type: "clear_output", parent: this.opts.parent, wait: true });
@@ -93,7 +123,7 @@ export class LiveMapDisplay {
         data: {
           "application/vnd.vegalite.v5+json": timelineVegaLite(this.progress),
           "image/svg+xml": timelineSvg(this.progress),
-          "text/plain": `${this.progress.title}: timeline of ${this.progress.spans.length} tasks on ${this.progress.workers.size} workers`,
+          "text/plain": timelineCaption(this.progress),
         },
         metadata: {},
         transient: {},

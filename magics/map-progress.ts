@@ -9,18 +9,26 @@ export interface OutputLine {
   text: string;
 }
 
+/** How a task ended: it returned, it threw, or it was stopped (interrupt, failure, timeout) before it could. */
+export type SpanStatus = "ok" | "failed" | "stopped";
+
 export interface TaskSpan {
   workerId: number;
   start: number; // ms since the map started
   end: number;
   first: number; // first item index of the task (chunk)
   count: number; // items in it
-  ok: boolean;
+  status: SpanStatus;
 }
+
+/** Why a map ended before all its items were done. */
+export type StopReason = "failed" | "interrupted" | "timed out";
 
 export interface WorkerProgress {
   id: number;
   pid?: number;
+  /** Thread workers: the worker's thread id (its pid is the kernel's). */
+  threadId?: number;
   tasks: number; // chunks finished
   items: number; // items finished
   busyMs: number;
@@ -28,6 +36,13 @@ export interface WorkerProgress {
   droppedLines: number; // lines beyond the display cap (counted, never silently lost)
   /** The span currently running on this worker, if any. */
   running?: { start: number; first: number; count: number };
+  /** What became of the task it was running when the map stopped, e.g. "item 3 stopped; the worker keeps its state". */
+  fate?: string;
+}
+
+/** "item 3" or "items 4..7". */
+export function itemsLabel(first: number, count: number): string {
+  return count === 1 ? `item ${first}` : `items ${first}..${first + count - 1}`;
 }
 
 export const MAX_LINES_PER_WORKER = 2000;
@@ -37,6 +52,10 @@ export class MapProgress {
   finishedAt: number | undefined;
   done = 0;
   failed = false;
+  /** Set once the map is being stopped (before its workers have confirmed); kept when it finishes. */
+  stopReason: StopReason | undefined;
+  /** The workers are threads of the kernel's process (shown by thread id, not pid). */
+  threads = false;
   readonly workers = new Map<number, WorkerProgress>();
   readonly spans: TaskSpan[] = [];
 
@@ -62,6 +81,12 @@ export class MapProgress {
     return w;
   }
 
+  /** "pid 123" for a process worker, "thread 4" for a thread worker (all threads share the kernel's pid). */
+  identity(w: WorkerProgress): string | undefined {
+    if (this.threads) return w.threadId !== undefined ? `thread ${w.threadId}` : undefined;
+    return w.pid !== undefined ? `pid ${w.pid}` : undefined;
+  }
+
   taskStarted(workerId: number, first: number, count: number, pid?: number): void {
     const w = this.worker(workerId, pid);
     w.running = { start: this.now() - this.startedAt, first, count };
@@ -79,13 +104,25 @@ export class MapProgress {
       this.done += count;
     }
     w.busyMs += ms;
-    this.spans.push({ workerId, start, end, first, count, ok });
+    this.spans.push({ workerId, start, end, first, count, status: ok ? "ok" : "failed" });
   }
 
-  /** A task stopped without finishing (its worker died or it was interrupted). */
-  taskAbandoned(workerId: number): void {
+  /**
+   * The task running on a worker stopped without a result (interrupted, cancelled, or its worker
+   * died); `fate` says what became of it, for the summary. Its span ends now.
+   */
+  taskStopped(workerId: number, fate?: string): void {
     const w = this.workers.get(workerId);
-    if (w) w.running = undefined;
+    if (!w?.running) return;
+    const { start, first, count } = w.running;
+    w.running = undefined;
+    this.spans.push({ workerId, start, end: this.now() - this.startedAt, first, count, status: "stopped" });
+    if (fate !== undefined) w.fate = fate;
+  }
+
+  /** The workers still running a task of this map. */
+  runningWorkers(): WorkerProgress[] {
+    return this.sortedWorkers().filter((w) => w.running);
   }
 
   /**
@@ -107,9 +144,15 @@ export class MapProgress {
     return evicted;
   }
 
+  /** The map is being stopped: the display says so until it finishes. */
+  stopping(reason: StopReason): void {
+    this.stopReason ??= reason;
+    if (reason !== "interrupted") this.failed = true;
+  }
+
   finish(failed = false): void {
     this.finishedAt ??= this.now();
-    this.failed = failed;
+    this.failed = failed || this.stopReason !== undefined;
   }
 
   get finished(): boolean {

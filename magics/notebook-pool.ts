@@ -22,6 +22,8 @@ export interface CallObserver {
   task?(ev: TaskEvent): void;
   output?(ev: OutputEvent): void;
   workerExit?(ev: WorkerEvent): void;
+  /** The kernel is interrupting the pool: this call's tasks are about to be stopped. */
+  interrupt?(): void;
 }
 
 interface CallRecord {
@@ -127,6 +129,7 @@ export class NotebookPool {
 
   /** Stops running and queued tasks; workers whose code cannot be stopped within 1 s are replaced. */
   async interrupt(): Promise<void> {
+    for (const c of [...this.calls]) c.observer?.interrupt?.();
     if (this.farm) await this.farm.interrupt();
   }
 

@@ -9,6 +9,8 @@ import type { ExecuteError } from "../kernel/executor/protocol.js";
 import { MAGICS, POOL_SUBCOMMANDS, type OptionSpec, type SubcommandSpec } from "./forms.js";
 import { scanExpression } from "./scan-expression.js";
 import { closest } from "./suggest.js";
+import { isValidName, outNameProblem } from "./variable-names.js";
+import { describeDashes, findMisdashedOptions, type MisdashedOption } from "./option-dashes.js";
 
 export interface MapOptions {
   chunksize?: number;
@@ -58,18 +60,6 @@ export class MagicUsageError extends Error {
 /** A malformed magic as the cell's error: `UsageError` and the message saying what to write instead. */
 export function usageError(message: string): ExecuteError {
   return { status: "error", ename: "UsageError", evalue: message, traceback: [`UsageError: ${message}`] };
-}
-
-const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
-const RESERVED = new Set([
-  "break", "case", "catch", "class", "const", "continue", "debugger", "default", "delete", "do", "else", "enum",
-  "export", "extends", "false", "finally", "for", "function", "if", "import", "in", "instanceof", "new", "null",
-  "return", "super", "switch", "this", "throw", "true", "try", "typeof", "var", "void", "while", "with", "let",
-  "static", "yield", "await", "implements", "interface", "package", "private", "protected", "public",
-]);
-
-export function isValidName(name: string): boolean {
-  return IDENTIFIER.test(name) && !RESERVED.has(name);
 }
 
 /** True when the cell is a magic cell: its first non-blank line starts with `%`. */
@@ -339,6 +329,8 @@ type OptionValues = Record<string, number | string | boolean | number[]>;
  */
 function parseOptions(args: string, spec: SubcommandSpec, form: string, expression = false):
   { positional: string[]; expression: string; options: OptionValues } {
+  const misdashed = findMisdashedOptions(args, spec.options);
+  if (misdashed.length) throw misdashedError(misdashed, spec, form, args);
   const scan = scanExpression(args);
   if (scan.problem && expression) {
     throw new MagicUsageError(`\`${form}\`: the ITERABLE \`${clip(args)}\` has an ${scan.problem.message} (at column ${scan.problem.index + 1}).`);
@@ -416,6 +408,29 @@ function unknownOption(name: string, spec: SubcommandSpec, form: string, args: s
   return new MagicUsageError(`\`${form}\` has no option \`--${name}\`; its options are ${names.map((n) => "`--" + n + "`").join(", ")}.`);
 }
 
+/** An option written with one hyphen or a typographic dash: the `--` form, or the options it may mean. */
+function misdashedError(found: MisdashedOption[], spec: SubcommandSpec, form: string, args: string): MagicUsageError {
+  const first = found[0]!;
+  const written = `${first.dashes}${first.word}`;
+  const what = `\`${written}\` ${describeDashes(first.dashes)}`;
+  const usage = (name: string) => {
+    const o = spec.options.find((x) => x.name === name)!;
+    return `\`--${name}${o.placeholder ? " " + o.placeholder : ""}\``;
+  };
+  if (first.meant.length > 1) {
+    return new MagicUsageError(`\`${form}\`: ${what}, and \`${written}\` could be ${first.meant.map(usage).join(" or ")}: write the one you mean in full.`);
+  }
+  if (first.meant.length === 0) {
+    return new MagicUsageError(`\`${form}\`: ${what}, and there is no option \`--${first.word}\` either; the options are ${spec.options.map((o) => usage(o.name)).join(", ")}.`);
+  }
+  // Every mistaken option that means one option, put right.
+  let fixed = args;
+  for (const f of [...found].reverse()) {
+    if (f.meant.length === 1) fixed = fixed.slice(0, f.index) + `--${f.meant[0]}` + fixed.slice(f.index + f.dashes.length + f.word.length);
+  }
+  return new MagicUsageError(`\`${form}\`: ${what}: did you mean \`${form} ${fixed}\`?`);
+}
+
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
@@ -433,9 +448,11 @@ function convertOption(opt: OptionSpec, value: string, form: string): number | s
       if (!/^[0-9]+(\.[0-9]+)?$/.test(value) || Number(value) <= 0) throw bad("needs a positive number of milliseconds");
       return Number(value);
     }
-    case "name":
-      if (!isValidName(value)) throw bad("needs a variable name");
+    case "name": {
+      const problem = outNameProblem(value);
+      if (problem) throw new MagicUsageError(`\`${form}\`: \`--${opt.name} ${value}\`: ${problem}.`);
       return value;
+    }
     case "targets": {
       const parts = value.replace(/^\[|\]$/g, "").split(",").filter((s) => s !== "");
       if (parts.length === 0 || parts.some((p) => !/^[0-9]+$/.test(p))) throw bad("needs worker ids separated by commas, without spaces");

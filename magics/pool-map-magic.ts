@@ -5,7 +5,6 @@
  * --unordered), also held in `_` and, with --out, in a typed binding.
  */
 import type { ExecuteError, ExecuteOk } from "../kernel/executor/protocol.js";
-import type { OutputEvent, TaskEvent, WorkerEvent } from "../farm/events.js";
 import type { Pool } from "../farm/pool.js";
 import type { TaskCode } from "../farm/task-code.js";
 import type { CellMagic } from "./parse.js";
@@ -15,19 +14,17 @@ import { evaluateMapFunction, MAP_FN_NAME } from "./map-body.js";
 import { CLASS_AWARE_FN, classAwareCall } from "./class-instances.js";
 import { toItems } from "./map-items.js";
 import { functionTask } from "./make-task.js";
-import { createNotebookPool, type CallObserver } from "./notebook-pool.js";
+import { createNotebookPool } from "./notebook-pool.js";
 import { MapProgress } from "./map-progress.js";
 import { LiveMapDisplay } from "./live-display.js";
+import { MapWatch } from "./map-watch.js";
 import { poolErrorToExecuteError, type CodeOrigin } from "./task-errors.js";
-import { bindOut, resultOf } from "./cell-results.js";
+import { bindOut, outNameError, resultOf } from "./cell-results.js";
 import { functionPositionMapper } from "./source-position.js";
+import { dependencySources, otherTasksOrigin } from "./dependency-positions.js";
 import { watchCellOutput, type CellOutputWatch } from "./cell-output-watch.js";
 
 type MapMagic = Extract<CellMagic, { kind: "pool-map" }>;
-
-class TimeoutError extends Error {
-  override name = "TaskTimeoutError";
-}
 
 /** The name the mapped function travels under when an unordered starmap wraps it (see spreadTask). */
 const STAR_FN_NAME = "__tspool_star_fn";
@@ -52,6 +49,8 @@ async function mapCell(session: MagicSession, magic: MapMagic, parent: string, w
   const form = magic.star ? "%%pool starmap" : "%%pool map";
   const opts = magic.options;
   const cellName = `cell[${session.executionCount}]`;
+  const outProblem = opts.out === undefined ? undefined : outNameError(session, form, opts.out);
+  if (outProblem) return outProblem;
 
   // The ITERABLE, evaluated in the kernel as a cell expression on the magic's line.
   const it = await session.evaluateCell(magic.iterable, { parent, lineOffset: magic.lineOffset - 1 });
@@ -82,11 +81,7 @@ async function mapCell(session: MagicSession, magic: MapMagic, parent: string, w
   task = classAware.task;
   items = classAware.items;
   if (magic.star && opts.unordered) task = spreadTask(task);
-  const elsewhere = (name: string) => {
-    const b = session.bindings.get(name);
-    return b ? `cell[${b.cell}]` : undefined;
-  };
-  let origin: CodeOrigin = { filename, cellName, lineOffset: 0, names: [], elsewhere };
+  let origin: CodeOrigin = { filename, cellName, lineOffset: 0, names: [], ...dependencySources(session) };
   if (mf.sourceLine !== undefined) {
     const st = mf.sourceText;
     const position = st && functionPositionMapper(st.text, fnSource, { line: magic.lineOffset + st.line, column: st.column });
@@ -98,51 +93,23 @@ async function mapCell(session: MagicSession, magic: MapMagic, parent: string, w
 
   const progress = new MapProgress(form, items.length);
   const live = new LiveMapDisplay(progress, { parent, emit: (e) => session.emit(e), timeline: opts.timeline });
-  live.start();
-
   let streamed = false; // worker lines that left the display went out as the cell's stream output
+  // With other outputs (lines the cell printed, or worker lines beyond what the display keeps,
+  // sent as streams) the display is updated in place only: clearing would erase those lines in
+  // notebooks, and re-sending them would print them twice in consoles, which already showed
+  // them as they came. An interrupt may already have ended the cell with its error: clearing
+  // would erase that too.
+  const alone = () => !streamed && !watch.wrote && progress.stopReason !== "interrupted";
   const abort = new AbortController();
-  const timers = new Map<number, NodeJS.Timeout>();
-  const observer: CallObserver = {
-    task(ev: TaskEvent) {
-      const first = ev.range ? ev.range[0] : 0;
-      const count = ev.range ? ev.range[1] - ev.range[0] : 1;
-      if (ev.phase === "start") {
-        progress.taskStarted(ev.workerId, first, count, ev.pid);
-        if (opts.timeout !== undefined) {
-          const t = setTimeout(() => {
-            const what = count === 1 ? `item ${first}` : `items ${first}..${first + count - 1}`;
-            abort.abort(new TimeoutError(`${what} on worker ${ev.workerId} ran longer than --timeout ${opts.timeout} ms and was stopped`));
-          }, opts.timeout);
-          t.unref();
-          timers.set(ev.job, t);
-        }
-      } else {
-        const t = timers.get(ev.job);
-        if (t) clearTimeout(t);
-        timers.delete(ev.job);
-        if (ev.outcome === "ok" || ev.outcome === "error") progress.taskFinished(ev.workerId, first, count, ev.ms ?? 0, ev.outcome === "ok", ev.pid);
-        else progress.taskAbandoned(ev.workerId);
-      }
-      live.changed();
+  const mapWatch = new MapWatch({
+    progress, live, abort, timeoutMs: opts.timeout,
+    overflow: (name, text) => {
+      streamed = true;
+      session.emit({ type: "stream", parent, name, text });
     },
-    output(ev: OutputEvent) {
-      // Lines that no longer fit in the display still reach the cell, labelled, as stream output.
-      const evicted = progress.output(ev.workerId, ev.stream, ev.text, ev.pid);
-      for (const name of ["stdout", "stderr"] as const) {
-        const mine = evicted.filter((l) => l.stream === name);
-        if (!mine.length) continue;
-        streamed = true;
-        session.emit({ type: "stream", parent, name, text: mine.map((l) => `[worker ${ev.workerId}] ${l.text}\n`).join("") });
-      }
-      live.changed();
-    },
-    workerExit(ev: WorkerEvent) {
-      const how = ev.signal ? `was killed by ${ev.signal}` : `exited with code ${ev.exitCode}`;
-      progress.output(ev.workerId, "stderr", `(worker ${ev.workerId}, pid ${ev.pid}, ${how}; a new worker takes its place)`);
-      live.changed();
-    },
-  };
+    end: () => live.finish({ alone: alone() }),
+  });
+  live.start();
 
   const mapOptions = {
     chunksize: opts.timeout !== undefined && opts.chunksize === undefined ? 1 : opts.chunksize,
@@ -150,6 +117,7 @@ async function mapCell(session: MagicSession, magic: MapMagic, parent: string, w
     retries: opts.retries, // this call's, without touching the pool's (other calls may be running)
   };
   const start = async (farm: Pool, tag: symbol): Promise<unknown[]> => {
+    mapWatch.attach(farm);
     const call = { ...mapOptions, tag };
     if (!opts.unordered) {
       return magic.star
@@ -163,21 +131,15 @@ async function mapCell(session: MagicSession, magic: MapMagic, parent: string, w
 
   let results: unknown[];
   try {
-    results = await nb.tracked("map", parent, start, observer);
+    results = await nb.tracked("map", parent, start, mapWatch.observer);
   } catch (e) {
-    progress.failed = true;
-    const error = poolErrorToExecuteError(e, [origin]);
-    // An interrupt may already have ended the cell with its error: clearing now would erase it.
-    live.finish({ alone: !streamed && !watch.wrote && error.ename !== "Interrupted" });
+    const error = poolErrorToExecuteError(e, [origin, otherTasksOrigin(session, cellName)]);
+    const reason = error.ename === "Interrupted" ? "interrupted" : error.ename === "TaskTimeoutError" ? "timed out" : "failed";
+    // The summary says what became of the tasks still running; it is shown before the cell ends.
+    await mapWatch.stop(reason);
     return error;
-  } finally {
-    for (const t of timers.values()) clearTimeout(t);
   }
-  // With other outputs (lines the cell printed, or worker lines beyond what the display keeps,
-  // sent as streams) the display is updated in place only: clearing would erase those lines in
-  // notebooks, and re-sending them would print them twice in consoles, which already showed
-  // them as they came.
-  live.finish({ alone: !streamed && !watch.wrote });
+  mapWatch.finish();
   if (classAware.decode !== undefined) results = results.map(classAware.decode);
 
   if (opts.out) {

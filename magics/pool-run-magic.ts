@@ -12,12 +12,16 @@ import { createNotebookPool } from "./notebook-pool.js";
 import { captureDependencies } from "./capture.js";
 import { classAwareCall } from "./class-instances.js";
 import { poolErrorToExecuteError } from "./task-errors.js";
-import { bindOut, resultOf } from "./cell-results.js";
+import { bindOut, outNameError, resultOf } from "./cell-results.js";
 import { scriptPositionMapper } from "./source-position.js";
+import { dependencySources, otherTasksOrigin } from "./dependency-positions.js";
+import { runBodyValueType } from "../kernel/compiler/run-body-typing.js";
 
 type RunMagic = Extract<CellMagic, { kind: "pool-run" }>;
 
 export async function runPoolRun(session: MagicSession, magic: RunMagic, parent: string): Promise<ExecuteOk | ExecuteError> {
+  const outProblem = magic.out === undefined ? undefined : outNameError(session, "%%pool run", magic.out);
+  if (outProblem) return outProblem;
   const nb = createNotebookPool(session);
   const compiled = session.compileForWorker(magic.body, { lineOffset: magic.lineOffset, externs: [...nb.workerGlobals] });
   if (compiled.status !== "ok") return compiled;
@@ -56,13 +60,21 @@ export async function runPoolRun(session: MagicSession, magic: RunMagic, parent:
     values = await nb.tracked("run", parent, (farm, tag) => farm.run(task, { targets: magic.targets, tag }));
   } catch (e) {
     const position = scriptPositionMapper(magic.body, magic.lineOffset);
-    return poolErrorToExecuteError(e, [{ filename, cellName: `cell[${session.executionCount}]`, lineOffset: magic.lineOffset, position }]);
+    const cellName = `cell[${session.executionCount}]`;
+    return poolErrorToExecuteError(e, [
+      { filename, cellName, lineOffset: magic.lineOffset, position },
+      // The task that runs the body, and the functions and classes of earlier cells it carries.
+      { filename: `${filename}-task`, cellName, lineOffset: 0, dependenciesOnly: true, ...dependencySources(session) },
+      otherTasksOrigin(session, cellName),
+    ]);
   } finally {
     for (const n of own) nb.workerGlobals.add(n);
   }
   if (classAware.decode !== undefined) values = values.map(classAware.decode);
   if (magic.out) {
-    const err = await bindOut(session, parent, magic.out, values, "any[]");
+    // Each worker's value has the type of the body's last expression (any when unknown).
+    const valueType = runBodyValueType(session, magic.body, [...nb.workerGlobals]);
+    const err = await bindOut(session, parent, magic.out, values, valueType === undefined ? "undefined[]" : `Awaited<${valueType}>[]`);
     if (err) return err;
   }
   if (values.every((v) => v === undefined)) return { status: "ok" };

@@ -34,7 +34,7 @@ export function statusBundle(st: PoolStatus): Record<string, string> {
     String(w.tasksDone),
     String(w.itemsDone),
     formatMs(w.busyMs),
-    formatBytes(w.rss ?? undefined),
+    threads ? "shared" : formatBytes(w.rss ?? undefined),
     String(w.restarts),
     w.current
       ? `${w.current.kind}${w.current.range ? (w.current.range[1] - w.current.range[0] === 1 ? ` item ${w.current.range[0]}` : ` items ${w.current.range[0]}..${w.current.range[1] - 1}`) : ""} for ${formatMs(w.current.runningMs)}`
@@ -44,8 +44,19 @@ export function statusBundle(st: PoolStatus): Record<string, string> {
   const title = `pool: ${st.size} ${kind} worker${st.size === 1 ? "" : "s"}` +
     (st.queuedJobs ? `, ${st.queuedJobs} queued` : "") +
     (st.broken ? ` — broken: ${st.broken}` : st.closed ? " — closed" : "");
+  const note = threads ? sharedMemoryNote(st) : undefined;
   return {
-    "text/plain": `${title}\n${textTable(head, rows)}`,
-    "text/html": `<div><b>${escapeHtml(title)}</b>${htmlTable(head, rows)}</div>`,
+    "text/plain": `${title}\n${textTable(head, rows)}${note ? `\n${note}` : ""}`,
+    "text/html": `<div><b>${escapeHtml(title)}</b>${htmlTable(head, rows)}${note ? `<div style="color:#555;font-size:12px">${escapeHtml(note)}</div>` : ""}</div>`,
   };
+}
+
+/**
+ * Thread workers live in the kernel's process: what they report is the whole process's resident
+ * set (the kernel and every thread), not their own, so it is given once, for what it is.
+ */
+function sharedMemoryNote(st: PoolStatus): string {
+  const reported = st.workers.map((w) => w.rss).filter((r): r is number => typeof r === "number");
+  const total = reported.length ? ` (${formatBytes(Math.max(...reported))} resident in all)` : "";
+  return `memory: thread workers share the kernel's process${total}; a thread's own use is not measured separately.`;
 }

@@ -3,28 +3,43 @@
  * prefixed with its worker (`[worker 0] ...`) so consoles and static converters (nbconvert to
  * text/markdown) keep the attribution.
  */
-import type { MapProgress } from "./map-progress.js";
-import { formatMs, formatRate, textBar } from "./format.js";
+import { itemsLabel, type MapProgress, type WorkerProgress } from "./map-progress.js";
+import { formatMs, formatRate, plural, textBar } from "./format.js";
 
 export function progressHeadline(p: MapProgress): string {
   const total = p.total;
   const count = total === undefined ? `${p.done} items` : `${p.done}/${total} items`;
   const parts = [count, formatRate(p.rate()), `elapsed ${formatMs(p.elapsedMs())}`];
-  if (!p.finished) {
+  if (!p.finished && p.stopReason === undefined) {
     const eta = p.etaMs();
     if (eta !== undefined) parts.push(`ETA ${formatMs(eta)}`);
   }
-  return `${p.title}: ${parts.join(" · ")}`;
+  const state = !p.finished && p.stopReason !== undefined ? ` stopping (${p.stopReason})` : "";
+  return `${p.title}${state}: ${parts.join(" · ")}`;
+}
+
+/** "worker 1 (pid 123)", "worker 0 (thread 4)". */
+export function workerName(p: MapProgress, w: WorkerProgress): string {
+  const identity = p.identity(w);
+  return `worker ${w.id}${identity ? ` (${identity})` : ""}`;
+}
+
+/** What a worker is doing while the map runs: "running item 3", "stopping items 4..7", or nothing. */
+export function workerActivity(p: MapProgress, w: WorkerProgress): string | undefined {
+  if (!w.running) return undefined;
+  return `${p.stopReason === undefined ? "running" : "stopping"} ${itemsLabel(w.running.first, w.running.count)}`;
 }
 
 export function summaryLines(p: MapProgress): string[] {
   const workers = p.sortedWorkers();
   const wall = p.elapsedMs();
   const lines: string[] = [];
-  const status = p.failed ? "stopped after" : "done:";
-  lines.push(`${p.title} ${status} ${p.done}${p.total !== undefined ? "/" + p.total : ""} items in ${formatMs(wall)} (${formatRate(p.rate())}) on ${workers.length} worker${workers.length === 1 ? "" : "s"}`);
+  const total = `${p.done}${p.total !== undefined ? "/" + p.total : ""} items`;
+  const status = p.failed ? `stopped after ${total}${p.stopReason ? ` (${p.stopReason})` : ""}` : `done: ${total}`;
+  lines.push(`${p.title} ${status} in ${formatMs(wall)} (${formatRate(p.rate())}) on ${plural(workers.length, "worker")}`);
   for (const w of workers) {
-    lines.push(`  worker ${w.id}${w.pid !== undefined ? ` (pid ${w.pid})` : ""}: ${w.items} item${w.items === 1 ? "" : "s"} in ${w.tasks} task${w.tasks === 1 ? "" : "s"}, busy ${formatMs(w.busyMs)}`);
+    const fate = w.fate ?? (w.running ? `${itemsLabel(w.running.first, w.running.count)} still running` : undefined);
+    lines.push(`  ${workerName(p, w)}: ${plural(w.items, "item")} in ${plural(w.tasks, "task")}, busy ${formatMs(w.busyMs)}${fate ? `; ${fate}` : ""}`);
   }
   lines.push(`  summed task time ${formatMs(p.busyMs())} / wall time ${formatMs(wall)} = speedup ${p.speedup().toFixed(2)}x`);
   return lines;
@@ -38,7 +53,8 @@ export function renderText(p: MapProgress): string {
     out.push(progressHeadline(p));
     if (p.total !== undefined && p.total > 0) out.push(`[${textBar(p.done / p.total)}] ${Math.floor((100 * p.done) / p.total)}%`);
     for (const w of p.sortedWorkers()) {
-      out.push(`worker ${w.id}${w.pid !== undefined ? ` (pid ${w.pid})` : ""}: ${w.items} item${w.items === 1 ? "" : "s"} done${w.running ? ", running" : ""}`);
+      const activity = workerActivity(p, w);
+      out.push(`${workerName(p, w)}: ${plural(w.items, "item")} done${activity ? `, ${activity}` : ""}`);
     }
   }
   for (const w of p.sortedWorkers()) {

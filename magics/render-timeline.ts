@@ -3,8 +3,23 @@
  * As a Vega-Lite v5 spec (for frontends that render `application/vnd.vegalite.v5+json`) and as a
  * static SVG drawn here (for viewers without Vega, and for nbconvert).
  */
-import type { MapProgress, TaskSpan } from "./map-progress.js";
-import { escapeHtml } from "./format.js";
+import type { MapProgress, SpanStatus, TaskSpan } from "./map-progress.js";
+import { escapeHtml, plural } from "./format.js";
+
+const COLORS: Record<SpanStatus, string> = { ok: "#4a8", failed: "#c33", stopped: "#999" };
+const STATUS_WORDS: Record<SpanStatus, string> = { ok: "ok", failed: "failed", stopped: "stopped unfinished" };
+
+/**
+ * The timeline's text/plain: what the chart shows, e.g. "timeline of 3 tasks (2 ok, 1 failed) on
+ * 2 workers"; tasks stopped before they finished are drawn (grey) and counted as such.
+ */
+export function timelineCaption(p: MapProgress): string {
+  const counts = new Map<SpanStatus, number>();
+  for (const s of p.spans) counts.set(s.status, (counts.get(s.status) ?? 0) + 1);
+  const mixed = counts.size > 1 || !counts.has("ok");
+  const breakdown = mixed ? ` (${[...counts].map(([status, n]) => `${n} ${STATUS_WORDS[status]}`).join(", ")})` : "";
+  return `${p.title}: timeline of ${plural(p.spans.length, "task")}${breakdown} on ${plural(p.workers.size, "worker")}`;
+}
 
 export function timelineVegaLite(p: MapProgress): Record<string, unknown> {
   const values = p.spans.map((s) => ({
@@ -12,7 +27,7 @@ export function timelineVegaLite(p: MapProgress): Record<string, unknown> {
     start: round(s.start),
     end: round(s.end),
     items: s.count === 1 ? `item ${s.first}` : `items ${s.first}–${s.first + s.count - 1}`,
-    status: s.ok ? "ok" : "failed",
+    status: s.status,
     ms: round(s.end - s.start),
   }));
   return {
@@ -26,11 +41,12 @@ export function timelineVegaLite(p: MapProgress): Record<string, unknown> {
       y: { field: "worker", type: "nominal", title: null, sort: "ascending" },
       x: { field: "start", type: "quantitative", title: "ms since start" },
       x2: { field: "end" },
-      color: { field: "status", type: "nominal", scale: { domain: ["ok", "failed"], range: ["#4a8", "#c33"] }, legend: null },
+      color: { field: "status", type: "nominal", scale: { domain: Object.keys(COLORS), range: Object.values(COLORS) }, legend: null },
       tooltip: [
         { field: "worker", type: "nominal" },
         { field: "items", type: "nominal" },
         { field: "ms", type: "quantitative", title: "duration (ms)" },
+        { field: "status", type: "nominal" },
       ],
     },
   };
@@ -76,7 +92,7 @@ export function timelineSvg(p: MapProgress): string {
     const x0 = x(s.start);
     const w = Math.max(0.5, x(s.end) - x0);
     const label = s.count === 1 ? `item ${s.first}` : `items ${s.first}–${s.first + s.count - 1}`;
-    out.push(`<rect x="${x0.toFixed(2)}" y="${y}" width="${w.toFixed(2)}" height="${rowH - 6}" fill="${s.ok ? "#4a8" : "#c33"}" stroke="#fff" stroke-width="0.5"><title>worker ${s.workerId}, ${label}: ${(s.end - s.start).toFixed(1)} ms</title></rect>`);
+    out.push(`<rect x="${x0.toFixed(2)}" y="${y}" width="${w.toFixed(2)}" height="${rowH - 6}" fill="${COLORS[s.status]}" stroke="#fff" stroke-width="0.5"><title>worker ${s.workerId}, ${label}: ${(s.end - s.start).toFixed(1)} ms${s.status === "ok" ? "" : ` (${STATUS_WORDS[s.status]})`}</title></rect>`);
   }
   const axisY = top + rowH * Math.max(1, workers.length);
   out.push(`<line x1="${left}" x2="${left + plotW}" y1="${axisY}" y2="${axisY}" stroke="#333"/>`);

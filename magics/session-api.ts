@@ -4,15 +4,18 @@
  */
 import type { ExecuteError, ExecutorToHost } from "../kernel/executor/protocol.js";
 import type { SourceEdit } from "../kernel/compiler/source-edits.js";
-import type { CapturedBinding } from "./capture.js";
+import type { ScratchHost } from "../kernel/compiler/scratch.js";
 
 export type EvaluateResult = { status: "ok"; value: unknown; declared: string[] } | ExecuteError;
 /** `declared`: the names the compiled script defines at run time (no types). */
 export type CompileResult = { status: "ok"; js: string; declared: string[] } | ExecuteError;
 
-export interface MagicSession {
+/**
+ * The session's bindings and type checker (ScratchHost) let a magic ask the compiler about code
+ * that does not run in the kernel, such as the value type of a `%%pool run` body.
+ */
+export interface MagicSession extends ScratchHost {
   readonly notebookDir: string;
-  readonly bindings: { get(name: string): CapturedBinding | undefined; all(): CapturedBinding[] };
   readonly executionCount: number;
   /**
    * `externs`: names that exist where the code will run (the workers) but not in the kernel; typed `any`.

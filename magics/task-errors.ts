@@ -5,10 +5,12 @@
  */
 import type { ExecuteError } from "../kernel/executor/protocol.js";
 import type { PositionMapper } from "./source-position.js";
+import type { DependencyPosition } from "./dependency-positions.js";
 
 /** Where the shipped code came from, to rewrite `filename:L:C` frames to `cell[N]:L':C`. */
 export interface CodeOrigin {
-  filename: string; // as given to the farm (TaskCode.filename) or as the script's sourceURL
+  /** As given to the farm (TaskCode.filename) or as the script's sourceURL; a pattern for several files. */
+  filename: string | RegExp;
   cellName: string; // e.g. "cell[7]"
   /** Cell line of the code's first line, minus one (code line L is cell line L + lineOffset), when `position` cannot tell. */
   lineOffset: number;
@@ -21,6 +23,13 @@ export interface CodeOrigin {
    */
   names?: string[];
   elsewhere?: (fnName: string) => string | undefined;
+  /** The exact cell position of a frame in such a dependency, when known (see dependency-positions.ts). */
+  definedAt?: DependencyPosition;
+  /**
+   * The file's own code is only a wrapper the user never wrote (a `%%pool run` task): its frames
+   * are left out, and only those of the named dependencies it carries are shown.
+   */
+  dependenciesOnly?: boolean;
 }
 
 interface RemoteLike {
@@ -47,26 +56,31 @@ export function mapWorkerStack(stack: string, origins: CodeOrigin[]): string[] {
   const out: string[] = [];
   for (let frame of frames) {
     let mapped = false;
-    const fnName = /^\s*at (?:async )?([^\s(]+) \(/.exec(frame)?.[1];
+    const fnName = /^\s*at (?:async )?(?:new )?([^\s(]+) \(/.exec(frame)?.[1];
     if (fnName?.startsWith("__tspool_instances_")) continue; // the wrapper that keeps class instances
     for (const o of origins) {
-      const re = new RegExp(`${escapeRegExp(o.filename)}:(\\d+):(\\d+)`);
+      const re = new RegExp(`(?:${typeof o.filename === "string" ? escapeRegExp(o.filename) : o.filename.source}):(\\d+):(\\d+)`);
       const m = re.exec(frame);
       if (!m) continue;
       mapped = true;
-      if (fnName === undefined || fnName === "eval" || o.names?.includes(fnName)) {
+      const own = fnName === undefined || fnName === "eval" || o.names?.includes(fnName);
+      if (own && o.dependenciesOnly) {
+        frame = "";
+      } else if (own) {
         const p = o.position?.(Number(m[1]), Number(m[2]));
         const where = p ? `${o.cellName}:${p.line}:${p.column}` : `${o.cellName}:${Number(m[1]) + o.lineOffset}:${m[2]}`;
         // the top level of a `%%pool run` body runs through eval: show it as the cell itself
         frame = fnName === "eval" ? `    at ${where}` : frame.replace(re, where);
       } else {
+        const name = /^\s*at (?:async )?(new )?/.exec(frame)![0].trimStart() + fnName;
+        const exact = o.definedAt?.(fnName, Number(m[1]), Number(m[2]));
         // `Class.method` frames: the class says where the method was defined
-        const from = o.elsewhere?.(fnName) ?? (fnName.includes(".") ? o.elsewhere?.(fnName.split(".")[0]!) : undefined);
-        frame = `    at ${fnName}${from ? ` (defined in ${from})` : ""}`;
+        const from = exact ? undefined : o.elsewhere?.(fnName) ?? (fnName.includes(".") ? o.elsewhere?.(fnName.split(".")[0]!) : undefined);
+        frame = `    ${name}${exact ? ` (${exact})` : from ? ` (defined in ${from})` : ""}`;
       }
       break;
     }
-    if (!mapped && INTERNAL_FRAME.test(frame)) continue;
+    if (frame === "" || (!mapped && INTERNAL_FRAME.test(frame))) continue;
     out.push(frame.replace(/^\s+/, "    "));
   }
   return out;

@@ -181,7 +181,7 @@ export class Session {
     const { file, script, names, source } = compiled;
     const filename = this.#scriptName();
     this.#stacks.register(filename, script.map, script.columns, lineOffset, script.code.split("\n").length);
-    const running: RunningCell = { file, source, names, script, before: snapshotOf(names) };
+    const running: RunningCell = { file, source, names, script, filename, before: snapshotOf(names) };
     this.#running = running;
     let result: unknown;
     try {
@@ -199,7 +199,7 @@ export class Session {
     }
     if (this.#running !== running) return { status: "ok", value: undefined, declared: [] }; // abandoned by an interrupt
     this.#running = null;
-    this.#commit(file, source, names, script);
+    this.#commit(file, source, names, script, filename);
     const value = script.hasResult && Array.isArray(result) ? result[0] : undefined;
     return { status: "ok", value, declared: names.map((n) => n.name) };
   }
@@ -245,16 +245,16 @@ export class Session {
     if (this.#running !== cell) return;
     this.#running = null;
     const reached = cell.names.filter((n) => !cell.before.has(n.name) || changedSince(cell.before.get(n.name)!, n.name));
-    if (reached.length) this.#commit(cell.file, cell.source, reached, cell.script);
+    if (reached.length) this.#commit(cell.file, cell.source, reached, cell.script, cell.filename);
     else this.checker.discard(cell.file);
   }
 
   /** Keep a cell that ran for later cells: its checked module, and `names` as the newest bindings. */
-  #commit(file: CellFile, source: string, names: DeclaredName[], script: CellScript): void {
+  #commit(file: CellFile, source: string, names: DeclaredName[], script: CellScript, filename: string): void {
     const augmentsGlobals = /\bdeclare\s+global\b/.test(source);
     if (!names.length && !augmentsGlobals) return;
     const module = this.checker.commit(file, { augmentsGlobals });
-    if (names.length) this.bindings.define(this.#bindingsOf(names, script), module);
+    if (names.length) this.bindings.define(this.#bindingsOf(names, script, filename), module);
   }
 
   /** `cell[n]` as stack traces show it; `cell[n]#2`... when count n runs again (silent or not stored). */
@@ -267,12 +267,21 @@ export class Session {
 
   readonly #namesUsed = new Map<number, number>();
 
-  #bindingsOf(names: DeclaredName[], script: CellScript): Binding[] {
+  /** `filename`: the name the cell's script ran under (its frames in stack traces). */
+  #bindingsOf(names: DeclaredName[], script: CellScript, filename: string): Binding[] {
     const cell = this.#executionCount;
     return names.map((n) => {
       const b: Binding = { name: n.name, kind: n.kind, cell };
       const js = script.declarations.get(n.name);
-      if (js && (n.kind === "function" || n.kind === "class" || n.kind === "enum" || n.kind === "namespace")) b.js = js;
+      if (js && (n.kind === "function" || n.kind === "class" || n.kind === "enum" || n.kind === "namespace")) {
+        b.js = js;
+        const at = script.code.indexOf(js);
+        if (at >= 0) {
+          const before = script.code.slice(0, at);
+          const line = before.split("\n").length;
+          b.jsAt = { script: filename, line, column: at - before.lastIndexOf("\n") };
+        }
+      }
       if (n.kind === "import" && n.from) {
         try {
           b.importSpec = { url: this.#resolveUrl(n.from.specifier), imported: n.from.imported };
@@ -293,6 +302,7 @@ interface RunningCell {
   source: string;
   names: DeclaredName[];
   script: CellScript;
+  filename: string;
   before: Map<string, GlobalBefore>;
 }
 

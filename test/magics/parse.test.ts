@@ -80,6 +80,54 @@ describe("%%pool cell magics", () => {
   });
 });
 
+describe("options written with the wrong dashes", () => {
+  it("suggest the -- form for one hyphen, three, or a dash autocorrect made of --", () => {
+    expect(usageError("%%pool map xs -chunksize 2\nf")).toBe("`%%pool map`: `-chunksize` starts with one hyphen where options have two: did you mean `%%pool map xs --chunksize 2`?");
+    expect(usageError("%%pool map xs \u2014chunksize 2\nf")).toContain("`\u2014chunksize` starts with an em dash (\u2014) where options have two ASCII hyphens (autocorrect often turns `--` into a dash): did you mean `%%pool map xs --chunksize 2`?");
+    expect(usageError("%%pool map xs \u2013unordered\nf")).toContain("an en dash (\u2013)");
+    expect(usageError("%%pool map xs \u2212u\nf")).toContain("a minus sign (\u2212)");
+    expect(usageError("%%pool map xs ---timeline\nf")).toContain("`---timeline` starts with 3 hyphens where options have two: did you mean `%%pool map xs --timeline`?");
+    // a first letter, a start, a typo; several at once are all put right
+    expect(usageError("%%pool map xs -u\nf")).toContain("did you mean `%%pool map xs --unordered`?");
+    expect(usageError("%%pool map xs -chunk=3 -o r\nf")).toContain("did you mean `%%pool map xs --chunksize=3 --out r`?");
+    expect(usageError("%%pool map xs -chunksiz 4\nf")).toContain("did you mean `%%pool map xs --chunksize 4`?");
+    expect(usageError("%%pool map xs --chunksize 2 -u\nf")).toContain("did you mean `%%pool map xs --chunksize 2 --unordered`?");
+    // an ambiguous letter, and a typographic dash before no option
+    expect(usageError("%%pool map xs -t\nf")).toContain("`-t` could be `--timeline` or `--timeout MS`: write the one you mean in full.");
+    expect(usageError("%%pool map xs \u2014fast\nf")).toContain("there is no option `--fast` either; the options are `--chunksize K`, `--unordered`,");
+    // the line forms too
+    expect(usageError("%pool start 2 \u2014threads")).toContain("did you mean `%pool start 2 --threads`?");
+    expect(usageError("%%pool run -targets 0,1\nx")).toContain("did you mean `%%pool run --targets 0,1`?");
+  });
+  it("leave minus signs that belong to the ITERABLE alone", () => {
+    const iterable = (line: string) => (parseMagicCell(`${line}\nf`) as { magic: { iterable: string } }).magic.iterable;
+    expect(iterable("%%pool map range(-5, 5)")).toBe("range(-5, 5)");
+    expect(iterable("%%pool map [-1, -2] --unordered")).toBe("[-1, -2]");
+    expect(iterable("%%pool map xs.map(x => x - 1)")).toBe("xs.map(x => x - 1)");
+    expect(iterable("%%pool map xs.map((u) => -u)")).toBe("xs.map((u) => -u)");
+    expect(iterable("%%pool map a -b")).toBe("a -b"); // not an option's name: TypeScript judges it
+    expect(iterable("%%pool map total -count")).toBe("total -count");
+    expect(iterable("%%pool map ['-u', `-t ${x}`, /-u/]")).toBe("['-u', `-t ${x}`, /-u/]");
+    expect(iterable("%%pool map xs // -u")).toBe("xs // -u");
+    // the value of an option is checked as that option's value
+    expect(usageError("%%pool map xs --out -u\nf")).toMatch(/`--out -u`: needs a variable name/);
+  });
+});
+
+describe("--out NAME", () => {
+  it("refuses names it cannot take over, saying why", () => {
+    expect(usageError("%%pool map xs --out _\nf")).toMatch(/`--out _`: `_` always holds the value of the last cell that had one.*use e\.g\. `--out results`/);
+    expect(usageError("%%pool run --out pool\nx")).toMatch(/`--out pool`: `pool` is the notebook's worker pool/);
+    expect(usageError("%%pool map xs --out display\nf")).toMatch(/`display` is the kernel's function that shows rich output; binding the results to it would replace it/);
+    expect(usageError("%%pool map xs --out await\nf")).toMatch(/`await` is a reserved word of TypeScript/);
+    expect(usageError("%%pool map xs --out undefined\nf")).toMatch(/`undefined` is built into JavaScript and cannot be declared again/);
+    expect(usageError("%%pool map xs --out arguments\nf")).toMatch(/built into JavaScript/);
+    expect(usageError("%%pool map xs --out __tspool_x\nf")).toMatch(/names starting with `__tspool` are tspool's own/);
+    expect(parseMagicCell("%%pool map xs --out _results\nf")).toMatchObject({ magic: { options: { out: "_results" } } });
+    expect(parseMagicCell("%%pool map xs --out $\nf")).toMatchObject({ magic: { options: { out: "$" } } });
+  });
+});
+
 describe("did you mean", () => {
   it("suggests the closest valid form", () => {
     expect(usageError("%%pool mpa xs\nf")).toContain("did you mean `%%pool map xs`?");

@@ -109,6 +109,10 @@ describe("--timeout", () => {
     const r = await k.client.execute("%%pool map [1, 2] --timeout 300\n(x: number) => { const t = Date.now(); while (x === 2 && Date.now() - t < 20000) {} return x }");
     expect(r.error!.ename).toBe("TaskTimeoutError");
     expect(r.error!.evalue).toMatch(/^item 1 on worker \d ran longer than --timeout 300 ms and was stopped$/);
+    // the display's summary says why the map stopped and what became of the task
+    const summary = r.displays[r.displays.length - 1].content.data["text/plain"] as string;
+    expect(summary).toMatch(/^%%pool map stopped after 1\/2 items \(timed out\) in /);
+    expect(summary).toMatch(/^ {2}worker \d \(pid \d+\): \d items? in \d tasks?, busy .*; item 1 stopped; the worker keeps its state$/m);
     expect(plain(await ok("%%pool map [1, 2]\n(x: number) => -x"))).toBe("[ -1, -2 ]");
   });
 

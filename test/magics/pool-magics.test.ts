@@ -121,6 +121,32 @@ describe("results", () => {
     const e = await fails("const wrong: string = squares[0].sq");
     expect(e.evalue + e.traceback.join("\n")).toMatch(/number.*string|string.*number/);
   });
+
+  it("--out refuses `_`, the kernel's own globals, built-ins and reserved words, saying why, and `_` keeps following results", async () => {
+    const underscore = await fails("%%pool map [1, 2] --out _\n(x: number) => x");
+    expect(underscore.ename).toBe("UsageError");
+    expect(underscore.evalue).toContain("`--out _`: `_` always holds the value of the last cell that had one");
+    expect(underscore.evalue).toContain("use e.g. `--out results`");
+    expect(plain(await ok("'str'"))).toBe("'str'");
+    expect(plain(await ok("_.toUpperCase()"))).toBe("'STR'");
+    const poolOut = await fails("%%pool map [1] --out pool\n(x: number) => x");
+    expect(poolOut.evalue).toMatch(/`--out pool`: `pool` is the notebook's worker pool .*would replace it for every later cell; use another name/);
+    expect((await fails("%%pool run --out display\n1")).evalue).toMatch(/`--out display`: `display` is the kernel's function that shows rich output/);
+    expect((await fails("%%pool map [1] --out class\n(x: number) => x")).evalue).toMatch(/`class` is a reserved word of TypeScript/);
+    const builtIn = await fails("%%pool map [1] --out Math\n(x: number) => x");
+    expect(builtIn.evalue).toMatch(/`--out Math`: `Math` is already a global of the kernel that no cell declared/);
+    expect(plain(await ok("Math.max(1, 2)"))).toBe("2");
+    expect(plain(await ok("typeof pool.map"))).toBe("'function'");
+  });
+
+  it("%%pool run --out is typed from the body's last expression", async () => {
+    expect(plain(await ok("%%pool run --out runPids\nprocess.pid"))).toMatch(/^\[ \d+, \d+ \]$/);
+    expect(plain(await ok("runPids[0] > 0"))).toBe("true");
+    const e = await fails("const pidText: string = runPids[0]");
+    expect(e.evalue).toMatch(/Type 'number' is not assignable to type 'string'/);
+    await ok("%%pool run --out described\nconst d = { pid: process.pid, tag: 'w' }\nd");
+    expect((await fails("described[0].tag.toFixed(1)")).evalue).toMatch(/Property 'toFixed' does not exist on type 'string'/);
+  });
 });
 
 describe("live per-worker display", () => {
@@ -190,6 +216,23 @@ describe("errors", () => {
     const tb = e.traceback.join("\n");
     expect(tb).toMatch(/raised in worker \d, item 2/);
     expect(tb).toMatch(/cell\[\d+\]:5:\d+/); // the `throw` is on line 5 of the cell
+  });
+
+  it("maps a frame in a function of an earlier cell to that cell's line and column", async () => {
+    const def = await ok("function checkItem(x: number) {\n  if (x === 5)\n    throw new RangeError(`bad item ${x}`)\n  return x\n}");
+    const defCell = def.reply.content.execution_count;
+    const e = await fails("%%pool map [4, 5] --chunksize 1\n// a comment line\n(x: number) => checkItem(x) * 2");
+    expect(e.evalue).toMatch(/^bad item 5 \(worker \d, item 1\)$/);
+    const frames = e.traceback.filter((l: string) => /^\s+at /.test(l));
+    // the same position the kernel gives when the function throws in a cell
+    const inKernel = await fails("checkItem(5)");
+    const kernelFrame = inKernel.traceback.join("\n").match(/at checkItem \((cell\[\d+\]:\d+:\d+)\)/)![1];
+    expect(kernelFrame).toBe(`cell[${defCell}]:3:11`);
+    expect(frames[0]).toBe(`    at checkItem (${kernelFrame})`);
+    expect(frames[1]).toMatch(/^\s+at cell\[\d+\]:3:16$/);
+    // %%pool run too, although the workers already have checkItem from the map above
+    const run = await fails("%%pool run --targets 0\ncheckItem(5)");
+    expect(run.traceback).toContain(`    at checkItem (${kernelFrame})`);
   });
 
   it("shows no frames of tspool's own code when a task misuses a tspool primitive", async () => {
@@ -385,11 +428,14 @@ describe("instances of notebook classes", () => {
   });
 
   it("an error in a method names the method and the cell that defined its class", async () => {
-    await ok("class Gauge { constructor(public level: number) {} read() { if (this.level > 1) throw new RangeError(`over: ${this.level}`); return this.level } }");
+    const gaugeSource = "class Gauge { constructor(public level: number) {} read() { if (this.level > 1) throw new RangeError(`over: ${this.level}`); return this.level } }";
+    const gaugeCell = (await ok(gaugeSource)).reply.content.execution_count;
+    const gaugeColumn = gaugeSource.indexOf("new RangeError") + 1;
     const e = await fails("%%pool map [new Gauge(1), new Gauge(2)] --chunksize 1\n(g: Gauge) => {\n  return g.read()\n}");
     expect(e.evalue).toContain("over: 2");
     const frames = e.traceback.join("\n");
-    expect(frames).toMatch(/at Gauge\.read \(defined in cell\[\d+\]\)/);
+    // the method's own line and column in the cell that defined the class
+    expect(frames).toMatch(new RegExp(`at Gauge\\.read \\(cell\\[${gaugeCell}\\]:1:${gaugeColumn}\\)`));
     expect(frames).toMatch(/at cell\[\d+\]:3:12/);
     expect(frames).not.toContain("__tspool");
   });
@@ -425,6 +471,19 @@ describe("typos and malformed magics", () => {
     expect(o.evalue).toContain("did you mean `%%pool map [1] --chunksize 2`?");
     const s = await fails("%pool stauts");
     expect(s.evalue).toContain("did you mean `%pool status`?");
+    // options with one hyphen or a dash autocorrect made of `--`
+    const single = await fails("%%pool map [1,2] -chunksize 2\n(x: number) => x");
+    expect(single.ename).toBe("UsageError");
+    expect(single.evalue).toBe("`%%pool map`: `-chunksize` starts with one hyphen where options have two: did you mean `%%pool map [1,2] --chunksize 2`?");
+    const em = await fails("%%pool map [1,2] \u2014chunksize 2\n(x: number) => x");
+    expect(em.evalue).toContain("`\u2014chunksize` starts with an em dash (\u2014) where options have two ASCII hyphens (autocorrect often turns `--` into a dash): did you mean `%%pool map [1,2] --chunksize 2`?");
+    expect((await fails("%%pool map [1,2] -u\n(x: number) => x")).evalue).toContain("did you mean `%%pool map [1,2] --unordered`?");
+    expect((await fails("%%pool map [1,2] \u2013unordered\n(x: number) => x")).evalue).toContain("an en dash (\u2013)");
+    expect((await fails("%pool start 2 -threads")).evalue).toContain("did you mean `%pool start 2 --threads`?");
+    // minus signs in the ITERABLE stay TypeScript
+    expect(plain(await ok("%%pool map [-1, -2].map((x) => x - 1)\n(x: number) => -x"))).toBe("[ 2, 3 ]");
+    expect(plain(await ok("const u = 3\nconst span = (a: number, b: number) => Array.from({ length: b - a }, (_, i) => a + i)"))).toBeUndefined();
+    expect(plain(await ok("%%pool map span(-2, u -1)\n(x: number) => x * 10"))).toBe("[ -20, -10, 0, 10 ]");
     expect(plain(await ok("factor"))).toBe("3");
     expect(plain(await ok("%pool pull counter"))).toBe("[ 1, 11 ]");
   });

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { MapProgress, MAX_LINES_PER_WORKER } from "../../dist/magics/map-progress.js";
 import { renderText } from "../../dist/magics/render-text.js";
 import { renderHtml } from "../../dist/magics/render-html.js";
-import { timelineSvg, timelineVegaLite } from "../../dist/magics/render-timeline.js";
+import { timelineCaption, timelineSvg, timelineVegaLite } from "../../dist/magics/render-timeline.js";
 import { LiveMapDisplay } from "../../dist/magics/live-display.js";
 
 function clock() {
@@ -75,6 +75,54 @@ describe("map progress rendering", () => {
   });
 });
 
+describe("a map that stops before the end", () => {
+  it("says it is stopping, then what became of each worker's task; thread workers by thread id", () => {
+    const c = clock();
+    const p = new MapProgress("%%pool map", 3, c.now);
+    p.threads = true;
+    p.worker(0, 500).threadId = 7;
+    p.worker(1, 500).threadId = 8;
+    p.taskStarted(0, 0, 1, 500);
+    p.taskStarted(1, 1, 2, 500);
+    c.advance(100);
+    p.stopping("interrupted");
+    const live = renderText(p);
+    expect(live).toMatch(/^%%pool map stopping \(interrupted\): 0\/3 items · 0 items\/s · elapsed 100 ms$/m);
+    expect(live).toContain("worker 0 (thread 7): 0 items done, stopping item 0");
+    expect(live).toContain("worker 1 (thread 8): 0 items done, stopping items 1..2");
+    expect(live).not.toContain("pid");
+    c.advance(50);
+    p.taskStopped(0, "item 0 stopped; the worker keeps its state");
+    p.taskStopped(1, "items 1..2 did not stop in time; its worker (thread 8) was replaced by a new one");
+    p.finish();
+    const text = renderText(p);
+    expect(text).toContain("%%pool map stopped after 0/3 items (interrupted) in 150 ms (0 items/s) on 2 workers");
+    expect(text).toContain("  worker 0 (thread 7): 0 items in 0 tasks, busy 0 s; item 0 stopped; the worker keeps its state");
+    expect(text).toContain("  worker 1 (thread 8): 0 items in 0 tasks, busy 0 s; items 1..2 did not stop in time; its worker (thread 8) was replaced by a new one");
+    expect(renderHtml(p)).toContain("items 1..2 did not stop in time");
+    // the stopped tasks are in the timeline, grey, until they stopped
+    expect(p.spans.map((sp) => [sp.status, sp.start, sp.end])).toEqual([["stopped", 0, 150], ["stopped", 0, 150]]);
+    expect(timelineSvg(p)).toContain('fill="#999"');
+  });
+
+  it("captions the timeline with what it shows, in singular and plural", () => {
+    const c = clock();
+    const one = new MapProgress("%%pool map", 3, c.now);
+    one.taskStarted(0, 0, 1, 1);
+    c.advance(10);
+    one.taskFinished(0, 0, 1, 10, false);
+    one.finish(true);
+    expect(timelineCaption(one)).toBe("%%pool map: timeline of 1 task (1 failed) on 1 worker");
+    const { p } = twoWorkerMap();
+    p.taskStopped(0);
+    p.finish();
+    expect(timelineCaption(p)).toBe("%%pool map: timeline of 3 tasks (2 ok, 1 stopped unfinished) on 2 workers");
+    const all = twoWorkerMap().p;
+    all.finish();
+    expect(timelineCaption(all)).toBe("%%pool map: timeline of 2 tasks on 2 workers");
+  });
+});
+
 describe("long output", () => {
   it("keeps the last lines per worker in the display and hands back the ones that leave it", () => {
     const p = new MapProgress("%%pool map", 1, () => 0);
@@ -117,6 +165,22 @@ describe("live display", () => {
     live.changed(); // after finish: ignored
     await new Promise((r) => setTimeout(r, 60));
     expect(events[events.length - 1]).toBe(timeline);
+  });
+
+  it("refreshes on its own while the map runs, and not after finish", async () => {
+    const p = new MapProgress("%%pool map", 1, () => performance.now());
+    const events: { data: Record<string, unknown> }[] = [];
+    const live = new LiveMapDisplay(p, { parent: "msg-3", emit: (e) => events.push(e as { data: Record<string, unknown> }), intervalMs: 10, refreshMs: 40 });
+    live.start();
+    // nothing changes, yet the display moves on (its elapsed time), again and again
+    for (const deadline = Date.now() + 10_000; events.length < 4 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 10));
+    const texts = events.map((e) => String(e.data["text/plain"]));
+    expect(texts.length).toBeGreaterThanOrEqual(4);
+    expect(new Set(texts.map((t) => t.split("\n")[0])).size).toBe(texts.length);
+    live.finish();
+    const finished = events.length;
+    await new Promise((r) => setTimeout(r, 150));
+    expect(events).toHaveLength(finished);
   });
 
   it("re-shows the final state as a fresh display after clear_output when it is the cell's only output", () => {
