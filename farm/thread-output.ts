@@ -1,0 +1,41 @@
+/**
+ * The parent's end of a thread worker's captured output: the shared ring it writes into (passed
+ * in workerData), read whenever the worker says there is output and before each of its messages,
+ * so a task's lines come before its result, and one last time when the thread is gone.
+ */
+import type { WorkerToParent } from "./messages.js";
+import { OutputReceiver, type RingOrPipeSource } from "./output-receiver.js";
+import { createRing, RingReader } from "./output-ring.js";
+
+/** What a thread worker gets in workerData.tspoolWorker. */
+export interface ThreadWorkerData { workerId: number; outputRing: SharedArrayBuffer }
+
+export class ThreadOutput {
+  readonly ring = createRing();
+  private readonly reader = new RingReader(this.ring);
+  private readonly receiver: OutputReceiver;
+  private readonly source: RingOrPipeSource;
+
+  /** `deliver` gets the worker's messages, with its output as "out" messages in between. */
+  constructor(deliver: (m: WorkerToParent) => void) {
+    // a ring holds frames only: raw writes of a thread go to this process's own fd 1 and 2
+    this.receiver = new OutputReceiver(deliver, () => {});
+    this.source = this.receiver.addSource(["stdout", "stderr"], null);
+  }
+
+  /** A message from the worker (a wake-up saying there is output is used up here). */
+  message(m: WorkerToParent): void {
+    this.drain();
+    if (m.t !== "output") this.receiver.message(m);
+  }
+
+  /** The thread is gone: what it wrote is still in the ring. */
+  finish(): void {
+    this.drain();
+    this.receiver.finish();
+  }
+
+  private drain(): void {
+    this.reader.take((bytes) => this.source.feed(bytes));
+  }
+}

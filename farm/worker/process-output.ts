@@ -1,0 +1,49 @@
+/**
+ * The main thread's side of a process worker's captured output: the ring its frames go into,
+ * forwarded to the output pipe by the helper thread (output-forwarder.ts), or by this thread
+ * itself when the helper is gone and when the process is about to die (process.exit,
+ * process.abort, a signal the worker sends itself), so nothing written before is left behind.
+ *
+ * What cannot be saved: output written in the last instant before the process is killed from
+ * outside (SIGKILL) or aborts on its own (out of memory, a native crash), if the helper thread had
+ * not passed it on yet; the helper does so as soon as it is written, so in practice that is only
+ * a write in the same moment as the end.
+ */
+import { createRing, notifyReader } from "../output-ring.js";
+import { makeStdioBlocking } from "./fd-writes.js";
+import { flushRing, OUTPUT_FD } from "./output-forwarder.js";
+import { ProcessSink } from "./output-sinks.js";
+
+export class ProcessOutput {
+  readonly ring = createRing();
+  readonly sink: ProcessSink;
+  private helperGone = false;
+
+  constructor() {
+    makeStdioBlocking();
+    const notify = notifyReader(this.ring);
+    this.sink = new ProcessSink(this.ring, () => { if (this.helperGone) this.flush(); else notify(); });
+    flushBeforeDeath(() => this.flush());
+  }
+
+  /** The helper thread is gone (it failed): this thread forwards its output itself, at each write. */
+  helperExited(): void {
+    this.helperGone = true;
+    this.flush();
+  }
+
+  private flush(): void {
+    flushRing(this.ring, OUTPUT_FD);
+  }
+}
+
+function flushBeforeDeath(flush: () => void): void {
+  process.on("exit", flush);
+  const abort = process.abort.bind(process);
+  process.abort = (() => { flush(); abort(); }) as typeof process.abort;
+  const kill = process.kill.bind(process);
+  process.kill = (pid: number, signal?: string | number) => {
+    if (pid === process.pid || pid === 0 || pid === -process.pid) flush();
+    return kill(pid, signal);
+  };
+}
