@@ -4,7 +4,7 @@
  * so a task's lines come before its result, and one last time when the thread is gone.
  */
 import type { WorkerToParent } from "./messages.js";
-import { OutputReceiver, type RingOrPipeSource } from "./output-receiver.js";
+import { OutputReceiver, type RawOutputSink, type RingOrPipeSource } from "./output-receiver.js";
 import { createRing, RingReader } from "./output-ring.js";
 
 /** What a thread worker gets in workerData.tspoolWorker. */
@@ -16,10 +16,12 @@ export class ThreadOutput {
   private readonly receiver: OutputReceiver;
   private readonly source: RingOrPipeSource;
 
-  /** `deliver` gets the worker's messages, with its output as "out" messages in between. */
-  constructor(deliver: (m: WorkerToParent) => void) {
-    // a ring holds frames only: raw writes of a thread go to this process's own fd 1 and 2
-    this.receiver = new OutputReceiver(deliver, () => {});
+  /**
+   * `deliver` gets the worker's messages, with its captured output as "out" messages in between;
+   * `raw` its writes to fd 1 and 2 that it caught (worker/raw-writes.ts).
+   */
+  constructor(deliver: (m: WorkerToParent) => void, raw: RawOutputSink) {
+    this.receiver = new OutputReceiver(deliver, raw);
     this.source = this.receiver.addSource(["stdout", "stderr"], null);
   }
 

@@ -9,6 +9,7 @@ import type { SpawnOptions, WorkerExit, WorkerTransport } from "./transport.js";
 import { terminateThreadExecution } from "./thread-interrupter.js";
 import { ACK_GRACE_MS } from "./worker/interrupt-flags.js";
 import { ThreadOutput, type ThreadWorkerData } from "./thread-output.js";
+import type { RawOutputSink } from "./output-receiver.js";
 
 const runtimeUrl = new URL("./worker/runtime.js", import.meta.url);
 
@@ -23,7 +24,8 @@ function internalPortOf(worker: Worker): { unref(): void } | undefined {
 
 export function spawnThreadWorker(opts: SpawnOptions): WorkerTransport {
   let messageCb: ((m: WorkerToParent) => void) | null = null;
-  const output = new ThreadOutput((m) => messageCb?.(m));
+  let rawCb: RawOutputSink | null = null;
+  const output = new ThreadOutput((m) => messageCb?.(m), (stream, text, job) => rawCb?.(stream, text, job));
   const worker = new Worker(runtimeUrl, {
     workerData: { tspoolWorker: { workerId: opts.workerId, outputRing: output.ring } satisfies ThreadWorkerData },
     stdout: true,
@@ -81,6 +83,7 @@ export function spawnThreadWorker(opts: SpawnOptions): WorkerTransport {
       });
     },
     onRawOutput(cb) {
+      rawCb = cb;
       worker.stdout.setEncoding("utf8").on("data", (t: string) => cb("stdout", t));
       worker.stderr.setEncoding("utf8").on("data", (t: string) => cb("stderr", t));
       // Reading a worker's stdio refs Node's internal port of the worker for as long as the thread
