@@ -15,6 +15,7 @@ import type { HelperData } from "./interrupt-helper.js";
 import { JobRunner, type Channel } from "./job-runner.js";
 import { OutputCapture } from "./output-capture.js";
 import { installCommonJsGlobals } from "./commonjs-globals.js";
+import { installBundlerHelpers } from "./bundler-helpers.js";
 import { ThreadSink, type ProcessSink } from "./output-sinks.js";
 import { ProcessOutput } from "./process-output.js";
 import { captureRawWrites } from "./raw-writes.js";
@@ -26,6 +27,8 @@ interface ThreadData { tspoolWorker: ThreadWorkerData }
 const threadData = !isMainThread ? (workerData as ThreadData | undefined)?.tspoolWorker : undefined;
 const isThread = threadData !== undefined;
 const workerId = isThread ? threadData.workerId : Number(process.env.TSPOOL_WORKER_ID ?? "0");
+
+installBundlerHelpers();
 
 let channel: Channel;
 let listen: (cb: (m: ParentToWorker) => void) => void;
