@@ -19,6 +19,7 @@ import { installBundlerHelpers } from "./bundler-helpers.js";
 import { ThreadSink, type ProcessSink } from "./output-sinks.js";
 import { ProcessOutput } from "./process-output.js";
 import { captureRawWrites } from "./raw-writes.js";
+import { filterLoaderWarning } from "./warning-filter.js";
 import type { BarrieredMessage } from "../output-receiver.js";
 import type { ThreadWorkerData } from "../thread-output.js";
 
@@ -28,6 +29,7 @@ const threadData = !isMainThread ? (workerData as ThreadData | undefined)?.tspoo
 const isThread = threadData !== undefined;
 const workerId = isThread ? threadData.workerId : Number(process.env.TSPOOL_WORKER_ID ?? "0");
 
+filterLoaderWarning();
 installBundlerHelpers();
 
 let channel: Channel;
