@@ -56,6 +56,10 @@ if (isThread) {
   process.on("disconnect", () => process.exit(0));
   processOutput = new ProcessOutput();
   sink = processOutput.sink;
+  // A terminal's Ctrl-C signals the whole foreground process group, workers included. The
+  // program decides what Ctrl-C means (e.g. pool.interrupt()); a worker goes when its parent
+  // does (see interrupt-helper.ts), not on the parent's keyboard.
+  process.on("SIGINT", () => { /* ignored: see above */ });
 }
 
 let nextCallId = 1;
