@@ -1,14 +1,14 @@
 /**
  * The parent's side of one worker's output. It reads the worker's output sources (for a process
- * worker its two pipes, fd 1 and fd 2, each carrying frames of captured output between raw
- * bytes; for a thread worker its shared ring), puts frames back in the order the worker wrote
- * them (see output-frames.ts), tags raw text with the job the worker ran when it wrote it, joins
- * whole lines, and hands the worker's messages on only after the output written before them: a
- * task's lines always come before its result.
+ * worker: its output pipe, fd 4, with the frames of captured output, and fd 1 and fd 2, with raw
+ * bytes between markers of job changes; for a thread worker: its shared ring), puts frames back
+ * in the order the worker wrote them (see output-frames.ts), tags raw text with the job the
+ * worker ran when it wrote it, joins whole lines, and hands the worker's messages on only after
+ * the output written before them: a task's lines always come before its result.
  *
  * Order: frames, and each source's raw text among them, come out exactly as written. Raw text of
- * one pipe against frames of the other is ordered only as far as the frames around it tell: it
- * comes after every frame written before the frame preceding it in its own pipe.
+ * one source against frames of another is ordered only as far as the frames around it tell: it
+ * comes after every frame written before the frame preceding it in its own source.
  *
  * A frame that never comes (its bytes lost, a bug) must not hold the worker's results back for
  * ever: after a while without progress, the receiver goes on without it.
@@ -51,10 +51,10 @@ export class OutputReceiver {
   private finished = false;
   private watchdog: NodeJS.Timeout | null = null;
 
-  /** `deliver` gets the worker's messages, captured output among them as "out" messages; `raw` gets raw lines. */
   private readonly deliver: (m: WorkerToParent) => void;
   private readonly raw: RawOutputSink;
 
+  /** `deliver` gets the worker's messages, captured output among them as "out" messages; `raw` gets raw lines. */
   constructor(deliver: (m: WorkerToParent) => void, raw: RawOutputSink, private readonly stallMs = DEFAULT_STALL_MS) {
     // what the receivers do is the pool's business: an exception there must not stop the reading here
     this.deliver = (m) => { try { deliver(m); } catch (e) { process.nextTick(() => { throw e; }); } };
@@ -119,13 +119,8 @@ export class OutputReceiver {
     this.finished = true;
   }
 
-  /** Hands a message on; captured output sent as a message (the worker could not write it to its pipe) is joined into lines first. */
+  /** Hands a message on, after the lines gathered before it. */
   private hand(m: WorkerToParent): void {
-    if (m.t === "out") {
-      this.lines.add(m.stream, false, m.job, m.index, m.text);
-      if (this.finished) { this.lines.endLine(m.stream); this.lines.flush(); }
-      return;
-    }
     this.lines.flush();
     this.deliver(m);
   }
