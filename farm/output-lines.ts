@@ -1,7 +1,7 @@
 /**
  * Turns a worker's output, as pieces of text in the order it wrote them, into whole lines tagged
  * with the stream, the job (and map item) that wrote them and whether they were raw. A line is
- * held until its newline comes, or until something ends it: the job changing, or the same stream
+ * held until its newline comes, or until something ends it: its job ending, or the same stream
  * getting text with another tag (a raw write in the middle of a console line, another item), or
  * the worker exiting; it is then ended with a newline. Consecutive lines with the same tag go out
  * together, when the caller says the batch is complete (`flush`).
@@ -12,13 +12,14 @@ export type StreamName = "stdout" | "stderr";
 export interface TaggedLines {
   stream: StreamName;
   raw: boolean;
-  job: number | null;
+  /** The job that wrote them; null: none (between jobs); undefined: not known (raw output of unmarked native code). */
+  job: number | null | undefined;
   index: number | null;
   /** One or more whole lines, each ending with "\n". */
   text: string;
 }
 
-function sameTag(a: TaggedLines, stream: StreamName, raw: boolean, job: number | null, index: number | null): boolean {
+function sameTag(a: TaggedLines, stream: StreamName, raw: boolean, job: number | null | undefined, index: number | null): boolean {
   return a.stream === stream && a.raw === raw && a.job === job && a.index === index;
 }
 
@@ -30,7 +31,7 @@ export class LineAssembler {
 
   constructor(private readonly emit: (lines: TaggedLines) => void) {}
 
-  add(stream: StreamName, raw: boolean, job: number | null, index: number | null, text: string): void {
+  add(stream: StreamName, raw: boolean, job: number | null | undefined, index: number | null, text: string): void {
     if (!text) return;
     const p = this.pending;
     if (p && sameTag(p, stream, raw, job, index)) {
@@ -48,6 +49,14 @@ export class LineAssembler {
     if (!held) return;
     this.partial[stream] = null;
     this.whole({ ...held, text: held.text + "\n" });
+  }
+
+  /** Ends the unterminated lines a job wrote (it is over). */
+  endLinesOf(job: number): void {
+    this.settle();
+    for (const stream of ["stdout", "stderr"] as const) {
+      if (this.partial[stream]?.job === job) this.endLine(stream);
+    }
   }
 
   /** Sends the whole lines gathered so far. */

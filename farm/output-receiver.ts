@@ -23,7 +23,8 @@ export type BarrieredMessage = [barrier: number, message: WorkerToParent];
 /** Feeds a source with the bytes read from it (a view that may be reused after the call). */
 export interface RingOrPipeSource { feed(chunk: Uint8Array): void; end(): void }
 
-export type RawOutputSink = (stream: StreamName, text: string, job: number | null) => void;
+/** Raw lines, with the job that wrote them (null: between jobs; undefined: not known). */
+export type RawOutputSink = (stream: StreamName, text: string, job: number | null | undefined) => void;
 
 interface Waiting { type: FrameType | "raw"; seq: number; job: number | null; index: number | null; text: string }
 
@@ -36,6 +37,7 @@ interface Source {
   streams: StreamName[];
   /** Where its raw text goes (a pipe is one stream; the ring has no raw text). */
   rawStream: StreamName | null;
+  /** The job of the last marker in this source (null: none, or it ended): its raw text's job, if known. */
   job: number | null;
 }
 
@@ -119,8 +121,9 @@ export class OutputReceiver {
     this.finished = true;
   }
 
-  /** Hands a message on, after the lines gathered before it. */
+  /** Hands a message on, after the lines gathered before it; a job's end also ends its unterminated lines. */
   private hand(m: WorkerToParent): void {
+    if (m.t === "done" || m.t === "interrupted") this.lines.endLinesOf(m.id);
     this.lines.flush();
     this.deliver(m);
   }
@@ -193,7 +196,7 @@ export class OutputReceiver {
 
   private take(s: Source, type: FrameType | "raw", seq: number, job: number | null, index: number | null, text: string): void {
     if (type === "raw") {
-      if (s.rawStream) this.lines.add(s.rawStream, true, s.job, null, text);
+      if (s.rawStream) this.lines.add(s.rawStream, true, s.job ?? undefined, null, text);
       return;
     }
     if (seq >= this.next) this.next = seq + 1;
@@ -206,6 +209,6 @@ export class OutputReceiver {
 
   private emitLines(l: TaggedLines): void {
     if (l.raw) this.raw(l.stream, l.text, l.job);
-    else this.deliver({ t: "out", stream: l.stream, text: l.text, job: l.job, index: l.index });
+    else this.deliver({ t: "out", stream: l.stream, text: l.text, job: l.job ?? null, index: l.index });
   }
 }

@@ -15,9 +15,9 @@
 const WRITTEN = 0; // bytes written so far (wrapping Int32)
 const READ = 1; // bytes read so far (wrapping Int32)
 const WAKE_PENDING = 2; // 1 while the reader has been woken and has not looked yet
-/** Free for a reader's own use (the forwarder's ownership of the fd, see worker/output-forwarder.ts). */
-export const RING_READER_SLOT = 3;
-const CONTROL_BYTES = 16;
+/** Control words 3 to 7 are free for a reader's own use (see worker/output-forwarder.ts). */
+export const RING_READER_SLOTS = 3;
+const CONTROL_BYTES = 32;
 /** How long a writer waits on a full ring before looking again (it is woken as soon as the reader reads). */
 const FULL_WAIT_MS = 100;
 

@@ -1,11 +1,16 @@
 /**
  * The parent's end of a thread worker's captured output: the shared ring it writes into (passed
- * in workerData), read whenever the worker says there is output and before each of its messages,
- * so a task's lines come before its result, and one last time when the thread is gone.
+ * in workerData), read a millisecond after the worker says there is output (letting a flood's
+ * lines gather, so that it wakes this thread once per batch rather than once per line), before
+ * each of its messages (a task's lines come before its result), and one last time when the
+ * thread is gone.
  */
 import type { WorkerToParent } from "./messages.js";
 import { OutputReceiver, type RawOutputSink, type RingOrPipeSource } from "./output-receiver.js";
 import { createRing, RingReader } from "./output-ring.js";
+
+/** How long output may gather in the ring once the worker said there is some. */
+const GATHER_MS = 1;
 
 /** What a thread worker gets in workerData.tspoolWorker. */
 export interface ThreadWorkerData { workerId: number; outputRing: SharedArrayBuffer }
@@ -15,6 +20,7 @@ export class ThreadOutput {
   private readonly reader = new RingReader(this.ring);
   private readonly receiver: OutputReceiver;
   private readonly source: RingOrPipeSource;
+  private gathering: NodeJS.Timeout | null = null;
 
   /**
    * `deliver` gets the worker's messages, with its captured output as "out" messages in between;
@@ -27,8 +33,12 @@ export class ThreadOutput {
 
   /** A message from the worker (a wake-up saying there is output is used up here). */
   message(m: WorkerToParent): void {
+    if (m.t === "output") {
+      this.gathering ??= setTimeout(() => this.drain(), GATHER_MS);
+      return;
+    }
     this.drain();
-    if (m.t !== "output") this.receiver.message(m);
+    this.receiver.message(m);
   }
 
   /** The thread is gone: what it wrote is still in the ring. */
@@ -38,6 +48,7 @@ export class ThreadOutput {
   }
 
   private drain(): void {
+    if (this.gathering) { clearTimeout(this.gathering); this.gathering = null; }
     this.reader.take((bytes) => this.source.feed(bytes));
   }
 }

@@ -40,7 +40,8 @@ export interface WorkerTransport {
   onMessage(cb: (msg: WorkerToParent) => void): void;
   /**
    * Raw writes that bypassed the captured console (native code, fs.writeSync(1, ...)), in chunks,
-   * with the job the worker ran when it wrote them if the transport knows (null: between jobs).
+   * with the job the worker ran when it wrote them if the transport knows (null: between jobs;
+   * undefined: not known).
    */
   onRawOutput(cb: (stream: "stdout" | "stderr", text: string, job?: number | null) => void): void;
   /** Fires once, when the worker is gone for whatever reason. */

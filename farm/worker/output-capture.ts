@@ -53,7 +53,7 @@ export class OutputCapture {
     if (text) this.sink.text(stream, text, this.tag(), true);
   }
 
-  /** The running job changed (a job started, or ended: null). The parent ends the open lines of the one before. */
+  /** The running job changed (a job started, or ended: null). */
   jobChanged(job: number | null): void {
     for (const raw of [false, true]) {
       for (const name of ["stdout", "stderr"] as const) {

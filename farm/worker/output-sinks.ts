@@ -4,9 +4,10 @@
  * parent can say how much output came before it.
  * - ThreadSink: the parent reads the ring itself.
  * - ProcessSink: the helper thread passes the ring on to the output pipe, fd 4 (see
- *   output-forwarder.ts). The markers of job changes also go straight to fd 1 and fd 2, so that
- *   the raw output there (native code, a child process sharing them, V8's fatal errors) is
- *   tagged with the job that ran when it was written.
+ *   output-forwarder.ts). When a job is about to let native code write to fd 1 and fd 2 (it
+ *   starts a child process, which shares them), the sink also writes a marker of the job there,
+ *   and another when the job ends, so that what the child prints is tagged with the job. Jobs
+ *   that do not cost nothing: a marker is a write the parent has to read.
  */
 import { writeAll } from "./fd-writes.js";
 import { frameHeader, type FrameType } from "../output-frames.js";
@@ -43,19 +44,33 @@ abstract class RingSink implements OutputSink {
     }
   }
 
-  mark(job: number | null): void {
-    this.ring.write(frameHeader("m", this.written, job, null, 0));
-    this.written++;
-  }
+  /** The job running from now on (frames carry their job themselves; see ProcessSink). */
+  abstract mark(job: number | null): void;
 }
 
-export class ThreadSink extends RingSink {}
+export class ThreadSink extends RingSink {
+  mark(): void {}
+}
 
 export class ProcessSink extends RingSink {
-  override mark(job: number | null): void {
-    super.mark(job);
+  private job: number | null = null;
+  /** The job fd 1 and fd 2 were last marked with (null: none, or it ended). */
+  private fdJob: number | null = null;
+
+  mark(job: number | null): void {
+    this.job = job;
+    if (this.fdJob !== null) this.markFds(null);
+  }
+
+  /** Native code may write to fd 1 and fd 2 during the running job (a child process starts): they get its marker. */
+  nativeOutputPossible(): void {
+    if (this.job !== null && this.fdJob !== this.job) this.markFds(this.job);
+  }
+
+  private markFds(job: number | null): void {
+    this.fdJob = job;
     for (const fd of [1, 2]) {
-      // counted only if written (a closed fd keeps the tag of the job before)
+      // counted only if written (a closed fd keeps the tag it had)
       if (writeAll(fd, frameHeader("m", this.written, job, null, 0))) this.written++;
     }
   }

@@ -1,8 +1,9 @@
 /**
  * The main thread's side of a process worker's captured output: the ring its frames go into,
  * forwarded to the output pipe by the helper thread (output-forwarder.ts), or by this thread
- * itself when the helper is gone and when the process is about to die (process.exit,
- * process.abort, a signal the worker sends itself), so nothing written before is left behind.
+ * itself at each write while there is no helper (it starts after the worker is ready; it may
+ * fail), and when the process is about to die (process.exit, process.abort, a signal the worker
+ * sends itself), so nothing written before is left behind.
  *
  * What cannot be saved: output written in the last instant before the process is killed from
  * outside (SIGKILL) or aborts on its own (out of memory, a native crash), if the helper thread had
@@ -11,7 +12,7 @@
  */
 import { createRing, notifyReader } from "../output-ring.js";
 import { makeStdioBlocking } from "./fd-writes.js";
-import { flushRing, OUTPUT_FD } from "./output-forwarder.js";
+import { flushRing, forwarderStarted, OUTPUT_FD } from "./output-forwarder.js";
 import { ProcessSink } from "./output-sinks.js";
 
 export class ProcessOutput {
@@ -22,11 +23,14 @@ export class ProcessOutput {
   constructor() {
     makeStdioBlocking();
     const notify = notifyReader(this.ring);
-    this.sink = new ProcessSink(this.ring, () => { if (this.helperGone) this.flush(); else notify(); });
+    this.sink = new ProcessSink(this.ring, () => {
+      if (this.helperGone || !forwarderStarted(this.ring)) this.flush();
+      else notify();
+    });
     flushBeforeDeath(() => this.flush());
   }
 
-  /** The helper thread is gone (it failed): this thread forwards its output itself, at each write. */
+  /** The helper thread is gone (it failed): this thread forwards its output itself from now on. */
   helperExited(): void {
     this.helperGone = true;
     this.flush();

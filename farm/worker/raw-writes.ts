@@ -1,10 +1,13 @@
 /**
- * Catches a task's direct writes to fd 1 and fd 2 through node:fs (fs.writeSync(1, ...),
- * fs.write(2, ...), and what is built on them, like fs.createWriteStream with fd 1) and hands
- * them to the output capture as raw output, so they keep their place among the console lines
- * and carry the job and item that wrote them. In a thread worker fd 1 and 2 are the parent's
- * own, so without this they would not be captured at all. Writes that do not go through
- * node:fs (native code, a child process sharing the fd) still reach the fd itself.
+ * Output of a task that bypasses process.stdout/stderr:
+ * - Its writes to fd 1 and fd 2 through node:fs (fs.writeSync(1, ...), fs.write(2, ...), and
+ *   what is built on them, like fs.createWriteStream with fd 1) are caught and handed to the
+ *   output capture as raw output, so they keep their place among the console lines and carry the
+ *   job and item that wrote them. In a thread worker fd 1 and 2 are the parent's own, so without
+ *   this they would not be captured at all.
+ * - Writes that do not go through node:fs (a child process sharing fd 1 and 2, native code)
+ *   reach the fds themselves. Starting a child process is announced, so that a process worker
+ *   can mark its fds with the running job first (see output-sinks.ts).
  */
 import { createRequire, syncBuiltinESMExports } from "node:module";
 import type { StreamName } from "../output-lines.js";
@@ -33,23 +36,46 @@ function bytesOf(data: unknown, args: unknown[]): Uint8Array | null {
   return null;
 }
 
+const require = createRequire(import.meta.url);
+
+/** Puts `replacement` in place of a module's function, keeping the original's own properties (e.g. its util.promisify form). */
+function replace<F extends (...args: never[]) => unknown>(module: Record<string, unknown>, name: string, make: (original: F) => F): void {
+  const original = module[name] as F;
+  const replacement = make(original);
+  for (const key of Reflect.ownKeys(original)) {
+    if (key === "length" || key === "name" || key === "prototype") continue;
+    Object.defineProperty(replacement, key, Object.getOwnPropertyDescriptor(original, key)!);
+  }
+  module[name] = replacement;
+}
+
 export function captureRawWrites(onWrite: (stream: StreamName, bytes: Uint8Array) => void): void {
-  const fs = createRequire(import.meta.url)("node:fs") as { writeSync: WriteSync; write: Write };
-  const writeSync = fs.writeSync;
-  const write = fs.write;
-  fs.writeSync = function (this: unknown, fd, data, ...rest) {
+  const fs = require("node:fs") as Record<string, unknown>;
+  replace<WriteSync>(fs, "writeSync", (writeSync) => function (this: unknown, fd, data, ...rest) {
     const bytes = STREAM[fd] ? bytesOf(data, rest) : null;
     if (!bytes) return writeSync.call(this, fd, data, ...rest);
     onWrite(STREAM[fd], bytes);
     return bytes.length;
-  };
-  fs.write = function (this: unknown, fd, data, ...rest) {
+  });
+  replace<Write>(fs, "write", (write) => function (this: unknown, fd, data, ...rest) {
     const cb = rest.at(-1);
     const bytes = STREAM[fd] && typeof cb === "function" ? bytesOf(data, rest.slice(0, -1)) : null;
     if (!bytes) { write.call(this, fd, data, ...rest); return; }
     onWrite(STREAM[fd], bytes);
     process.nextTick(cb as (...a: unknown[]) => void, null, bytes.length, data);
-  };
+  });
   // `import { writeSync } from "node:fs"` sees the new functions too
+  syncBuiltinESMExports();
+}
+
+/** Calls `starting` before every way node:child_process starts a process. */
+export function announceChildProcesses(starting: () => void): void {
+  const cp = require("node:child_process") as Record<string, unknown>;
+  for (const name of ["spawn", "spawnSync", "exec", "execSync", "execFile", "execFileSync", "fork"]) {
+    replace<(...args: unknown[]) => unknown>(cp, name, (original) => function (this: unknown, ...args) {
+      starting();
+      return original.apply(this, args);
+    });
+  }
   syncBuiltinESMExports();
 }

@@ -18,7 +18,7 @@ import { installCommonJsGlobals } from "./commonjs-globals.js";
 import { installBundlerHelpers } from "./bundler-helpers.js";
 import { ThreadSink, type ProcessSink } from "./output-sinks.js";
 import { ProcessOutput } from "./process-output.js";
-import { captureRawWrites } from "./raw-writes.js";
+import { announceChildProcesses, captureRawWrites } from "./raw-writes.js";
 import { filterLoaderWarning } from "./warning-filter.js";
 import type { BarrieredMessage } from "../output-receiver.js";
 import type { ThreadWorkerData } from "../thread-output.js";
@@ -83,6 +83,7 @@ installCommonJsGlobals();
 const output = new OutputCapture(sink, () => runner.tag());
 output.install();
 captureRawWrites((stream, bytes) => output.writeRaw(stream, bytes));
+if (processOutput) announceChildProcesses(() => processOutput!.sink.nativeOutputPossible());
 const cache = new CodeCache(env);
 const runner: JobRunner = new JobRunner(channel, cache, output, env);
 

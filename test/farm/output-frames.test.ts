@@ -106,6 +106,6 @@ describe("OutputReceiver", () => {
     fd2.feed(bytes("FATAL ERROR: out of memory"));
     r.message({ t: "stats", rss: 1, heapUsed: 1 }, 2);
     r.finish();
-    expect(got).toEqual(["stats", "stdout job 2: no newline\n", "raw stderr job null: FATAL ERROR: out of memory\n"]);
+    expect(got).toEqual(["stats", "stdout job 2: no newline\n", "raw stderr job undefined: FATAL ERROR: out of memory\n"]);
   });
 });
