@@ -1,8 +1,8 @@
 /**
  * A byte pipe in shared memory, for a worker's captured output. The worker's main thread writes
  * frames (see output-frames.ts) into it; the reader is the parent (thread workers, which share
- * its memory) or the worker's helper thread, which passes the bytes on to the worker's fd 1
- * (process workers, see worker/output-forwarder.ts). A write is a copy into memory the reader
+ * its memory) or the worker's helper thread, which passes the bytes on to the worker's output
+ * pipe (process workers, see worker/output-forwarder.ts). A write is a copy into memory the reader
  * holds too, done before the write call returns: what the main thread wrote stays readable
  * when it is stuck in synchronous code, terminated, or its thread dies. The writer wakes the
  * reader only when the reader has caught up, so a flood of lines costs few wake-ups and is
@@ -21,13 +21,13 @@ const CONTROL_BYTES = 32;
 /** How long a writer waits on a full ring before looking again (it is woken as soon as the reader reads). */
 const FULL_WAIT_MS = 100;
 
-export const RING_CAPACITY = 1 << 20;
+/** Bytes of output a ring holds (a power of two: positions wrap with a mask). */
+const RING_CAPACITY = 1 << 20;
 /** The largest frame a ring takes (longer text is sent as several frames). */
 export const RING_MAX_FRAME = RING_CAPACITY / 4;
 
-export function createRing(capacity = RING_CAPACITY): SharedArrayBuffer {
-  if ((capacity & (capacity - 1)) !== 0) throw new RangeError("the ring's capacity must be a power of two");
-  return new SharedArrayBuffer(CONTROL_BYTES + capacity);
+export function createRing(): SharedArrayBuffer {
+  return new SharedArrayBuffer(CONTROL_BYTES + RING_CAPACITY);
 }
 
 /** The ring's control words (for a reader that waits on them with Atomics). */

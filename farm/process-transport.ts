@@ -3,8 +3,8 @@
  * using advanced (structured clone) serialization, fd 3 as the interrupt pipe read by the
  * worker's helper thread, fd 4 as the pipe of its captured output, and stdout/stderr piped for
  * raw output. Captured output travels as numbered frames (see output-frames.ts), fd 1 and fd 2
- * carry markers of job changes between the raw bytes, and each IPC message says how many
- * frames came before it; an OutputReceiver puts it all back in order. The exit is reported once
+ * carry markers of the job around the raw output of child processes the worker starts, and each
+ * IPC message says how many frames came before it; an OutputReceiver puts it all back in order. The exit is reported once
  * the pipes and the channel are read to their end, so nothing the worker wrote before dying
  * comes after the news of its death.
  */

@@ -3,9 +3,8 @@
  * (fd 4), which the parent reads. The helper thread does it within a millisecond of the main
  * thread writing something, so the output leaves while the main thread computes; waiting that
  * millisecond gathers a flood's lines into large writes (a write per line would cost the worker
- * and the parent more than the printing itself). When
- * the process is about to die, the main thread takes the fd over and writes what is left itself
- * (see process-output.ts).
+ * and the parent more than the printing itself). While there is no helper, and when the process
+ * is about to die, the main thread writes what is in the ring itself (see process-output.ts).
  *
  * Who writes to the fd is settled by a word in the ring: free, the helper writing, or the main
  * thread writing. The main thread takes it only while there is no helper (before it started,
@@ -30,6 +29,7 @@ const RUNNING = RING_READER_SLOTS + 1;
 const GATHER_MS = 1;
 /** How long the main thread waits for the helper's write in progress when the process dies. */
 const TAKEOVER_WAIT_MS = 2000;
+
 /** The helper thread's loop: forwards the ring to `fd` for as long as the process lives. */
 export async function forwardRing(sab: SharedArrayBuffer, fd: number): Promise<void> {
   const reader = new RingReader(sab);
@@ -50,7 +50,7 @@ export async function forwardRing(sab: SharedArrayBuffer, fd: number): Promise<v
   }
 }
 
-/** The main thread writes what is left in the ring to `fd` itself (the process is about to die). */
+/** The main thread writes what is in the ring to `fd` itself (there is no helper, or the process is about to die). */
 export function flushRing(sab: SharedArrayBuffer, fd: number): void {
   const reader = new RingReader(sab);
   const c = reader.control;

@@ -7,7 +7,7 @@
  *   output-forwarder.ts). When a job is about to let native code write to fd 1 and fd 2 (it
  *   starts a child process, which shares them), the sink also writes a marker of the job there,
  *   and another when the job ends, so that what the child prints is tagged with the job. Jobs
- *   that do not cost nothing: a marker is a write the parent has to read.
+ *   that start no child process pay nothing for this (a marker is a write the parent must read).
  */
 import { writeAll } from "./fd-writes.js";
 import { frameHeader, type FrameType } from "../output-frames.js";

@@ -5,10 +5,10 @@
  * fail), and when the process is about to die (process.exit, process.abort, a signal the worker
  * sends itself), so nothing written before is left behind.
  *
- * What cannot be saved: output written in the last instant before the process is killed from
- * outside (SIGKILL) or aborts on its own (out of memory, a native crash), if the helper thread had
- * not passed it on yet; the helper does so as soon as it is written, so in practice that is only
- * a write in the same moment as the end.
+ * What cannot be saved: output written in the last millisecond or so before the process is
+ * killed from outside (SIGKILL by another process) or aborts on its own (out of memory, a native
+ * crash), if the helper thread had not passed it on yet. No code of the worker runs on such an
+ * end; what the helper passed on is safe in the pipe.
  */
 import { createRing, notifyReader } from "../output-ring.js";
 import { makeStdioBlocking } from "./fd-writes.js";
@@ -19,12 +19,14 @@ export class ProcessOutput {
   readonly ring = createRing();
   readonly sink: ProcessSink;
   private helperGone = false;
+  private helperStarted = false;
 
   constructor() {
     makeStdioBlocking();
     const notify = notifyReader(this.ring);
     this.sink = new ProcessSink(this.ring, () => {
-      if (this.helperGone || !forwarderStarted(this.ring)) this.flush();
+      this.helperStarted ||= forwarderStarted(this.ring);
+      if (this.helperGone || !this.helperStarted) this.flush();
       else notify();
     });
     flushBeforeDeath(() => this.flush());
