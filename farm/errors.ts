@@ -10,8 +10,14 @@ export interface SerializedError {
   stack?: string;
   /** The error's `cause`: another SerializedError, or a structured-clone-able value. */
   cause?: SerializedError | { value: unknown };
-  /** Own enumerable properties that could be cloned (e.g. `code`, `errno`). */
+  /** The error's `errors` (an AggregateError's), each described like `cause`. */
+  errors?: (SerializedError | { value: unknown })[];
+  /** Other own properties that could be cloned (e.g. `code`, `errno`). */
   props?: Record<string, unknown>;
+}
+
+function revive(c: SerializedError | { value: unknown }): unknown {
+  return "value" in c ? c.value : reviveError(c);
 }
 
 function where(workerId: number | undefined, index: number | undefined): string {
@@ -27,7 +33,8 @@ export function reviveError(e: SerializedError): Error {
   err.name = e.name;
   if (e.stack !== undefined) err.stack = e.stack;
   if (e.props) Object.assign(err, e.props);
-  if (e.cause !== undefined) (err as { cause?: unknown }).cause = "value" in e.cause ? e.cause.value : reviveError(e.cause);
+  if (e.cause !== undefined) (err as { cause?: unknown }).cause = revive(e.cause);
+  if (e.errors !== undefined) (err as { errors?: unknown[] }).errors = e.errors.map(revive);
   return err;
 }
 
@@ -46,6 +53,8 @@ export class RemoteError extends Error {
   readonly index: number | undefined;
   /** Extra properties the original error carried (code, errno, ...). */
   readonly props: Record<string, unknown>;
+  /** The original's `errors` (it was an AggregateError), revived like `cause`; absent otherwise. */
+  declare readonly errors?: unknown[];
 
   constructor(e: SerializedError, info: { workerId: number; pid?: number; index?: number }) {
     super(`${e.name}: ${e.message}${where(info.workerId, info.index)}`, e.cause !== undefined
@@ -58,6 +67,7 @@ export class RemoteError extends Error {
     this.pid = info.pid;
     this.index = info.index;
     this.props = e.props ?? {};
+    if (e.errors !== undefined) (this as { errors?: unknown[] }).errors = e.errors.map(revive);
     const local = this.stack?.split("\n").slice(1).join("\n") ?? "";
     this.stack = `${this.name}: ${this.message}\n  --- in the worker ---\n${e.stack ?? `${e.name}: ${e.message}`}\n  --- in the caller ---\n${local}`;
   }

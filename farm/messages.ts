@@ -60,7 +60,9 @@ export type WorkerToParent =
   | { t: "started"; id: number }
   /** Acknowledges an interrupt message: the worker's main thread is responsive. */
   | { t: "iack" }
-  /** Whole lines written by the task (console.* or process.stdout/stderr.write). */
+  /** A thread worker wrote output into its shared ring (farm/output-ring.ts) while the parent was not reading. */
+  | { t: "output" }
+  /** Lines written by the task (console.* or process.stdout/stderr.write). */
   | { t: "out"; stream: "stdout" | "stderr"; text: string; job: number | null; index: number | null }
   | { t: "hcall"; cid: number; kind: string; hid: number; method: string; args: unknown[] }
   | { t: "stats"; rss: number; heapUsed: number };

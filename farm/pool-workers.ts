@@ -70,20 +70,24 @@ export abstract class PoolWorkers extends EventEmitter<PoolEvents> {
     const slot = new Slot(id, transport);
     this.slots[id] = slot;
     transport.onMessage((m) => this.onMessage(slot, m));
-    transport.onRawOutput((stream, text) => {
+    transport.onRawOutput((stream, text, job) => {
       if (stream === "stderr") slot.noteStderr(text);
       const whole = slot.rawLines(stream, text);
-      if (whole) this.emitRaw(slot, stream, whole);
+      if (whole) this.emitRaw(slot, stream, whole, job);
     });
     transport.onExit((e) => this.onExit(slot, e));
     if (!this.referenced) this.setRef(slot, false);
   }
 
-  protected emitRaw(slot: Slot, stream: "stdout" | "stderr", text: string): void {
-    const cur = slot.inflight[0];
+  /**
+   * Raw lines of a worker, tagged with the job that wrote them when the transport knows it (a
+   * process worker marks job changes in its pipes), else with the job it is running now.
+   */
+  protected emitRaw(slot: Slot, stream: "stdout" | "stderr", text: string, job?: number | null): void {
+    const cur = job === undefined ? slot.inflight[0] : slot.inflight.find((j) => j.id === job);
     this.notify("output", {
       workerId: slot.id, pid: slot.transport.pid, threadId: slot.transport.threadId, stream, text,
-      lines: text.slice(0, -1).split("\n"), job: cur?.id ?? null, index: null, raw: true, tag: cur?.tag,
+      lines: text.slice(0, -1).split("\n"), job: job === undefined ? cur?.id ?? null : job, index: null, raw: true, tag: cur?.tag,
     });
   }
 

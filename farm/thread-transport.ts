@@ -8,6 +8,8 @@ import type { ParentToWorker, WorkerToParent } from "./messages.js";
 import type { SpawnOptions, WorkerExit, WorkerTransport } from "./transport.js";
 import { terminateThreadExecution } from "./thread-interrupter.js";
 import { ACK_GRACE_MS } from "./worker/interrupt-flags.js";
+import { ThreadOutput, type ThreadWorkerData } from "./thread-output.js";
+import type { RawOutputSink } from "./output-receiver.js";
 
 const runtimeUrl = new URL("./worker/runtime.js", import.meta.url);
 
@@ -21,8 +23,11 @@ function internalPortOf(worker: Worker): { unref(): void } | undefined {
 }
 
 export function spawnThreadWorker(opts: SpawnOptions): WorkerTransport {
+  let messageCb: ((m: WorkerToParent) => void) | null = null;
+  let rawCb: RawOutputSink | null = null;
+  const output = new ThreadOutput((m) => messageCb?.(m), (stream, text, job) => rawCb?.(stream, text, job));
   const worker = new Worker(runtimeUrl, {
-    workerData: { tspoolWorker: { workerId: opts.workerId } },
+    workerData: { tspoolWorker: { workerId: opts.workerId, outputRing: output.ring } satisfies ThreadWorkerData },
     stdout: true,
     stderr: true,
     env: { ...process.env, ...(opts.env ?? {}), TSPOOL_WORKER_ID: String(opts.workerId) },
@@ -42,6 +47,7 @@ export function spawnThreadWorker(opts: SpawnOptions): WorkerTransport {
     const err = lastError as Error | null;
     const exit: WorkerExit = { code, signal: err && /memory/i.test(err.message) ? "ERR_WORKER_OUT_OF_MEMORY" : null };
     if (err) exit.error = `${err.name}: ${err.message}`;
+    output.finish();
     fireExit(exit);
   });
   let acks = 0;
@@ -70,12 +76,14 @@ export function spawnThreadWorker(opts: SpawnOptions): WorkerTransport {
       void worker.terminate();
     },
     onMessage(cb: (m: WorkerToParent) => void) {
+      messageCb = cb;
       worker.on("message", (m: WorkerToParent) => {
         if (m.t === "iack") acks++;
-        else cb(m);
+        else output.message(m);
       });
     },
     onRawOutput(cb) {
+      rawCb = cb;
       worker.stdout.setEncoding("utf8").on("data", (t: string) => cb("stdout", t));
       worker.stderr.setEncoding("utf8").on("data", (t: string) => cb("stderr", t));
       // Reading a worker's stdio refs Node's internal port of the worker for as long as the thread

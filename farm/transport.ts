@@ -38,8 +38,12 @@ export interface WorkerTransport {
   /** Ends the worker at once (SIGKILL / thread termination). */
   kill(): void;
   onMessage(cb: (msg: WorkerToParent) => void): void;
-  /** Raw writes that bypassed the captured console (native code, fs.writeSync(1, ...)), in chunks. */
-  onRawOutput(cb: (stream: "stdout" | "stderr", text: string) => void): void;
+  /**
+   * Raw writes that bypassed the captured console (native code, fs.writeSync(1, ...)), in chunks,
+   * with the job the worker ran when it wrote them if the transport knows (null: between jobs;
+   * undefined: not known).
+   */
+  onRawOutput(cb: (stream: "stdout" | "stderr", text: string, job?: number | null) => void): void;
   /** Fires once, when the worker is gone for whatever reason. */
   onExit(cb: (exit: WorkerExit) => void): void;
 }

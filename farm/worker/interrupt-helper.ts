@@ -1,5 +1,6 @@
 /**
- * Helper thread of a process worker. It reads interrupt bytes from the worker's fd 3 (a pipe from
+ * Helper thread of a process worker. It passes the worker's captured output on to fd 1 (see
+ * output-forwarder.ts), and it reads interrupt bytes from the worker's fd 3 (a pipe from
  * the parent). For each, it gives the main thread ACK_GRACE_MS to take the matching interrupt
  * message (which it can only do if it is not stuck in synchronous code); if it does not, it
  * connects an inspector session to the main thread and terminates the running JavaScript. The
@@ -10,9 +11,21 @@ import { Socket } from "node:net";
 import { Session } from "node:inspector";
 import { workerData } from "node:worker_threads";
 import { ACK_GRACE_MS, ACKNOWLEDGED, REQUESTED, TERMINATED } from "./interrupt-flags.js";
+import { forwardRing, OUTPUT_FD } from "./output-forwarder.js";
 
-const flags = new Int32Array((workerData as { sab: SharedArrayBuffer }).sab);
-const fd = (workerData as { fd: number }).fd;
+export interface HelperData {
+  /** The interrupt flags shared with the main thread (interrupt-flags.ts). */
+  sab: SharedArrayBuffer;
+  /** The interrupt pipe. */
+  fd: number;
+  /** The main thread's output ring, to pass on to the output pipe. */
+  outputRing: SharedArrayBuffer;
+}
+
+const data = workerData as HelperData;
+const flags = new Int32Array(data.sab);
+const fd = data.fd;
+void forwardRing(data.outputRing, OUTPUT_FD);
 
 function terminateMainThread(): Promise<void> {
   return new Promise((resolve) => {

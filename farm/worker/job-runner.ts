@@ -153,11 +153,17 @@ export class JobRunner {
     if (cur && !cur.reported && ids.includes(cur.id)) this.finish(cur, { t: "interrupted", id: cur.id, ms: performance.now() - cur.started });
   }
 
+  /** The job whose code runs from now on: output written from here is tagged with it. */
+  private setCurrent(cur: Running | null): void {
+    if (this.current === cur) return;
+    this.output.jobChanged(cur?.id ?? null);
+    this.current = cur;
+  }
+
   private finish(cur: Running, msg: WorkerToParent, transfer?: ArrayBuffer[]): void {
     if (cur.reported) return;
-    this.output.flush();
     cur.reported = true;
-    if (this.current === cur) this.current = null;
+    if (this.current === cur) this.setCurrent(null);
     if (msg.t === "interrupted") {
       // waits the job started (locks, queues, ...) are withdrawn; its own code can check the signal
       cur.stopped = new InterruptedError("the task was stopped (interrupted, cancelled or timed out)");
@@ -175,7 +181,7 @@ export class JobRunner {
   }
 
   private async run(job: JobMessage, cur: Running): Promise<void> {
-    this.current = cur;
+    this.setCurrent(cur);
     if (job.ack) this.ch.send({ t: "started", id: job.id });
     const body = job.body;
     try {

@@ -11,34 +11,55 @@ import { reviveError } from "../errors.js";
 import type { ParentToWorker, WorkerToParent } from "../messages.js";
 import { CodeCache } from "./code-cache.js";
 import { ACKNOWLEDGED, FLAG_SLOTS, REQUESTED, TERMINATED } from "./interrupt-flags.js";
+import type { HelperData } from "./interrupt-helper.js";
 import { JobRunner, type Channel } from "./job-runner.js";
 import { OutputCapture } from "./output-capture.js";
 import { installCommonJsGlobals } from "./commonjs-globals.js";
+import { installBundlerHelpers } from "./bundler-helpers.js";
+import { ThreadSink, type ProcessSink } from "./output-sinks.js";
+import { ProcessOutput } from "./process-output.js";
+import { announceChildProcesses, captureRawWrites } from "./raw-writes.js";
+import { filterLoaderWarning } from "./warning-filter.js";
+import type { BarrieredMessage } from "../output-receiver.js";
+import type { ThreadWorkerData } from "../thread-output.js";
 
-interface ThreadData { tspoolWorker: { workerId: number } }
+interface ThreadData { tspoolWorker: ThreadWorkerData }
 
 const threadData = !isMainThread ? (workerData as ThreadData | undefined)?.tspoolWorker : undefined;
 const isThread = threadData !== undefined;
 const workerId = isThread ? threadData.workerId : Number(process.env.TSPOOL_WORKER_ID ?? "0");
 
+filterLoaderWarning();
+installBundlerHelpers();
+
 let channel: Channel;
 let listen: (cb: (m: ParentToWorker) => void) => void;
+let sink: ProcessSink | ThreadSink;
+let processOutput: ProcessOutput | null = null;
 if (isThread) {
   const port = parentPort!;
   channel = { isThread: true, send: (m, transfer) => port.postMessage(m, transfer ?? []) };
   listen = (cb) => port.on("message", cb);
+  sink = new ThreadSink(threadData.outputRing, () => port.postMessage({ t: "output" } satisfies WorkerToParent));
 } else {
   if (typeof process.send !== "function") {
     process.stderr.write("tspool: farm/worker/runtime.js is started by a Pool, not directly\n");
     process.exit(2);
   }
   const send = process.send.bind(process);
+  // each message says how many output frames were written before it (see farm/output-receiver.ts)
   channel = {
     isThread: false,
-    send: (m) => { if (process.connected) send(m); },
+    send: (m) => { if (process.connected) send([sink.written, m] satisfies BarrieredMessage); },
   };
   listen = (cb) => process.on("message", cb as (m: unknown) => void);
   process.on("disconnect", () => process.exit(0));
+  processOutput = new ProcessOutput();
+  sink = processOutput.sink;
+  // A terminal's Ctrl-C signals the whole foreground process group, workers included. The
+  // program decides what Ctrl-C means (e.g. pool.interrupt()); a worker goes when its parent
+  // does (see interrupt-helper.ts), not on the parent's keyboard.
+  process.on("SIGINT", () => { /* ignored: see above */ });
 }
 
 let nextCallId = 1;
@@ -59,11 +80,10 @@ const env: WorkerEnv & { threadId: number } = {
 (globalThis as Record<string, unknown>).__tspoolWorker = env;
 installCommonJsGlobals();
 
-const output = new OutputCapture(
-  (stream, text, tag) => channel.send({ t: "out", stream, text, job: tag.job, index: tag.index }),
-  () => runner.tag(),
-);
+const output = new OutputCapture(sink, () => runner.tag());
 output.install();
+captureRawWrites((stream, bytes) => output.writeRaw(stream, bytes));
+if (processOutput) announceChildProcesses(() => processOutput!.sink.nativeOutputPossible());
 const cache = new CodeCache(env);
 const runner: JobRunner = new JobRunner(channel, cache, output, env);
 
@@ -91,13 +111,14 @@ if (!isThread) {
   // started right after "ready" so that it does not compete with this thread's start-up
   setImmediate(() => {
     const helper = new Worker(new URL("./interrupt-helper.js", import.meta.url), {
-      workerData: { sab, fd: 3 },
+      workerData: { sab, fd: 3, outputRing: processOutput!.ring } satisfies HelperData,
       stdout: false,
       stderr: false,
       resourceLimits: { maxOldGenerationSizeMb: 8, maxYoungGenerationSizeMb: 2 },
     });
     helper.unref();
     helper.on("error", (e) => process.stderr.write(`tspool: interrupt helper of worker ${workerId} failed: ${e.message}\n`));
+    helper.on("exit", () => processOutput!.helperExited());
   });
 }
 
@@ -144,7 +165,6 @@ listen((m) => {
       break;
     }
     case "exit":
-      output.flush();
       // leave even if an interrupted task left timers behind
       if (isThread) setImmediate(() => process.exit(0));
       else process.disconnect();
