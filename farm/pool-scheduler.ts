@@ -256,7 +256,8 @@ export abstract class PoolScheduler extends PoolWorkers {
   /**
    * Withdraws jobs: queued ones are dropped, jobs waiting inside a worker are cancelled there,
    * running ones are interrupted (and their worker killed and replaced if it does not stop within
-   * the grace period). Resolves when all of them are off their workers.
+   * the grace period). Resolves when all of them are off their workers. A job that already
+   * settled and left its worker is left alone (nothing is sent for it).
    */
   protected stopJobs(jobs: Job[], reason: StopReason, error: (j: Job, replaced: boolean) => Error): Promise<void> {
     const waits: Promise<void>[] = [];
@@ -315,6 +316,7 @@ export abstract class PoolScheduler extends PoolWorkers {
     if (job.stopping) {
       this.settleFail(job, job.stopping.error(replaced));
     }
+    job.slot = null;
     for (const w of job.offWaiters.splice(0)) w();
   }
 
@@ -384,8 +386,16 @@ export abstract class PoolScheduler extends PoolWorkers {
     this.resolveIdle();
   }
 
-  protected bindSignal(signal: AbortSignal, jobs: () => Job[], fail: (e: Error) => void): void {
+  /**
+   * Stops a call's jobs when its signal aborts. Returns the function that lets go of the signal,
+   * to be called when the call settles: a signal shared by many calls would otherwise collect one
+   * listener per call, each keeping its call's jobs and results alive.
+   */
+  protected bindSignal(signal: AbortSignal, jobs: () => Job[], fail: (e: Error) => void): () => void {
+    let bound = true;
     const onAbort = () => {
+      if (!bound) return;
+      bound = false;
       const e = abortError(signal);
       fail(e);
       void this.stopJobs(jobs(), "abort", () => e);
@@ -393,6 +403,10 @@ export abstract class PoolScheduler extends PoolWorkers {
     };
     if (signal.aborted) queueMicrotask(onAbort);
     else signal.addEventListener("abort", onAbort, { once: true });
+    return () => {
+      bound = false;
+      signal.removeEventListener("abort", onAbort);
+    };
   }
 
   protected hasWork(): boolean {

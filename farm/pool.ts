@@ -69,16 +69,22 @@ export class Pool extends PoolMessages implements AsyncDisposable {
       this.checkOpen("applyAsync");
       if (args !== undefined && !Array.isArray(args)) throw new TypeError("applyAsync(fn, args): args must be an array of arguments");
       const code = prepareCode(fn);
+      let unbind = () => {};
       const owner: JobOwner = {
-        ok: (_j, v) => resolve(v as Awaited<R>),
-        fail: (_j, e) => reject(e),
+        ok: (_j, v) => { unbind(); resolve(v as Awaited<R>); },
+        fail: (_j, e) => { unbind(); reject(e); },
       };
       job = this.makeJob("apply", code, { kind: "call", args: args ?? [] }, null, null, owner, null, opts.timeout);
       job.tag = opts.tag;
-      if (opts.signal) this.bindSignal(opts.signal, () => [job!], reject);
+      if (opts.signal) unbind = this.bindSignal(opts.signal, () => [job!], (e) => owner.fail(job!, e));
       this.enqueue(job);
     });
-    return new AsyncResult(promise, () => (job ? this.stopJobs([job], "cancel", () => new CancelledError("the task was cancelled")) : Promise.resolve()));
+    return new AsyncResult(promise, async () => {
+      // like Python's Future.cancel(): a task that already finished is not cancelled (false)
+      if (!job || job.settled) return false;
+      await this.stopJobs([job], "cancel", () => new CancelledError("the task was cancelled"));
+      return true;
+    });
   }
 
   /**
@@ -93,12 +99,17 @@ export class Pool extends PoolMessages implements AsyncDisposable {
       const results = new Array(targets.length);
       let left = targets.length;
       let failed = false;
+      let unbind = () => {};
       const jobs: Job[] = [];
       const owner: JobOwner = {
-        ok: (j, v) => { results[targets.indexOf(j.pinned!)] = v; if (--left === 0 && !failed) resolve(results); },
+        ok: (j, v) => {
+          results[targets.indexOf(j.pinned!)] = v;
+          if (--left === 0 && !failed) { unbind(); resolve(results); }
+        },
         fail: (_j, e) => {
           if (failed) return;
           failed = true;
+          unbind();
           reject(e);
         },
       };
@@ -107,7 +118,7 @@ export class Pool extends PoolMessages implements AsyncDisposable {
         j.tag = opts.tag;
         jobs.push(j);
       }
-      if (opts.signal) this.bindSignal(opts.signal, () => jobs, (e) => owner.fail(jobs[0], e));
+      if (opts.signal && targets.length) unbind = this.bindSignal(opts.signal, () => jobs, (e) => owner.fail(jobs[0], e));
       for (const j of jobs) this.enqueue(j);
       if (targets.length === 0) resolve([]);
     });
@@ -276,24 +287,26 @@ export class Pool extends PoolMessages implements AsyncDisposable {
       const arr = toArray(items, star ? "starmap" : "map");
       const results = new Array(arr.length);
       const jobs = new Set<Job>();
+      let unbind = () => {};
       const group = this.startGroup(fn, arr, star, opts, {
         chunk: (start, values) => {
           if (values instanceof Float64Array) for (let k = 0; k < values.length; k++) results[start + k] = numericItem(values[k]);
           else for (let k = 0; k < values.length; k++) results[start + k] = values[k];
         },
-        done: () => resolve(results),
-      }, jobs, reject);
-      if (opts.signal) this.bindSignal(opts.signal, () => [...jobs], (e) => { group.failed = true; reject(e); });
+        done: () => { unbind(); resolve(results); },
+      }, jobs, (e) => { unbind(); reject(e); });
+      if (opts.signal) unbind = this.bindSignal(opts.signal, () => [...jobs], (e) => { group.failed = true; unbind(); reject(e); });
     });
   }
 
   private iterate(fn: TaskFn, items: Items<unknown>, ordered: boolean, opts: MapOptions): AsyncIterableIterator<unknown> {
     let group: MapGroup | null = null;
     const jobs = new Set<Job>();
+    let unbind = () => {};
     const q = new AsyncQueue<unknown>(() => {
       if (group) group.failed = true;
       void this.stopJobs([...jobs], "cancel", () => new CancelledError("the iteration was ended early"));
-    });
+    }, () => unbind());
     try {
       this.checkOpen(ordered ? "imap" : "imapUnordered");
       const arr = toArray(items, ordered ? "imap" : "imapUnordered");
@@ -313,7 +326,7 @@ export class Pool extends PoolMessages implements AsyncDisposable {
         done: () => q.end(),
       }, jobs, (e) => q.fail(e));
       const g = group;
-      if (opts.signal) this.bindSignal(opts.signal, () => [...jobs], (e) => { g.failed = true; q.fail(e); });
+      if (opts.signal) unbind = this.bindSignal(opts.signal, () => [...jobs], (e) => { g.failed = true; q.fail(e); });
     } catch (e) {
       q.fail(e);
     }
