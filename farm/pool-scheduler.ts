@@ -84,10 +84,9 @@ export abstract class PoolScheduler extends PoolWorkers {
         if (!g.hasMore) { this.queue.splice(qi, 1); continue; }
         // A chunk is sent ahead to a busy worker, so that it never waits for the parent between
         // chunks (on a loaded machine the parent may take a while to be scheduled). Should another
-        // worker go idle while it has not started, it is taken back (rebalance). With a task
-        // timeout the clock starts when a job is sent, so then only quick chunks go ahead.
-        const per = g.msPerChunk;
-        const slot = this.pickSlot(null, g.timeoutMs === undefined || per === null || per < 20);
+        // worker go idle while it has not started, it is taken back (rebalance). A task timeout
+        // counts from the moment a chunk starts running (announce), not while it waits there.
+        const slot = this.pickSlot(null, true);
         if (!slot) { qi++; continue; }
         this.dispatch(entry.make(), slot);
         continue;
@@ -188,13 +187,6 @@ export abstract class PoolScheduler extends PoolWorkers {
         slot.transport.forceInterrupt();
       }, this.opts.interruptGrace ?? 1000);
     }
-    if (job.timeoutMs !== undefined) {
-      const ms = job.timeoutMs;
-      job.timer = setTimeout(() => {
-        job.timer = null;
-        void this.stopJobs([job], "timeout", (j, replaced) => new TaskTimeoutError(ms, { workerId: j.slot?.id, index: j.range?.[0], workerReplaced: replaced }));
-      }, ms);
-    }
     try {
       slot.transport.send(msg, transfer);
     } catch (e) {
@@ -215,7 +207,21 @@ export abstract class PoolScheduler extends PoolWorkers {
     if (job.announced) return;
     job.announced = true;
     job.sentAt = Date.now();
+    this.startClock(job);
     this.notify("task", { phase: "start", workerId: slot.id, pid: slot.transport.pid, job: job.id, kind: job.kind, range: job.range, tag: job.tag });
+  }
+
+  /**
+   * Starts a job's time-out clock, when it starts running: a job sent ahead to a busy worker waits
+   * there for the one before it, and that wait is not its own running time.
+   */
+  protected startClock(job: Job): void {
+    if (job.timeoutMs === undefined || job.timer || job.settled || job.stopping) return;
+    const ms = job.timeoutMs;
+    job.timer = setTimeout(() => {
+      job.timer = null;
+      void this.stopJobs([job], "timeout", (j, replaced) => new TaskTimeoutError(ms, { workerId: j.slot?.id, index: j.range?.[0], workerReplaced: replaced }));
+    }, ms);
   }
 
   /** After a job left its worker: the next one there (sent ahead) has begun. */
