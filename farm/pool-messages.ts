@@ -128,9 +128,13 @@ export abstract class PoolMessages extends PoolScheduler {
       slot.onDrained = null;
       leave();
     }
-    const max = this.opts.maxTasksPerWorker;
-    if (max !== undefined && slot.jobsSinceSpawn >= max && slot.inflight.length === 0 && slot.state === "ready" && !this.closed) {
-      void this.retire(slot).then(() => { if (!this.closed && slot.id < this.targetSize) this.startWorker(slot.id, true); });
+    // maxTasksPerWorker: the worker was sent no more than it may run (see underTaskLimit); once
+    // they are done it is replaced, also after close() while queued work still needs it
+    if (!this.underTaskLimit(slot) && slot.inflight.length === 0 && slot.state === "ready" && !this.terminated && !this.brokenReason) {
+      void this.retire(slot).then(() => {
+        const wanted = !this.terminated && !this.brokenReason && slot.id < this.targetSize && this.slots[slot.id] === slot;
+        if (wanted && (!this.closed || this.hasWork())) this.startWorker(slot.id, true);
+      });
     }
     this.pump();
   }

@@ -50,15 +50,25 @@ export abstract class PoolScheduler extends PoolWorkers {
     this.pump();
   }
 
+  /**
+   * Whether a worker may be sent another task: with maxTasksPerWorker, a worker that was sent
+   * that many is replaced once they are done (see afterJob), so it gets no more, not even one
+   * sent ahead while it runs its last.
+   */
+  protected underTaskLimit(s: Slot): boolean {
+    const max = this.opts.maxTasksPerWorker;
+    return max === undefined || s.jobsSinceSpawn < max;
+  }
+
   protected pickSlot(job: Job | null, prefetchOk: boolean): Slot | null {
     if (job && job.pinned !== null) {
       const s = this.slots[job.pinned];
-      return s && s.idle ? s : null;
+      return s && s.idle && this.underTaskLimit(s) ? s : null;
     }
     let fallback: Slot | null = null;
     for (let id = 0; id < this.targetSize; id++) {
       const s = this.slots[id];
-      if (!s || !s.idle) continue;
+      if (!s || !s.idle || !this.underTaskLimit(s)) continue;
       if (!job || !job.triedOn.has(id)) return s;
       fallback ??= s;
     }
@@ -67,7 +77,7 @@ export abstract class PoolScheduler extends PoolWorkers {
     let best: Slot | null = null;
     for (let id = 0; id < this.targetSize; id++) {
       const s = this.slots[id];
-      if (!s || s.state !== "ready" || s.inflight.length !== 1) continue;
+      if (!s || s.state !== "ready" || s.inflight.length !== 1 || !this.underTaskLimit(s)) continue;
       const running = s.inflight[0];
       if (running.kind !== "map" || running.stopping) continue;
       best ??= s;
