@@ -19,6 +19,16 @@ import type { Job, JobOwner, Slot, StopReason } from "./worker-slot.js";
 /** A queued map call: it makes its next chunk's job when a worker can take it. */
 export interface QueuedMap { source: MapGroup; make: () => Job; abort: (e: Error) => void }
 
+/** The owner of map chunks: it can also cut a chunk into one job per item (see takeBackJobs). */
+export interface ChunkOwner extends JobOwner {
+  /** Jobs for each item of the chunk, in order; the chunk itself is no longer the call's job. */
+  splitChunk(job: Job): Job[];
+}
+
+function isChunkOwner(owner: JobOwner): owner is ChunkOwner {
+  return typeof (owner as Partial<ChunkOwner>).splitChunk === "function";
+}
+
 export abstract class PoolScheduler extends PoolWorkers {
   protected queue: (Job | QueuedMap)[] = [];
   protected nextJobId = 1;
@@ -352,26 +362,40 @@ export abstract class PoolScheduler extends PoolWorkers {
     }
   }
 
+  /**
+   * The jobs of a worker that died. Jobs being stopped settle with their stop error, saying that
+   * the worker was lost (whether the pool killed it or it died by itself). Jobs it had not
+   * started go back to the queue. The running job is tried again (within its retries), fails
+   * with WorkerCrashedError, or, for a map chunk of several items, is cut into one job per item:
+   * which item killed the worker is unknown, and running them one by one finds it, so that its
+   * error names that item and the others still give results. Each item job starts with the
+   * chunk's crash counted, and a one-item job is never cut again, so this cannot loop.
+   */
   protected takeBackJobs(slot: Slot, e: WorkerExit, tail: string): void {
     const jobs = slot.inflight.splice(0);
     const retries = this.opts.retries ?? 0;
+    const again: Job[] = [];
     jobs.forEach((job, k) => {
       const running = k === 0;
-      // a job being stopped is off its worker now: it settles with its stop error
-      if (job.stopping) { this.offWorker(job, running && slot.killedForStop); return; }
+      // a job being stopped is off its worker now, and that worker's state is gone
+      if (job.stopping) { this.offWorker(job, true); return; }
       if (job.graceTimer) { clearTimeout(job.graceTimer); job.graceTimer = null; }
       if (job.settled) return;
       job.slot = null;
-      if (!running) { this.queue.unshift(job); return; } // never started: just send it elsewhere
+      if (!running) { again.push(job); return; } // never started: just send it elsewhere
       job.crashes++;
       if (!this.terminated && job.announced) {
         this.notify("task", { phase: "finish", workerId: slot.id, pid: slot.transport.pid, job: job.id, kind: job.kind, range: job.range, outcome: "crashed", tag: job.tag });
       }
-      if (job.pinned === null && job.crashes <= (job.retries ?? retries) && !this.terminated && !this.brokenReason) {
-        this.clearTimers(job);
-        job.announced = false; // its next attempt starts anew, with its own "start" event
-        this.queue.unshift(job);
-        return;
+      if (!this.terminated && !this.brokenReason) {
+        const items = this.splitChunk(job);
+        if (items) { again.push(...items); return; }
+        if (job.pinned === null && job.crashes <= (job.retries ?? retries)) {
+          this.clearTimers(job);
+          job.announced = false; // its next attempt starts anew, with its own "start" event
+          again.push(job);
+          return;
+        }
       }
       const err = new WorkerCrashedError({
         workerId: slot.id, pid: slot.transport.kind === "process" ? slot.transport.pid : undefined,
@@ -381,7 +405,21 @@ export abstract class PoolScheduler extends PoolWorkers {
       if (job.kind === "init") this.breakPool(`worker ${slot.id} died while running the initializer`, err);
       else this.settleFail(job, err);
     });
+    // in their order, ahead of work not yet begun: the retried or cut-up job first
+    if (again.length) this.queue.unshift(...again);
+  }
 
+  /** A crashed map chunk of several items as one job per item, or null if it is a single item. */
+  protected splitChunk(job: Job): Job[] | null {
+    if (job.kind !== "map" || !job.range || job.range[1] - job.range[0] < 2 || !isChunkOwner(job.owner)) return null;
+    job.settled = true; // replaced by its items: it never answers its caller itself
+    this.clearTimers(job);
+    const items = job.owner.splitChunk(job);
+    for (const item of items) {
+      item.crashes = job.crashes;
+      for (const id of job.triedOn) item.triedOn.add(id);
+    }
+    return items;
   }
 
   protected breakPool(reason: string, cause: Error | null): void {

@@ -14,6 +14,7 @@ import {
   checkPoolOptions, toArray, type ApplyOptions, type Items, type MapOptions, type PoolOptions, type RunOptions,
 } from "./pool-options.js";
 import { PoolMessages } from "./pool-messages.js";
+import type { ChunkOwner } from "./pool-scheduler.js";
 import { prepareCode, type TaskFn } from "./task-code.js";
 import type { Job, JobOwner } from "./worker-slot.js";
 
@@ -165,7 +166,9 @@ export class Pool extends PoolMessages implements AsyncDisposable {
     const running: Job[] = [];
     for (const s of this.slots) if (s) for (const j of s.inflight) if (j.kind !== "init") running.push(j);
     const stopped = this.stopJobs(running, "interrupt", (j, replaced) => new InterruptedError(
-      replaced ? "the task was interrupted; its worker did not stop in time and was replaced" : "the task was interrupted",
+      !replaced ? "the task was interrupted"
+        : j.slot?.killedForStop ? "the task was interrupted; its worker did not stop in time and was replaced"
+          : "the task was interrupted; its worker died meanwhile and was replaced",
       { workerId: j.slot?.id, index: j.range?.[0], workerReplaced: replaced }));
     const queued: Job[] = [];
     for (const entry of this.queue.splice(0)) {
@@ -356,7 +359,14 @@ export class Pool extends PoolMessages implements AsyncDisposable {
       void this.stopJobs([...jobs], "cancel", () => e);
       reject(e);
     };
-    const owner: JobOwner = {
+    const chunkJob = (start: number, items: unknown[] | Float64Array): Job => {
+      const j = this.makeJob("map", code, { kind: "map", items, star, start }, [start, start + items.length], null, owner, group, timeout);
+      j.retries = opts.retries;
+      j.tag = opts.tag;
+      jobs.add(j);
+      return j;
+    };
+    const owner: ChunkOwner = {
       ok: (j, v, ms) => {
         jobs.delete(j);
         group.chunkDone(j.range![0], v as ArrayLike<unknown>, ms);
@@ -365,16 +375,18 @@ export class Pool extends PoolMessages implements AsyncDisposable {
         jobs.delete(j);
         abort(e);
       },
+      splitChunk: (j) => {
+        jobs.delete(j);
+        const b = j.body as { items: unknown[] | Float64Array; start: number };
+        const parts: Job[] = [];
+        for (let k = 0; k < b.items.length; k++) parts.push(chunkJob(b.start + k, b.items.slice(k, k + 1)));
+        return parts;
+      },
     };
     const group: MapGroup = new MapGroup(arr, this.targetSize, star, fixed, sink);
-    group.timeoutMs = timeout;
     const make = (): Job => {
       const { start, items } = group.take();
-      const j = this.makeJob("map", code, { kind: "map", items, star, start }, [start, start + items.length], null, owner, group, timeout);
-      j.retries = opts.retries;
-      j.tag = opts.tag;
-      jobs.add(j);
-      return j;
+      return chunkJob(start, items);
     };
     if (group.n > 0) {
       this.queue.push({ source: group, make, abort });
