@@ -215,7 +215,7 @@ export abstract class PoolScheduler extends PoolWorkers {
       if (msg.code?.bundle) slot.known.delete(msg.code.hash);
       this.clearTimers(job);
       job.slot = null;
-      this.settleFail(job, new TypeError(`cannot send the task to worker ${slot.id}: ${(e as Error).message}. ` +
+      this.settleFail(job, new TypeError(`cannot send the task to worker ${slot.id}: ${(e as Error).message.replace(/\.+$/, "")}. ` +
         "Arguments, items, pushed bindings and dependency values must be plain data (structured clone), or tspool handles."));
       return;
     }

@@ -11,7 +11,7 @@ import type { PoolStatus, WorkerStatus } from "./events.js";
 import { numericItem } from "./chunking.js";
 import { MapGroup } from "./map-group.js";
 import {
-  checkPoolOptions, toArray, type ApplyOptions, type Items, type MapOptions, type PoolOptions, type RunOptions,
+  checkPoolOptions, shown, toArray, type ApplyOptions, type Items, type MapOptions, type PoolOptions, type RunOptions,
 } from "./pool-options.js";
 import { PoolMessages } from "./pool-messages.js";
 import type { ChunkOwner } from "./pool-scheduler.js";
@@ -181,7 +181,7 @@ export class Pool extends PoolMessages implements AsyncDisposable {
   /** Changes the number of workers: new ids start now, the highest ids retire after their current jobs. */
   async resize(n: number): Promise<void> {
     this.checkOpen("resize");
-    if (!Number.isInteger(n) || n < 1) throw new RangeError(`resize(n): n must be a positive integer, got ${String(n)}`);
+    if (!Number.isInteger(n) || n < 1) throw new RangeError(`resize(n): n must be a positive integer, got ${shown(n)}`);
     const old = this.targetSize;
     this.targetSize = n;
     for (let id = old; id < n; id++) this.startWorker(id);
@@ -342,11 +342,11 @@ export class Pool extends PoolMessages implements AsyncDisposable {
     jobs: Set<Job>, reject: (e: Error) => void,
   ): MapGroup {
     const cs = opts.chunksize;
-    if (cs !== undefined && !(Number.isInteger(cs) && cs >= 1)) throw new RangeError(`chunksize must be a positive integer, got ${String(cs)}`);
+    if (cs !== undefined && !(Number.isInteger(cs) && cs >= 1)) throw new RangeError(`chunksize must be a positive integer, got ${shown(cs)}`);
     for (const k of ["retries", "timeout"] as const) {
       const v = opts[k];
       if (v !== undefined && !(Number.isInteger(v) && v >= (k === "retries" ? 0 : 1))) {
-        throw new RangeError(`${k} must be a whole number >= ${k === "retries" ? 0 : 1}, got ${String(v)}`);
+        throw new RangeError(`${k} must be a whole number >= ${k === "retries" ? 0 : 1}, got ${shown(v)}`);
       }
     }
     const code = prepareCode(fn);
