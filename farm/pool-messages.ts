@@ -4,7 +4,7 @@
  * calls on handles (locks, queues, ...) served here, and memory figures.
  */
 import { InterruptedError, RemoteError } from "./errors.js";
-import type { OutputEvent } from "./events.js";
+import type { OutputEvent, PoolEvents } from "./events.js";
 import { decodeHandles, serveHandleCall } from "./handles.js";
 import type { WorkerToParent } from "./messages.js";
 import { PoolScheduler } from "./pool-scheduler.js";
@@ -137,5 +137,18 @@ export abstract class PoolMessages extends PoolScheduler {
       });
     }
     this.pump();
+  }
+
+  /**
+   * Events go to their listeners; worker output is also written to this process's stdout/stderr
+   * when the pool's `output` option says so ("inherit", or "auto" while nobody listens).
+   */
+  protected override notify<K extends keyof PoolEvents>(event: K, ...args: PoolEvents[K]): void {
+    super.notify(event, ...args);
+    if (event !== "output") return;
+    const mode = this.opts.output ?? "auto";
+    if (mode === "events" || (mode === "auto" && this.listenerCount("output") > 0)) return;
+    const ev = args[0] as OutputEvent;
+    (ev.stream === "stderr" ? process.stderr : process.stdout).write(ev.text);
   }
 }

@@ -18,7 +18,7 @@ import type { ChunkOwner } from "./pool-scheduler.js";
 import { prepareCode, type TaskFn } from "./task-code.js";
 import type { Job, JobOwner } from "./worker-slot.js";
 
-export type { ApplyOptions, MapOptions, PoolOptions, RunOptions } from "./pool-options.js";
+export type { ApplyOptions, MapOptions, PoolOptions, PoolOutput, RunOptions } from "./pool-options.js";
 
 /**
  * The public face of the pool. Its layers, bottom up: pool-workers.ts (worker slots and their
