@@ -40,7 +40,7 @@ const blockOn = (fifo: string) => ({
 
 for (const threads of [false, true]) {
   describe(threads ? "thread workers" : "process workers", () => {
-    it("a worker blocked in a native call is given up after the grace period; interrupt, time-out and terminate all settle", async () => {
+    it("a worker blocked in a native call is given up after the grace period; interrupt, time-out, terminate and close+join all settle", async () => {
       const fifo = makeFifo();
       try {
         const pool = new Pool({ workers: 2, threads, interruptGrace: 300 });
@@ -77,6 +77,14 @@ for (const threads of [false, true]) {
         await sleep(300);
         expect(await settlesWithin(pool.terminate(), 20_000)).toBe(true);
         await expect(again).rejects.toThrow(/terminated/);
+
+        // close() + join(): join waits for the task, which times out; its stuck worker is not waited on
+        const closing = new Pool({ workers: 1, threads, taskTimeout: 500, interruptGrace: 300 });
+        const last = closing.apply(blockOn(fifo.path));
+        last.catch(() => {});
+        closing.close();
+        expect(await settlesWithin(closing.join(), 20_000)).toBe(true);
+        await expect(last).rejects.toBeInstanceOf(TaskTimeoutError);
       } finally {
         fifo.release();
       }
