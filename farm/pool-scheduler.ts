@@ -8,6 +8,7 @@
 import { PoolBrokenError, TaskTimeoutError, WorkerCrashedError } from "./errors.js";
 import type { JobKind } from "./events.js";
 import { encodeHandles } from "./handles.js";
+import { isQueuedMap, JobQueue } from "./job-queue.js";
 import type { MapGroup } from "./map-group.js";
 import type { JobBody, JobMessage } from "./messages.js";
 import { abortError, type PoolOptions } from "./pool-options.js";
@@ -15,9 +16,6 @@ import { PoolWorkers } from "./pool-workers.js";
 import { prepareCode, type PreparedCode, type WireBundle } from "./task-code.js";
 import type { WorkerExit } from "./transport.js";
 import type { Job, JobOwner, Slot, StopReason } from "./worker-slot.js";
-
-/** A queued map call: it makes its next chunk's job when a worker can take it. */
-export interface QueuedMap { source: MapGroup; make: () => Job; abort: (e: Error) => void }
 
 /** The owner of map chunks: it can also cut a chunk into one job per item (see takeBackJobs). */
 export interface ChunkOwner extends JobOwner {
@@ -30,7 +28,7 @@ function isChunkOwner(owner: JobOwner): owner is ChunkOwner {
 }
 
 export abstract class PoolScheduler extends PoolWorkers {
-  protected queue: (Job | QueuedMap)[] = [];
+  protected queue = new JobQueue();
   protected nextJobId = 1;
   protected initCode: PreparedCode | null;
   protected pushed = new Map<string, unknown>();
@@ -71,6 +69,11 @@ export abstract class PoolScheduler extends PoolWorkers {
   }
 
   protected pickSlot(job: Job | null, prefetchOk: boolean): Slot | null {
+    return this.idleSlotFor(job) ?? (prefetchOk ? this.slotToSendAhead() : null);
+  }
+
+  /** An idle worker for the job (its own for a pinned job; else preferably one it has not crashed on yet). */
+  protected idleSlotFor(job: Job | null): Slot | null {
     if (job && job.pinned !== null) {
       const s = this.slots[job.pinned];
       return s && s.idle && this.underTaskLimit(s) ? s : null;
@@ -82,26 +85,33 @@ export abstract class PoolScheduler extends PoolWorkers {
       if (!job || !job.triedOn.has(id)) return s;
       fallback ??= s;
     }
-    if (fallback) return fallback;
-    if (!prefetchOk) return null;
-    let best: Slot | null = null;
+    return fallback;
+  }
+
+  /** A busy worker a map chunk may be sent ahead to: it runs one map chunk and has nothing waiting. */
+  protected slotToSendAhead(): Slot | null {
     for (let id = 0; id < this.targetSize; id++) {
       const s = this.slots[id];
       if (!s || s.state !== "ready" || s.inflight.length !== 1 || !this.underTaskLimit(s)) continue;
       const running = s.inflight[0];
       if (running.kind !== "map" || running.stopping) continue;
-      best ??= s;
+      return s;
     }
-    return best;
+    return null;
   }
 
   protected pump(): void {
     if (this.terminated) return;
+    // What the workers can take: an idle one anything, a busy one only a map chunk sent ahead. Once
+    // neither is possible nothing behind can be sent, so a long queue is not walked on every call.
+    let idle = this.idleSlotFor(null) !== null;
+    let ahead = !idle && this.slotToSendAhead() !== null;
     for (let qi = 0; qi < this.queue.length;) {
-      const entry = this.queue[qi];
-      if ("source" in entry) {
+      if (!idle && !(ahead && this.queue.mapCount > 0)) break;
+      const entry = this.queue.at(qi);
+      if (isQueuedMap(entry)) {
         const g = entry.source;
-        if (!g.hasMore) { this.queue.splice(qi, 1); continue; }
+        if (!g.hasMore) { this.queue.removeAt(qi); continue; }
         // A chunk is sent ahead to a busy worker, so that it never waits for the parent between
         // chunks (on a loaded machine the parent may take a while to be scheduled). Should another
         // worker go idle while it has not started, it is taken back (rebalance). A task timeout
@@ -109,13 +119,17 @@ export abstract class PoolScheduler extends PoolWorkers {
         const slot = this.pickSlot(null, true);
         if (!slot) { qi++; continue; }
         this.dispatch(entry.make(), slot);
+        idle = this.idleSlotFor(null) !== null;
+        ahead = !idle && this.slotToSendAhead() !== null;
         continue;
       }
-      if (entry.settled) { this.queue.splice(qi, 1); continue; }
-      const slot = this.pickSlot(entry, false);
+      if (entry.settled) { this.queue.removeAt(qi); continue; }
+      const slot = idle ? this.idleSlotFor(entry) : null;
       if (!slot) { qi++; continue; }
-      this.queue.splice(qi, 1);
+      this.queue.removeAt(qi);
       this.dispatch(entry, slot);
+      idle = this.idleSlotFor(null) !== null;
+      ahead = !idle && this.slotToSendAhead() !== null;
     }
     this.rebalance();
     this.maybeIdle();
@@ -292,7 +306,7 @@ export abstract class PoolScheduler extends PoolWorkers {
       if (job.settled && !job.slot) continue;
       if (!job.slot) {
         const i = this.queue.indexOf(job);
-        if (i >= 0) this.queue.splice(i, 1);
+        if (i >= 0) this.queue.removeAt(i);
         this.settleFail(job, error(job, false));
         continue;
       }
@@ -427,8 +441,8 @@ export abstract class PoolScheduler extends PoolWorkers {
     this.brokenReason = reason;
     this.closed = true;
     const err = () => new PoolBrokenError(`the pool cannot run tasks: ${reason}`, cause ? { cause } : undefined);
-    for (const entry of this.queue.splice(0)) {
-      if ("source" in entry) { entry.abort(err()); continue; }
+    for (const entry of this.queue.takeAll()) {
+      if (isQueuedMap(entry)) { entry.abort(err()); continue; }
       this.settleFail(entry, err());
     }
     for (const s of this.slots) {

@@ -13,6 +13,7 @@ import { MapGroup } from "./map-group.js";
 import {
   checkPoolOptions, shown, toArray, type ApplyOptions, type Items, type MapOptions, type PoolOptions, type RunOptions,
 } from "./pool-options.js";
+import { isQueuedMap } from "./job-queue.js";
 import { PoolMessages } from "./pool-messages.js";
 import type { ChunkOwner } from "./pool-scheduler.js";
 import { prepareCode, type TaskFn } from "./task-code.js";
@@ -171,8 +172,8 @@ export class Pool extends PoolMessages implements AsyncDisposable {
           : "the task was interrupted; its worker died meanwhile and was replaced",
       { workerId: j.slot?.id, index: j.range?.[0], workerReplaced: replaced }));
     const queued: Job[] = [];
-    for (const entry of this.queue.splice(0)) {
-      if ("source" in entry) entry.abort(new InterruptedError("the task was interrupted"));
+    for (const entry of this.queue.takeAll()) {
+      if (isQueuedMap(entry)) entry.abort(new InterruptedError("the task was interrupted"));
       else queued.push(entry);
     }
     await Promise.all([stopped, this.stopJobs(queued, "interrupt", () => new InterruptedError("the task was interrupted before it started"))]);
@@ -215,8 +216,8 @@ export class Pool extends PoolMessages implements AsyncDisposable {
     this.closed = true;
     this.terminated = true;
     const err = () => new PoolClosedError("the pool was terminated before the task finished");
-    for (const entry of this.queue.splice(0)) {
-      if ("source" in entry) { entry.abort(err()); continue; }
+    for (const entry of this.queue.takeAll()) {
+      if (isQueuedMap(entry)) { entry.abort(err()); continue; }
       this.settleFail(entry, err());
     }
     const exits: Promise<void>[] = [];
@@ -263,7 +264,7 @@ export class Pool extends PoolMessages implements AsyncDisposable {
       });
     }
     let queued = 0;
-    for (const e of this.queue) queued += "source" in e ? Math.ceil((e.source.n - e.source.taken) / Math.max(1, e.source.chunk)) : 1;
+    for (const e of this.queue) queued += isQueuedMap(e) ? Math.ceil((e.source.n - e.source.taken) / Math.max(1, e.source.chunk)) : 1;
     return { size: this.targetSize, threads: this.threads, closed: this.closed, broken: this.brokenReason, queuedJobs: queued, workers };
   }
 
