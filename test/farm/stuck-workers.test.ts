@@ -67,7 +67,7 @@ for (const threads of [false, true]) {
 
         const late = pool.apply(blockOn(fifo.path), [], { timeout: 500 });
         expect(await settlesWithin(late, 20_000)).toBe(true);
-        const timedOut = await late.catch((e) => e);
+        const timedOut: any = await late.catch((e) => e);
         expect(timedOut).toBeInstanceOf(TaskTimeoutError);
         expect(timedOut.workerReplaced).toBe(true);
         expect(await pool.map((x: number) => x * 2, [1, 2, 3])).toEqual([2, 4, 6]);
@@ -108,7 +108,7 @@ describe("a worker that dies while its task is being interrupted", () => {
       await sleep(100);
       process.kill(pid, "SIGKILL"); // as a terminal's Ctrl-C reaching the whole process group would
       expect(await settlesWithin(stopping, 20_000)).toBe(true);
-      const err = await task.catch((e) => e);
+      const err: any = await task.catch((e) => e);
       expect(err).toBeInstanceOf(InterruptedError);
       expect(err.workerReplaced).toBe(true);
       expect(err.message).toMatch(/its worker died meanwhile and was replaced/);
