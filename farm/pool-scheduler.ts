@@ -224,8 +224,10 @@ export abstract class PoolScheduler extends PoolWorkers {
     try {
       slot.transport.send(msg, transfer);
     } catch (e) {
-      // the arguments (or items, bindings, dep values) cannot be cloned: fail this job only
+      // the arguments (or items, bindings, dep values) cannot be cloned: fail this job only (it
+      // never reached the worker, so it does not count towards maxTasksPerWorker either)
       slot.inflight.splice(slot.inflight.indexOf(job), 1);
+      if (job.kind !== "init") slot.jobsSinceSpawn--;
       if (msg.code?.bundle) slot.known.delete(msg.code.hash);
       this.clearTimers(job);
       job.slot = null;

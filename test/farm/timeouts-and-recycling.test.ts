@@ -56,5 +56,17 @@ for (const threads of [false, true]) {
       const restarts = pool.status().workers.reduce((a, w) => a + w.restarts, 0);
       expect(restarts).toBeGreaterThanOrEqual(one.length - 2);
     });
+
+    it("a call that could not be sent to a worker does not count towards its maxTasksPerWorker", async () => {
+      await using pool = new Pool({ workers: 1, threads, maxTasksPerWorker: 1 });
+      const first = await pool.apply(() => `${process.pid}:${require("node:worker_threads").threadId}`);
+      const err = await pool.apply((f: unknown) => typeof f, [() => "not cloneable"]).catch((e) => e);
+      expect(err.message).toMatch(/cannot send the task to worker 0/);
+      // the replacement worker still takes work (it was sent one task, which never reached it)
+      const next = pool.apply(() => `${process.pid}:${require("node:worker_threads").threadId}`);
+      const settled = await Promise.race([next, new Promise((r) => setTimeout(() => r("still waiting"), 20_000))]);
+      expect(settled).not.toBe("still waiting");
+      expect(settled).not.toBe(first);
+    });
   });
 }
