@@ -1,11 +1,20 @@
 /** A one-consumer async queue used to expose results as an AsyncIterableIterator. */
+import { Fifo } from "./fifo.js";
+
 export class AsyncQueue<T> implements AsyncIterableIterator<T> {
-  private items: T[] = [];
-  private waiters: { resolve: (r: IteratorResult<T>) => void; reject: (e: unknown) => void }[] = [];
+  // both are FIFOs: a map pushes whole chunks of results at once and the consumer takes them one
+  // by one, and a consumer may ask for many items before any arrives
+  private items = new Fifo<T>();
+  private waiters = new Fifo<{ resolve: (r: IteratorResult<T>) => void; reject: (e: unknown) => void }>();
   private ended = false;
   private error: { e: unknown } | null = null;
+  private settled = false;
 
-  constructor(private readonly onReturn: () => void = () => {}) {}
+  /**
+   * onReturn: the consumer stopped early (break, return). onSettled: runs once, when the queue
+   * ended, failed or was returned (the producer can let go of what it holds for the consumer).
+   */
+  constructor(private readonly onReturn: () => void = () => {}, private readonly onSettled: () => void = () => {}) {}
 
   push(item: T): void {
     const w = this.waiters.shift();
@@ -14,14 +23,17 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
   }
 
   end(): void {
+    if (this.ended || this.error) return;
     this.ended = true;
-    for (const w of this.waiters.splice(0)) w.resolve({ value: undefined, done: true });
+    for (const w of this.waiters.drain()) w.resolve({ value: undefined, done: true });
+    this.settle();
   }
 
   fail(e: unknown): void {
     if (this.ended || this.error) return;
     this.error = { e };
-    for (const w of this.waiters.splice(0)) w.reject(e);
+    for (const w of this.waiters.drain()) w.reject(e);
+    this.settle();
   }
 
   next(): Promise<IteratorResult<T>> {
@@ -32,9 +44,21 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
   }
 
   return(): Promise<IteratorResult<T>> {
-    if (!this.ended) { this.ended = true; this.items = []; this.onReturn(); }
+    if (!this.ended) {
+      this.ended = true;
+      this.items.clear();
+      for (const w of this.waiters.drain()) w.resolve({ value: undefined, done: true });
+      this.onReturn();
+      this.settle();
+    }
     return Promise.resolve({ value: undefined, done: true });
   }
 
   [Symbol.asyncIterator](): this { return this; }
+
+  private settle(): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.onSettled();
+  }
 }

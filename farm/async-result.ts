@@ -5,7 +5,7 @@ export class AsyncResult<T> implements PromiseLike<T> {
   private reason: unknown;
   private readonly promise: Promise<T>;
 
-  constructor(promise: Promise<T>, private readonly canceller: () => Promise<void>) {
+  constructor(promise: Promise<T>, private readonly canceller: () => Promise<boolean>) {
     this.promise = promise.then(
       (v) => { this.state = "fulfilled"; this.value = v; return v; },
       (e) => { this.state = "rejected"; this.reason = e; throw e; },
@@ -32,8 +32,12 @@ export class AsyncResult<T> implements PromiseLike<T> {
   /** Waits for the result. */
   get(): Promise<T> { return this.promise; }
 
-  /** Cancels the task (drops it if queued, stops it if running); it then rejects with CancelledError. */
-  cancel(): Promise<void> { return this.canceller(); }
+  /**
+   * Cancels the task: drops it if queued, stops it if running; it then rejects with
+   * CancelledError. Resolves with true once the task is off its worker, or at once with false if
+   * the task had already finished (like Python's Future.cancel(); nothing is sent to a worker).
+   */
+  cancel(): Promise<boolean> { return this.canceller(); }
 
   then<R1 = T, R2 = never>(onF?: ((v: T) => R1 | PromiseLike<R1>) | null, onR?: ((e: unknown) => R2 | PromiseLike<R2>) | null): Promise<R1 | R2> {
     return this.promise.then(onF, onR);

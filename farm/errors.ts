@@ -81,9 +81,12 @@ export class WorkerCrashedError extends Error {
   readonly threadId: number | undefined;
   readonly exitCode: number | null;
   readonly signal: string | null;
-  /** First item of the job that was running, undefined for apply/run. */
+  /**
+   * The item that was running, undefined for apply/run. For a map this is the item that killed
+   * the worker: a crashed chunk of several items is run again one item per job to find it.
+   */
   readonly index: number | undefined;
-  /** Item range [from, to) of the job that was running (a map chunk). */
+  /** Item range [from, to) of the job that was running (for a map, the one item [index, index + 1)). */
   readonly range: [number, number] | undefined;
   /** How many times the job was tried. */
   readonly attempts: number;
@@ -117,7 +120,11 @@ export class InterruptedError extends Error {
   override name = "InterruptedError";
   readonly workerId: number | undefined;
   readonly index: number | undefined;
-  /** True when the worker did not stop in time and was killed and replaced (its state is lost). */
+  /**
+   * True when the worker the task was on is gone, its state with it: it did not stop within the
+   * grace period and was killed (a thread stuck in a native call is abandoned), or it died while
+   * being stopped. The pool starts a replacement under the same id.
+   */
   readonly workerReplaced: boolean;
   constructor(message: string, info: { workerId?: number; index?: number; workerReplaced?: boolean } = {}) {
     super(message + where(info.workerId, info.index));

@@ -4,7 +4,7 @@
  * between the parent and its workers.
  */
 export { Pool } from "./pool.js";
-export type { PoolOptions, MapOptions, ApplyOptions, RunOptions } from "./pool.js";
+export type { PoolOptions, PoolOutput, MapOptions, ApplyOptions, RunOptions } from "./pool.js";
 export { AsyncResult } from "./async-result.js";
 export {
   RemoteError, WorkerCrashedError, InterruptedError, TaskTimeoutError, CancelledError, PoolClosedError, PoolBrokenError,

@@ -22,8 +22,6 @@ export class MapGroup {
   private measuredMs = 0;
   private measuredItems = 0;
   failed = false;
-  /** The call's task timeout, if any: with one, only quick chunks are sent ahead to busy workers. */
-  timeoutMs: number | undefined = undefined;
 
   constructor(
     items: readonly unknown[] | ArrayLike<number>,

@@ -4,7 +4,7 @@
  * calls on handles (locks, queues, ...) served here, and memory figures.
  */
 import { InterruptedError, RemoteError } from "./errors.js";
-import type { OutputEvent } from "./events.js";
+import type { OutputEvent, PoolEvents } from "./events.js";
 import { decodeHandles, serveHandleCall } from "./handles.js";
 import type { WorkerToParent } from "./messages.js";
 import { PoolScheduler } from "./pool-scheduler.js";
@@ -131,10 +131,27 @@ export abstract class PoolMessages extends PoolScheduler {
       slot.onDrained = null;
       leave();
     }
-    const max = this.opts.maxTasksPerWorker;
-    if (max !== undefined && slot.jobsSinceSpawn >= max && slot.inflight.length === 0 && slot.state === "ready" && !this.closed) {
-      void this.retire(slot).then(() => { if (!this.closed && slot.id < this.targetSize) this.startWorker(slot.id, true); });
+    // maxTasksPerWorker: the worker was sent no more than it may run (see underTaskLimit); once
+    // they are done it is replaced, also after close() while queued work still needs it
+    if (!this.underTaskLimit(slot) && slot.inflight.length === 0 && slot.state === "ready" && !this.terminated && !this.brokenReason) {
+      void this.retire(slot).then(() => {
+        const wanted = !this.terminated && !this.brokenReason && slot.id < this.targetSize && this.slots[slot.id] === slot;
+        if (wanted && (!this.closed || this.hasWork())) this.startWorker(slot.id, true);
+      });
     }
     this.pump();
+  }
+
+  /**
+   * Events go to their listeners; worker output is also written to this process's stdout/stderr
+   * when the pool's `output` option says so ("inherit", or "auto" while nobody listens).
+   */
+  protected override notify<K extends keyof PoolEvents>(event: K, ...args: PoolEvents[K]): void {
+    super.notify(event, ...args);
+    if (event !== "output") return;
+    const mode = this.opts.output ?? "auto";
+    if (mode === "events" || (mode === "auto" && this.listenerCount("output") > 0)) return;
+    const ev = args[0] as OutputEvent;
+    (ev.stream === "stderr" ? process.stderr : process.stdout).write(ev.text);
   }
 }

@@ -9,28 +9,65 @@ import type { TransportFactory } from "./transport.js";
 export interface PoolOptions {
   /** Number of workers (default: the machine's available parallelism). */
   workers?: number;
-  /** Worker threads instead of child processes (shared memory; less isolation). */
+  /**
+   * Worker threads instead of child processes (shared memory; less isolation). A thread blocked
+   * in a native call (a synchronous read of a pipe, `execSync`, ...) cannot be stopped or killed
+   * by Node until that call returns: an interrupt or time-out then gives up on it after
+   * `interruptGrace` (the task fails with `workerReplaced: true` and the id gets a new thread),
+   * but the old thread lives on until the call returns, and until then this process cannot exit
+   * (Node waits for every thread at exit, even after `process.exit()`). Use process workers (the
+   * default) for tasks that may block in native code: those are killed outright.
+   */
   threads?: boolean;
   /** Runs once in every worker when it starts (also in replacements), before any task. */
   initializer?: TaskFn;
   initargs?: unknown[];
-  /** Replace a worker after it ran this many jobs (a map chunk is one job). */
+  /**
+   * Replace a worker after it ran this many tasks (a whole number). A task is one job: an `apply`,
+   * one worker's part of a `run`, a `push`, or one map chunk, however many items it holds (as
+   * Python's `maxtasksperchild` counts a chunk as one task); the initializer does not count. Maps
+   * then send a worker no more chunks than it may still run, so the limit holds during maps too.
+   */
   maxTasksPerWorker?: number;
-  /** Stop a job running longer than this (ms); it rejects with TaskTimeoutError. map then sends items one by one unless chunksize is given. */
+  /**
+   * Stop a job running longer than this (ms); it rejects with TaskTimeoutError. The clock starts
+   * when the job starts running in its worker (not while it waits behind another job there).
+   * map then sends items one by one unless chunksize is given.
+   */
   taskTimeout?: number;
-  /** How often a job whose worker died is tried again on another worker (default 0). */
+  /**
+   * How often a job whose worker died is tried again on another worker (default 0). When a map
+   * chunk of several items kills its worker, the pool cannot tell which item did it: the chunk's
+   * items are then run again one per job, so the culprit is found (its WorkerCrashedError names
+   * its own index) and the other items still give results. That one re-run is not a retry; each
+   * item's crash while it runs alone counts, with the chunk's crash, against `retries`.
+   */
   retries?: number;
-  /** Extra environment variables for the workers. */
+  /** Extra environment variables for the workers; a variable set to undefined is removed. */
   env?: Record<string, string | undefined>;
-  /** Node options for the workers (default none, e.g. ["--max-old-space-size=512"]). */
+  /** Node options for the workers: an array of strings (default none, e.g. ["--max-old-space-size=512"]). */
   execArgv?: string[];
-  /** How long an interrupted worker gets to stop before it is killed and replaced (ms, default 1000). */
+  /**
+   * How long an interrupted (or timed-out) worker gets to stop before it is killed and replaced
+   * (ms, default 1000). See `threads` for the one case Node cannot kill.
+   */
   interruptGrace?: number;
+  /**
+   * Where the workers' console output goes (it always comes as "output" events too):
+   * - "auto" (default): written to this process's stdout/stderr while nobody listens for
+   *   "output" events, so prints never vanish; once a listener is attached, only the events.
+   * - "inherit": always written to this process's stdout/stderr, listeners or not.
+   * - "events": only the events (dropped when nobody listens).
+   */
+  output?: PoolOutput;
   /** Memory limits for thread workers. */
   resourceLimits?: { maxOldGenerationSizeMb?: number; maxYoungGenerationSizeMb?: number };
   /** Custom transport (e.g. workers on other hosts). */
   transport?: TransportFactory;
 }
+
+export type PoolOutput = "auto" | "inherit" | "events";
+const OUTPUT_MODES: readonly PoolOutput[] = ["auto", "inherit", "events"];
 
 export interface MapOptions {
   /** Items per message; automatic when omitted. */
@@ -78,17 +115,42 @@ export function abortError(signal: AbortSignal): Error {
   return e;
 }
 
+/** A value as an error message should show it: a string in quotes, marked as one. */
+export function shown(v: unknown): string {
+  if (typeof v === "string") return `${JSON.stringify(v)} (a string)`;
+  if (Array.isArray(v)) return "an array";
+  if (typeof v === "object" && v !== null) return "an object";
+  if (typeof v === "function") return "a function";
+  return String(v);
+}
+
 /** Checks the options of `new Pool(options)`; returns the number of workers. */
 export function checkPoolOptions(opts: PoolOptions): number {
   if (typeof opts !== "object" || opts === null) throw new TypeError("new Pool(options): options must be an object");
   const n = opts.workers ?? availableParallelism();
-  if (!Number.isInteger(n) || n < 1) throw new RangeError(`Pool: workers must be a positive integer, got ${String(opts.workers)}`);
-  for (const k of ["maxTasksPerWorker", "taskTimeout", "interruptGrace"] as const) {
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`Pool: workers must be a positive integer, got ${shown(opts.workers)}`);
+  const mt = opts.maxTasksPerWorker;
+  if (mt !== undefined && !(Number.isInteger(mt) && mt > 0)) {
+    throw new RangeError(`Pool: maxTasksPerWorker must be a whole number of tasks >= 1, got ${shown(mt)}`);
+  }
+  for (const k of ["taskTimeout", "interruptGrace"] as const) {
     const v = opts[k];
-    if (v !== undefined && !(typeof v === "number" && v > 0)) throw new RangeError(`Pool: ${k} must be a positive number of ${k === "maxTasksPerWorker" ? "jobs" : "ms"}, got ${String(v)}`);
+    if (v !== undefined && !(typeof v === "number" && v > 0 && Number.isFinite(v))) throw new RangeError(`Pool: ${k} must be a positive number of ms, got ${shown(v)}`);
   }
   if (opts.retries !== undefined && !(Number.isInteger(opts.retries) && opts.retries >= 0)) {
-    throw new RangeError(`Pool: retries must be a whole number >= 0, got ${String(opts.retries)}`);
+    throw new RangeError(`Pool: retries must be a whole number >= 0, got ${shown(opts.retries)}`);
+  }
+  const argv = opts.execArgv;
+  if (argv !== undefined && !(Array.isArray(argv) && argv.every((a) => typeof a === "string"))) {
+    throw new TypeError(`Pool: execArgv must be an array of strings, e.g. ["--max-old-space-size=512"], got ${shown(argv)}` +
+      (typeof argv === "string" ? `; write [${JSON.stringify(argv)}]` : ""));
+  }
+  const env = opts.env;
+  if (env !== undefined && (typeof env !== "object" || env === null || Array.isArray(env))) {
+    throw new TypeError(`Pool: env must be an object of { NAME: "value" } (undefined removes a variable), got ${shown(env)}`);
+  }
+  if (opts.output !== undefined && !OUTPUT_MODES.includes(opts.output)) {
+    throw new TypeError(`Pool: output must be "auto", "inherit" or "events", got ${shown(opts.output)}`);
   }
   return n;
 }

@@ -8,6 +8,7 @@
 import { PoolBrokenError, TaskTimeoutError, WorkerCrashedError } from "./errors.js";
 import type { JobKind } from "./events.js";
 import { encodeHandles } from "./handles.js";
+import { isQueuedMap, JobQueue } from "./job-queue.js";
 import type { MapGroup } from "./map-group.js";
 import type { JobBody, JobMessage } from "./messages.js";
 import { abortError, type PoolOptions } from "./pool-options.js";
@@ -16,11 +17,18 @@ import { prepareCode, type PreparedCode } from "./task-code.js";
 import type { WorkerExit } from "./transport.js";
 import type { Job, JobOwner, Slot, StopReason } from "./worker-slot.js";
 
-/** A queued map call: it makes its next chunk's job when a worker can take it. */
-export interface QueuedMap { source: MapGroup; make: () => Job; abort: (e: Error) => void }
+/** The owner of map chunks: it can also cut a chunk into one job per item (see takeBackJobs). */
+export interface ChunkOwner extends JobOwner {
+  /** Jobs for each item of the chunk, in order; the chunk itself is no longer the call's job. */
+  splitChunk(job: Job): Job[];
+}
+
+function isChunkOwner(owner: JobOwner): owner is ChunkOwner {
+  return typeof (owner as Partial<ChunkOwner>).splitChunk === "function";
+}
 
 export abstract class PoolScheduler extends PoolWorkers {
-  protected queue: (Job | QueuedMap)[] = [];
+  protected queue = new JobQueue();
   protected nextJobId = 1;
   protected initCode: PreparedCode | null;
   protected pushed = new Map<string, unknown>();
@@ -50,53 +58,78 @@ export abstract class PoolScheduler extends PoolWorkers {
     this.pump();
   }
 
+  /**
+   * Whether a worker may be sent another task: with maxTasksPerWorker, a worker that was sent
+   * that many is replaced once they are done (see afterJob), so it gets no more, not even one
+   * sent ahead while it runs its last.
+   */
+  protected underTaskLimit(s: Slot): boolean {
+    const max = this.opts.maxTasksPerWorker;
+    return max === undefined || s.jobsSinceSpawn < max;
+  }
+
   protected pickSlot(job: Job | null, prefetchOk: boolean): Slot | null {
+    return this.idleSlotFor(job) ?? (prefetchOk ? this.slotToSendAhead() : null);
+  }
+
+  /** An idle worker for the job (its own for a pinned job; else preferably one it has not crashed on yet). */
+  protected idleSlotFor(job: Job | null): Slot | null {
     if (job && job.pinned !== null) {
       const s = this.slots[job.pinned];
-      return s && s.idle ? s : null;
+      return s && s.idle && this.underTaskLimit(s) ? s : null;
     }
     let fallback: Slot | null = null;
     for (let id = 0; id < this.targetSize; id++) {
       const s = this.slots[id];
-      if (!s || !s.idle) continue;
+      if (!s || !s.idle || !this.underTaskLimit(s)) continue;
       if (!job || !job.triedOn.has(id)) return s;
       fallback ??= s;
     }
-    if (fallback) return fallback;
-    if (!prefetchOk) return null;
-    let best: Slot | null = null;
+    return fallback;
+  }
+
+  /** A busy worker a map chunk may be sent ahead to: it runs one map chunk and has nothing waiting. */
+  protected slotToSendAhead(): Slot | null {
     for (let id = 0; id < this.targetSize; id++) {
       const s = this.slots[id];
-      if (!s || s.state !== "ready" || s.inflight.length !== 1) continue;
+      if (!s || s.state !== "ready" || s.inflight.length !== 1 || !this.underTaskLimit(s)) continue;
       const running = s.inflight[0];
       if (running.kind !== "map" || running.stopping) continue;
-      best ??= s;
+      return s;
     }
-    return best;
+    return null;
   }
 
   protected pump(): void {
     if (this.terminated) return;
+    // What the workers can take: an idle one anything, a busy one only a map chunk sent ahead. Once
+    // neither is possible nothing behind can be sent, so a long queue is not walked on every call.
+    let idle = this.idleSlotFor(null) !== null;
+    let ahead = !idle && this.slotToSendAhead() !== null;
     for (let qi = 0; qi < this.queue.length;) {
-      const entry = this.queue[qi];
-      if ("source" in entry) {
+      if (!idle && !(ahead && this.queue.mapCount > 0)) break;
+      const entry = this.queue.at(qi);
+      if (isQueuedMap(entry)) {
         const g = entry.source;
-        if (!g.hasMore) { this.queue.splice(qi, 1); continue; }
+        if (!g.hasMore) { this.queue.removeAt(qi); continue; }
         // A chunk is sent ahead to a busy worker, so that it never waits for the parent between
         // chunks (on a loaded machine the parent may take a while to be scheduled). Should another
-        // worker go idle while it has not started, it is taken back (rebalance). With a task
-        // timeout the clock starts when a job is sent, so then only quick chunks go ahead.
-        const per = g.msPerChunk;
-        const slot = this.pickSlot(null, g.timeoutMs === undefined || per === null || per < 20);
+        // worker go idle while it has not started, it is taken back (rebalance). A task timeout
+        // counts from the moment a chunk starts running (announce), not while it waits there.
+        const slot = this.pickSlot(null, true);
         if (!slot) { qi++; continue; }
         this.dispatch(entry.make(), slot);
+        idle = this.idleSlotFor(null) !== null;
+        ahead = !idle && this.slotToSendAhead() !== null;
         continue;
       }
-      if (entry.settled) { this.queue.splice(qi, 1); continue; }
-      const slot = this.pickSlot(entry, false);
+      if (entry.settled) { this.queue.removeAt(qi); continue; }
+      const slot = idle ? this.idleSlotFor(entry) : null;
       if (!slot) { qi++; continue; }
-      this.queue.splice(qi, 1);
+      this.queue.removeAt(qi);
       this.dispatch(entry, slot);
+      idle = this.idleSlotFor(null) !== null;
+      ahead = !idle && this.slotToSendAhead() !== null;
     }
     this.rebalance();
     this.maybeIdle();
@@ -181,21 +214,16 @@ export abstract class PoolScheduler extends PoolWorkers {
         slot.transport.forceInterrupt();
       }, this.opts.interruptGrace ?? 1000);
     }
-    if (job.timeoutMs !== undefined) {
-      const ms = job.timeoutMs;
-      job.timer = setTimeout(() => {
-        job.timer = null;
-        void this.stopJobs([job], "timeout", (j, replaced) => new TaskTimeoutError(ms, { workerId: j.slot?.id, index: j.range?.[0], workerReplaced: replaced }));
-      }, ms);
-    }
     try {
       slot.transport.send(msg, transfer);
     } catch (e) {
-      // the arguments (or items, bindings, dep values) cannot be cloned: fail this job only
+      // the arguments (or items, bindings, dep values) cannot be cloned: fail this job only (it
+      // never reached the worker, so it does not count towards maxTasksPerWorker either)
       slot.inflight.splice(slot.inflight.indexOf(job), 1);
+      if (job.kind !== "init") slot.jobsSinceSpawn--;
       this.clearTimers(job);
       job.slot = null;
-      this.settleFail(job, new TypeError(`cannot send the task to worker ${slot.id}: ${(e as Error).message}. ` +
+      this.settleFail(job, new TypeError(`cannot send the task to worker ${slot.id}: ${(e as Error).message.replace(/\.+$/, "")}. ` +
         "Arguments, items, pushed bindings and dependency values must be plain data (structured clone), or tspool handles."));
       return;
     }
@@ -212,7 +240,21 @@ export abstract class PoolScheduler extends PoolWorkers {
     if (job.announced) return;
     job.announced = true;
     job.sentAt = Date.now();
+    this.startClock(job);
     this.notify("task", { phase: "start", workerId: slot.id, pid: slot.transport.pid, job: job.id, kind: job.kind, range: job.range, tag: job.tag });
+  }
+
+  /**
+   * Starts a job's time-out clock, when it starts running: a job sent ahead to a busy worker waits
+   * there for the one before it, and that wait is not its own running time.
+   */
+  protected startClock(job: Job): void {
+    if (job.timeoutMs === undefined || job.timer || job.settled || job.stopping) return;
+    const ms = job.timeoutMs;
+    job.timer = setTimeout(() => {
+      job.timer = null;
+      void this.stopJobs([job], "timeout", (j, replaced) => new TaskTimeoutError(ms, { workerId: j.slot?.id, index: j.range?.[0], workerReplaced: replaced }));
+    }, ms);
   }
 
   /** After a job left its worker: the next one there (sent ahead) has begun. */
@@ -248,7 +290,8 @@ export abstract class PoolScheduler extends PoolWorkers {
   /**
    * Withdraws jobs: queued ones are dropped, jobs waiting inside a worker are cancelled there,
    * running ones are interrupted (and their worker killed and replaced if it does not stop within
-   * the grace period). Resolves when all of them are off their workers.
+   * the grace period). Resolves when all of them are off their workers. A job that already
+   * settled and left its worker is left alone (nothing is sent for it).
    */
   protected stopJobs(jobs: Job[], reason: StopReason, error: (j: Job, replaced: boolean) => Error): Promise<void> {
     const waits: Promise<void>[] = [];
@@ -257,7 +300,7 @@ export abstract class PoolScheduler extends PoolWorkers {
       if (job.settled && !job.slot) continue;
       if (!job.slot) {
         const i = this.queue.indexOf(job);
-        if (i >= 0) this.queue.splice(i, 1);
+        if (i >= 0) this.queue.removeAt(i);
         this.settleFail(job, error(job, false));
         continue;
       }
@@ -307,6 +350,7 @@ export abstract class PoolScheduler extends PoolWorkers {
     if (job.stopping) {
       this.settleFail(job, job.stopping.error(replaced));
     }
+    job.slot = null;
     for (const w of job.offWaiters.splice(0)) w();
   }
 
@@ -326,26 +370,40 @@ export abstract class PoolScheduler extends PoolWorkers {
     }
   }
 
+  /**
+   * The jobs of a worker that died. Jobs being stopped settle with their stop error, saying that
+   * the worker was lost (whether the pool killed it or it died by itself). Jobs it had not
+   * started go back to the queue. The running job is tried again (within its retries), fails
+   * with WorkerCrashedError, or, for a map chunk of several items, is cut into one job per item:
+   * which item killed the worker is unknown, and running them one by one finds it, so that its
+   * error names that item and the others still give results. Each item job starts with the
+   * chunk's crash counted, and a one-item job is never cut again, so this cannot loop.
+   */
   protected takeBackJobs(slot: Slot, e: WorkerExit, tail: string): void {
     const jobs = slot.inflight.splice(0);
     const retries = this.opts.retries ?? 0;
+    const again: Job[] = [];
     jobs.forEach((job, k) => {
       const running = k === 0;
-      // a job being stopped is off its worker now: it settles with its stop error
-      if (job.stopping) { this.offWorker(job, running && slot.killedForStop); return; }
+      // a job being stopped is off its worker now, and that worker's state is gone
+      if (job.stopping) { this.offWorker(job, true); return; }
       if (job.graceTimer) { clearTimeout(job.graceTimer); job.graceTimer = null; }
       if (job.settled) return;
       job.slot = null;
-      if (!running) { this.queue.unshift(job); return; } // never started: just send it elsewhere
+      if (!running) { again.push(job); return; } // never started: just send it elsewhere
       job.crashes++;
       if (!this.terminated && job.announced) {
         this.notify("task", { phase: "finish", workerId: slot.id, pid: slot.transport.pid, job: job.id, kind: job.kind, range: job.range, outcome: "crashed", tag: job.tag });
       }
-      if (job.pinned === null && job.crashes <= (job.retries ?? retries) && !this.terminated && !this.brokenReason) {
-        this.clearTimers(job);
-        job.announced = false; // its next attempt starts anew, with its own "start" event
-        this.queue.unshift(job);
-        return;
+      if (!this.terminated && !this.brokenReason) {
+        const items = this.splitChunk(job);
+        if (items) { again.push(...items); return; }
+        if (job.pinned === null && job.crashes <= (job.retries ?? retries)) {
+          this.clearTimers(job);
+          job.announced = false; // its next attempt starts anew, with its own "start" event
+          again.push(job);
+          return;
+        }
       }
       const err = new WorkerCrashedError({
         workerId: slot.id, pid: slot.transport.kind === "process" ? slot.transport.pid : undefined,
@@ -355,7 +413,21 @@ export abstract class PoolScheduler extends PoolWorkers {
       if (job.kind === "init") this.breakPool(`worker ${slot.id} died while running the initializer`, err);
       else this.settleFail(job, err);
     });
+    // in their order, ahead of work not yet begun: the retried or cut-up job first
+    if (again.length) this.queue.unshift(...again);
+  }
 
+  /** A crashed map chunk of several items as one job per item, or null if it is a single item. */
+  protected splitChunk(job: Job): Job[] | null {
+    if (job.kind !== "map" || !job.range || job.range[1] - job.range[0] < 2 || !isChunkOwner(job.owner)) return null;
+    job.settled = true; // replaced by its items: it never answers its caller itself
+    this.clearTimers(job);
+    const items = job.owner.splitChunk(job);
+    for (const item of items) {
+      item.crashes = job.crashes;
+      for (const id of job.triedOn) item.triedOn.add(id);
+    }
+    return items;
   }
 
   protected breakPool(reason: string, cause: Error | null): void {
@@ -363,8 +435,8 @@ export abstract class PoolScheduler extends PoolWorkers {
     this.brokenReason = reason;
     this.closed = true;
     const err = () => new PoolBrokenError(`the pool cannot run tasks: ${reason}`, cause ? { cause } : undefined);
-    for (const entry of this.queue.splice(0)) {
-      if ("source" in entry) { entry.abort(err()); continue; }
+    for (const entry of this.queue.takeAll()) {
+      if (isQueuedMap(entry)) { entry.abort(err()); continue; }
       this.settleFail(entry, err());
     }
     for (const s of this.slots) {
@@ -376,8 +448,16 @@ export abstract class PoolScheduler extends PoolWorkers {
     this.resolveIdle();
   }
 
-  protected bindSignal(signal: AbortSignal, jobs: () => Job[], fail: (e: Error) => void): void {
+  /**
+   * Stops a call's jobs when its signal aborts. Returns the function that lets go of the signal,
+   * to be called when the call settles: a signal shared by many calls would otherwise collect one
+   * listener per call, each keeping its call's jobs and results alive.
+   */
+  protected bindSignal(signal: AbortSignal, jobs: () => Job[], fail: (e: Error) => void): () => void {
+    let bound = true;
     const onAbort = () => {
+      if (!bound) return;
+      bound = false;
       const e = abortError(signal);
       fail(e);
       void this.stopJobs(jobs(), "abort", () => e);
@@ -385,6 +465,10 @@ export abstract class PoolScheduler extends PoolWorkers {
     };
     if (signal.aborted) queueMicrotask(onAbort);
     else signal.addEventListener("abort", onAbort, { once: true });
+    return () => {
+      bound = false;
+      signal.removeEventListener("abort", onAbort);
+    };
   }
 
   protected hasWork(): boolean {

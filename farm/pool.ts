@@ -11,13 +11,15 @@ import type { PoolStatus, WorkerStatus } from "./events.js";
 import { numericItem } from "./chunking.js";
 import { MapGroup } from "./map-group.js";
 import {
-  checkPoolOptions, toArray, type ApplyOptions, type Items, type MapOptions, type PoolOptions, type RunOptions,
+  checkPoolOptions, shown, toArray, type ApplyOptions, type Items, type MapOptions, type PoolOptions, type RunOptions,
 } from "./pool-options.js";
+import { isQueuedMap } from "./job-queue.js";
 import { PoolMessages } from "./pool-messages.js";
+import type { ChunkOwner } from "./pool-scheduler.js";
 import { prepareCode, type TaskFn } from "./task-code.js";
 import type { Job, JobOwner } from "./worker-slot.js";
 
-export type { ApplyOptions, MapOptions, PoolOptions, RunOptions } from "./pool-options.js";
+export type { ApplyOptions, MapOptions, PoolOptions, PoolOutput, RunOptions } from "./pool-options.js";
 
 /**
  * The public face of the pool. Its layers, bottom up: pool-workers.ts (worker slots and their
@@ -69,16 +71,22 @@ export class Pool extends PoolMessages implements AsyncDisposable {
       this.checkOpen("applyAsync");
       if (args !== undefined && !Array.isArray(args)) throw new TypeError("applyAsync(fn, args): args must be an array of arguments");
       const code = prepareCode(fn);
+      let unbind = () => {};
       const owner: JobOwner = {
-        ok: (_j, v) => resolve(v as Awaited<R>),
-        fail: (_j, e) => reject(e),
+        ok: (_j, v) => { unbind(); resolve(v as Awaited<R>); },
+        fail: (_j, e) => { unbind(); reject(e); },
       };
       job = this.makeJob("apply", code, { kind: "call", args: args ?? [] }, null, null, owner, null, opts.timeout);
       job.tag = opts.tag;
-      if (opts.signal) this.bindSignal(opts.signal, () => [job!], reject);
+      if (opts.signal) unbind = this.bindSignal(opts.signal, () => [job!], (e) => owner.fail(job!, e));
       this.enqueue(job);
     });
-    return new AsyncResult(promise, () => (job ? this.stopJobs([job], "cancel", () => new CancelledError("the task was cancelled")) : Promise.resolve()));
+    return new AsyncResult(promise, async () => {
+      // like Python's Future.cancel(): a task that already finished is not cancelled (false)
+      if (!job || job.settled) return false;
+      await this.stopJobs([job], "cancel", () => new CancelledError("the task was cancelled"));
+      return true;
+    });
   }
 
   /**
@@ -93,12 +101,17 @@ export class Pool extends PoolMessages implements AsyncDisposable {
       const results = new Array(targets.length);
       let left = targets.length;
       let failed = false;
+      let unbind = () => {};
       const jobs: Job[] = [];
       const owner: JobOwner = {
-        ok: (j, v) => { results[targets.indexOf(j.pinned!)] = v; if (--left === 0 && !failed) resolve(results); },
+        ok: (j, v) => {
+          results[targets.indexOf(j.pinned!)] = v;
+          if (--left === 0 && !failed) { unbind(); resolve(results); }
+        },
         fail: (_j, e) => {
           if (failed) return;
           failed = true;
+          unbind();
           reject(e);
         },
       };
@@ -107,7 +120,7 @@ export class Pool extends PoolMessages implements AsyncDisposable {
         j.tag = opts.tag;
         jobs.push(j);
       }
-      if (opts.signal) this.bindSignal(opts.signal, () => jobs, (e) => owner.fail(jobs[0], e));
+      if (opts.signal && targets.length) unbind = this.bindSignal(opts.signal, () => jobs, (e) => owner.fail(jobs[0], e));
       for (const j of jobs) this.enqueue(j);
       if (targets.length === 0) resolve([]);
     });
@@ -154,11 +167,13 @@ export class Pool extends PoolMessages implements AsyncDisposable {
     const running: Job[] = [];
     for (const s of this.slots) if (s) for (const j of s.inflight) if (j.kind !== "init") running.push(j);
     const stopped = this.stopJobs(running, "interrupt", (j, replaced) => new InterruptedError(
-      replaced ? "the task was interrupted; its worker did not stop in time and was replaced" : "the task was interrupted",
+      !replaced ? "the task was interrupted"
+        : j.slot?.killedForStop ? "the task was interrupted; its worker did not stop in time and was replaced"
+          : "the task was interrupted; its worker died meanwhile and was replaced",
       { workerId: j.slot?.id, index: j.range?.[0], workerReplaced: replaced }));
     const queued: Job[] = [];
-    for (const entry of this.queue.splice(0)) {
-      if ("source" in entry) entry.abort(new InterruptedError("the task was interrupted"));
+    for (const entry of this.queue.takeAll()) {
+      if (isQueuedMap(entry)) entry.abort(new InterruptedError("the task was interrupted"));
       else queued.push(entry);
     }
     await Promise.all([stopped, this.stopJobs(queued, "interrupt", () => new InterruptedError("the task was interrupted before it started"))]);
@@ -167,7 +182,7 @@ export class Pool extends PoolMessages implements AsyncDisposable {
   /** Changes the number of workers: new ids start now, the highest ids retire after their current jobs. */
   async resize(n: number): Promise<void> {
     this.checkOpen("resize");
-    if (!Number.isInteger(n) || n < 1) throw new RangeError(`resize(n): n must be a positive integer, got ${String(n)}`);
+    if (!Number.isInteger(n) || n < 1) throw new RangeError(`resize(n): n must be a positive integer, got ${shown(n)}`);
     const old = this.targetSize;
     this.targetSize = n;
     for (let id = old; id < n; id++) this.startWorker(id);
@@ -201,8 +216,8 @@ export class Pool extends PoolMessages implements AsyncDisposable {
     this.closed = true;
     this.terminated = true;
     const err = () => new PoolClosedError("the pool was terminated before the task finished");
-    for (const entry of this.queue.splice(0)) {
-      if ("source" in entry) { entry.abort(err()); continue; }
+    for (const entry of this.queue.takeAll()) {
+      if (isQueuedMap(entry)) { entry.abort(err()); continue; }
       this.settleFail(entry, err());
     }
     const exits: Promise<void>[] = [];
@@ -249,7 +264,7 @@ export class Pool extends PoolMessages implements AsyncDisposable {
       });
     }
     let queued = 0;
-    for (const e of this.queue) queued += "source" in e ? Math.ceil((e.source.n - e.source.taken) / Math.max(1, e.source.chunk)) : 1;
+    for (const e of this.queue) queued += isQueuedMap(e) ? Math.ceil((e.source.n - e.source.taken) / Math.max(1, e.source.chunk)) : 1;
     return { size: this.targetSize, threads: this.threads, closed: this.closed, broken: this.brokenReason, queuedJobs: queued, workers };
   }
 
@@ -276,24 +291,26 @@ export class Pool extends PoolMessages implements AsyncDisposable {
       const arr = toArray(items, star ? "starmap" : "map");
       const results = new Array(arr.length);
       const jobs = new Set<Job>();
+      let unbind = () => {};
       const group = this.startGroup(fn, arr, star, opts, {
         chunk: (start, values) => {
           if (values instanceof Float64Array) for (let k = 0; k < values.length; k++) results[start + k] = numericItem(values[k]);
           else for (let k = 0; k < values.length; k++) results[start + k] = values[k];
         },
-        done: () => resolve(results),
-      }, jobs, reject);
-      if (opts.signal) this.bindSignal(opts.signal, () => [...jobs], (e) => { group.failed = true; reject(e); });
+        done: () => { unbind(); resolve(results); },
+      }, jobs, (e) => { unbind(); reject(e); });
+      if (opts.signal) unbind = this.bindSignal(opts.signal, () => [...jobs], (e) => { group.failed = true; unbind(); reject(e); });
     });
   }
 
   private iterate(fn: TaskFn, items: Items<unknown>, ordered: boolean, opts: MapOptions): AsyncIterableIterator<unknown> {
     let group: MapGroup | null = null;
     const jobs = new Set<Job>();
+    let unbind = () => {};
     const q = new AsyncQueue<unknown>(() => {
       if (group) group.failed = true;
       void this.stopJobs([...jobs], "cancel", () => new CancelledError("the iteration was ended early"));
-    });
+    }, () => unbind());
     try {
       this.checkOpen(ordered ? "imap" : "imapUnordered");
       const arr = toArray(items, ordered ? "imap" : "imapUnordered");
@@ -313,7 +330,7 @@ export class Pool extends PoolMessages implements AsyncDisposable {
         done: () => q.end(),
       }, jobs, (e) => q.fail(e));
       const g = group;
-      if (opts.signal) this.bindSignal(opts.signal, () => [...jobs], (e) => { g.failed = true; q.fail(e); });
+      if (opts.signal) unbind = this.bindSignal(opts.signal, () => [...jobs], (e) => { g.failed = true; q.fail(e); });
     } catch (e) {
       q.fail(e);
     }
@@ -326,11 +343,11 @@ export class Pool extends PoolMessages implements AsyncDisposable {
     jobs: Set<Job>, reject: (e: Error) => void,
   ): MapGroup {
     const cs = opts.chunksize;
-    if (cs !== undefined && !(Number.isInteger(cs) && cs >= 1)) throw new RangeError(`chunksize must be a positive integer, got ${String(cs)}`);
+    if (cs !== undefined && !(Number.isInteger(cs) && cs >= 1)) throw new RangeError(`chunksize must be a positive integer, got ${shown(cs)}`);
     for (const k of ["retries", "timeout"] as const) {
       const v = opts[k];
       if (v !== undefined && !(Number.isInteger(v) && v >= (k === "retries" ? 0 : 1))) {
-        throw new RangeError(`${k} must be a whole number >= ${k === "retries" ? 0 : 1}, got ${String(v)}`);
+        throw new RangeError(`${k} must be a whole number >= ${k === "retries" ? 0 : 1}, got ${shown(v)}`);
       }
     }
     const code = prepareCode(fn);
@@ -343,7 +360,14 @@ export class Pool extends PoolMessages implements AsyncDisposable {
       void this.stopJobs([...jobs], "cancel", () => e);
       reject(e);
     };
-    const owner: JobOwner = {
+    const chunkJob = (start: number, items: unknown[] | Float64Array): Job => {
+      const j = this.makeJob("map", code, { kind: "map", items, star, start }, [start, start + items.length], null, owner, group, timeout);
+      j.retries = opts.retries;
+      j.tag = opts.tag;
+      jobs.add(j);
+      return j;
+    };
+    const owner: ChunkOwner = {
       ok: (j, v, ms) => {
         jobs.delete(j);
         group.chunkDone(j.range![0], v as ArrayLike<unknown>, ms);
@@ -352,16 +376,18 @@ export class Pool extends PoolMessages implements AsyncDisposable {
         jobs.delete(j);
         abort(e);
       },
+      splitChunk: (j) => {
+        jobs.delete(j);
+        const b = j.body as { items: unknown[] | Float64Array; start: number };
+        const parts: Job[] = [];
+        for (let k = 0; k < b.items.length; k++) parts.push(chunkJob(b.start + k, b.items.slice(k, k + 1)));
+        return parts;
+      },
     };
     const group: MapGroup = new MapGroup(arr, this.targetSize, star, fixed, sink);
-    group.timeoutMs = timeout;
     const make = (): Job => {
       const { start, items } = group.take();
-      const j = this.makeJob("map", code, { kind: "map", items, star, start }, [start, start + items.length], null, owner, group, timeout);
-      j.retries = opts.retries;
-      j.tag = opts.tag;
-      jobs.add(j);
-      return j;
+      return chunkJob(start, items);
     };
     if (group.n > 0) {
       this.queue.push({ source: group, make, abort });

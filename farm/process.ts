@@ -82,6 +82,7 @@ export class Process<A extends unknown[] = unknown[], R = unknown> implements As
       threads: this.#opts.threads === true,
       env: this.#opts.env,
       execArgv: this.#opts.execArgv,
+      output: "events", // this Process decides below where its output goes ("ignore" must print nothing)
     });
     this.#pool = pool;
     this.#pid = pool.status().workers[0]?.pid;

@@ -1,0 +1,56 @@
+/**
+ * Where worker output goes in a plain program: by default ("auto") a pool nobody listens to
+ * writes its workers' lines to the program's own stdout/stderr, as Python's Pool shows prints;
+ * a listener of "output" events takes them instead (nothing printed twice); "inherit" prints
+ * and emits; "events" only emits. A Process keeps its own setting ("ignore" prints nothing).
+ * Each case runs in its own child process, with real workers.
+ */
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+
+const program = fileURLToPath(new URL("./fixtures/output-program.mjs", import.meta.url));
+
+interface Ended { code: number | null; stdout: string[]; stderr: string[] }
+
+function runProgram(which: string, kind: string): Promise<Ended> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [program, which, kind], { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stdout.setEncoding("utf8").on("data", (t: string) => { out += t; });
+    child.stderr.setEncoding("utf8").on("data", (t: string) => { err += t; });
+    const hung = setTimeout(() => child.kill("SIGKILL"), 20_000);
+    child.on("close", (code) => {
+      clearTimeout(hung);
+      const lines = (s: string) => s.split("\n").filter((l) => l !== "");
+      resolve({ code, stdout: lines(out), stderr: lines(err) });
+    });
+  });
+}
+
+const events = 'events ["err from worker","out from worker"]';
+const expected: Record<string, { stdout: string[]; stderr: string[] }> = {
+  "no-listener": { stdout: ["out from worker", "done"], stderr: ["err from worker"] },
+  "listener": { stdout: [events, "done"], stderr: [] },
+  "inherit-and-listener": { stdout: ["out from worker", events, "done"], stderr: ["err from worker"] },
+  "events-only": { stdout: ["done"], stderr: [] },
+  "process-ignore": { stdout: ["done"], stderr: [] },
+  "process-inherit": { stdout: ["out from worker", "done"], stderr: ["err from worker"] },
+};
+
+for (const kind of ["processes", "threads"]) {
+  describe(`a plain program with a pool of ${kind}`, () => {
+    it("shows worker prints unless someone listens for them, as the output option says", async () => {
+      const cases = Object.keys(expected);
+      const results: Ended[] = [];
+      for (let i = 0; i < cases.length; i += 2) {
+        results.push(...(await Promise.all(cases.slice(i, i + 2).map((c) => runProgram(c, kind)))));
+      }
+      cases.forEach((c, i) => {
+        expect({ case: c, code: results[i].code, stdout: results[i].stdout, stderr: results[i].stderr })
+          .toEqual({ case: c, code: 0, ...expected[c] });
+      });
+    });
+  });
+}
