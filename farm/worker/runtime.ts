@@ -165,9 +165,10 @@ listen((m) => {
       break;
     }
     case "exit":
-      // leave even if an interrupted task left timers behind
-      if (isThread) setImmediate(() => process.exit(0));
-      else process.disconnect();
+      // leave even if an interrupted task left timers behind. Not synchronously: when "exit" came
+      // before this listener was attached, Node replays it from a callback that still uses the
+      // IPC channel afterwards, and a disconnect inside that callback makes Node throw there.
+      setImmediate(() => (isThread ? process.exit(0) : process.disconnect()));
       break;
   }
 });
