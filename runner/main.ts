@@ -17,6 +17,7 @@ import { writeConnectionFile } from "./connection-file.js";
 import { KernelProcess } from "./kernel-process.js";
 import { joinSource, readNotebook, writeNotebook, type Notebook } from "./notebook.js";
 import { CellRunner, type CellOutcome } from "./cell-runner.js";
+import { adoptTspoolKernelspec } from "./kernelspec.js";
 import { OutputRecorder } from "./output-recorder.js";
 import { TerminalPrinter } from "./terminal.js";
 
@@ -49,11 +50,11 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`tspool run: cannot write ${opts.out}: the directory ${outDir} does not exist (create it, or pick another --out).\n`);
     return 2;
   }
-  const spec = nb.metadata.kernelspec?.name;
-  const language = nb.metadata.kernelspec?.language ?? nb.metadata.language_info?.name;
-  if ((typeof spec === "string" && !spec.includes("tspool")) || (typeof language === "string" && !/typescript/i.test(language))) {
+  // The executed notebook records the kernel that ran it.
+  const writtenFor = adoptTspoolKernelspec(nb);
+  if (writtenFor) {
     process.stderr.write(
-      `tspool run: note: ${opts.notebook} was written for the ${JSON.stringify(spec ?? language)} kernel; running it with tspool (TypeScript) anyway.\n`,
+      `tspool run: note: ${opts.notebook} was written for the ${JSON.stringify(writtenFor)} kernel; running it with tspool (TypeScript) anyway.\n`,
     );
   }
   return runNotebook(nb, opts);
