@@ -355,5 +355,5 @@ def markdown(rows):
     lines += ["", "What each kernel did:"]
     for label in labels:
         seen = rows[label][1]
-        lines.append(f"- {label}: " + "; ".join(f"{k}: {v}" for k, v in seen.items()))
+        lines.append(f"- {label}: " + "; ".join(f"{k}: {' '.join(str(v).split())}" for k, v in seen.items()))  # one line each
     return lines
