@@ -152,8 +152,10 @@ class Ipp:
         self.k = kernel
 
     def start(self):
-        # activate(): %px and %%px use this client (by default they stay with the first one ever made)
-        return self.k.ok("cluster = ipp.Cluster(n=2, log_level=40)\nrc = cluster.start_and_connect_sync()\ndv = rc[:]\ndv.activate()")
+        # %px and %%px go to the view last activated (without this, to the first client ever made); a
+        # blocking view, so that %%px waits for the engines as it does in a notebook by default
+        return self.k.ok("cluster = ipp.Cluster(n=2, log_level=40)\nrc = cluster.start_and_connect_sync()\ndv = rc[:]\n"
+                         "px_view = rc[:]\npx_view.block = True\npx_view.activate()")
 
     def first_result(self):
         return self.k.ok("dv.apply_sync(lambda: 1)")
@@ -452,6 +454,11 @@ def main():
     write(args, starts, maps, cpus, behaviours, import_ipp, load_before, load_after)
 
 
+def one_line(text):
+    """Text for a markdown table cell: whitespace (tracebacks' newlines too) collapsed, pipes escaped."""
+    return " ".join(text.split()).replace("|", "\\|")
+
+
 def write(args, starts, maps, cpus, behaviours, import_ipp, load_before, load_after):
     ipp_label, ts_label = Ipp.label, Tspool.label
     node = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()
@@ -503,7 +510,7 @@ The machine is shared and has 2 cores: the load average is recorded with each ru
 
 | behaviour | tspool | {ipp_label} |
 |---|---|---|
-""" + "".join(f"| {what} | {b['tspool']} | {b['ipp']} |\n" for what, b in behaviours)
+""" + "".join(f"| {what} | {one_line(b['tspool'])} | {one_line(b['ipp'])} |\n" for what, b in behaviours)
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     fresh = args.out == os.devnull or not os.path.exists(args.out) or not open(args.out).read().startswith(header[:40])
     with open(args.out, "w" if fresh else "a") as f:
