@@ -389,6 +389,19 @@ def describe_stop(cell):
 
 # ---------------------------------------------------------------------------------------------------
 
+def stop_leftovers(tmp):
+    """Kills what is left of this run's clusters: an engine busy in a task ignores the cluster's stop (and
+    SIGTERM), and would spin on. Only processes started with this run's private directory in their arguments."""
+    ps = subprocess.run(["ps", "-eo", "pid=,args="], capture_output=True, text=True).stdout
+    for line in ps.splitlines():
+        pid, _, cmd = line.strip().partition(" ")
+        if tmp in cmd and int(pid) != os.getpid():
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
 def private_jupyter(tmp):
     """Private Jupyter and IPython dirs, with an IPython kernelspec for this very Python and tspool's."""
     share = os.path.join(tmp, "share", "jupyter")
@@ -450,6 +463,7 @@ def main():
         for k in (ipk, tsk):
             if k:
                 k.stop()
+        stop_leftovers(tmp)
     load_after = os.getloadavg()[0]
     write(args, starts, maps, cpus, behaviours, import_ipp, load_before, load_after)
 
