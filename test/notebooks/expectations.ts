@@ -112,11 +112,11 @@ export const expectations: Record<string, (nb: ExecutedNotebook) => void> = {
       "%%pool map [1, 2] --timeout 500",
     ]);
     // The race must really lose updates: the point of the demo.
-    const race = /expected 1000, got (\d+): (\d+) increments lost/.exec(cellText(cellWith(nb, "const racy")));
+    const race = /expected 400, got (\d+): (\d+) increments lost/.exec(cellText(cellWith(nb, "const racy")));
     expect(race).not.toBeNull();
-    expect(Number(race![1]) + Number(race![2])).toBe(1000);
+    expect(Number(race![1]) + Number(race![2])).toBe(400);
     expect(Number(race![2])).toBeGreaterThan(0);
-    expect(cellText(cellWith(nb, "const safe"))).toContain("expected 1000, got 1000 with the lock");
+    expect(cellText(cellWith(nb, "const safe"))).toContain("expected 400, got 400 with the lock");
     expect(cellText(cellWith(nb, "%%pool map [1, 2, 3, 4, 5, 6, 7, 8]"))).toMatch(/file 8 done/);
     expect(cellText(cellWith(nb, "downloads ran at the same time"))).toMatch(/at most [12] downloads ran at the same time/);
     expect(cellText(cellWith(nb, '%%pool map ["producer", "consumer"]'))).toMatch(/produced 20 items[\s\S]*consumed 20 items/);
