@@ -19,7 +19,7 @@ Behaviours, observed on the wire in the same run:
   7. an interrupt (jupyter_client's interrupt_kernel) during a map of endless tasks: what stops, and
      are the engines/workers still usable.
 
-Usage: python3 bench/ipyparallel/bench_ipyparallel.py [--runs 5] [--cpu-runs 3] [--out bench/results/ipyparallel.md]
+Usage: python3 bench/ipyparallel/bench_ipyparallel.py [--runs 5] [--cpu-runs 5] [--out bench/results/ipyparallel.md]
 Needs a Python with ipyparallel, ipykernel and jupyter_client (on Debian: `apt-get install
 python3-ipyparallel`, then run this with /usr/bin/python3), Node, and tspool built (`npm run build`).
 """
@@ -252,7 +252,8 @@ def startup(systems, runs):
 
 
 def cpu(systems, runs):
-    """Per system: median serial and parallel wall times (rounds alternate serial and parallel)."""
+    """Per system: median serial and parallel wall times (rounds alternate serial and parallel), and
+    the lowest and highest efficiency of a single round (how noisy the machine was)."""
     out = {}
     for s in systems:
         s.setup_cpu()
@@ -264,7 +265,8 @@ def cpu(systems, runs):
             rounds[s.label][0].append(s.serial().elapsed)
             rounds[s.label][1].append(s.parallel().elapsed)
     for label, (serial, parallel) in rounds.items():
-        out[label] = (statistics.median(serial), statistics.median(parallel))
+        per_round = [a / (2 * p) for a, p in zip(serial, parallel)]
+        out[label] = (statistics.median(serial), statistics.median(parallel), min(per_round), max(per_round))
     return out
 
 
@@ -424,7 +426,7 @@ def private_jupyter(tmp):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--cpu-runs", type=int, default=3)
+    ap.add_argument("--cpu-runs", type=int, default=5)
     ap.add_argument("--out", default=os.path.join(ROOT, "bench", "results", "ipyparallel.md"))
     args = ap.parse_args()
 
@@ -487,8 +489,8 @@ def write(args, starts, maps, cpus, behaviours, import_ipp, load_before, load_af
         return f"{a / b:.1f}x" if a >= b else f"1/{b / a:.1f}x"
 
     (ipp_ready, ipp_first), (ts_ready, ts_first) = starts[ipp_label], starts[ts_label]
-    ipp_serial, ipp_par = cpus[ipp_label]
-    ts_serial, ts_par = cpus[ts_label]
+    ipp_serial, ipp_par, ipp_low, ipp_high = cpus[ipp_label]
+    ts_serial, ts_par, ts_low, ts_high = cpus[ts_label]
     rows = [
         ("start to a ready pool of 2", ts_ready, ipp_ready, "`%pool start 2`", "`ipp.Cluster(n=2).start_and_connect_sync()`"),
         ("start to the first result", ts_first, ipp_first, "... then `%%pool map [1, 2]`", "... then `dv.apply_sync(lambda: 1)`"),
@@ -520,7 +522,7 @@ The machine is shared and has 2 cores: the load average is recorded with each ru
         f"| {what} | {t:.3f} s ({tc}) | {i:.3f} s ({ic}) | {ratio(i, t)} faster |\n" if t <= i else
         f"| {what} | {t:.3f} s ({tc}) | {i:.3f} s ({ic}) | {ratio(t, i)} slower |\n"
         for what, t, i, tc, ic in rows
-    ) + f"""| CPU-bound: 8 tasks of ~0.5 s, efficiency on 2 | {ts_serial / (2 * ts_par):.1%} (serial {ts_serial:.2f} s, `%%pool map` {ts_par:.2f} s) | {ipp_serial / (2 * ipp_par):.1%} (serial {ipp_serial:.2f} s, `dv.map_sync` {ipp_par:.2f} s) | |
+    ) + f"""| CPU-bound: 8 tasks of ~0.5 s, efficiency on 2 | {ts_serial / (2 * ts_par):.1%} (serial {ts_serial:.2f} s, `%%pool map` {ts_par:.2f} s; single rounds {ts_low:.0%} to {ts_high:.0%}) | {ipp_serial / (2 * ipp_par):.1%} (serial {ipp_serial:.2f} s, `dv.map_sync` {ipp_par:.2f} s; single rounds {ipp_low:.0%} to {ipp_high:.0%}) | |
 
 | behaviour | tspool | {ipp_label} |
 |---|---|---|
