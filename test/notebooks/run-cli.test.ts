@@ -222,6 +222,44 @@ describe("tspool run", () => {
     expect(alive()).toBe(false);
   });
 
+  it("shuts the kernel down and exits 141 when the reader of its output goes away (tspool run ... | head)", async () => {
+    const dir = tempDir();
+    const nb = writeNotebook(dir, "piped.ipynb", [
+      "console.log(`kernel pid ${process.ppid}`);",
+      "await new Promise((r) => setTimeout(r, 1000));",
+      "console.log('one more line');",
+    ]);
+    const child = spawn(process.execPath, [CLI, "run", nb], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stderr.on("data", (d) => (stderr += d));
+    const kernelPid = new Promise<number>((resolve) => {
+      child.stdout.on("data", (d) => {
+        stdout += d;
+        const m = /kernel pid (\d+)/.exec(stdout);
+        if (m) resolve(Number(m[1]));
+      });
+    });
+    const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+    const pid = await kernelPid;
+    const alive = () => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    try {
+      child.stdout.destroy(); // like `head` exiting after the lines it wanted
+      expect(await exited, stderr).toBe(141);
+      expect(stderr).not.toContain("EPIPE"); // no crash's stack trace
+      expect(alive()).toBe(false);
+    } finally {
+      if (alive()) process.kill(pid, "SIGTERM"); // a runner that crashed left its kernel behind
+    }
+  });
+
   it("ends a %%pool map stopped by SIGTERM with one line of its last state, not the stale live panel", { timeout: 120_000 }, async () => {
     const dir = tempDir();
     const nb = writeNotebook(dir, "long-map.ipynb", [
