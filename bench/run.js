@@ -9,6 +9,12 @@ import path from "node:path";
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const quick = process.argv.includes("--quick");
 
+// ipyparallel comes from Debian (python3-ipyparallel, for the system's /usr/bin/python3), which may not be
+// the python3 first on PATH: use the first Python that has it (else python3, whose bench explains what to install).
+const pythonWithIpyparallel = ["python3", "/usr/bin/python3"].find(
+  (py) => spawnSync(py, ["-c", "import ipyparallel, ipykernel, jupyter_client"], { stdio: "ignore" }).status === 0,
+) ?? "python3";
+
 const suites = [
   { name: "farm vs worker-farm, piscina, workerpool, multiprocessing", cmd: process.execPath,
     args: ["bench/farm/run.mjs", ...(quick ? ["--quick"] : [])] },
@@ -19,6 +25,8 @@ const suites = [
     args: ["bench/kernel/bench_kernel.py", ...(quick ? ["--runs", "1", "--cells", "100", "--memory-cells", "200", "--out", "/dev/null"] : [])] },
   { name: "%%pool map vs multiprocessing, and vs serial", cmd: "python3",
     args: ["bench/pool-magic/bench_pool_magic.py", ...(quick ? ["--runs", "1", "--out", "/dev/null"] : [])] },
+  { name: "the pool vs ipyparallel (start-up, maps, CPU-bound efficiency, behaviours)", cmd: pythonWithIpyparallel,
+    args: ["bench/ipyparallel/bench_ipyparallel.py", ...(quick ? ["--runs", "1", "--cpu-runs", "1", "--out", "/dev/null"] : [])] },
 ];
 
 let failed = 0;

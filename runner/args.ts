@@ -87,6 +87,6 @@ export function parseRunArgs(argv: readonly string[]): RunOptions | null {
         notebook = arg;
     }
   }
-  if (notebook === undefined) throw new UsageError("Missing the notebook to run, e.g. `tspool run notebooks/getting-started.ipynb`.");
+  if (notebook === undefined) throw new UsageError("Missing the notebook to run, e.g. `tspool run notebooks/01-getting-started.ipynb`.");
   return { notebook, out: out ?? defaultOutPath(notebook), timeoutMs: Math.round(timeoutSeconds * 1000), allowErrors };
 }

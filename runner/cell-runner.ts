@@ -84,7 +84,9 @@ export class CellRunner {
     }
     const reported = content as Record<string, any> | null;
     this.explain(outcome, reported, outputs);
-    this.printer.cellEnd();
+    if (outcome === "user-abort") this.printer.cellAbandoned("the run was stopped");
+    else if (outcome === "kernel-died") this.printer.cellAbandoned("the kernel died");
+    else this.printer.cellEnd();
     if (outcome === "timeout" || outcome === "kernel-died") {
       const last = outputs[outputs.length - 1];
       if (last?.output_type === "error") this.printer.note(last.traceback[0]);

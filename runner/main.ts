@@ -7,7 +7,8 @@
  * without stopping the run, as under nbclient. Exit status: 0 when every cell ran (or
  * --allow-errors), 1 when a cell failed or the kernel could not run the notebook, 2 for bad
  * arguments or an unreadable notebook, 130 when the user interrupted twice, 143/129 when stopped
- * by SIGTERM/SIGHUP (the kernel is shut down in every case).
+ * by SIGTERM/SIGHUP, 141 when its output's reader went away (`| head`): the kernel is shut down in
+ * every case.
  */
 import { existsSync } from "node:fs";
 import { dirname, resolve } from "node:path";
@@ -17,6 +18,7 @@ import { writeConnectionFile } from "./connection-file.js";
 import { KernelProcess } from "./kernel-process.js";
 import { joinSource, readNotebook, writeNotebook, type Notebook } from "./notebook.js";
 import { CellRunner, type CellOutcome } from "./cell-runner.js";
+import { adoptTspoolKernelspec } from "./kernelspec.js";
 import { OutputRecorder } from "./output-recorder.js";
 import { TerminalPrinter } from "./terminal.js";
 
@@ -49,11 +51,11 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`tspool run: cannot write ${opts.out}: the directory ${outDir} does not exist (create it, or pick another --out).\n`);
     return 2;
   }
-  const spec = nb.metadata.kernelspec?.name;
-  const language = nb.metadata.kernelspec?.language ?? nb.metadata.language_info?.name;
-  if ((typeof spec === "string" && !spec.includes("tspool")) || (typeof language === "string" && !/typescript/i.test(language))) {
+  // The executed notebook records the kernel that ran it.
+  const writtenFor = adoptTspoolKernelspec(nb);
+  if (writtenFor) {
     process.stderr.write(
-      `tspool run: note: ${opts.notebook} was written for the ${JSON.stringify(spec ?? language)} kernel; running it with tspool (TypeScript) anyway.\n`,
+      `tspool run: note: ${opts.notebook} was written for the ${JSON.stringify(writtenFor)} kernel; running it with tspool (TypeScript) anyway.\n`,
     );
   }
   return runNotebook(nb, opts);
@@ -87,9 +89,16 @@ async function runNotebook(nb: Notebook, opts: RunOptions): Promise<number> {
   const onStop = (signal: NodeJS.Signals) => {
     stopSignal = signal;
   };
+  // Output to a reader that went away (`tspool run nb.ipynb | head`): writing fails with EPIPE. Stop
+  // as a SIGPIPE would, but shut the kernel down first instead of crashing and leaving it running.
+  const onOutputError = () => {
+    stopSignal ??= "SIGPIPE";
+  };
   process.on("SIGINT", onSigint);
   process.on("SIGTERM", onStop);
   process.on("SIGHUP", onStop);
+  process.stdout.on("error", onOutputError);
+  process.stderr.on("error", onOutputError);
   const stopRequested = () => stopSignal !== null;
   try {
     client.connect();
@@ -140,7 +149,7 @@ async function runNotebook(nb: Notebook, opts: RunOptions): Promise<number> {
       printer.note(`tspool run: could not write ${opts.out}: ${(e as Error).message}`);
       return 1;
     }
-    const signalStatus: Record<string, number> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
+    const signalStatus: Record<string, number> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129, SIGPIPE: 141 };
     if (stopSignal) return signalStatus[stopSignal] ?? 1;
     // --allow-errors forgives failing cells, not a run that could not reach the end.
     return kernelDied || (failed && !opts.allowErrors) ? 1 : 0;
@@ -148,6 +157,7 @@ async function runNotebook(nb: Notebook, opts: RunOptions): Promise<number> {
     process.off("SIGINT", onSigint);
     process.off("SIGTERM", onStop);
     process.off("SIGHUP", onStop);
+    // (the output error listeners stay: a late write to the closed pipe must not crash the exit either)
     await shutdown(client, kernel);
     conn.remove();
   }

@@ -4,7 +4,8 @@
  * update_display_data) as one progress line that rewrites itself on a terminal, or as occasional
  * plain lines when the output is a file or a pipe. Workers' console lines inside a live display
  * (`[worker N] ...`) are printed as they appear, each once; the rest of a live display's final
- * text (the summary) is printed when its cell ends.
+ * text (the summary) is printed when its cell ends; a cell that never ends (the run is stopped)
+ * gets one line of its last state instead.
  */
 import type { JupyterMessage } from "../kernel/wire/message.js";
 
@@ -79,6 +80,22 @@ export class TerminalPrinter {
   /** Ends the running cell: the progress line goes, live displays print their final text. */
   cellEnd(): void {
     this.flushLive();
+  }
+
+  /**
+   * Ends a cell that never finished (the run was stopped, or the kernel died): its live displays
+   * are frozen mid-way, so instead of their stale panels (progress bars, "running" workers) each
+   * gets one line, its last headline, marked as such.
+   */
+  cellAbandoned(why: string): void {
+    this.clearProgress();
+    for (const d of this.live.values()) {
+      const fresh = this.newWorkerLines(d, false);
+      if (fresh.length) this.line(this.streams.out, this.clean(fresh.join("\n")));
+      const headline = this.clean(d.text).split("\n").find((l) => l.trim().length > 0);
+      if (headline) this.line(this.streams.out, `${headline} (last update before ${why})`);
+    }
+    this.live.clear();
   }
 
   /**

@@ -10,12 +10,21 @@ For each kernel, from what it actually does on the wire:
   (c') the same with an interrupt_request sent on the control channel whatever the spec says (a kernel may
       handle the message although its spec asks for SIGINT);
   (d) a cell's last expression comes back as an execute_result;
-  (e) complete_request on `k.toFi` offers `toFixed` (and (e') on `Math.fl`, `floor`: a built-in's members).
+  (e) complete_request on `k.toFi` offers `toFixed` (and (e') on `Math.fl`, `floor`: a built-in's members);
+  (f) each cell's code is broadcast on iopub as an `execute_input` message;
+  (g) a cell that throws produces an `error` message on iopub (ename and evalue), not just text on a stream;
+  (h) a cell that asks for input (`input()` where the kernel has it, else `prompt()`) gets its answer through
+      an input_request on the stdin channel;
+  (i) a history_request ("tail") returns the cells run before;
+  (j) an ESM-only npm package in the notebook folder's node_modules (its package.json has "type": "module"
+      and exports only an `import` condition; written there by this probe) can be imported.
 Cells run with stop_on_error=False. A kernel that wedges or dies is restarted (and that is recorded) so that the remaining kernels still run.
 
 Called by bench_kernel.py (same command, same private kernelspecs); `compare(...)` returns the rows and
 `markdown(...)` the table.
 """
+import json
+import os
 import time
 
 from jupyter_client.manager import KernelManager
@@ -30,7 +39,14 @@ QUESTIONS = [
     ("execute_result", "(d) the last expression comes back as an execute_result"),
     ("complete", "(e) complete_request on `k.toFi` offers `toFixed`"),
     ("complete_global", "(e') complete_request on `Math.fl` (a built-in, not a cell's name) offers `floor`"),
+    ("execute_input", "(f) each cell's code is broadcast as `execute_input` on iopub"),
+    ("error_msg", '(g) `throw new Error("boom")` produces an `error` message (ename `Error`, evalue `boom`)'),
+    ("stdin", "(h) a cell asking for input gets the answer through an input_request (stdin channel)"),
+    ("history", "(i) history_request (`tail`) returns earlier cells"),
+    ("esm_only", "(j) `import { answer } from \"esm-only-probe\"` (an ESM-only package next to the notebook) works"),
 ]
+
+ESM_PROBE = "esm-only-probe"
 
 INTERRUPT_LIMIT_S = 2.0
 
@@ -166,6 +182,20 @@ def probe(kernel_name, cwd, log=print):
         seen["execute_result"] = f"execute_result text/plain {text!r}" if text is not None else \
             f"{_status(reply)}, no execute_result; stdout {_stdout(iopub).strip()!r}"
 
+        ans["execute_input"] = any(m["msg_type"] == "execute_input" for m in iopub)
+        seen["execute_input"] = "iopub: " + ", ".join(m["msg_type"] for m in iopub)
+
+        reply, iopub = s.cell('throw new Error("boom")')
+        errors = [m["content"] for m in iopub if m["msg_type"] == "error"]
+        ans["error_msg"] = any(e.get("ename") == "Error" and "boom" in e.get("evalue", "") for e in errors)
+        seen["error_msg"] = (f"reply {_status(reply)}; iopub: " + ", ".join(
+            f"{m['msg_type']} {(m['content'].get('ename') or m['content'].get('name') or '')}".strip() for m in iopub
+            if m["msg_type"] != "status"))
+
+        ans["stdin"], seen["stdin"] = _asks_for_input(s)
+        ans["history"], seen["history"] = _history(s)
+        ans["esm_only"], seen["esm_only"] = _imports_esm_only(s)
+
         for key, code, want in (("complete", "k.toFi", "toFixed"), ("complete_global", "Math.fl", "floor")):
             ans[key], seen[key] = _completes(s, code, want)
 
@@ -184,6 +214,70 @@ def probe(kernel_name, cwd, log=print):
     finally:
         s.stop()
     return ans, seen
+
+
+def _asks_for_input(s):
+    """Runs a cell that asks for a line of input and answers "Ada" if an input_request comes."""
+    # (no `await (...)`: tslab takes a parenthesised `await (x)` for a call of a function named await)
+    code = ('const g = globalThis as any;\n'
+            'const ask = typeof g.input === "function" ? g.input : g.prompt;\n'
+            'const answer = await ask("name? ");\n'
+            'console.log("got " + answer);')
+    s.cell("1 + 1")
+    msg_id = s.kc.execute(code, allow_stdin=True, stop_on_error=False)
+    asked, reply, iopub = None, None, []
+    deadline = time.monotonic() + 15
+    while asked is None and time.monotonic() < deadline:
+        try:
+            m = s.kc.get_stdin_msg(timeout=0.1)
+        except Exception:  # no request yet: has the cell ended without one?
+            reply, more = wait_for(s.kc, msg_id, 0.05, idle_grace=0)
+            iopub += more
+            if reply is not None:
+                break
+            continue
+        if m["msg_type"] == "input_request":
+            asked = m["content"].get("prompt", "")
+            s.kc.input("Ada")
+    if reply is None:
+        reply, more = wait_for(s.kc, msg_id, 15)
+        iopub += more
+    out = _stdout(iopub).strip()
+    if asked is None:
+        return False, f"no input_request; reply {_status(reply)} {_failure(reply, iopub)}".strip()
+    return out == "got Ada", f"input_request (prompt {asked!r}); after answering: stdout {out!r}"
+
+
+def _history(s):
+    try:
+        content = s.kc.history(hist_access_type="tail", n=50, reply=True, timeout=10)["content"]
+    except Exception as e:
+        return False, f"no history_reply ({type(e).__name__})"
+    inputs = [h[2] if isinstance(h[2], str) else h[2][0] for h in content.get("history", [])]
+    found = any("const k = 5" in i for i in inputs)
+    return found, f"history_reply {content.get('status')}, {len(inputs)} entries" + (", includes `const k = 5`" if found else "")
+
+
+def write_esm_only_package(cwd):
+    """An npm package that can only be imported (no require), in cwd/node_modules, with types."""
+    pkg = os.path.join(cwd, "node_modules", ESM_PROBE)
+    os.makedirs(pkg, exist_ok=True)
+    with open(os.path.join(pkg, "package.json"), "w") as f:
+        json.dump({"name": ESM_PROBE, "version": "1.0.0", "type": "module",
+                   "exports": {".": {"types": "./index.d.ts", "import": "./index.js"}}}, f)
+    with open(os.path.join(pkg, "index.js"), "w") as f:
+        f.write("export const answer = 42;\n")
+    with open(os.path.join(pkg, "index.d.ts"), "w") as f:
+        f.write("export declare const answer: number;\n")
+    if not os.path.exists(os.path.join(cwd, "package.json")):  # a project folder, as a notebook's usually is
+        with open(os.path.join(cwd, "package.json"), "w") as f:
+            json.dump({"name": "notebook-folder", "private": True, "dependencies": {ESM_PROBE: "1.0.0"}}, f)
+
+
+def _imports_esm_only(s):
+    reply, iopub = s.cell(f'import {{ answer }} from "{ESM_PROBE}";\nconsole.log("answer " + answer);')
+    out = _stdout(iopub).strip()
+    return out == "answer 42", (f"stdout {out!r}" if out else f"{_status(reply)} {_failure(reply, iopub)}".strip())
 
 
 def _completes(s, code, want):
@@ -237,6 +331,7 @@ def _interrupt(s, interrupt, log):
 def compare(kernels, cwd, log=print):
     """kernels: [(kernel_name, label)]. Returns {label: (answers, seen)}."""
     rows = {}
+    write_esm_only_package(cwd)
     for name, label in kernels:
         log(f"behaviour: {label} ...")
         try:
@@ -260,5 +355,5 @@ def markdown(rows):
     lines += ["", "What each kernel did:"]
     for label in labels:
         seen = rows[label][1]
-        lines.append(f"- {label}: " + "; ".join(f"{k}: {v}" for k, v in seen.items()))
+        lines.append(f"- {label}: " + "; ".join(f"{k}: {' '.join(str(v).split())}" for k, v in seen.items()))  # one line each
     return lines

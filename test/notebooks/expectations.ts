@@ -19,6 +19,38 @@ function noErrors(nb: ExecutedNotebook): void {
   }
 }
 
+function errorsOf(cell: ExecutedCell): { ename: string; evalue: string }[] {
+  return (cell.outputs ?? []).filter((o) => o.output_type === "error");
+}
+
+/**
+ * The measured Amdahl speedups are physically possible: one worker is about as fast as serial,
+ * and no point beats Amdahl's prediction for this job (whose serial share is 20%, and which counts
+ * at most as many workers as the machine has cores) by more than measurement noise. Bounds that
+ * cold, single-sample timings broke (1 worker "1.69x", 3 workers "3.44x" on 2 cores); they leave
+ * room for a shared, noisy machine and say nothing about how fast it is. (On a crowded machine, a
+ * pool's worker that has slept while the kernel computed gets the CPU sooner than the kernel did,
+ * which made one worker up to 1.16x "faster" than serial at a load average of 17.)
+ */
+const NOISE = 1.3;
+
+function amdahlIsSane(nb: ExecutedNotebook): void {
+  const cores = Number(/(\d+) CPU cores on this machine/.exec(cellText(cellWith(nb, "CPU cores on this machine")))?.[1]);
+  expect(cores).toBeGreaterThan(0);
+  const shown = cellText(cellWith(nb, "const measured"));
+  const rows = [...shown.matchAll(/\{ workers: (\d+), ms: (\d+), speedup: ([\d.]+), amdahl: ([\d.]+) \}/g)].map((m) => ({
+    workers: Number(m[1]),
+    speedup: Number(m[3]),
+    amdahl: Number(m[4]),
+  }));
+  expect(rows.map((r) => r.workers), shown).toEqual([1, 2, 3, 4]);
+  for (const r of rows) {
+    expect(r.amdahl).toBeCloseTo(1 / (0.2 + 0.8 / Math.min(r.workers, cores)), 2);
+    expect(r.speedup, `${r.workers} workers: ${shown}`).toBeLessThanOrEqual(r.amdahl * NOISE);
+  }
+  expect(rows[0].speedup, shown).toBeGreaterThanOrEqual(1 / NOISE);
+}
+
 /** Each worker id 0..n-1 labels at least one line of the cell's text. */
 function labelledByWorkers(cell: ExecutedCell, workers: number): void {
   const shown = cellText(cell);
@@ -47,32 +79,49 @@ export const expectations: Record<string, (nb: ExecutedNotebook) => void> = {
   "02-exploring-data-in-parallel.ipynb"(nb) {
     noErrors(nb);
     expect(cellText(cellWith(nb, "%%pool run")).match(/200000 flights loaded/g)?.length).toBe(2);
-    const map = cellWith(nb, "%%pool map slices");
+    const map = cellWith(nb, "%%pool map hoursOfDay");
     labelledByWorkers(map, 2);
-    expect(cellText(map)).toMatch(/rows 175000-200000: mean delay/);
     expect(mimeTypes(map)).toContain(VEGA_LITE); // --timeline
-    expect(cellText(cellWith(nb, "const merged"))).toMatch(/flights: 200000/);
-    expect(cellText(cellWith(nb, "serialDelaySum"))).toMatch(/equal: true/);
+    // One line per hour (HourStats prints itself as one line), with the hour's bootstrap interval:
+    // seeded by the hour, so the same whichever worker ran it.
+    const hours = cellText(map).match(/^\s*\d\d:00 +\d+ flights, mean delay +-?[\d.]+ min \(95% interval +-?[\d.]+ to +-?[\d.]+\)/gm) ?? [];
+    expect(hours.length).toBe(24);
+    expect(cellText(map)).toContain("03:00     11 flights, mean delay  142.6 min (95% interval  105.4 to  180.3)");
+    expect(cellText(map)).not.toMatch(/hours: \{|\[Array\]/); // no raw partial objects
+    // The question of the introduction, answered: the day's mean with its interval.
+    expect(cellText(cellWith(nb, "const day = hourly.reduce"))).toContain(
+      "200000 flights: mean departure delay 7.50 min, 95% interval 7.36 to 7.64 min (sd 32.0 min); 21.6% left more than 15 min late",
+    );
+    expect(cellText(cellWith(nb, "serialDelaySum"))).toMatch(/delay sum 1500159; parallel: 200000 flights, delay sum 1500159; equal: true/);
     expect(mimeTypes(cellWith(nb, "const byHour"))).toContain(VEGA_LITE);
+    // What the text under the chart says, computed from the same numbers.
+    const summary = cellText(cellWith(nb, "const busy"));
+    expect(summary).toContain("busy hours (1000+ flights): 05:00 to 23:00; the mean delay rises from one to the next in 17 of 18 steps");
+    expect(summary).toContain("calmest 05:00 (-2.89 min), worst 23:00 (35.17 min)");
+    expect(summary).toMatch(/quiet hours: 00:00 \(697 flights[^;]*; 01:00[^;]*; 02:00[^;]*; 03:00 \(11 flights[^;]*; 04:00 \(11 flights/);
     expect(mimeTypes(cellWith(nb, "Delay by distance"))).toContain(VEGA_LITE);
   },
 
   "03-teaching-parallelism.ipynb"(nb) {
-    // Every cell runs, except the two that fail on purpose (tagged raises-exception).
+    // Every cell runs, except those that fail on purpose (tagged raises-exception).
     const failing = codeCells(nb).filter((c) => (c.outputs ?? []).some((o) => o.output_type === "error"));
-    expect(failing.map((c) => text(c.source).split("\n").slice(0, 2).join(" "))).toEqual([
-      "%%pool map [1, 2, 3] (n: number) => {",
-      "%%pool map [1, 2] --timeout 500 (n: number) => {",
+    expect(failing.map((c) => text(c.source).split("\n")[0])).toEqual([
+      "%%pool map [1, 2, 3]",
+      "%%pool map [1, 2, 3, 4]",
+      "setTimeout(() => pool.interrupt(), 500);",
+      "%%pool map [1, 2] --timeout 500",
     ]);
-    const race = /expected 1000, got (\d+): (\d+) increments lost/.exec(cellText(cellWith(nb, "const racy")));
+    // The race must really lose updates: the point of the demo.
+    const race = /expected 400, got (\d+): (\d+) increments lost/.exec(cellText(cellWith(nb, "const racy")));
     expect(race).not.toBeNull();
-    expect(Number(race![1]) + Number(race![2])).toBe(1000);
-    expect(cellText(cellWith(nb, "const safe"))).toContain("expected 1000, got 1000 with the lock");
+    expect(Number(race![1]) + Number(race![2])).toBe(400);
+    expect(Number(race![2])).toBeGreaterThan(0);
+    expect(cellText(cellWith(nb, "const safe"))).toContain("expected 400, got 400 with the lock");
     expect(cellText(cellWith(nb, "%%pool map [1, 2, 3, 4, 5, 6, 7, 8]"))).toMatch(/file 8 done/);
     expect(cellText(cellWith(nb, "downloads ran at the same time"))).toMatch(/at most [12] downloads ran at the same time/);
     expect(cellText(cellWith(nb, '%%pool map ["producer", "consumer"]'))).toMatch(/produced 20 items[\s\S]*consumed 20 items/);
     expect(cellText(cellWith(nb, "const report"))).toContain("the consumer reports 20 items, sum of squares 2870");
-    expect(cellText(cellWith(nb, "const measured"))).toMatch(/workers: 4/);
+    amdahlIsSane(nb);
     expect(mimeTypes(cellWith(nb, "Speedup versus workers"))).toContain(VEGA_LITE);
     const recovered = cellWith(nb, "crashedOnce.compareExchange");
     expect(cellText(recovered)).toMatch(/\[\s*10,\s*20,\s*30,\s*40,\s*50,\s*60\s*\]/);
@@ -80,16 +129,33 @@ export const expectations: Record<string, (nb: ExecutedNotebook) => void> = {
     expect(killed).toMatch(/worker \d/);
     expect(killed).toMatch(/item 1\b/);
     expect(killed).toContain("SIGKILL");
-    expect(cellText(cellWith(nb, "--timeout 500"))).toMatch(/worker \d/);
-    // The stopped workers kept their state.
-    expect(cellText(cellWith(nb, '?? "state lost"')).match(/state of pid \d+/g)?.length).toBe(2);
-    expect(cellText(cellWith(nb, "%timeit -n 1 -r 3 job.map"))).toMatch(/±/);
+    // A real interrupt of a running %%pool map (the kernel's, as from the stop button), then the
+    // library's pool.interrupt(), then a per-task time limit: each stops the endless tasks...
+    const interrupted = cellWith(nb, "process.kill(kernelPid");
+    expect(errorsOf(interrupted).map((e) => e.ename)).toEqual(["Interrupted"]);
+    expect(cellText(cellWith(nb, "pool.interrupt()"))).toMatch(/InterruptedError: the task was interrupted \(worker \d, item \d\)/);
+    const timedOut = cellWith(nb, "--timeout 500");
+    expect(errorsOf(timedOut).map((e) => e.ename)).toEqual(["TaskTimeoutError"]);
+    expect(cellText(timedOut)).toMatch(/worker \d/);
+    // ... and the same worker processes kept their state through all three.
+    const before = [...cellText(cellWith(nb, "remembered = ")).matchAll(/state of pid (\d+)/g)].map((m) => m[1]);
+    const after = [...cellText(cellWith(nb, "now running in pid")).matchAll(/state of pid (\d+), now running in pid (\d+)/g)];
+    expect(before.length).toBe(2);
+    expect(after.map((m) => m[1])).toEqual(before);
+    expect(after.map((m) => m[2])).toEqual(before);
+    expect(cellText(cellWith(nb, "%timeit -n 1 -r 3 parallelPart.map"))).toMatch(/±/);
     expect(cellText(cellWith(nb, "%timeit -n 1 -r 3 await pool.map"))).toMatch(/±/);
   },
 
   "04-reproducible-notebooks.ipynb"(nb) {
     noErrors(nb);
-    expect(cellText(cellWith(nb, "const versions"))).toMatch(/typescript: '5\.9\./);
+    // The versions are recorded and checked against what tspool declares (and, in tspool's
+    // repository, against package-lock.json).
+    const versions = cellText(cellWith(nb, "const versions"));
+    expect(versions).toMatch(/typescript: '5\.9\./);
+    expect(versions).toMatch(/^node [\d.]+: matches >=20\.12 \(tspool's engines\)$/m);
+    expect(versions).toMatch(/^typescript 5\.9\.\d+: matches ~5\.9\.\d+ \(tspool's dependencies\)$/m);
+    expect(versions).toMatch(/^typescript (5\.9\.\d+): matches \1 \(package-lock\.json\)$/m);
     expect(cellText(cellWith(nb, "%%pool map tasks --out withTwo"))).toMatch(/worker 1\b/);
     const verdict = cellText(cellWith(nb, "const identical"));
     expect(verdict).toContain("identical across worker counts and orders: true");

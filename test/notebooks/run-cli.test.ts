@@ -6,7 +6,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { spawn } from "node:child_process";
-import { CLI, cellText, codeCells, readExecuted, runCli, tempDir, writeNotebook } from "./helpers.js";
+import { CLI, ROOT, cellText, codeCells, readExecuted, runCli, tempDir, writeNotebook } from "./helpers.js";
 
 describe("tspool run", () => {
   it("runs every code cell in order, prints outputs and writes the executed notebook", async () => {
@@ -222,6 +222,86 @@ describe("tspool run", () => {
     expect(alive()).toBe(false);
   });
 
+  it("shuts the kernel down and exits 141 when the reader of its output goes away (tspool run ... | head)", async () => {
+    const dir = tempDir();
+    const nb = writeNotebook(dir, "piped.ipynb", [
+      "console.log(`kernel pid ${process.ppid}`);",
+      "await new Promise((r) => setTimeout(r, 1000));",
+      "console.log('one more line');",
+    ]);
+    const child = spawn(process.execPath, [CLI, "run", nb], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stderr.on("data", (d) => (stderr += d));
+    const kernelPid = new Promise<number>((resolve) => {
+      child.stdout.on("data", (d) => {
+        stdout += d;
+        const m = /kernel pid (\d+)/.exec(stdout);
+        if (m) resolve(Number(m[1]));
+      });
+    });
+    const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+    const pid = await kernelPid;
+    const alive = () => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    try {
+      child.stdout.destroy(); // like `head` exiting after the lines it wanted
+      expect(await exited, stderr).toBe(141);
+      expect(stderr).not.toContain("EPIPE"); // no crash's stack trace
+      expect(alive()).toBe(false);
+    } finally {
+      if (alive()) process.kill(pid, "SIGTERM"); // a runner that crashed left its kernel behind
+    }
+  });
+
+  it("ends a %%pool map stopped by SIGTERM with one line of its last state, not the stale live panel", { timeout: 120_000 }, async () => {
+    const dir = tempDir();
+    const nb = writeNotebook(dir, "long-map.ipynb", [
+      "%pool start 2",
+      "%%pool map Array.from({ length: 60 }, (_, i) => i)\n(n: number) => {\n  const until = Date.now() + 200;\n  while (Date.now() < until) {}\n  console.log(`item ${n}`);\n  return n;\n}",
+    ]);
+    const child = spawn(process.execPath, [CLI, "run", nb], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    const mapRunning = new Promise<void>((resolve) => {
+      child.stdout.on("data", (d) => {
+        stdout += d;
+        if (/^\[worker [01]\] item \d+$/m.test(stdout)) resolve();
+      });
+    });
+    const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+    try {
+      await mapRunning;
+      child.kill("SIGTERM");
+      expect(await exited).toBe(143);
+    } finally {
+      if (child.exitCode === null) child.kill("SIGKILL");
+    }
+    const afterStop = stdout.slice(stdout.search(/^\[worker [01]\] item/m));
+    expect(afterStop).toMatch(/^%%pool map: \d+\/60 items.* \(last update before the run was stopped\)$/m);
+    expect(afterStop).not.toMatch(/\[[█░]+\] \d+%/); // no progress bar
+    expect(afterStop).not.toMatch(/^worker \d \(pid \d+\): .*running$/m); // no stale "running" workers
+  });
+
+  it("records the tspool kernelspec in a notebook written for another kernel", async () => {
+    const dir = tempDir();
+    const path = writeNotebook(dir, "python.ipynb", ["1 + 1"]);
+    const nb = JSON.parse((await import("node:fs")).readFileSync(path, "utf8"));
+    nb.metadata.kernelspec = { name: "python3", display_name: "Python 3", language: "python" };
+    (await import("node:fs")).writeFileSync(path, JSON.stringify(nb));
+    const r = await runCli(["run", path]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('was written for the "python3" kernel; running it with tspool (TypeScript) anyway');
+    const done = readExecuted(join(dir, "python.executed.ipynb"));
+    expect(done.metadata.kernelspec).toEqual({ name: "tspool", display_name: "TypeScript (tspool)", language: "typescript" });
+    expect(done.metadata.language_info.name).toBe("typescript");
+  });
+
   it("explains bad arguments and unreadable notebooks without starting a kernel", async () => {
     const dir = tempDir();
     const missing = await runCli(["run", join(dir, "nope.ipynb")]);
@@ -232,6 +312,8 @@ describe("tspool run", () => {
     expect(noArg.code).toBe(2);
     expect(noArg.stderr).toMatch(/Missing the notebook/);
     expect(noArg.stderr).toContain("Usage: tspool run");
+    const suggested = /e\.g\. `tspool run ([^`]+)`/.exec(noArg.stderr)?.[1];
+    expect(suggested && existsSync(join(ROOT, suggested)), `suggests ${suggested}`).toBe(true);
 
     const badTimeout = await runCli(["run", "x.ipynb", "--timeout", "soon"]);
     expect(badTimeout.code).toBe(2);
