@@ -8,10 +8,10 @@
  * goes on, where the pending interrupt message then reports the job as interrupted.
  */
 import { Socket } from "node:net";
-import { Session } from "node:inspector";
 import { workerData } from "node:worker_threads";
 import { ACK_GRACE_MS, ACKNOWLEDGED, REQUESTED, TERMINATED } from "./interrupt-flags.js";
 import { forwardRing, OUTPUT_FD } from "./output-forwarder.js";
+import { terminateMainThread } from "./terminate-main-thread.js";
 
 export interface HelperData {
   /** The interrupt flags shared with the main thread (interrupt-flags.ts). */
@@ -26,23 +26,6 @@ const data = workerData as HelperData;
 const flags = new Int32Array(data.sab);
 const fd = data.fd;
 void forwardRing(data.outputRing, OUTPUT_FD);
-
-function terminateMainThread(): Promise<void> {
-  return new Promise((resolve) => {
-    const session = new Session();
-    try {
-      session.connectToMainThread();
-    } catch {
-      resolve();
-      return;
-    }
-    session.post("Runtime.terminateExecution", () => {
-      Atomics.add(flags, TERMINATED, 1);
-      session.disconnect();
-      resolve();
-    });
-  });
-}
 
 async function waitForAck(req: number): Promise<boolean> {
   const deadline = Date.now() + ACK_GRACE_MS;
@@ -64,7 +47,7 @@ stream.on("data", (chunk: Buffer) => {
   for (let k = 0; k < chunk.length; k++) {
     chain = chain.then(async () => {
       const req = Atomics.add(flags, REQUESTED, 1) + 1;
-      if (!(await waitForAck(req))) await terminateMainThread();
+      if (!(await waitForAck(req))) await terminateMainThread(() => Atomics.add(flags, TERMINATED, 1));
     });
   }
 });

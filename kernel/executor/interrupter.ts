@@ -22,33 +22,17 @@
  * [2] 1 while the main thread runs the executor's own code that must not be cut (interrupt-guard.ts),
  * [3] spare.
  */
-import { Session } from "node:inspector";
 import { Socket } from "node:net";
 import { workerData } from "node:worker_threads";
 import { ACKS, PROTECTED, REQUESTS } from "./interrupt-guard.js";
 import { KERNEL_PIPE_FD, isKernelPipe } from "./kernel-pipe.js";
+import { terminateMainThread } from "../../farm/worker/terminate-main-thread.js";
 
 const GRACE_MS = 200;
 /** How often to look again while the main thread is in protected code past the grace period. */
 const PROTECTED_POLL_MS = 20;
 /** How long the main thread has to end the process itself once the kernel is gone. */
 const ORPHAN_GRACE_MS = 500;
-
-function terminateMainThread(): Promise<void> {
-  return new Promise((resolve) => {
-    const session = new Session();
-    try {
-      session.connectToMainThread();
-    } catch {
-      resolve();
-      return;
-    }
-    session.post("Runtime.terminateExecution", () => {
-      session.disconnect();
-      resolve();
-    });
-  });
-}
 
 /** Resolves once the main thread has acknowledged `wanted` interrupts, or false when it did not in time. */
 async function acknowledged(counters: Int32Array, wanted: number): Promise<boolean> {
