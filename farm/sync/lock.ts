@@ -51,7 +51,8 @@ export abstract class Acquirable extends SharedPrimitive implements JobHeld, Rec
   /** The job whose ledger already has this primitive (repeated acquires in one job skip it). */
   #notedFor: AbortSignal | undefined = undefined;
 
-  protected constructor(label: string, revival: Revival | undefined, cellCount: number) {
+  /** @param diedCell the cell set when a holder ended while holding */
+  protected constructor(label: string, revival: Revival | undefined, cellCount: number, private readonly diedCell: number) {
     const local = revival === undefined || canShareMemory(revival);
     super(label, revival, local);
     this.cells = local ? new Int32Array(revival?.descriptor.sab ?? new SharedArrayBuffer(cellCount * 4)) : null;
@@ -78,8 +79,6 @@ export abstract class Acquirable extends SharedPrimitive implements JobHeld, Rec
    * for good (forget it). Returns how much it held above the baseline.
    */
   protected abstract dropTo(holder: number, baseline: number, ended?: boolean): number;
-  /** The cell set when a holder ended while holding. */
-  protected abstract diedIndex(): number;
   /** Remote operations specific to the kind. */
   protected abstract serveOther(method: string, args: unknown[], caller: ServedCaller): unknown;
 
@@ -157,7 +156,7 @@ export abstract class Acquirable extends SharedPrimitive implements JobHeld, Rec
    */
   async ownerDied(): Promise<boolean> {
     if (this.cells === null) return (await this.callRemote("ownerDied", [])) as boolean;
-    return Atomics.load(this.cells, this.diedIndex()) !== 0;
+    return Atomics.load(this.cells, this.diedCell) !== 0;
   }
 
   /** Forgets that a holder ended (after the protected data was checked or repaired). */
@@ -166,7 +165,7 @@ export abstract class Acquirable extends SharedPrimitive implements JobHeld, Rec
       await this.callRemote("clearOwnerDied", []);
       return;
     }
-    Atomics.store(this.cells, this.diedIndex(), 0);
+    Atomics.store(this.cells, this.diedCell, 0);
   }
 
   /** @internal */
@@ -180,7 +179,7 @@ export abstract class Acquirable extends SharedPrimitive implements JobHeld, Rec
   _ownerGone(holder: number): void {
     const cells = this.cells!;
     // marked before the waiters are woken, so that the one that gets it sees the mark
-    if (this.heldBy(holder) > 0) Atomics.store(cells, this.diedIndex(), 1);
+    if (this.heldBy(holder) > 0) Atomics.store(cells, this.diedCell, 1);
     this.dropTo(holder, 0, true);
   }
 
@@ -192,9 +191,9 @@ export abstract class Acquirable extends SharedPrimitive implements JobHeld, Rec
         this.dropTo(caller.holder, asNumber(args[0], "baseline"));
         return;
       case "ownerDied":
-        return Atomics.load(this.cells!, this.diedIndex()) !== 0;
+        return Atomics.load(this.cells!, this.diedCell) !== 0;
       case "clearOwnerDied":
-        Atomics.store(this.cells!, this.diedIndex(), 0);
+        Atomics.store(this.cells!, this.diedCell, 0);
         return;
       default:
         return this.serveOther(method, args, caller);
@@ -219,14 +218,11 @@ const LOCK_DIED = 1;
 export class Lock extends Acquirable implements ConditionLock {
   /** @param revival internal: used when a Lock arrives from another realm */
   constructor(revival?: Revival) {
-    super("Lock", revival, 2);
+    super("Lock", revival, 2, LOCK_DIED);
   }
 
   protected handleKind(): string {
     return "Lock";
-  }
-  protected diedIndex(): number {
-    return LOCK_DIED;
   }
 
   /** Frees the lock. Releasing a lock that is not held is an error. */
@@ -312,14 +308,11 @@ const RLOCK_DIED = 2;
 export class RLock extends Acquirable implements ConditionLock {
   /** @param revival internal: used when an RLock arrives from another realm */
   constructor(revival?: Revival) {
-    super("RLock", revival, 3);
+    super("RLock", revival, 3, RLOCK_DIED);
   }
 
   protected handleKind(): string {
     return "RLock";
-  }
-  protected diedIndex(): number {
-    return RLOCK_DIED;
   }
 
   /** Goes one level up; the lock is free again when its owner released it as often as it acquired it. */

@@ -44,7 +44,7 @@ export class Semaphore extends Acquirable {
    * @param revival internal: used when a semaphore arrives from another realm
    */
   constructor(value: number = 1, revival?: Revival) {
-    super(new.target.name, revival, TABLE + 2 * HOLDERS);
+    super(new.target.name, revival, TABLE + 2 * HOLDERS, DIED);
     if (revival === undefined) {
       checkCount(value, `${new.target.name} initial value`);
       const cells = this.cells!;
@@ -59,9 +59,6 @@ export class Semaphore extends Acquirable {
   }
   protected handleKind(): string {
     return "Semaphore";
-  }
-  protected diedIndex(): number {
-    return DIED;
   }
 
   /** Gives back `n` units (default 1), waking waiters. */
