@@ -3,35 +3,22 @@
  * functions, classes, interfaces, types, enums, imports) types later cells, the newest
  * definition wins, and a cell that fails to type-check reports line:column and does not run.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startKernel, type RunningKernel } from "../helpers/start-kernel.js";
+import { describe, expect, it } from "vitest";
+import { useKernel } from "../helpers/kernel-session.js";
 
-let k: RunningKernel;
-beforeAll(async () => {
-  k = await startKernel();
-});
-afterAll(async () => {
-  await k?.stop();
-});
-
-async function ok(code: string) {
-  const r = await k.client.execute(code);
-  expect(r.error, `cell failed: ${code}\n${JSON.stringify(r.error)}`).toBeUndefined();
-  expect(r.reply.content.status).toBe("ok");
-  return r;
-}
+const s = useKernel();
+const { ok } = s;
 
 async function typeError(code: string) {
-  const r = await k.client.execute(code);
-  expect(r.reply.content.status).toBe("error");
-  expect(r.error!.ename).toBe("TSError");
-  return r.error!;
+  const error = await s.fails(code);
+  expect(error.ename).toBe("TSError");
+  return error;
 }
 
 describe("a cell that throws part-way", () => {
   it("keeps, for later cells' types too, what it got to before the exception; what it did not reach keeps its earlier definition", async () => {
     await ok("const untouched: string = 'earlier';\nlet retyped: string = 'earlier';");
-    const r = await k.client.execute(
+    const r = await s.kernel.client.execute(
       "interface Reached { w: number }\nconst early = 41;\nlet retyped: number = 5;\n" +
       "function afterwards(): number { return early + 1; }\nclass Made { v = early }\n" +
       "if (early) throw new Error('part-way');\nconst untouched: number = 7;\nconst late = 1;",

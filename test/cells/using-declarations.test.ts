@@ -3,22 +3,10 @@
  * disposed at the end of the cell, and the cell's last expression is still its result, evaluated
  * before the disposal.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startKernel, type RunningKernel } from "../helpers/start-kernel.js";
+import { describe, expect, it } from "vitest";
+import { useKernel } from "../helpers/kernel-session.js";
 
-let k: RunningKernel;
-beforeAll(async () => {
-  k = await startKernel();
-});
-afterAll(async () => {
-  await k?.stop();
-});
-
-async function ok(code: string) {
-  const r = await k.client.execute(code);
-  expect(r.error, `cell failed: ${code}\n${JSON.stringify(r.error)}`).toBeUndefined();
-  return r;
-}
+const { ok } = useKernel();
 
 describe("a cell with top-level using declarations", () => {
   it("shows its last expression's value, taken before the resources are disposed", async () => {

@@ -4,37 +4,24 @@
  * imported on the workers (processes and threads); `%pool pull` keeps notebook classes; and data
  * a worker already holds is not sent again by a new cell.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startKernel, type RunningKernel } from "../helpers/start-kernel.js";
+import { useKernel } from "../helpers/kernel-session.js";
 import type { ExecuteResult } from "../helpers/kernel-client.js";
 
-let k: RunningKernel;
 let dir: string;
-beforeAll(async () => {
+const s = useKernel(() => {
   dir = mkdtempSync(join(tmpdir(), "tspool-shipping-"));
   writeFileSync(join(dir, "shapes.ts"), "export interface Shape { kind: string }\nexport function area(r: number): number { return 3 * r * r }\n");
   writeFileSync(join(dir, "rings.ts"), "import { area } from './shapes.ts'\nexport const ring = (r: number): number => area(r) - area(r - 1)\n");
-  k = await startKernel({ cwd: dir });
+  return { cwd: dir };
+}, async ({ ok }) => {
   await ok("%pool start 2");
-}, 60_000);
-afterAll(async () => {
-  await k?.stop();
-  rmSync(dir, { recursive: true, force: true });
 });
-
-async function ok(code: string): Promise<ExecuteResult> {
-  const r = await k.client.execute(code);
-  if (r.reply.content.status !== "ok") throw new Error(`cell failed: ${code}\n${JSON.stringify(r.error ?? r.reply.content)}`);
-  return r;
-}
-async function fails(code: string): Promise<Record<string, any>> {
-  const r = await k.client.execute(code);
-  expect(r.reply.content.status).toBe("error");
-  return r.error!;
-}
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const { ok, fails } = s;
 const plain = (r: ExecuteResult) => r.result?.data["text/plain"] as string;
 
 describe("functions that close over what cannot travel", () => {

@@ -5,35 +5,16 @@
  * workers are shown by their thread id (and `%pool status` says their memory is shared); the
  * timeline of a failed map says what it shows.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startKernel, type RunningKernel } from "../helpers/start-kernel.js";
+import { describe, expect, it } from "vitest";
+import { useKernel } from "../helpers/kernel-session.js";
 import type { ExecuteResult } from "../helpers/kernel-client.js";
 import type { JupyterMessage } from "../../kernel/wire/message.js";
 
-let k: RunningKernel;
-/** Worker pids this file saw, killed at the end in case a failed test left one spinning. */
-const seenPids = new Set<number>();
-beforeAll(async () => {
-  k = await startKernel();
+const s = useKernel({}, async ({ ok }) => {
   await ok("%pool start 2");
   await ok("import { execSync } from 'node:child_process'");
 });
-afterAll(async () => {
-  await k?.stop();
-  for (const pid of seenPids) {
-    try {
-      process.kill(pid, "SIGKILL");
-    } catch {
-      // already gone
-    }
-  }
-});
-
-async function ok(code: string): Promise<ExecuteResult> {
-  const r = await k.client.execute(code);
-  if (r.reply.content.status !== "ok") throw new Error(`cell failed: ${code}\n${JSON.stringify(r.error ?? r.reply.content)}`);
-  return r;
-}
+const { ok } = s;
 const text = (m: JupyterMessage) => String(m.content.data?.["text/plain"] ?? "");
 const isDisplay = (m: JupyterMessage) => m.header.msg_type === "display_data" || m.header.msg_type === "update_display_data";
 
@@ -47,14 +28,14 @@ function mapDisplay(messages: JupyterMessage[]): JupyterMessage[] {
 
 async function rememberPids(): Promise<void> {
   const r = await ok("%%pool run\nprocess.pid");
-  for (const p of JSON.parse(String(r.result!.data["text/plain"]).replace(/\s/g, ""))) seenPids.add(p);
+  for (const p of JSON.parse(String(r.result!.data["text/plain"]).replace(/\s/g, ""))) s.workerPids.add(p);
 }
 
 /** Waits until the iopub text (display or stream) published since `from` satisfies `pred`. */
 async function waitForOutput(from: number, pred: (all: string) => boolean): Promise<void> {
   const deadline = Date.now() + 20_000;
   for (;;) {
-    const all = k.client.iopubLog.slice(from).map((m) => text(m) + String(m.content.text ?? "")).join("\n");
+    const all = s.kernel.client.iopubLog.slice(from).map((m) => text(m) + String(m.content.text ?? "")).join("\n");
     if (pred(all)) return;
     if (Date.now() > deadline) throw new Error(`the awaited output never came: ${all.slice(-2000)}`);
     await new Promise((r) => setTimeout(r, 20));
@@ -63,14 +44,14 @@ async function waitForOutput(from: number, pred: (all: string) => boolean): Prom
 
 /** Starts `code`, interrupts it once `ready` holds for its output, and returns the cell and every iopub message since it started. */
 async function interrupted(code: string, ready: (all: string) => boolean): Promise<{ r: ExecuteResult; log: JupyterMessage[] }> {
-  const from = k.client.iopubLog.length;
-  const running = k.client.execute(code);
+  const from = s.kernel.client.iopubLog.length;
+  const running = s.kernel.client.execute(code);
   await waitForOutput(from, ready);
-  await k.client.request("control", "interrupt_request", {});
+  await s.kernel.client.request("control", "interrupt_request", {});
   const r = await running;
   // Anything the display might still send after the cell ended would arrive within this wait.
   await new Promise((res) => setTimeout(res, 1500));
-  return { r, log: k.client.iopubLog.slice(from) };
+  return { r, log: s.kernel.client.iopubLog.slice(from) };
 }
 
 /** The index of the cell's `idle` status in `log`. */
@@ -82,7 +63,7 @@ function idleIndex(log: JupyterMessage[], r: ExecuteResult): number {
 
 describe("while tasks run", () => {
   it("refreshes elapsed time at least every second even when no task finishes, and stops with the cell", async () => {
-    const from = k.client.iopubLog.length;
+    const from = s.kernel.client.iopubLog.length;
     const r = await ok("%%pool map [1] --chunksize 1\n(x: number) => { const end = Date.now() + 3500; while (Date.now() < end); return x }");
     const updates = mapDisplay(r.iopub);
     // Updates that still show 0/1 items, i.e. sent while the only task was running, and how long the map had run then.
@@ -96,7 +77,7 @@ describe("while tasks run", () => {
     expect(text(updates[updates.length - 1])).toMatch(/^%%pool map done: 1\/1 items/);
     // No update of the display after the cell ended: the refresh timer ended with the map.
     await new Promise((res) => setTimeout(res, 2500));
-    const later = k.client.iopubLog.slice(from).filter((m) => isDisplay(m) && m.parent_header.msg_id === r.msgId);
+    const later = s.kernel.client.iopubLog.slice(from).filter((m) => isDisplay(m) && m.parent_header.msg_id === r.msgId);
     expect(later).toHaveLength(updates.length);
   });
 });
@@ -122,7 +103,7 @@ describe("a map that is interrupted or fails", () => {
   });
 
   it("a failed map's timeline says how many tasks it shows and how each ended", async () => {
-    const r = await k.client.execute(
+    const r = await s.kernel.client.execute(
       "%%pool map [1, 2, 3] --chunksize 1 --timeline\n(x: number) => {\n  const end = Date.now() + (x === 2 ? 300 : x === 3 ? 4000 : 0)\n  while (Date.now() < end);\n  if (x === 2) throw new Error('two')\n  return x\n}",
     );
     expect(r.error!.evalue).toMatch(/^two \(worker \d, item 1\)$/);

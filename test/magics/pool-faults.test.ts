@@ -4,42 +4,23 @@
  * interrupts (stoppable code keeps its workers and their state; unstoppable code gets its worker
  * replaced; a task interrupted while it awaited does not run on after the cell).
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startKernel, type RunningKernel } from "../helpers/start-kernel.js";
+import { describe, expect, it } from "vitest";
+import { useKernel } from "../helpers/kernel-session.js";
 import type { ExecuteResult } from "../helpers/kernel-client.js";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-let k: RunningKernel;
-beforeAll(async () => {
-  k = await startKernel();
+const s = useKernel({}, async ({ ok }) => {
   await ok("%pool start 2");
 });
-/** Every worker pid this file saw: a worker left spinning by a failed test must not outlive it. */
-const seenPids = new Set<number>();
-afterAll(async () => {
-  await k?.stop();
-  for (const pid of seenPids) {
-    try {
-      process.kill(pid, "SIGKILL");
-    } catch {
-      // already gone, as it should be
-    }
-  }
-});
-
-async function ok(code: string): Promise<ExecuteResult> {
-  const r = await k.client.execute(code);
-  if (r.reply.content.status !== "ok") throw new Error(`cell failed: ${code}\n${JSON.stringify(r.error ?? r.reply.content)}`);
-  return r;
-}
+const { ok } = s;
 const plain = (r: ExecuteResult) => r.result?.data["text/plain"] as string;
 
 async function workerPids(): Promise<number[]> {
   const r = await ok("%%pool run\nprocess.pid");
   const pids: number[] = JSON.parse(plain(r).replace(/ /g, ""));
-  for (const p of pids) seenPids.add(p);
+  for (const p of pids) s.workerPids.add(p);
   return pids;
 }
 
@@ -48,10 +29,10 @@ async function waitForIopub(from: number, pred: (text: string) => boolean): Prom
   const deadline = Date.now() + 20_000;
   for (;;) {
     if (Date.now() > deadline) {
-      const texts = k.client.iopubLog.slice(from).map((m) => m.content?.data?.["text/plain"] ?? m.content?.text ?? m.header.msg_type);
+      const texts = s.kernel.client.iopubLog.slice(from).map((m) => m.content?.data?.["text/plain"] ?? m.content?.text ?? m.header.msg_type);
       throw new Error(`the awaited output never came; iopub since: ${JSON.stringify(texts).slice(-3000)}`);
     }
-    const hit = k.client.iopubLog.slice(from).some((m) => {
+    const hit = s.kernel.client.iopubLog.slice(from).some((m) => {
       const t = m.content?.data?.["text/plain"];
       return typeof t === "string" && pred(t);
     });
@@ -68,8 +49,8 @@ async function statusText(): Promise<string> {
 describe("a worker killed with SIGKILL mid-map", () => {
   it("loses no result: its task is retried on another worker and the pool is back to full size", async () => {
     const [, victim] = await workerPids();
-    const from = k.client.iopubLog.length;
-    const running = k.client.execute(
+    const from = s.kernel.client.iopubLog.length;
+    const running = s.kernel.client.execute(
       "%%pool map Array.from({ length: 16 }, (_, i) => i) --chunksize 1\nasync (x: number) => { await new Promise((res) => setTimeout(res, 60)); console.log('did', x); return x * 2 }",
     );
     await waitForIopub(from, (t) => /worker 1 \(pid \d+\): \d+ items done, running/.test(t) && /\[worker 1\] did/.test(t));
@@ -87,7 +68,7 @@ describe("a worker killed with SIGKILL mid-map", () => {
   });
 
   it("a task that keeps killing workers ends in an error naming the worker, the item and the signal", async () => {
-    const r = await k.client.execute("%%pool map [0, 1, 2] --chunksize 1\n(x: number) => { if (x === 1) process.kill(process.pid, 'SIGKILL'); return x }");
+    const r = await s.kernel.client.execute("%%pool map [0, 1, 2] --chunksize 1\n(x: number) => { if (x === 1) process.kill(process.pid, 'SIGKILL'); return x }");
     expect(r.reply.content.status).toBe("error");
     expect(r.error!.ename).toBe("WorkerCrashedError");
     expect(r.error!.evalue).toMatch(/^worker \d \(pid \d+, item 1\) was killed by SIGKILL while running the task after 2 attempts/);
@@ -97,7 +78,7 @@ describe("a worker killed with SIGKILL mid-map", () => {
   });
 
   it("--retries 0 fails at the first death", async () => {
-    const r = await k.client.execute("%%pool map [5] --retries 0\n(x: number) => { process.kill(process.pid, 'SIGKILL'); return x }");
+    const r = await s.kernel.client.execute("%%pool map [5] --retries 0\n(x: number) => { process.kill(process.pid, 'SIGKILL'); return x }");
     expect(r.error!.ename).toBe("WorkerCrashedError");
     expect(r.error!.evalue).toMatch(/item 0\) was killed by SIGKILL while running the task$|item 0\) was killed by SIGKILL while running the task\n/);
     expect(r.error!.evalue).not.toContain("attempts");
@@ -106,7 +87,7 @@ describe("a worker killed with SIGKILL mid-map", () => {
 
 describe("--timeout", () => {
   it("stops a task that runs too long and names it", async () => {
-    const r = await k.client.execute("%%pool map [1, 2] --timeout 300\n(x: number) => { const t = Date.now(); while (x === 2 && Date.now() - t < 20000) {} return x }");
+    const r = await s.kernel.client.execute("%%pool map [1, 2] --timeout 300\n(x: number) => { const t = Date.now(); while (x === 2 && Date.now() - t < 20000) {} return x }");
     expect(r.error!.ename).toBe("TaskTimeoutError");
     expect(r.error!.evalue).toMatch(/^item 1 on worker \d ran longer than --timeout 300 ms and was stopped$/);
     // the display's summary says why the map stopped and what became of the task
@@ -118,7 +99,7 @@ describe("--timeout", () => {
 
   it("also bounds the attempt that runs after a worker died (a retried task)", async () => {
     const marker = JSON.stringify(join(mkdtempSync(join(tmpdir(), "tspool-timeout-")), "crashed-once"));
-    const r = await k.client.execute(
+    const r = await s.kernel.client.execute(
       `%%pool map [7] --timeout 400\n(x: number) => {\n  const fs = require("node:fs")\n  if (!fs.existsSync(${marker})) { fs.writeFileSync(${marker}, ""); process.kill(process.pid, "SIGKILL") }\n  for (;;) {}\n}`,
     );
     expect(r.error!.ename).toBe("TaskTimeoutError");
@@ -131,30 +112,30 @@ describe("interrupting a %%pool cell", () => {
   it("stops synchronous tasks and keeps the workers and their state", async () => {
     await ok("%%pool run\nglobalThis.keep = 'kept'");
     const before = await workerPids();
-    const from = k.client.iopubLog.length;
+    const from = s.kernel.client.iopubLog.length;
     // The loop prints now and then, so the test knows both workers are inside it.
-    const running = k.client.execute("%%pool map [1, 2, 3, 4] --chunksize 1\n(x: number) => { let last = 0; for (;;) { if (Date.now() - last > 60) { console.log('spinning', x); last = Date.now() } } }");
+    const running = s.kernel.client.execute("%%pool map [1, 2, 3, 4] --chunksize 1\n(x: number) => { let last = 0; for (;;) { if (Date.now() - last > 60) { console.log('spinning', x); last = Date.now() } } }");
     await waitForIopub(from, (t) => /\[worker 0\] spinning/.test(t) && /\[worker 1\] spinning/.test(t));
-    await k.client.request("control", "interrupt_request", {});
+    await s.kernel.client.request("control", "interrupt_request", {});
     const r = await running;
     expect(r.reply.content.status).toBe("error");
     expect(r.error!.ename).toBe("Interrupted");
     expect(plain(await ok("%pool pull keep"))).toBe("[ 'kept', 'kept' ]");
     expect(await workerPids()).toEqual(before);
     // The map's display is updated in place, never cleared and re-shown: that could erase the interrupt's error.
-    expect(k.client.iopubLog.slice(from).filter((m) => m.header.msg_type === "clear_output")).toHaveLength(0);
+    expect(s.kernel.client.iopubLog.slice(from).filter((m) => m.header.msg_type === "clear_output")).toHaveLength(0);
   });
 
   it("stops tasks that a normal cell started through the pool global", async () => {
-    const from = k.client.iopubLog.length;
-    const running = k.client.execute("await pool.map((x: number) => { let last = 0; for (;;) { if (Date.now() - last > 60) { console.log('lib spinning', x); last = Date.now() } } }, [1, 2], { chunksize: 1 })");
+    const from = s.kernel.client.iopubLog.length;
+    const running = s.kernel.client.execute("await pool.map((x: number) => { let last = 0; for (;;) { if (Date.now() - last > 60) { console.log('lib spinning', x); last = Date.now() } } }, [1, 2], { chunksize: 1 })");
     for (const deadline = Date.now() + 20_000; ; ) {
-      const text = k.client.iopubLog.slice(from).filter((m) => m.header.msg_type === "stream").map((m) => m.content.text).join("");
+      const text = s.kernel.client.iopubLog.slice(from).filter((m) => m.header.msg_type === "stream").map((m) => m.content.text).join("");
       if (/\[worker 0\] lib spinning/.test(text) && /\[worker 1\] lib spinning/.test(text)) break;
       if (Date.now() > deadline) throw new Error(`no worker output from the pool global's map: ${text}`);
       await new Promise((r) => setTimeout(r, 20));
     }
-    await k.client.request("control", "interrupt_request", {});
+    await s.kernel.client.request("control", "interrupt_request", {});
     const r = await running;
     expect(r.reply.content.status).toBe("error");
     expect(r.error!.ename).toMatch(/Interrupt/);
@@ -163,10 +144,10 @@ describe("interrupting a %%pool cell", () => {
 
   it("replaces a worker whose code cannot be stopped, and the pool stays usable", async () => {
     await ok("import { execSync } from 'node:child_process'");
-    const from = k.client.iopubLog.length;
-    const r1 = k.client.execute("%%pool map [1] --chunksize 1\n(x: number) => { console.log('blocking'); execSync('sleep 20'); return x }");
+    const from = s.kernel.client.iopubLog.length;
+    const r1 = s.kernel.client.execute("%%pool map [1] --chunksize 1\n(x: number) => { console.log('blocking'); execSync('sleep 20'); return x }");
     await waitForIopub(from, (t) => /\] blocking/.test(t));
-    await k.client.request("control", "interrupt_request", {});
+    await s.kernel.client.request("control", "interrupt_request", {});
     const r = await r1;
     expect(r.reply.content.status).toBe("error");
     expect(r.error!.ename).toBe("Interrupted");
@@ -177,20 +158,20 @@ describe("interrupting a %%pool cell", () => {
 
   it("stops a task interrupted while it awaited, so that it cannot spin on after the cell and the next %%pool run answers", async () => {
     await workerPids(); // remembered, so that afterAll can stop a worker this test leaves spinning
-    const from = k.client.iopubLog.length;
+    const from = s.kernel.client.iopubLog.length;
     // Each task prints, then awaits (the interrupt comes during the wait), then would loop forever.
-    const running = k.client.execute(
+    const running = s.kernel.client.execute(
       "%%pool map [1, 2] --chunksize 1\nasync (x: number) => { console.log('awaiting', x); await new Promise((r) => setTimeout(r, 1500)); for (;;) {} }",
     );
     await waitForIopub(from, (t) => /\[worker 0\] awaiting/.test(t) && /\[worker 1\] awaiting/.test(t));
-    await k.client.request("control", "interrupt_request", {});
+    await s.kernel.client.request("control", "interrupt_request", {});
     const r = await running;
     expect(r.reply.content.status).toBe("error");
     expect(r.error!.ename).toBe("Interrupted");
     // Long after the awaited timers fired, every worker must still take work.
     await new Promise((res) => setTimeout(res, 2000));
     const answer = await Promise.race([
-      k.client.execute("%%pool run\nprocess.pid"),
+      s.kernel.client.execute("%%pool run\nprocess.pid"),
       new Promise<never>((_, reject) =>
         setTimeout(() => reject(new Error("%%pool run after the interrupt got no answer in 20 s: a worker is still running the interrupted task's loop")), 20_000),
       ),

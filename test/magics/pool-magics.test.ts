@@ -3,30 +3,14 @@
  * live per-worker display, results/`_`/--out, errors, `%%pool run` state, the `pool` global,
  * typos, and the timing magics.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startKernel, type RunningKernel } from "../helpers/start-kernel.js";
+import { describe, expect, it } from "vitest";
+import { useKernel } from "../helpers/kernel-session.js";
 import type { ExecuteResult } from "../helpers/kernel-client.js";
 
-let k: RunningKernel;
-beforeAll(async () => {
-  k = await startKernel();
-  const r = await k.client.execute("%pool start 2");
-  expect(r.reply.content.status).toBe("ok");
+const s = useKernel({}, async ({ ok }) => {
+  await ok("%pool start 2");
 });
-afterAll(async () => {
-  await k?.stop();
-});
-
-async function ok(code: string): Promise<ExecuteResult> {
-  const r = await k.client.execute(code);
-  if (r.reply.content.status !== "ok") throw new Error(`cell failed: ${code}\n${JSON.stringify(r.error ?? r.reply.content)}`);
-  return r;
-}
-async function fails(code: string): Promise<Record<string, any>> {
-  const r = await k.client.execute(code);
-  expect(r.reply.content.status).toBe("error");
-  return r.error!;
-}
+const { ok, fails } = s;
 const plain = (r: ExecuteResult) => r.result?.data["text/plain"] as string;
 /** The final state of the cell's live map display. */
 function finalDisplay(r: ExecuteResult): Record<string, any> {
@@ -245,7 +229,7 @@ describe("errors", () => {
   });
 
   it("keeps the other workers' output visible and the pool usable", async () => {
-    const r = await k.client.execute(
+    const r = await s.kernel.client.execute(
       "%%pool map [0, 1, 2, 3] --chunksize 1\nasync (x: number) => { console.log('ran', x); await new Promise((res) => setTimeout(res, 30)); if (x === 3) throw new Error('late failure'); return x }",
     );
     expect(r.reply.content.status).toBe("error");
@@ -274,7 +258,7 @@ describe("errors", () => {
     expect(plain(await ok("%%pool starmap [[2, 'ab'], [1, 'c']]\n(n: number, s: string) => s.repeat(n)"))).toBe("[ 'abab', 'c' ]");
 
     // A function that does not fit the items is refused before anything runs, at its own line.
-    const wrong = await k.client.execute("%%pool map [1, 2]\n// numbers in, strings expected\n(x: string) => x.toUpperCase()");
+    const wrong = await s.kernel.client.execute("%%pool map [1, 2]\n// numbers in, strings expected\n(x: string) => x.toUpperCase()");
     expect(wrong.reply.content.status).toBe("error");
     expect(wrong.displays).toHaveLength(0);
     expect(wrong.error!.traceback.join("\n")).toMatch(/cell line 3:1 - error TS2345: The function does not fit the items of `\[1, 2\]` \(it is called with one item at a time\):\n.*'\(x: string\) => string'.*'\(item: number\) => unknown'/);
@@ -531,7 +515,7 @@ describe("timing and listing magics", () => {
     expect(String(finalDisplay(t)["text/plain"])).toMatch(/done: 3\/3 items/);
     expect(plain(await ok("timedSquares.length"))).toBe("3");
     // An error in the timed magic keeps the cell's own line numbers, and the time is still shown.
-    const e = await k.client.execute("%%time\n%%pool map [1]\n(x: number) => {\n  const y: number = 'no'\n  return y\n}");
+    const e = await s.kernel.client.execute("%%time\n%%pool map [1]\n(x: number) => {\n  const y: number = 'no'\n  return y\n}");
     expect(e.error!.ename).toBe("TSError");
     expect(e.error!.evalue).toMatch(/^4:9 /);
     expect(e.stdout).toMatch(/Wall time/);
