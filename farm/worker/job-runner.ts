@@ -4,6 +4,7 @@
  * cooperatively (the worker is free: it was awaiting) or arrive after the helper thread terminated
  * the running synchronous code; either way the job is reported as interrupted exactly once.
  */
+import { internalSetImmediate } from "./interruptible-timers.js";
 import { serializeError } from "./serialize-error.js";
 import { InterruptedError } from "../errors.js";
 import type { CodeCache } from "./code-cache.js";
@@ -52,6 +53,8 @@ export class JobRunner {
   gate: () => boolean = () => false;
   /** Returns true if the helper terminated execution since the last call. */
   terminatedSinceLastCheck: () => boolean = () => false;
+  /** Called when a job has been answered: `stopped` if it was interrupted, cancelled or timed out. */
+  onJobEnd: (job: number, stopped: boolean) => void = () => {};
 
   constructor(
     private readonly ch: Channel,
@@ -89,7 +92,7 @@ export class JobRunner {
   schedule(): void {
     if (this.pumpScheduled || this.current) return;
     this.pumpScheduled = true;
-    setImmediate(() => { this.pumpScheduled = false; this.pump(); });
+    internalSetImmediate(() => { this.pumpScheduled = false; this.pump(); });
   }
 
   private pump(): void {
@@ -97,7 +100,13 @@ export class JobRunner {
     const job = this.queue.shift();
     if (!job) return;
     const cur: Running = { id: job.id, started: performance.now(), reported: false, index: null, controller: null, stopped: null };
-    void this.run(job, cur);
+    this.setCurrent(cur);
+    // Start it from a promise reaction, not from this setImmediate callback: when an interrupt
+    // terminates a task's synchronous code (V8's terminate-execution) inside a macrotask callback,
+    // Node's async-id stack is left unbalanced and Node aborts the process ("async hook stack has
+    // become corrupted"); a terminated promise reaction is survived. (Not queueMicrotask: Node
+    // runs its callbacks in an async scope, which has the same problem.)
+    void Promise.resolve().then(() => this.run(job, cur));
   }
 
   /**
@@ -169,6 +178,7 @@ export class JobRunner {
       cur.stopped = new InterruptedError("the task was stopped (interrupted, cancelled or timed out)");
       cur.controller?.abort(cur.stopped);
     }
+    this.onJobEnd(cur.id, msg.t === "interrupted");
     try {
       this.ch.send(msg, transfer);
     } catch (e) {

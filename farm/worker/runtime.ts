@@ -16,6 +16,7 @@ import { JobRunner, type Channel } from "./job-runner.js";
 import { OutputCapture } from "./output-capture.js";
 import { installCommonJsGlobals } from "./commonjs-globals.js";
 import { installBundlerHelpers } from "./bundler-helpers.js";
+import { internalSetImmediate, TaskTimers } from "./interruptible-timers.js";
 import { ThreadSink, type ProcessSink } from "./output-sinks.js";
 import { ProcessOutput } from "./process-output.js";
 import { announceChildProcesses, captureRawWrites } from "./raw-writes.js";
@@ -86,6 +87,9 @@ captureRawWrites((stream, bytes) => output.writeRaw(stream, bytes));
 if (processOutput) announceChildProcesses(() => processOutput!.sink.nativeOutputPossible());
 const cache = new CodeCache(env);
 const runner: JobRunner = new JobRunner(channel, cache, output, env);
+const timers = new TaskTimers();
+timers.install(() => runner.tag().job);
+runner.onJobEnd = (job, stopped) => timers.jobEnded(job, stopped);
 
 process.on("uncaughtException", (e) => {
   process.stderr.write(`Uncaught exception in worker ${workerId} (outside a task's await chain): ${e instanceof Error ? e.stack : String(e)}\n`);
@@ -109,7 +113,7 @@ if (!isThread) {
     return killed;
   };
   // started right after "ready" so that it does not compete with this thread's start-up
-  setImmediate(() => {
+  internalSetImmediate(() => {
     const helper = new Worker(new URL("./interrupt-helper.js", import.meta.url), {
       workerData: { sab, fd: 3, outputRing: processOutput!.ring } satisfies HelperData,
       stdout: false,
@@ -168,7 +172,7 @@ listen((m) => {
       // leave even if an interrupted task left timers behind. Not synchronously: when "exit" came
       // before this listener was attached, Node replays it from a callback that still uses the
       // IPC channel afterwards, and a disconnect inside that callback makes Node throw there.
-      setImmediate(() => (isThread ? process.exit(0) : process.disconnect()));
+      internalSetImmediate(() => (isThread ? process.exit(0) : process.disconnect()));
       break;
   }
 });

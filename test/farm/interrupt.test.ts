@@ -38,6 +38,51 @@ for (const threads of [false, true]) {
       expect(await pool.map((x: number) => x + 1, [1, 2, 3])).toEqual([2, 3, 4]);
     });
 
+    it("stops loops in code the worker already had and in timer callbacks without the worker dying", async () => {
+      // Node aborts a process whose JavaScript is terminated directly inside a macrotask callback
+      // ("async hook stack has become corrupted"): a task whose code was already cached started
+      // inside one, as did the callbacks of timers a task set.
+      await using pool = new Pool({ workers: 2, threads, interruptGrace: GENEROUS_GRACE });
+      await pool.run(() => { (globalThis as any).state = "kept"; });
+      const spin = (n: number) => { while (n >= 0) { /* spin */ } return n; };
+      const stops: Array<() => Promise<unknown>> = [
+        () => pool.map(spin, Array.from({ length: 40 }, (_, i) => i), { chunksize: 1 }), // 40 queued, cached code
+        () => pool.map(spin, Array.from({ length: 40 }, (_, i) => i), { chunksize: 1 }),
+        () => pool.apply(() => new Promise(() => setTimeout(() => { for (;;) { /* spin */ } }, 10))),
+        () => pool.apply(() => new Promise(() => setInterval(() => { for (;;) { /* spin */ } }, 10))),
+        () => pool.apply(() => new Promise(() => setImmediate(() => { for (;;) { /* spin */ } }))),
+      ];
+      for (const start of stops) {
+        const task = start();
+        task.catch(() => {});
+        await sleep(300);
+        await pool.interrupt();
+        expect(await task.catch((e) => e)).toBeInstanceOf(InterruptedError);
+      }
+      expect(pool.status().workers.map((w) => w.restarts)).toEqual([0, 0]);
+      expect(await pool.run(() => (globalThis as any).state)).toEqual(["kept", "kept"]);
+    });
+
+    it("clears the intervals a stopped task set, and keeps those of a task that ended normally", async () => {
+      await using pool = new Pool({ workers: 1, threads, interruptGrace: GENEROUS_GRACE });
+      const stopped = pool.apply(() => new Promise(() => {
+        (globalThis as any).stoppedTicks = 0;
+        setInterval(() => (globalThis as any).stoppedTicks++, 5);
+      }));
+      stopped.catch(() => {});
+      await sleep(100);
+      await pool.interrupt();
+      await expect(stopped).rejects.toBeInstanceOf(InterruptedError);
+      await pool.run(() => { (globalThis as any).keptTicks = 0; setInterval(() => (globalThis as any).keptTicks++, 5); });
+      const read = () => pool.run(() => [(globalThis as any).stoppedTicks, (globalThis as any).keptTicks]);
+      const [[stoppedBefore, keptBefore]] = await read();
+      await sleep(300);
+      const [[stoppedAfter, keptAfter]] = await read();
+      expect(stoppedBefore).toBeGreaterThan(0);
+      expect(stoppedAfter).toBe(stoppedBefore);
+      expect(keptAfter).toBeGreaterThan(keptBefore);
+    });
+
     it("stops a task printing in a tight loop; output capture and state survive", async () => {
       await using pool = new Pool({ workers: 1, threads, interruptGrace: GENEROUS_GRACE });
       await pool.run(() => { (globalThis as any).kept = "yes"; });
