@@ -32,13 +32,13 @@ function bindTimersToCells(): void {
   } as typeof process.nextTick;
   for (const name of ["setTimeout", "setInterval", "setImmediate", "queueMicrotask"] as const) {
     const original = globalThis[name] as (cb: unknown, ...rest: unknown[]) => unknown;
-    const viaImmediate = name === "setTimeout" || name === "setInterval";
+    const viaMicrotask = name !== "queueMicrotask";
     const bound = function (this: unknown, callback: unknown, ...rest: unknown[]) {
       let cb = typeof callback === "function" ? bindToCurrentOutput(callback as (...a: unknown[]) => unknown) : callback;
-      if (viaImmediate && typeof cb === "function") {
+      if (viaMicrotask && typeof cb === "function") {
         // The executor does not survive an interrupt terminating JavaScript that runs directly in
-        // a timer callback (Node then ends the process), while it does in a microtask, where
-        // cells run too. So a due timer runs its callback as a microtask, at once.
+        // a timer or immediate callback (Node then ends the process), while it does in a
+        // microtask, where cells run too. So a due timer runs its callback as a microtask, at once.
         const run = cb as (...a: unknown[]) => unknown;
         cb = function (this: unknown, ...args: unknown[]) {
           unboundQueueMicrotask(() => run.apply(this, args));

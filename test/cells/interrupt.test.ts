@@ -48,19 +48,21 @@ describe("interrupt", () => {
     expect(r.result!.data["text/plain"]).toBe("[ true, 3 ]");
   });
 
-  it("stops a loop in a timer callback without losing the session", async () => {
-    const { done } = await k.client.startExecute(
-      'setTimeout(() => { kept = 43; require("node:fs").writeFileSync("looping.txt", "yes"); while (true) {} }, 50);\nawait new Promise((r) => setTimeout(r, 5000));',
-      { timeoutMs: 15_000 },
-    );
-    // Interrupt only once the timer's loop has surely started (its output could not leave a blocked executor).
-    const flag = join(k.cwd, "looping.txt");
-    while (!existsSync(flag)) await new Promise((r) => setTimeout(r, 20));
-    await k.client.request("control", "interrupt_request", {});
-    const r = await done;
-    expect(r.error!.ename).toBe("Interrupted");
-    await keptIs(43);
-  });
+  for (const [schedule, value] of [["setTimeout", 43], ["setImmediate", 44]] as const) {
+    it(`stops a loop in a ${schedule} callback without losing the session`, async () => {
+      const flag = join(k.cwd, `looping-${schedule}.txt`);
+      const { done } = await k.client.startExecute(
+        `${schedule}(() => { kept = ${value}; require("node:fs").writeFileSync(${JSON.stringify(flag)}, "yes"); while (true) {} }${schedule === "setTimeout" ? ", 50" : ""});\nawait new Promise((r) => setTimeout(r, 5000));`,
+        { timeoutMs: 15_000 },
+      );
+      // Interrupt only once the callback's loop has surely started (its output could not leave a blocked executor).
+      while (!existsSync(flag)) await new Promise((r) => setTimeout(r, 20));
+      await k.client.request("control", "interrupt_request", {});
+      const r = await done;
+      expect(r.error!.ename).toBe("Interrupted");
+      await keptIs(value);
+    });
+  }
 
   it("stops a loop that runs after an await", async () => {
     await interrupted("await new Promise((r) => setTimeout(r, 10));\nkept = 43;\nfor (;;) {}");
