@@ -65,12 +65,15 @@ for (const threads of [false, true]) {
 
     it("clears the intervals a stopped task set, and keeps those of a task that ended normally", async () => {
       await using pool = new Pool({ workers: 1, threads, interruptGrace: GENEROUS_GRACE });
+      // Interrupt only once the interval has ticked: on a loaded machine a fixed sleep ended before
+      // the worker had even started the task, which the interrupt then dropped from the queue.
+      const ticking = new Promise<void>((resolve) => pool.on("output", (e) => { if (e.lines.includes("ticking")) resolve(); }));
       const stopped = pool.apply(() => new Promise(() => {
         (globalThis as any).stoppedTicks = 0;
-        setInterval(() => (globalThis as any).stoppedTicks++, 5);
+        setInterval(() => { if ((globalThis as any).stoppedTicks++ === 2) console.log("ticking"); }, 5);
       }));
       stopped.catch(() => {});
-      await sleep(100);
+      await ticking;
       await pool.interrupt();
       await expect(stopped).rejects.toBeInstanceOf(InterruptedError);
       await pool.run(() => { (globalThis as any).keptTicks = 0; setInterval(() => (globalThis as any).keptTicks++, 5); });
