@@ -15,6 +15,7 @@ import { dirname, join, resolve } from "node:path";
 import type { BindingRegistry } from "./bindings.js";
 import { packageRoot, tslabDeclarations } from "./paths.js";
 import { libraryFiles } from "./library-files.js";
+import { typeRootsFor } from "./type-roots.js";
 
 const GLOBALS_FILE_NAME = "__tspool_globals.d.ts";
 const CHECK_FILE_NAME = "__tspool_cell.ts";
@@ -44,6 +45,9 @@ export interface CellFile {
   sourceLength: number;
 }
 
+/** The declaration packages (`@types/<name>`) every cell sees. */
+const TYPES = ["node"];
+
 export function compilerOptions(): ts.CompilerOptions {
   return <ts.CompilerOptions>{
     target: ts.ScriptTarget.ES2022,
@@ -64,8 +68,8 @@ export function compilerOptions(): ts.CompilerOptions {
     // TypeScript allows that only without JS output, which suits: only declarations are ever emitted.
     allowImportingTsExtensions: true,
     emitDeclarationOnly: true,
-    types: ["node"],
-    typeRoots: [join(packageRoot, "node_modules", "@types")],
+    types: TYPES,
+    typeRoots: typeRootsFor(TYPES),
   };
 }
 
