@@ -23,6 +23,7 @@ import type {
   InspectReplyContent,
   IsCompleteReplyContent,
   ReplyEvent,
+  SequencedMessage,
 } from "./protocol.js";
 
 export interface ReplyContentOf {
@@ -54,8 +55,9 @@ export interface ExecutorExit {
 }
 
 /**
- * How long to wait, once the child has exited, for its end of fd 3 to close so that its exit
- * notice has surely been read. It closes right away unless a process the cells started inherited it.
+ * How long to wait, once the child has exited, for its IPC channel and its end of fd 3 to close,
+ * so that its last messages and its notices (exit-notice.ts) have surely been read. They close
+ * right away unless a process the cells started inherited them.
  */
 const EXIT_NOTICE_WAIT_MS = 500;
 
@@ -124,17 +126,31 @@ export class ExecutorHost extends EventEmitter {
       });
       const kernelPipe = child.stdio[3] as Duplex | null;
       const notices = new ExitNoticeReader();
+      /** The number of the last message received over IPC (see event-sender.ts). */
+      let lastReceived = 0;
       kernelPipe?.on("error", () => {
         /* the child went away; its exit is handled below */
       });
-      kernelPipe?.setEncoding("utf8").on("data", (text: string) => notices.feed(text));
-      child.on("message", (msg: ExecutorToHost) => {
+      kernelPipe?.setEncoding("utf8").on("data", (text: string) => {
+        notices.feed(text);
+        notices.dropReceived(lastReceived);
+      });
+      const receive = (msg: SequencedMessage, pending: Map<string, Pending>) => {
         if (msg.type === "ready") {
           isReady = true;
           this.deathsBeforeReady = 0;
           resolve();
-        } else if (msg.type === "reply") this.settle(msg);
+        } else if (msg.type === "reply") this.settle(msg, pending);
         else this.emit("event", msg);
+      };
+      /** Once the child has exited: the requests it was handling (later ones go to its successor). */
+      let orphans: Map<string, Pending> | undefined;
+      child.on("message", (msg: SequencedMessage) => {
+        if (typeof msg.seq === "number") {
+          lastReceived = msg.seq;
+          notices.dropReceived(lastReceived);
+        }
+        receive(msg, orphans ?? this.pending);
       });
       child.on("error", (e) => {
         if (isReady) return;
@@ -148,20 +164,21 @@ export class ExecutorHost extends EventEmitter {
         if (this.child !== child) return;
         this.child = null;
         this.readyPromise = null;
-        // The requests this child was handling; later ones go to its successor.
-        const orphans = new Map(this.pending);
+        const ownRequests = (orphans = new Map(this.pending));
         this.pending.clear();
-        // An exit code (not a signal) may come with a notice on fd 3: read it before reporting.
-        const noticesRead = signal === null && kernelPipe ? closedWithin(kernelPipe, EXIT_NOTICE_WAIT_MS) : Promise.resolve();
-        void noticesRead.then(() => {
+        // Read the notices on fd 3 (and what is left on the IPC channel) before reporting.
+        void allEnded(child, kernelPipe, EXIT_NOTICE_WAIT_MS).then(() => {
+          // Messages the executor had not delivered when it ended (what a cell printed just before
+          // process.exit, say), in order, as if they had come over IPC.
+          for (const msg of notices.undeliveredAfter(lastReceived)) receive(msg, ownRequests);
           const exit: ExecutorExit = { code, signal, stderrTail: this.stderrTail, ...(notices.notice ? { exitCalled: notices.notice } : {}) };
-          this.failPending(orphans, exit);
+          this.failPending(ownRequests, exit);
           if (this.stopping) return;
           if (!isReady) {
             this.deathsBeforeReady++;
             reject(new Error(`The executor exited before it was ready (${describeExit(exit)}).${exit.stderrTail ? "\n" + exit.stderrTail : ""}`));
           }
-          this.emit("exit", exit, [...orphans.keys()]);
+          this.emit("exit", exit, [...ownRequests.keys()]);
           // Start a fresh executor right away unless it keeps dying on start (then: on the next request).
           if (isReady || this.deathsBeforeReady < 2) this.ready().catch(() => undefined);
         });
@@ -169,10 +186,10 @@ export class ExecutorHost extends EventEmitter {
     });
   }
 
-  private settle(reply: ReplyEvent): void {
-    const p = this.pending.get(reply.id);
+  private settle(reply: ReplyEvent, pending: Map<string, Pending>): void {
+    const p = pending.get(reply.id);
     if (!p) return;
-    this.pending.delete(reply.id);
+    pending.delete(reply.id);
     // One more turn of the event loop, so raw stdout/stderr the child wrote before replying (already
     // readable on its pipes) is passed on before the reply.
     setImmediate(() => p.resolve(reply.content));
@@ -271,16 +288,16 @@ export function describeExit(exit: Pick<ExecutorExit, "code" | "signal" | "exitC
   return `exit code ${exit.code}`;
 }
 
-/** Resolves when `stream` has closed, or after `ms` at the latest. */
-function closedWithin(stream: Duplex, ms: number): Promise<void> {
-  if (stream.closed || stream.destroyed) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      stream.off("close", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    stream.on("close", done);
-  });
+/**
+ * Resolves once the exited child's IPC channel and kernel pipe have both closed (everything on them
+ * read), or after `ms` at the latest.
+ */
+function allEnded(child: ChildProcess, kernelPipe: Duplex | null, ms: number): Promise<void> {
+  const ended: Promise<void>[] = [];
+  if (child.connected) ended.push(new Promise((resolve) => child.once("disconnect", () => resolve())));
+  if (kernelPipe && !kernelPipe.closed && !kernelPipe.destroyed) ended.push(new Promise((resolve) => kernelPipe.once("close", () => resolve())));
+  if (ended.length === 0) return Promise.resolve();
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  return Promise.race([Promise.all(ended).then(() => undefined), limit]).finally(() => clearTimeout(timer));
 }

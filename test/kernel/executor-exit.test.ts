@@ -91,6 +91,60 @@ describe("a cell that calls process.exit()", () => {
   });
 });
 
+describe("output written just before the executor ends reaches the cell, as plain Node would print it", () => {
+  let k: RunningKernel;
+  beforeAll(async () => {
+    k = await startKernel();
+  });
+  afterAll(async () => {
+    await k?.stop();
+  });
+
+  it.each([
+    ['console.log("bye 0"); process.exit(0)', "bye 0\n", "", "process.exit(0)"],
+    ['process.stdout.write("raw\\n"); console.error("err line"); process.exitCode = 3; process.exit()', "raw\n", "err line\n", "process.exit(3)"],
+    ['console.log("a"); await new Promise((r) => setTimeout(r, 50)); console.log("b"); process.exit(2)', "a\nb\n", "", "process.exit(2)"],
+    ['console.log("before SIGKILL"); process.kill(process.pid, "SIGKILL")', "before SIGKILL\n", "", "signal SIGKILL"],
+    ['console.error("aborting"); process.abort()', "", "aborting\n", "signal SIGABRT"],
+  ])("%s", async (code, stdout, stderr, how) => {
+    const r = await k.client.execute(code, { timeoutMs: 20_000 });
+    expect(r.reply.content.ename).toBe("ExecutorDied");
+    expect(r.reply.content.evalue).toContain(how);
+    expect(r.stdout).toBe(stdout);
+    if (stderr) expect(r.stderr.startsWith(stderr), r.stderr).toBe(true);
+    // The output comes before the error, as it was written before the end.
+    const kinds = r.iopub.map((m) => m.header.msg_type);
+    if (stdout || stderr) expect(kinds.indexOf("stream")).toBeLessThan(kinds.indexOf("error"));
+  });
+
+  it("all of a large output written just before process.exit(), in order", async () => {
+    const r = await k.client.execute('for (let i = 0; i < 100000; i++) console.log("line " + i); process.exit(0)', { timeoutMs: 30_000 });
+    expect(r.reply.content.ename).toBe("ExecutorDied");
+    const lines = r.stdout.split("\n");
+    expect(lines.length).toBe(100001);
+    expect(lines.every((l, i) => (i === 100000 ? l === "" : l === `line ${i}`))).toBe(true);
+  });
+
+  it("a write larger than the IPC channel takes at once, just before process.exit()", async () => {
+    // The channel cannot write such a message out before the process ends: it reaches the kernel on its pipe.
+    const r = await k.client.execute('process.stdout.write("y".repeat(3_000_000) + "\\n"); process.exit(0)', { timeoutMs: 30_000 });
+    expect(r.reply.content.ename).toBe("ExecutorDied");
+    expect(r.stdout.length).toBe(3_000_001);
+    expect(/^y+\n$/.test(r.stdout)).toBe(true);
+  });
+
+  it("what a timer printed just before it called process.exit, below the cell that set the timer", async () => {
+    const first = await k.client.execute('setTimeout(() => { console.log("last words from timer"); process.exit(1) }, 100); "set"');
+    expect(plain(first)).toBe("'set'");
+    const words = await k.client.waitIopub((m) => m.header.msg_type === "stream" && m.content.text.includes("last words from timer"), 20_000);
+    expect(words.parent_header.msg_id).toBe(first.msgId);
+    expect(words.content.name).toBe("stdout");
+    const notice = await k.client.waitIopub((m) => m.header.msg_type === "stream" && /called process\.exit\(1\)/.test(m.content.text), 20_000);
+    expect(k.client.iopubLog.indexOf(words)).toBeLessThan(k.client.iopubLog.indexOf(notice));
+    expect(plain(await k.client.execute("1 + 1", { timeoutMs: 20_000 }))).toBe("2");
+  });
+});
+
 /** A cell that makes the executor write `file` from its exit handlers, i.e. only if it exits by itself. */
 const onExitWrite = (file: string) => `process.on("exit", () => require("node:fs").writeFileSync(${JSON.stringify(file)}, "exited cleanly"));`;
 
