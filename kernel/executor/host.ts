@@ -73,11 +73,26 @@ interface Pending {
   resolve(content: unknown): void;
 }
 
+/** A request the executor was handling (its msg_id and kind). */
+export interface RunningRequest {
+  id: string;
+  kind: keyof ReplyContentOf;
+}
+
+/**
+ * How long a completion, inspection or is_complete request that an interrupt caught has to get its
+ * answer before it gets an empty one: the interrupt stops JavaScript that blocks the executor within
+ * about 0.2 s, but not a blocking call into native code (e.g. execSync), which could hold the
+ * kernel's shell queue for as long as it lasts.
+ */
+const INTERRUPTED_QUERY_GRACE_MS = 1000;
+
 /**
  * Emits:
  * - "event" (ExecutorEvent): stream/display/clear_output/input_request from the executor
  * - "output" (name: "stdout" | "stderr", text): raw writes to the child's own stdout/stderr
- * - "exit" (ExecutorExit, runningIds: string[]): the child died unexpectedly (a new one is being started)
+ * - "exit" (ExecutorExit, running: RunningRequest[]): the child died unexpectedly (a new one is being
+ *   started) while handling these requests (each already answered: an error for an execute, an empty reply otherwise)
  */
 export class ExecutorHost extends EventEmitter {
   private child: ChildProcess | null = null;
@@ -178,7 +193,8 @@ export class ExecutorHost extends EventEmitter {
             this.deathsBeforeReady++;
             reject(new Error(`The executor exited before it was ready (${describeExit(exit)}).${exit.stderrTail ? "\n" + exit.stderrTail : ""}`));
           }
-          this.emit("exit", exit, [...ownRequests.keys()]);
+          const running: RunningRequest[] = [...ownRequests].map(([id, p]) => ({ id, kind: p.kind }));
+          this.emit("exit", exit, running);
           // Start a fresh executor right away unless it keeps dying on start (then: on the next request).
           if (isReady || this.deathsBeforeReady < 2) this.ready().catch(() => undefined);
         });
@@ -231,13 +247,27 @@ export class ExecutorHost extends EventEmitter {
     });
   }
 
-  /** Interrupts the running cell: one byte on fd 3 (read by the executor's helper thread) and an IPC notice. */
+  /**
+   * Interrupts the running cell: one byte on fd 3 (read by the executor's helper thread) and an IPC
+   * notice. A query the executor is answering (completion, inspection) is answered within
+   * INTERRUPTED_QUERY_GRACE_MS either way, so the kernel's shell queue moves on.
+   */
   interrupt(): void {
     const child = this.child;
     if (!child) return;
     const pipe = child.stdio[3] as Writable | null;
     if (pipe && !pipe.destroyed) pipe.write(Buffer.from([1]));
     this.post({ type: "interrupt" });
+    for (const [id, p] of this.pending) {
+      if (p.kind === "execute") continue;
+      const timer = setTimeout(() => {
+        if (this.pending.get(id) !== p) return;
+        this.pending.delete(id);
+        process.stderr.write(`[tspool] the executor did not answer an interrupted ${p.kind} request in time; answered it with an empty reply\n`);
+        p.resolve(syntheticReply(p.kind, "Interrupted", "the request was interrupted", []));
+      }, INTERRUPTED_QUERY_GRACE_MS);
+      timer.unref();
+    }
   }
 
   /** Asks the executor to shut down, then kills it if it has not exited within `graceMs`. */
