@@ -6,7 +6,9 @@
  * The child runs in its own process group (detached), so a SIGINT sent to the kernel's group
  * (jupyter_client signals the group) reaches only the kernel, which turns it into an interrupt.
  * Being in its own group, it is not killed with the kernel's group either: it ends itself when its
- * fd 3 reaches its end, i.e. when the kernel process is gone (see interrupter.ts).
+ * fd 3 reaches its end, i.e. when the kernel process is gone (see interrupter.ts). The processes
+ * its cells start join its group, and end with it (process-group.ts; the kernel kills what is left
+ * of the group whenever the executor has ended).
  */
 import { fork, type ChildProcess } from "node:child_process";
 import { EventEmitter } from "node:events";
@@ -176,6 +178,9 @@ export class ExecutorHost extends EventEmitter {
         reject(new Error(`Cannot start the executor ${this.executorPath}: ${e.message}`));
       });
       child.on("exit", (code, signal) => {
+        // The processes its cells started (they share its process group) end with the session,
+        // whatever ended it: a restart starts from nothing, as ipykernel's does under jupyter_client.
+        killGroup(child, "SIGKILL");
         if (this.child !== child) return;
         this.child = null;
         this.readyPromise = null;
@@ -299,12 +304,13 @@ function syntheticReply<K extends keyof ReplyContentOf>(kind: K, ename: string, 
   return replies[kind]();
 }
 
+/** Signals the child's process group (the child, and what it started that is still there). */
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   try {
     if (child.pid) process.kill(-child.pid, signal);
   } catch {
     try {
-      child.kill(signal);
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     } catch {
       /* already gone */
     }

@@ -26,6 +26,7 @@ import { pendingInputs, rejectPendingInputs } from "./input-requests.js";
 import { evaluateUserExpressions } from "./user-expressions.js";
 import { writeExitNotice } from "./exit-notice.js";
 import { beforeAbruptEnd } from "./abrupt-end.js";
+import { stopProcessGroup } from "./process-group.js";
 import { KERNEL_PIPE_FD } from "./kernel-pipe.js";
 import { installCellStackTraces } from "./cell-stack-traces.js";
 import { saveTypeScriptCodeCache, typeScriptCodeCacheState } from "../compiler/typescript-preload.cjs";
@@ -254,9 +255,15 @@ function reply<K extends "complete" | "inspect" | "is_complete">(id: string, kin
 
 // ---- ending ----------------------------------------------------------------------------------
 let exitAsked = false;
-/** Ends the process because the kernel asked (shutdown) or is gone (its IPC channel closed). */
+/**
+ * Ends the process because the kernel asked (shutdown) or is gone (its IPC channel closed). The
+ * exit handlers run (the session's own, registered earlier, first); the last one stops the
+ * processes the cells started (process-group.ts).
+ */
 function exitAsAsked(): void {
+  if (exitAsked) return;
   exitAsked = true;
+  process.on("exit", stopProcessGroup);
   process.exit(0);
 }
 process.on("disconnect", exitAsAsked);

@@ -211,6 +211,84 @@ describe("an executor whose kernel is killed", () => {
   });
 });
 
+describe("processes a cell started end with the session, as ipykernel's children do", () => {
+  /** Starts `sleep` from a cell (a pool worker's task with `onWorker`); returns its pid. */
+  async function startSleep(k: RunningKernel, onWorker = false): Promise<number> {
+    const start = 'require("node:child_process").spawn("sleep", ["1000"], { stdio: "ignore" }).pid';
+    const r = onWorker ? await k.client.execute(`%%pool map [1] --out pids\n(n: number) => ${start}`, { timeoutMs: 60_000 }) : await k.client.execute(start);
+    expect(r.error).toBeUndefined();
+    const pid = onWorker ? Number((plain(await k.client.execute("pids[0]")) as string)) : Number(plain(r));
+    expect(alive(pid)).toBe(true);
+    return pid;
+  }
+
+  const stray: number[] = [];
+  afterAll(() => {
+    for (const pid of stray) if (alive(pid)) process.kill(pid, "SIGKILL");
+  });
+
+  it("on a shutdown request", async () => {
+    const k = await startKernel();
+    try {
+      const child = await startSleep(k);
+      stray.push(child);
+      await k.client.request("control", "shutdown_request", { restart: false });
+      expect(await k.exited).toEqual({ code: 0, signal: null });
+      await waitFor("the cell's child to end", 10_000, () => (alive(child) ? undefined : true));
+    } finally {
+      await k.stop();
+    }
+  });
+
+  it("when the kernel is killed (jupyter_client's shutdown_kernel(now=True)), also a child of a pool worker", async () => {
+    const k = await startKernel();
+    try {
+      const child = await startSleep(k);
+      expect((await k.client.execute("%pool start 1", { timeoutMs: 60_000 })).reply.content.status).toBe("ok");
+      const workers = await poolPids(k);
+      const grandchild = await startSleep(k, true);
+      stray.push(child, grandchild, ...workers);
+      k.proc.kill("SIGKILL");
+      await k.exited;
+      await waitFor("the children and workers to end", 10_000, () => ([child, grandchild, ...workers].some(alive) ? undefined : true));
+    } finally {
+      await k.stop();
+    }
+  });
+
+  it("when the kernel is killed while a cell spins", async () => {
+    const k = await startKernel();
+    try {
+      const child = await startSleep(k);
+      stray.push(child);
+      const spin = await k.client.startExecute("while (true) {}");
+      await k.client.waitIopub((m) => m.header.msg_type === "execute_input" && m.parent_header.msg_id === spin.msgId);
+      await new Promise((r) => setTimeout(r, 300));
+      k.proc.kill("SIGKILL");
+      await k.exited;
+      await waitFor("the cell's child to end", 10_000, () => (alive(child) ? undefined : true));
+    } finally {
+      await k.stop();
+    }
+  });
+
+  it("when a cell's process.exit() restarts the executor; the new session's children are not touched", async () => {
+    const k = await startKernel();
+    try {
+      const child = await startSleep(k);
+      stray.push(child);
+      expect((await k.client.execute("process.exit(0)", { timeoutMs: 20_000 })).reply.content.ename).toBe("ExecutorDied");
+      await waitFor("the old session's child to end", 10_000, () => (alive(child) ? undefined : true));
+      const next = await startSleep(k);
+      stray.push(next);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(alive(next)).toBe(true);
+    } finally {
+      await k.stop();
+    }
+  });
+});
+
 describe("through the frontends", () => {
   it("tspool run reports the cell's process.exit and runs the following cells", { timeout: 180_000 }, async () => {
     const dir = tempDir();
