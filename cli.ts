@@ -88,8 +88,9 @@ async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   switch (command) {
     case "install": {
-      const { kernelDir } = install(parseInstall(rest));
+      const { kernelDir, warning } = install(parseInstall(rest));
       process.stdout.write(`Installed kernelspec ${kernelDir}\n`);
+      if (warning) process.stderr.write(`tspool install: warning: ${warning}\n`);
       return;
     }
     case "kernel":

@@ -5,7 +5,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { isAbsolute, join, resolve } from "node:path";
+import { isAbsolute, join, resolve, sep } from "node:path";
 import { jupyterDataDir } from "./history.js";
 import { LOGO_SVG } from "./logo.js";
 import { cliPath, packageRoot } from "./package-info.js";
@@ -21,6 +21,8 @@ export interface InstallOptions {
 export interface InstallResult {
   kernelDir: string;
   spec: Record<string, unknown>;
+  /** Something the user should know about the kernelspec written (e.g. it points into a cache). */
+  warning?: string;
 }
 
 const NAME_RE = /^[a-z0-9._-]+$/i;
@@ -68,5 +70,14 @@ export function install(options: InstallOptions = {}): InstallResult {
   mkdirSync(kernelDir, { recursive: true });
   writeFileSync(join(kernelDir, "kernel.json"), JSON.stringify(spec, null, 2) + "\n");
   writeFileSync(join(kernelDir, "logo-svg.svg"), LOGO_SVG);
-  return { kernelDir, spec };
+  return { kernelDir, spec, ...(runsFromNpxCache(cliPath) ? { warning: NPX_CACHE_WARNING } : {}) };
 }
+
+/** `npx --package tspool tspool install` runs tspool from npm's npx cache, which npm may clean at any time. */
+function runsFromNpxCache(path: string): boolean {
+  return path.split(sep).includes("_npx");
+}
+
+const NPX_CACHE_WARNING =
+  "this kernelspec runs tspool from npm's npx cache, which npm may clean at any time (the kernel then fails to start). " +
+  "For a kernelspec that lasts, install tspool first (npm install tspool in a project, or npm install -g tspool) and run that copy's `tspool install`.";

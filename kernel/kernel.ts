@@ -5,7 +5,7 @@
  * execute with stop_on_error aborts only the execute requests queued at that moment.
  */
 import { randomUUID } from "node:crypto";
-import { ExecutorHost, describeExit, type ExecutorEvent, type ExecutorExit } from "./executor/host.js";
+import { ExecutorHost, describeExit, type ExecutorEvent, type ExecutorExit, type RunningRequest } from "./executor/host.js";
 import type { HandlerContext, KernelState } from "./handlers/context.js";
 import { errorContent, replyTypeOf } from "./handlers/bad-request.js";
 import { controlHandlers, shellHandlers } from "./handlers/index.js";
@@ -59,7 +59,7 @@ export class Kernel {
     this.host = options.host ?? new ExecutorHost({ executorPath: options.executorPath, cwd: options.cwd });
     this.host.on("event", (ev: ExecutorEvent) => this.onExecutorEvent(ev));
     this.host.on("output", (name: "stdout" | "stderr", text: string) => this.onRawOutput(name, text));
-    this.host.on("exit", (exit: ExecutorExit, running: string[]) => this.onExecutorExit(exit, running));
+    this.host.on("exit", (exit: ExecutorExit, running: RunningRequest[]) => this.onExecutorExit(exit, running));
   }
 
   async start(): Promise<void> {
@@ -282,18 +282,21 @@ export class Kernel {
     this.publishStream(name, text, ex.header);
   }
 
-  private onExecutorExit(exit: ExecutorExit, running: string[]): void {
+  private onExecutorExit(exit: ExecutorExit, running: RunningRequest[]): void {
     this.pendingInputs.clear();
     const how = describeExit(exit);
     process.stderr.write(`[tspool] the executor process died (${how}); starting a new one\n`);
-    if (running.length > 0) return; // the running request's error says it
-    // A timer or callback that called process.exit() is told to the cell that set it up.
+    if (running.some((r) => r.kind === "execute")) return; // the running cell's error says it
+    // Otherwise it died between cells, or while answering a completion or inspection (whose empty
+    // reply says nothing): a timer or callback that called process.exit() is told to the cell that
+    // set it up, any other death to the last cell.
     const caller = exit.exitCalled?.parent ? this.executions.get(exit.exitCalled.parent) : undefined;
     const cell = caller ?? this.last;
     if (!cell || cell.silent) return;
+    const when = running.length ? `while it answered a ${running[0]!.kind} request` : "between cells";
     const text = caller
-      ? `[tspool] code of this cell (a timer or callback) called process.exit(${exit.exitCalled!.code}) after the cell had finished, which ended the executor process between cells; a new one was started and the session's state is gone.\n`
-      : `[tspool] the executor process died (${how}) between cells; a new one was started and the session's state is gone.\n`;
+      ? `[tspool] code of this cell (a timer or callback) called process.exit(${exit.exitCalled!.code}) after the cell had finished, which ended the executor process ${when}; a new one was started and the session's state is gone.\n`
+      : `[tspool] the executor process died (${how}) ${when}; a new one was started and the session's state is gone.\n`;
     void this.publish("stream", { name: "stderr", text }, cell.header);
   }
 }

@@ -22,6 +22,8 @@ export interface Binding {
   jsAt?: { script: string; line: number; column: number };
   /** import: absolute file: URL (or "node:crypto") and 'default' | '*' | an export name. */
   importSpec?: { url: string; imported: string };
+  /** let/var: the declaring cell also declared the name as a type or namespace (`interface X {}` with `let X: X`). */
+  alsoType?: boolean;
 }
 
 export class BindingRegistry {

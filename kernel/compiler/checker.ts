@@ -15,6 +15,7 @@ import { dirname, join, resolve } from "node:path";
 import type { BindingRegistry } from "./bindings.js";
 import { packageRoot, tslabDeclarations } from "./paths.js";
 import { libraryFiles } from "./library-files.js";
+import { typeRootsFor } from "./type-roots.js";
 
 const GLOBALS_FILE_NAME = "__tspool_globals.d.ts";
 const CHECK_FILE_NAME = "__tspool_cell.ts";
@@ -35,6 +36,11 @@ function isGlobalThisExpando(d: ts.Diagnostic): boolean {
   return d.code === 7017 && ts.flattenDiagnosticMessageText(d.messageText, "\n").includes("typeof globalThis");
 }
 
+/** TS2440 on the header: the type-only import that brings the type meaning of a `let` (see `header`). */
+function isHeaderMerge(d: ts.Diagnostic, file: CellFile): boolean {
+  return d.code === 2440 && d.start !== undefined && d.start < file.headerLength;
+}
+
 export interface CellFile {
   fileName: string;
   text: string;
@@ -43,6 +49,9 @@ export interface CellFile {
   /** Length of the cell's own text, which the appended `export { ... }` follows. */
   sourceLength: number;
 }
+
+/** The declaration packages (`@types/<name>`) every cell sees. */
+const TYPES = ["node"];
 
 export function compilerOptions(): ts.CompilerOptions {
   return <ts.CompilerOptions>{
@@ -64,8 +73,8 @@ export function compilerOptions(): ts.CompilerOptions {
     // TypeScript allows that only without JS output, which suits: only declarations are ever emitted.
     allowImportingTsExtensions: true,
     emitDeclarationOnly: true,
-    types: ["node"],
-    typeRoots: [join(packageRoot, "node_modules", "@types")],
+    types: TYPES,
+    typeRoots: typeRootsFor(TYPES),
   };
 }
 
@@ -195,7 +204,12 @@ export class CellChecker {
    * Most names are imported, which also makes them read-only, as an earlier `const`, function or
    * class is. An earlier `let`/`var` is instead declared again with the type its cell gave it
    * (`declare let n: typeof import("./__cell_3").n;`): the cell may assign to it, and TypeScript
-   * checks each assignment as it would for a variable declared in the same file.
+   * checks each assignment as it would for a variable declared in the same file. When its cell
+   * also declared the name as a type or namespace (`interface X {}` with `let X: X`), those
+   * meanings come with a type-only import of the same name (`import type { X } from "./__cell_3";`),
+   * generics and all. TypeScript calls that import a conflict with the local declaration (TS2440)
+   * but merges the two, each meaning from its own side, which is what the header wants: `check`
+   * drops that one complaint about the header.
    */
   header(registry: BindingRegistry, ownNames: Iterable<string>, wanted: (name: string) => boolean): string {
     const own = new Set(ownNames);
@@ -205,6 +219,7 @@ export class CellChecker {
       if (own.has(b.name) || !wanted(b.name)) continue;
       const mod = registry.moduleOf(b.name)!;
       if (b.kind === "let" || b.kind === "var") {
+        if (b.alsoType) variables.push(`import type { ${b.name} } from ${JSON.stringify(mod)};`);
         variables.push(`declare ${b.kind} ${b.name}: typeof import(${JSON.stringify(mod)}).${b.name};`);
         continue;
       }
@@ -241,7 +256,9 @@ export class CellChecker {
     this.scratch(file);
     const syntactic = this.#ls.getSyntacticDiagnostics(file.fileName);
     if (syntactic.length) return this.#ownSyntaxErrors(file, syntactic);
-    const diags = this.#ls.getSemanticDiagnostics(file.fileName).filter((d) => !IGNORED_CODES.has(d.code) && !isGlobalThisExpando(d));
+    const diags = this.#ls
+      .getSemanticDiagnostics(file.fileName)
+      .filter((d) => !IGNORED_CODES.has(d.code) && !isGlobalThisExpando(d) && !isHeaderMerge(d, file));
     if (diags.length === 0 && !importsLocalFiles(file.text)) {
       this.#clean.add(file.text);
       if (this.#clean.size > CLEAN_CACHE_SIZE) this.#clean.delete(this.#clean.values().next().value!);

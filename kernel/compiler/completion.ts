@@ -4,6 +4,7 @@
  * (in a `%%` cell magic, within its TypeScript body).
  */
 import ts from "./typescript.cjs";
+import { types } from "node:util";
 import type { CompleteReplyContent } from "../executor/protocol.js";
 import { withScratchCell, type ScratchHost, type ScratchTyping } from "./scratch.js";
 import { typeScriptRegion } from "./magic-region.js";
@@ -54,7 +55,7 @@ function completeTypeScript(host: ScratchHost, code: string, cursor: number, typ
   if (replacement && !replacement.inString) {
     const memberAccess = /\.\s*$/.test(code.slice(0, start));
     const seen = new Set(names);
-    // Reading a member chain may run getters: only when the type checker had nothing to offer.
+    // Only when the type checker had nothing to offer after a dot.
     const extras = memberAccess && names.length ? [] : runtimeNames(code.slice(0, start), replacement.prefix);
     for (const extra of extras) if (!seen.has(extra)) {
       seen.add(extra);
@@ -212,29 +213,49 @@ function kindName(kind: ts.ScriptElementKind): string {
 
 /**
  * Completions from the live session: after `a.b.` the own and inherited property names of that
- * value (only for plain dotted names, read without calling anything but getters), otherwise the
- * global scope's names.
+ * value (only for plain dotted names), otherwise the global scope's names. Nothing of the user's
+ * runs: members are read through their descriptors (a getter is not called: its value is not
+ * known) and a proxy is not looked into (its traps would run), so Tab can neither hang nor end
+ * the session.
  */
 function runtimeNames(before: string, prefix: string): string[] {
   const chain = /((?:[\p{ID_Start}$_][\p{ID_Continue}$]*\s*\.\s*)*)$/u.exec(before)?.[1] ?? "";
   let target: unknown = globalThis;
-  if (chain) {
-    for (const part of chain.split(".").map((p) => p.trim()).filter(Boolean)) {
-      if (target === null || target === undefined) return [];
-      try {
-        target = (target as Record<string, unknown>)[part];
-      } catch {
-        return [];
-      }
-    }
-    if (target === null || target === undefined) return [];
+  for (const part of chain.split(".").map((p) => p.trim()).filter(Boolean)) {
+    const found = dataProperty(target, part);
+    if (!found) return [];
+    target = found.value;
   }
+  if (target === null || target === undefined) return [];
   const out = new Set<string>();
-  for (let o: unknown = Object(target); o && (chain || o === globalThis); o = Object.getPrototypeOf(o)) {
-    for (const name of Object.getOwnPropertyNames(o)) {
-      if (name.startsWith(prefix) && /^[\p{ID_Start}$_][\p{ID_Continue}$]*$/u.test(name) && !name.startsWith("__tspool")) out.add(name);
+  try {
+    for (let o: object | null = Object(target); o && !types.isProxy(o) && (chain || o === globalThis); o = Object.getPrototypeOf(o)) {
+      for (const name of Object.getOwnPropertyNames(o)) {
+        if (name.startsWith(prefix) && /^[\p{ID_Start}$_][\p{ID_Continue}$]*$/u.test(name) && !name.startsWith("__tspool")) out.add(name);
+      }
+      if (o === Object.prototype) break;
     }
-    if (o === Object.prototype) break;
+  } catch {
+    // an exotic object that cannot list its names: what was found so far
   }
   return [...out].sort();
+}
+
+/**
+ * The value of the data property `name` of `value` (its own or inherited), without running any
+ * code of the user's: undefined when there is none, when it is an accessor, or when a proxy is on
+ * the way (or the value is null or undefined).
+ */
+function dataProperty(value: unknown, name: string): { value: unknown } | undefined {
+  if (value === null || value === undefined) return undefined;
+  try {
+    for (let o: object | null = Object(value); o; o = Object.getPrototypeOf(o)) {
+      if (types.isProxy(o)) return undefined;
+      const d = Object.getOwnPropertyDescriptor(o, name);
+      if (d) return "value" in d ? { value: d.value } : undefined;
+    }
+  } catch {
+    // e.g. a module namespace's binding not initialised yet
+  }
+  return undefined;
 }

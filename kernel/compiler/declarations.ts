@@ -15,6 +15,17 @@ export interface DeclaredName {
   ambient?: boolean;
   /** The cell exports it itself (`export const x`, `export { x }`): the checker must not export it again. */
   exported?: boolean;
+  /** A `let`/`var` the cell also declares as a type or namespace (`interface X {}` with `let X: X`). */
+  alsoType?: boolean;
+}
+
+/** Kinds that give a name a type or namespace meaning only. */
+function isTypeKind(kind: BindingKind): boolean {
+  return kind === "interface" || kind === "type" || kind === "namespace";
+}
+
+function isVariableKind(kind: BindingKind): boolean {
+  return kind === "let" || kind === "var";
 }
 
 function hasModifier(node: ts.Node, kind: ts.SyntaxKind): boolean {
@@ -35,7 +46,11 @@ export function declaredNames(file: ts.SourceFile): DeclaredName[] {
   const add = (d: DeclaredName) => {
     const prev = found.get(d.name);
     // A value declaration merging with an interface/namespace keeps the value's kind.
-    if (prev && (d.kind === "interface" || d.kind === "namespace") && prev.kind !== "interface" && prev.kind !== "type") return;
+    if (prev && isTypeKind(d.kind) && !isTypeKind(prev.kind)) {
+      if (isVariableKind(prev.kind)) prev.alsoType = true;
+      return;
+    }
+    if (prev && isVariableKind(d.kind) && (isTypeKind(prev.kind) || prev.alsoType)) d.alsoType = true;
     found.delete(d.name);
     found.set(d.name, d);
   };

@@ -6,7 +6,9 @@
  * The child runs in its own process group (detached), so a SIGINT sent to the kernel's group
  * (jupyter_client signals the group) reaches only the kernel, which turns it into an interrupt.
  * Being in its own group, it is not killed with the kernel's group either: it ends itself when its
- * fd 3 reaches its end, i.e. when the kernel process is gone (see interrupter.ts).
+ * fd 3 reaches its end, i.e. when the kernel process is gone (see interrupter.ts). The processes
+ * its cells start join its group, and end with it (process-group.ts; the kernel kills what is left
+ * of the group whenever the executor has ended).
  */
 import { fork, type ChildProcess } from "node:child_process";
 import { EventEmitter } from "node:events";
@@ -23,6 +25,7 @@ import type {
   InspectReplyContent,
   IsCompleteReplyContent,
   ReplyEvent,
+  SequencedMessage,
 } from "./protocol.js";
 
 export interface ReplyContentOf {
@@ -54,8 +57,9 @@ export interface ExecutorExit {
 }
 
 /**
- * How long to wait, once the child has exited, for its end of fd 3 to close so that its exit
- * notice has surely been read. It closes right away unless a process the cells started inherited it.
+ * How long to wait, once the child has exited, for its IPC channel and its end of fd 3 to close,
+ * so that its last messages and its notices (exit-notice.ts) have surely been read. They close
+ * right away unless a process the cells started inherited them.
  */
 const EXIT_NOTICE_WAIT_MS = 500;
 
@@ -71,11 +75,26 @@ interface Pending {
   resolve(content: unknown): void;
 }
 
+/** A request the executor was handling (its msg_id and kind). */
+export interface RunningRequest {
+  id: string;
+  kind: keyof ReplyContentOf;
+}
+
+/**
+ * How long a completion, inspection or is_complete request that an interrupt caught has to get its
+ * answer before it gets an empty one: the interrupt stops JavaScript that blocks the executor within
+ * about 0.2 s, but not a blocking call into native code (e.g. execSync), which could hold the
+ * kernel's shell queue for as long as it lasts.
+ */
+const INTERRUPTED_QUERY_GRACE_MS = 1000;
+
 /**
  * Emits:
  * - "event" (ExecutorEvent): stream/display/clear_output/input_request from the executor
  * - "output" (name: "stdout" | "stderr", text): raw writes to the child's own stdout/stderr
- * - "exit" (ExecutorExit, runningIds: string[]): the child died unexpectedly (a new one is being started)
+ * - "exit" (ExecutorExit, running: RunningRequest[]): the child died unexpectedly (a new one is being
+ *   started) while handling these requests (each already answered: an error for an execute, an empty reply otherwise)
  */
 export class ExecutorHost extends EventEmitter {
   private child: ChildProcess | null = null;
@@ -124,17 +143,31 @@ export class ExecutorHost extends EventEmitter {
       });
       const kernelPipe = child.stdio[3] as Duplex | null;
       const notices = new ExitNoticeReader();
+      /** The number of the last message received over IPC (see event-sender.ts). */
+      let lastReceived = 0;
       kernelPipe?.on("error", () => {
         /* the child went away; its exit is handled below */
       });
-      kernelPipe?.setEncoding("utf8").on("data", (text: string) => notices.feed(text));
-      child.on("message", (msg: ExecutorToHost) => {
+      kernelPipe?.setEncoding("utf8").on("data", (text: string) => {
+        notices.feed(text);
+        notices.dropReceived(lastReceived);
+      });
+      const receive = (msg: SequencedMessage, pending: Map<string, Pending>) => {
         if (msg.type === "ready") {
           isReady = true;
           this.deathsBeforeReady = 0;
           resolve();
-        } else if (msg.type === "reply") this.settle(msg);
+        } else if (msg.type === "reply") this.settle(msg, pending);
         else this.emit("event", msg);
+      };
+      /** Once the child has exited: the requests it was handling (later ones go to its successor). */
+      let orphans: Map<string, Pending> | undefined;
+      child.on("message", (msg: SequencedMessage) => {
+        if (typeof msg.seq === "number") {
+          lastReceived = msg.seq;
+          notices.dropReceived(lastReceived);
+        }
+        receive(msg, orphans ?? this.pending);
       });
       child.on("error", (e) => {
         if (isReady) return;
@@ -145,23 +178,28 @@ export class ExecutorHost extends EventEmitter {
         reject(new Error(`Cannot start the executor ${this.executorPath}: ${e.message}`));
       });
       child.on("exit", (code, signal) => {
+        // The processes its cells started (they share its process group) end with the session,
+        // whatever ended it: a restart starts from nothing, as ipykernel's does under jupyter_client.
+        killGroup(child, "SIGKILL");
         if (this.child !== child) return;
         this.child = null;
         this.readyPromise = null;
-        // The requests this child was handling; later ones go to its successor.
-        const orphans = new Map(this.pending);
+        const ownRequests = (orphans = new Map(this.pending));
         this.pending.clear();
-        // An exit code (not a signal) may come with a notice on fd 3: read it before reporting.
-        const noticesRead = signal === null && kernelPipe ? closedWithin(kernelPipe, EXIT_NOTICE_WAIT_MS) : Promise.resolve();
-        void noticesRead.then(() => {
+        // Read the notices on fd 3 (and what is left on the IPC channel) before reporting.
+        void allEnded(child, kernelPipe, EXIT_NOTICE_WAIT_MS).then(() => {
+          // Messages the executor had not delivered when it ended (what a cell printed just before
+          // process.exit, say), in order, as if they had come over IPC.
+          for (const msg of notices.undeliveredAfter(lastReceived)) receive(msg, ownRequests);
           const exit: ExecutorExit = { code, signal, stderrTail: this.stderrTail, ...(notices.notice ? { exitCalled: notices.notice } : {}) };
-          this.failPending(orphans, exit);
+          this.failPending(ownRequests, exit);
           if (this.stopping) return;
           if (!isReady) {
             this.deathsBeforeReady++;
             reject(new Error(`The executor exited before it was ready (${describeExit(exit)}).${exit.stderrTail ? "\n" + exit.stderrTail : ""}`));
           }
-          this.emit("exit", exit, [...orphans.keys()]);
+          const running: RunningRequest[] = [...ownRequests].map(([id, p]) => ({ id, kind: p.kind }));
+          this.emit("exit", exit, running);
           // Start a fresh executor right away unless it keeps dying on start (then: on the next request).
           if (isReady || this.deathsBeforeReady < 2) this.ready().catch(() => undefined);
         });
@@ -169,10 +207,10 @@ export class ExecutorHost extends EventEmitter {
     });
   }
 
-  private settle(reply: ReplyEvent): void {
-    const p = this.pending.get(reply.id);
+  private settle(reply: ReplyEvent, pending: Map<string, Pending>): void {
+    const p = pending.get(reply.id);
     if (!p) return;
-    this.pending.delete(reply.id);
+    pending.delete(reply.id);
     // One more turn of the event loop, so raw stdout/stderr the child wrote before replying (already
     // readable on its pipes) is passed on before the reply.
     setImmediate(() => p.resolve(reply.content));
@@ -214,13 +252,27 @@ export class ExecutorHost extends EventEmitter {
     });
   }
 
-  /** Interrupts the running cell: one byte on fd 3 (read by the executor's helper thread) and an IPC notice. */
+  /**
+   * Interrupts the running cell: one byte on fd 3 (read by the executor's helper thread) and an IPC
+   * notice. A query the executor is answering (completion, inspection) is answered within
+   * INTERRUPTED_QUERY_GRACE_MS either way, so the kernel's shell queue moves on.
+   */
   interrupt(): void {
     const child = this.child;
     if (!child) return;
     const pipe = child.stdio[3] as Writable | null;
     if (pipe && !pipe.destroyed) pipe.write(Buffer.from([1]));
     this.post({ type: "interrupt" });
+    for (const [id, p] of this.pending) {
+      if (p.kind === "execute") continue;
+      const timer = setTimeout(() => {
+        if (this.pending.get(id) !== p) return;
+        this.pending.delete(id);
+        process.stderr.write(`[tspool] the executor did not answer an interrupted ${p.kind} request in time; answered it with an empty reply\n`);
+        p.resolve(syntheticReply(p.kind, "Interrupted", "the request was interrupted", []));
+      }, INTERRUPTED_QUERY_GRACE_MS);
+      timer.unref();
+    }
   }
 
   /** Asks the executor to shut down, then kills it if it has not exited within `graceMs`. */
@@ -252,12 +304,13 @@ function syntheticReply<K extends keyof ReplyContentOf>(kind: K, ename: string, 
   return replies[kind]();
 }
 
+/** Signals the child's process group (the child, and what it started that is still there). */
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   try {
     if (child.pid) process.kill(-child.pid, signal);
   } catch {
     try {
-      child.kill(signal);
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     } catch {
       /* already gone */
     }
@@ -271,16 +324,16 @@ export function describeExit(exit: Pick<ExecutorExit, "code" | "signal" | "exitC
   return `exit code ${exit.code}`;
 }
 
-/** Resolves when `stream` has closed, or after `ms` at the latest. */
-function closedWithin(stream: Duplex, ms: number): Promise<void> {
-  if (stream.closed || stream.destroyed) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      stream.off("close", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    stream.on("close", done);
-  });
+/**
+ * Resolves once the exited child's IPC channel and kernel pipe have both closed (everything on them
+ * read), or after `ms` at the latest.
+ */
+function allEnded(child: ChildProcess, kernelPipe: Duplex | null, ms: number): Promise<void> {
+  const ended: Promise<void>[] = [];
+  if (child.connected) ended.push(new Promise((resolve) => child.once("disconnect", () => resolve())));
+  if (kernelPipe && !kernelPipe.closed && !kernelPipe.destroyed) ended.push(new Promise((resolve) => kernelPipe.once("close", () => resolve())));
+  if (ended.length === 0) return Promise.resolve();
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  return Promise.race([Promise.all(ended).then(() => undefined), limit]).finally(() => clearTimeout(timer));
 }

@@ -14,8 +14,9 @@
  * The end of the pipe means the kernel is gone (killed, e.g. by jupyter_client's
  * shutdown_kernel(now=True) killing its process group, which does not include this detached
  * process). The main thread may be stuck in a loop and never notice its lost IPC channel, so the
- * helper kills the process itself unless it has ended within half a second; the pool's process
- * workers then see their own pipes end and go too, thread workers go with the process.
+ * helper kills it, with its process group (the processes its cells and pool workers started, the
+ * workers too, see process-group.ts), unless it has ended within half a second; thread workers
+ * go with the process.
  *
  * Shared memory layout (Int32Array over `workerData.shared`): [0] bytes read so far, [1] interrupt
  * messages the main thread has handled so far (each interrupt comes as one byte and one message),
@@ -27,6 +28,7 @@ import { workerData } from "node:worker_threads";
 import { ACKS, PROTECTED, REQUESTS } from "./interrupt-guard.js";
 import { KERNEL_PIPE_FD, isKernelPipe } from "./kernel-pipe.js";
 import { terminateMainThread } from "../../farm/worker/terminate-main-thread.js";
+import { killProcessGroup } from "./process-group.js";
 
 const GRACE_MS = 200;
 /** How often to look again while the main thread is in protected code past the grace period. */
@@ -68,7 +70,7 @@ function run(shared: SharedArrayBuffer, fd: number): void {
   const kernelGone = () => {
     if (orphaned) return;
     orphaned = true;
-    setTimeout(() => process.kill(process.pid, "SIGKILL"), ORPHAN_GRACE_MS);
+    setTimeout(killProcessGroup, ORPHAN_GRACE_MS);
   };
   pipe.on("end", kernelGone);
   pipe.on("error", kernelGone);

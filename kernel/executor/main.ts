@@ -25,6 +25,8 @@ import { isComplete } from "../compiler/is-complete.js";
 import { pendingInputs, rejectPendingInputs } from "./input-requests.js";
 import { evaluateUserExpressions } from "./user-expressions.js";
 import { writeExitNotice } from "./exit-notice.js";
+import { beforeAbruptEnd } from "./abrupt-end.js";
+import { stopProcessGroup } from "./process-group.js";
 import { KERNEL_PIPE_FD } from "./kernel-pipe.js";
 import { installCellStackTraces } from "./cell-stack-traces.js";
 import { saveTypeScriptCodeCache, typeScriptCodeCacheState } from "../compiler/typescript-preload.cjs";
@@ -37,9 +39,11 @@ process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
   (emitWarning as (...a: unknown[]) => void)(warning, ...rest);
 }) as typeof process.emitWarning;
 
-const send = createEventSender((event) => {
-  if (process.connected) process.send!(event);
+const events = createEventSender((message, written) => {
+  if (process.connected) process.send!(message, undefined, undefined, () => written());
+  else written();
 });
+const send = (event: ExecutorToHost) => events.send(event);
 
 const session = new Session({ notebookDir: process.cwd(), emit: send });
 installCellStackTraces(session.stacks);
@@ -251,17 +255,25 @@ function reply<K extends "complete" | "inspect" | "is_complete">(id: string, kin
 
 // ---- ending ----------------------------------------------------------------------------------
 let exitAsked = false;
-/** Ends the process because the kernel asked (shutdown) or is gone (its IPC channel closed). */
+/**
+ * Ends the process because the kernel asked (shutdown) or is gone (its IPC channel closed). The
+ * exit handlers run (the session's own, registered earlier, first); the last one stops the
+ * processes the cells started (process-group.ts).
+ */
 function exitAsAsked(): void {
+  if (exitAsked) return;
   exitAsked = true;
+  process.on("exit", stopProcessGroup);
   process.exit(0);
 }
 process.on("disconnect", exitAsAsked);
 // Any other end of the process is JavaScript calling process.exit(): tell the kernel which cell
 // did, so the cell's error can say so (exit-notice.ts).
 process.on("exit", (code) => {
-  if (!exitAsked) writeExitNotice({ code, parent: outputContext.getStore()?.parent });
+  if (!exitAsked) writeExitNotice({ exit: { code, parent: outputContext.getStore()?.parent }, undelivered: events.flushUndelivered() });
 });
+// Ends that run no exit handlers: what the cell printed just before still reaches it.
+beforeAbruptEnd(() => writeExitNotice({ undelivered: events.flushUndelivered() }));
 // A rejection nobody handles (e.g. from a timer a cell started) is reported, never fatal.
 process.on("unhandledRejection", (reason) => reportStray(reason));
 process.on("uncaughtException", (err) => reportStray(err));

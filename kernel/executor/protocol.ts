@@ -76,3 +76,6 @@ export type ReplyEvent =
 
 export type ExecutorToHost =
   | ReadyEvent | StreamEvent | DisplayEvent | ClearOutputEvent | InputRequestEvent | ReplyEvent;
+
+/** A message as the executor sends it: numbered in sending order (see event-sender.ts). */
+export type SequencedMessage = ExecutorToHost & { seq: number };

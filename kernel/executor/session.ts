@@ -271,7 +271,7 @@ export class Session {
   #bindingsOf(names: DeclaredName[], script: CellScript, filename: string): Binding[] {
     const cell = this.#executionCount;
     return names.map((n) => {
-      const b: Binding = { name: n.name, kind: n.kind, cell };
+      const b: Binding = { name: n.name, kind: n.kind, cell, ...(n.alsoType ? { alsoType: true } : {}) };
       const js = script.declarations.get(n.name);
       if (js && (n.kind === "function" || n.kind === "class" || n.kind === "enum" || n.kind === "namespace")) {
         b.js = js;

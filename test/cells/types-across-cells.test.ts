@@ -137,6 +137,39 @@ describe("assignments to an earlier cell's let and var", () => {
   });
 });
 
+describe("a let or var sharing its name with a type of its cell", () => {
+  it("keeps the interface's meaning for later cells, and the variable assignable and checked", async () => {
+    await ok("interface Settings { port: number }\nlet Settings: Settings = { port: 1 };");
+    expect((await ok("const s2: Settings = { port: 2 };\ns2.port + Settings.port")).result!.data["text/plain"]).toBe("3");
+    await ok("Settings = { port: 4 };");
+    expect((await typeError("Settings = 5;")).evalue).toContain("Type 'number' is not assignable to type 'Settings'");
+    expect((await typeError('const s3: Settings = { port: "80" };')).evalue).toContain("Type 'string' is not assignable to type 'number'");
+    // A cell that used the type is itself a module later cells read types from.
+    expect((await ok("const fromS2: number = s2.port;\nfromS2 + Settings.port")).result!.data["text/plain"]).toBe("6");
+  });
+
+  it("keeps a type alias's meaning (var), and generics with their constraints and defaults", async () => {
+    await ok("type Temp = { c: number };\nvar Temp: Temp = { c: 1 };");
+    expect((await ok("let t2: Temp = Temp;\nt2.c")).result!.data["text/plain"]).toBe("1");
+    await ok('interface Box<T extends string = "a"> { v: T }\nlet Box: Box = { v: "a" };');
+    expect((await ok('const bx: Box<"x"> = { v: "x" };\nconst bd: Box = Box;\nbx.v + bd.v')).result!.data["text/plain"]).toBe("'xa'");
+    expect((await typeError("const bn: Box<1> = { v: 1 };")).evalue).toContain("Type 'number' does not satisfy the constraint 'string'");
+    expect((await typeError('const bw: Box = { v: "b" };')).evalue).toContain(`Type '"b"' is not assignable to type '"a"'`);
+  });
+
+  it("keeps a namespace's meaning", async () => {
+    await ok("namespace Units { export type Meter = number; export interface Span { from: Meter; to: Meter } }\nlet Units = 'metric';");
+    expect((await ok("const span: Units.Span = { from: 1, to: 4 };\nconst m: Units.Meter = span.to - span.from;\n`${m} ${Units}`")).result!.data["text/plain"]).toBe("'3 metric'");
+    expect((await typeError('const wrong: Units.Meter = "far";')).evalue).toContain("Type 'string' is not assignable to type 'number'");
+  });
+
+  it("loses the type meaning when a later cell declares the let alone (as a later definition of the name does)", async () => {
+    await ok("interface Shadowed { a: number }\nlet Shadowed: Shadowed = { a: 1 };");
+    await ok("let Shadowed = 'now a string';");
+    expect((await typeError("const sh: Shadowed = { a: 2 };")).evalue).toContain("'Shadowed' refers to a value, but is being used as a type here");
+  });
+});
+
 describe("global augmentations", () => {
   it("makes `declare global` of a cell visible to every later cell", async () => {
     await ok('declare global { var appTitle: string; interface Array<T> { lastItem(): T | undefined } }\nglobalThis.appTitle = "demo";\nArray.prototype.lastItem = function () { return this[this.length - 1]; };');

@@ -91,6 +91,60 @@ describe("a cell that calls process.exit()", () => {
   });
 });
 
+describe("output written just before the executor ends reaches the cell, as plain Node would print it", () => {
+  let k: RunningKernel;
+  beforeAll(async () => {
+    k = await startKernel();
+  });
+  afterAll(async () => {
+    await k?.stop();
+  });
+
+  it.each([
+    ['console.log("bye 0"); process.exit(0)', "bye 0\n", "", "process.exit(0)"],
+    ['process.stdout.write("raw\\n"); console.error("err line"); process.exitCode = 3; process.exit()', "raw\n", "err line\n", "process.exit(3)"],
+    ['console.log("a"); await new Promise((r) => setTimeout(r, 50)); console.log("b"); process.exit(2)', "a\nb\n", "", "process.exit(2)"],
+    ['console.log("before SIGKILL"); process.kill(process.pid, "SIGKILL")', "before SIGKILL\n", "", "signal SIGKILL"],
+    ['console.error("aborting"); process.abort()', "", "aborting\n", "signal SIGABRT"],
+  ])("%s", async (code, stdout, stderr, how) => {
+    const r = await k.client.execute(code, { timeoutMs: 20_000 });
+    expect(r.reply.content.ename).toBe("ExecutorDied");
+    expect(r.reply.content.evalue).toContain(how);
+    expect(r.stdout).toBe(stdout);
+    if (stderr) expect(r.stderr.startsWith(stderr), r.stderr).toBe(true);
+    // The output comes before the error, as it was written before the end.
+    const kinds = r.iopub.map((m) => m.header.msg_type);
+    if (stdout || stderr) expect(kinds.indexOf("stream")).toBeLessThan(kinds.indexOf("error"));
+  });
+
+  it("all of a large output written just before process.exit(), in order", async () => {
+    const r = await k.client.execute('for (let i = 0; i < 100000; i++) console.log("line " + i); process.exit(0)', { timeoutMs: 30_000 });
+    expect(r.reply.content.ename).toBe("ExecutorDied");
+    const lines = r.stdout.split("\n");
+    expect(lines.length).toBe(100001);
+    expect(lines.every((l, i) => (i === 100000 ? l === "" : l === `line ${i}`))).toBe(true);
+  });
+
+  it("a write larger than the IPC channel takes at once, just before process.exit()", async () => {
+    // The channel cannot write such a message out before the process ends: it reaches the kernel on its pipe.
+    const r = await k.client.execute('process.stdout.write("y".repeat(3_000_000) + "\\n"); process.exit(0)', { timeoutMs: 30_000 });
+    expect(r.reply.content.ename).toBe("ExecutorDied");
+    expect(r.stdout.length).toBe(3_000_001);
+    expect(/^y+\n$/.test(r.stdout)).toBe(true);
+  });
+
+  it("what a timer printed just before it called process.exit, below the cell that set the timer", async () => {
+    const first = await k.client.execute('setTimeout(() => { console.log("last words from timer"); process.exit(1) }, 100); "set"');
+    expect(plain(first)).toBe("'set'");
+    const words = await k.client.waitIopub((m) => m.header.msg_type === "stream" && m.content.text.includes("last words from timer"), 20_000);
+    expect(words.parent_header.msg_id).toBe(first.msgId);
+    expect(words.content.name).toBe("stdout");
+    const notice = await k.client.waitIopub((m) => m.header.msg_type === "stream" && /called process\.exit\(1\)/.test(m.content.text), 20_000);
+    expect(k.client.iopubLog.indexOf(words)).toBeLessThan(k.client.iopubLog.indexOf(notice));
+    expect(plain(await k.client.execute("1 + 1", { timeoutMs: 20_000 }))).toBe("2");
+  });
+});
+
 /** A cell that makes the executor write `file` from its exit handlers, i.e. only if it exits by itself. */
 const onExitWrite = (file: string) => `process.on("exit", () => require("node:fs").writeFileSync(${JSON.stringify(file)}, "exited cleanly"));`;
 
@@ -151,6 +205,84 @@ describe("an executor whose kernel is killed", () => {
       k.proc.kill("SIGKILL");
       await k.exited;
       await waitFor("the executor and its workers to end", 10_000, () => ([executor, ...workers].some(alive) ? undefined : true));
+    } finally {
+      await k.stop();
+    }
+  });
+});
+
+describe("processes a cell started end with the session, as ipykernel's children do", () => {
+  /** Starts `sleep` from a cell (a pool worker's task with `onWorker`); returns its pid. */
+  async function startSleep(k: RunningKernel, onWorker = false): Promise<number> {
+    const start = 'require("node:child_process").spawn("sleep", ["1000"], { stdio: "ignore" }).pid';
+    const r = onWorker ? await k.client.execute(`%%pool map [1] --out pids\n(n: number) => ${start}`, { timeoutMs: 60_000 }) : await k.client.execute(start);
+    expect(r.error).toBeUndefined();
+    const pid = onWorker ? Number((plain(await k.client.execute("pids[0]")) as string)) : Number(plain(r));
+    expect(alive(pid)).toBe(true);
+    return pid;
+  }
+
+  const stray: number[] = [];
+  afterAll(() => {
+    for (const pid of stray) if (alive(pid)) process.kill(pid, "SIGKILL");
+  });
+
+  it("on a shutdown request", async () => {
+    const k = await startKernel();
+    try {
+      const child = await startSleep(k);
+      stray.push(child);
+      await k.client.request("control", "shutdown_request", { restart: false });
+      expect(await k.exited).toEqual({ code: 0, signal: null });
+      await waitFor("the cell's child to end", 10_000, () => (alive(child) ? undefined : true));
+    } finally {
+      await k.stop();
+    }
+  });
+
+  it("when the kernel is killed (jupyter_client's shutdown_kernel(now=True)), also a child of a pool worker", async () => {
+    const k = await startKernel();
+    try {
+      const child = await startSleep(k);
+      expect((await k.client.execute("%pool start 1", { timeoutMs: 60_000 })).reply.content.status).toBe("ok");
+      const workers = await poolPids(k);
+      const grandchild = await startSleep(k, true);
+      stray.push(child, grandchild, ...workers);
+      k.proc.kill("SIGKILL");
+      await k.exited;
+      await waitFor("the children and workers to end", 10_000, () => ([child, grandchild, ...workers].some(alive) ? undefined : true));
+    } finally {
+      await k.stop();
+    }
+  });
+
+  it("when the kernel is killed while a cell spins", async () => {
+    const k = await startKernel();
+    try {
+      const child = await startSleep(k);
+      stray.push(child);
+      const spin = await k.client.startExecute("while (true) {}");
+      await k.client.waitIopub((m) => m.header.msg_type === "execute_input" && m.parent_header.msg_id === spin.msgId);
+      await new Promise((r) => setTimeout(r, 300));
+      k.proc.kill("SIGKILL");
+      await k.exited;
+      await waitFor("the cell's child to end", 10_000, () => (alive(child) ? undefined : true));
+    } finally {
+      await k.stop();
+    }
+  });
+
+  it("when a cell's process.exit() restarts the executor; the new session's children are not touched", async () => {
+    const k = await startKernel();
+    try {
+      const child = await startSleep(k);
+      stray.push(child);
+      expect((await k.client.execute("process.exit(0)", { timeoutMs: 20_000 })).reply.content.ename).toBe("ExecutorDied");
+      await waitFor("the old session's child to end", 10_000, () => (alive(child) ? undefined : true));
+      const next = await startSleep(k);
+      stray.push(next);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(alive(next)).toBe(true);
     } finally {
       await k.stop();
     }
