@@ -1,0 +1,65 @@
+/**
+ * A dependency value as it is when a call is made: its content key (value-digest.ts), and its
+ * bytes (v8 serialization) taken at the same moment. Workers get those bytes, whenever they need
+ * them (a worker that joins or replaces another later gets the same snapshot), keep them, and
+ * install a fresh copy for each call, so that neither a later change in the parent nor what
+ * earlier tasks did to their copy changes what a call sees.
+ *
+ * Values holding farm handles (locks, queues, shared arrays, ...) or shared memory are not
+ * snapshots: they refer to shared state by design, and travel as they are, encoded for each worker
+ * (threads get the shared memory itself).
+ *
+ * The bytes of recent snapshots are kept by content key (up to RECENT_BYTES), so that calling
+ * again with unchanged data costs its digest only, not serializing it again.
+ */
+import { randomUUID } from "node:crypto";
+import { serialize } from "node:v8";
+import { encodeHandles } from "./handles.js";
+import { digestValue } from "./value-digest.js";
+
+export interface ValueSnapshot {
+  /** Content key: equal content, equal key (a value that cannot be digested gets a key of its own). */
+  key: string;
+  /** The value's bytes, or undefined for a value that travels as it is (handles, shared memory, not serializable). */
+  bytes?: Uint8Array;
+}
+
+const RECENT_BYTES = 256 * 1024 * 1024;
+/** Bytes of recent snapshots by content key, least recently used first. */
+const recent = new Map<string, Uint8Array>();
+let recentBytes = 0;
+
+function remember(key: string, bytes: Uint8Array): void {
+  recent.set(key, bytes);
+  recentBytes += bytes.byteLength;
+  for (const [k, b] of recent) {
+    if (recentBytes <= RECENT_BYTES) break;
+    recent.delete(k);
+    recentBytes -= b.byteLength;
+  }
+}
+
+export function snapshotValue(value: unknown): ValueSnapshot {
+  const encoded = encodeHandles(value);
+  let key: string;
+  try {
+    key = digestValue(encoded);
+  } catch {
+    return { key: randomUUID() }; // shared memory (or something else that cannot be digested): always sent as it is
+  }
+  if (encoded !== value) return { key }; // handles: references to shared state
+  const known = recent.get(key);
+  if (known !== undefined) {
+    recent.delete(key); // now the most recently used
+    recent.set(key, known);
+    return { key, bytes: known };
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = serialize(value);
+  } catch {
+    return { key }; // not serializable: sending it reports why, as for any argument
+  }
+  remember(key, bytes);
+  return { key, bytes };
+}
