@@ -22,6 +22,8 @@ export interface Binding {
   jsAt?: { script: string; line: number; column: number };
   /** import: absolute file: URL (or "node:crypto") and 'default' | '*' | an export name. */
   importSpec?: { url: string; imported: string };
+  /** Declared with `declare` (or type-only): the name has no value in the kernel. */
+  ambient?: true;
 }
 
 export class BindingRegistry {
