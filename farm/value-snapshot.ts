@@ -9,8 +9,9 @@
  * snapshots: they refer to shared state by design, and travel as they are, encoded for each worker
  * (threads get the shared memory itself).
  *
- * The bytes of recent snapshots are kept by content key (up to RECENT_BYTES), so that calling
- * again with unchanged data costs its digest only, not serializing it again.
+ * The bytes of recent snapshots of objects are kept by content key (up to RECENT_BYTES, and
+ * only while the object they were taken of is alive), so that calling again with unchanged data
+ * costs its digest only, not serializing it again.
  */
 import { randomUUID } from "node:crypto";
 import { serialize } from "node:v8";
@@ -25,18 +26,35 @@ export interface ValueSnapshot {
 }
 
 const RECENT_BYTES = 256 * 1024 * 1024;
-/** Bytes of recent snapshots by content key, least recently used first. */
-const recent = new Map<string, Uint8Array>();
+/** Bytes of recent snapshots by content key, least recently used first, with the object each was taken of. */
+const recent = new Map<string, { bytes: Uint8Array; of: WeakRef<object> }>();
 let recentBytes = 0;
 
-function remember(key: string, bytes: Uint8Array): void {
-  recent.set(key, bytes);
+function forget(key: string): void {
+  const r = recent.get(key);
+  if (r === undefined) return;
+  recent.delete(key);
+  recentBytes -= r.bytes.byteLength;
+}
+
+function remember(key: string, bytes: Uint8Array, of: object): void {
+  for (const [k, r] of recent) if (r.of.deref() === undefined) forget(k);
+  recent.set(key, { bytes, of: new WeakRef(of) });
   recentBytes += bytes.byteLength;
-  for (const [k, b] of recent) {
+  for (const k of recent.keys()) {
     if (recentBytes <= RECENT_BYTES) break;
-    recent.delete(k);
-    recentBytes -= b.byteLength;
+    forget(k);
   }
+}
+
+function recalled(key: string): Uint8Array | undefined {
+  const r = recent.get(key);
+  if (r === undefined) return undefined;
+  forget(key);
+  if (r.of.deref() === undefined) return undefined;
+  recent.set(key, r); // now the most recently used
+  recentBytes += r.bytes.byteLength;
+  return r.bytes;
 }
 
 export function snapshotValue(value: unknown): ValueSnapshot {
@@ -48,18 +66,14 @@ export function snapshotValue(value: unknown): ValueSnapshot {
     return { key: randomUUID() }; // shared memory (or something else that cannot be digested): always sent as it is
   }
   if (encoded !== value) return { key }; // handles: references to shared state
-  const known = recent.get(key);
-  if (known !== undefined) {
-    recent.delete(key); // now the most recently used
-    recent.set(key, known);
-    return { key, bytes: known };
-  }
+  const known = recalled(key);
+  if (known !== undefined) return { key, bytes: known };
   let bytes: Uint8Array;
   try {
     bytes = serialize(value);
   } catch {
     return { key }; // not serializable: sending it reports why, as for any argument
   }
-  remember(key, bytes);
+  if (value !== null && typeof value === "object") remember(key, bytes, value);
   return { key, bytes };
 }

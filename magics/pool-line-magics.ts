@@ -77,6 +77,10 @@ async function push(session: MagicSession, nb: ReturnType<typeof createNotebookP
     if (!session.bindings.get(n) && !(n in scope)) {
       return usageError(`\`%pool push ${n}\`: \`${n}\` is not defined in the kernel; define it in a cell first.`);
     }
+    if (session.bindings.get(n)?.ambient) {
+      return usageError(`\`%pool push ${n}\`: \`${n}\` is declared with \`declare\`, so the kernel has no value of it to push; ` +
+        "define it in a cell (or on the workers, with a `%%pool run` cell).");
+    }
   }
   // Everything the names need, as capture would send it for a function that uses them.
   const deps = captureDependencies(`() => [${names.join(", ")}]`, { bindings: session.bindings, scope, sharedMemory: nb.threadWorkers });

@@ -115,6 +115,10 @@ describe("names declared with `declare` (ambient)", () => {
     await ok("declare global { var gfoo: number }");
     await ok("%%pool run\nglobalThis.gfoo = 10\n0");
     expect(plain(await ok("%%pool map [1]\n(x: number) => gfoo + x"))).toBe("[ 11 ]");
+    // there is nothing to push
+    const p = await fails("%pool push wonly");
+    expect(p.evalue).toMatch(/`wonly` is declared with `declare`, so the kernel has no value of it to push/);
+    expect(plain(await ok("%%pool map [1]\n(x: number) => wonly + x"))).toBe("[ 42 ]");
   });
 
   it("missing on a worker give a ReferenceError that says they are expected there", async () => {
