@@ -91,11 +91,6 @@ const KERNEL_ONLY: Record<string, string> = {
 // Globals that existed when the kernel started (Node's, and the executor's own helpers).
 const AT_STARTUP = new Set<string>(Object.getOwnPropertyNames(globalThis));
 
-/** Whether a name is provided by every worker's runtime rather than by the notebook. */
-export function isRuntimeGlobal(name: string): boolean {
-  return PRISTINE.has(name);
-}
-
 /**
  * JS source of a function value as an expression, or undefined when it has none
  * (native, bound) — then the caller reports why it cannot travel.
