@@ -7,9 +7,10 @@
  * The worker holds one dependency per global name, the last one sent (the one before is let go,
  * so data replaced in the notebook does not pile up in the worker's memory), and the latest
  * scripts. A bundle that used a dependency let go is forgotten too: it is sent again if needed.
- * A replacement worker comes with a new, empty ledger, so it gets everything.
+ * A replacement worker comes with a new, empty ledger, so it gets everything. Values go as the
+ * snapshots taken when the call was made (value-snapshot.ts), whenever they are sent.
  */
-import { depSlot, type Dep, type HeldDep, type PreparedCode, type WireBundle } from "./task-code.js";
+import { depSlot, type CodeMessage, type Dep, type HeldDep, type PreparedCode, type SnapshotDep, type WireBundle } from "./task-code.js";
 
 /** Scripts (e.g. class-instance fix-ups) a worker keeps at most; the oldest are let go first. */
 const MAX_SCRIPTS = 100;
@@ -18,7 +19,7 @@ const HELD: HeldDep = { held: true };
 
 /** What one job sends. `commit` records it once the message went out (nothing is recorded if sending fails). */
 export interface CodePlan {
-  message: { hash: string; bundle?: WireBundle };
+  message: CodeMessage;
   commit(): void;
 }
 
@@ -35,10 +36,11 @@ export class CodeLedger {
   /** What to send so that the worker can run `code`; `encode` prepares a dependency's value for the wire. */
   plan(code: PreparedCode, encode: (value: unknown) => unknown): CodePlan {
     const { hash, bundle } = code;
-    if (this.bundles.has(hash)) return { message: { hash }, commit: () => {} };
+    const call = code.call === undefined ? {} : { call: code.call };
+    if (this.bundles.has(hash)) return { message: { hash, ...call }, commit: () => {} };
     const keys = bundle.depKeys;
     const inBundle = new Set(keys);
-    const deps: (Dep | HeldDep)[] = [];
+    const deps: (Dep | SnapshotDep | HeldDep)[] = [];
     const added: [key: string, slot: string][] = [];
     for (let i = 0; i < bundle.deps.length; i++) {
       const d = bundle.deps[i];
@@ -46,7 +48,8 @@ export class CodeLedger {
         deps.push(HELD);
         continue;
       }
-      deps.push("value" in d ? { name: d.name, value: encode(d.value) } : d);
+      const snapshot = bundle.snapshots[i];
+      deps.push(!("value" in d) ? d : snapshot !== undefined ? { name: d.name, snapshot } : { name: d.name, value: encode(d.value) });
       added.push([keys[i], depSlot(d, keys[i])]);
     }
     // What the worker may let go of: what these dependencies replace, and the oldest scripts.
@@ -61,10 +64,11 @@ export class CodeLedger {
     const scripts = [...this.scripts, ...added.filter(([, slot]) => slot.startsWith("script:")).map(([key]) => key)];
     for (let i = 0; i < scripts.length - MAX_SCRIPTS; i++) letGo(scripts[i]);
 
-    const wire: WireBundle = { ...bundle, deps };
+    const { snapshots: _snapshots, ...rest } = bundle;
+    const wire: WireBundle = { ...rest, deps };
     if (forget.size) wire.forget = [...forget];
     return {
-      message: { hash, bundle: wire },
+      message: { hash, bundle: wire, ...call },
       commit: () => {
         for (const [key, slot] of added) {
           this.deps.set(key, slot);

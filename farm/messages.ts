@@ -3,7 +3,7 @@
  * (child process IPC with advanced serialization, or a worker thread's port).
  */
 import type { SerializedError } from "./errors.js";
-import type { WireBundle } from "./task-code.js";
+import type { CodeMessage } from "./task-code.js";
 
 /** What a job asks the worker to do with the task function. */
 export type JobBody =
@@ -18,7 +18,7 @@ export interface JobMessage {
   t: "job";
   id: number;
   /** Absent for push jobs. The bundle is included only if the parent thinks the worker lacks it. */
-  code?: { hash: string; bundle?: WireBundle };
+  code?: CodeMessage;
   body: JobBody;
   /** Say "started" when the job begins (the parent then knows the worker is not stuck in leftover code). */
   ack?: boolean;

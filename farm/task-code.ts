@@ -4,22 +4,29 @@
  * content key per dependency. Workers keep bundles by hash and dependencies by key, so repeating a
  * call sends only the hash, and a new bundle (another function, another cell) sends in full only
  * the dependencies its worker does not hold yet (see code-ledger.ts).
+ *
+ * Dependency values are snapshots taken when the call is made (value-snapshot.ts): every worker,
+ * also one that joins later, gets the same, and each call installs a fresh copy of them.
  */
-import { createHash, randomUUID } from "node:crypto";
+import { createHash } from "node:crypto";
 import { isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { encodeHandles } from "./handles.js";
-import { digestValue } from "./value-digest.js";
+import { snapshotValue } from "./value-snapshot.js";
 
 export type Dep =
   /** A JS expression (function/class expression or any expression) -> globalThis[name]. */
   | { name: string; js: string }
-  /** A snapshot value (structured clone; handles allowed). */
+  /** A value, copied as it is when the call is made (structured clone; handles allowed). */
   | { name: string; value: unknown }
-  /** globalThis[name] = (await import(url))[imported]; imported is an export name, "default" or "*". */
-  | { name: string; import: string; imported: string }
+  /** globalThis[name] = (await import(url))[imported], or that's `member`; imported is an export name, "default" or "*". */
+  | { name: string; import: string; imported: string; member?: string }
+  /** globalThis[name] = require(spec), or its `member`; spec is an absolute file name or "node:<builtin>". */
+  | { name: string; require: string; member?: string }
   /** JS run as a script in the worker's global scope (e.g. a `%%pool run` body). */
   | { script: string };
+
+/** On the wire: a value dependency as the bytes of its snapshot (v8 serialization). */
+export interface SnapshotDep { name: string; snapshot: Uint8Array }
 
 export interface TaskCode {
   /** JS source of a function expression. */
@@ -42,24 +49,34 @@ export interface CodeBundle {
   deps: Dep[];
   /** Content key of each dep: a worker reinstalls a global only when the key it holds differs. */
   depKeys: string[];
+  /** For each dep: the snapshot of its value (bytes), or undefined (not a value, or a value that travels as it is). */
+  snapshots: (Uint8Array | undefined)[];
   filename?: string;
 }
 
-export interface PreparedCode { hash: string; bundle: CodeBundle }
+export interface PreparedCode {
+  hash: string;
+  bundle: CodeBundle;
+  /** Set when the bundle has snapshots: the call they were taken for (workers install fresh copies once per call). */
+  call?: number;
+}
+
+/** What a job says about its code: the bundle's hash, the bundle itself if the worker lacks it, and the call. */
+export interface CodeMessage { hash: string; bundle?: WireBundle; call?: number }
 
 /** In a bundle sent to a worker: a dependency the worker already holds (under the key at the same index). */
 export interface HeldDep { held: true }
 
 /** What crosses to a worker the first time it needs a hash. */
-export interface WireBundle extends Omit<CodeBundle, "deps"> {
-  /** The dependencies, those the worker holds as references. */
-  deps: (Dep | HeldDep)[];
+export interface WireBundle extends Omit<CodeBundle, "deps" | "snapshots"> {
+  /** The dependencies, those the worker holds as references, values as their snapshots when they have one. */
+  deps: (Dep | SnapshotDep | HeldDep)[];
   /** Keys of dependencies the worker may let go of (the parent will send them again if needed). */
   forget?: string[];
 }
 
 /** The global a dependency defines, or `script:<key>` for a script (what a worker tracks as installed). */
-export function depSlot(dep: Dep, key: string): string {
+export function depSlot(dep: Dep | SnapshotDep, key: string): string {
   return "script" in dep ? `script:${key}` : dep.name;
 }
 
@@ -87,19 +104,20 @@ function functionSource(fn: Function): string {
   return src;
 }
 
-function depKey(dep: Dep): unknown {
-  if ("script" in dep) return ["s", dep.script];
-  if ("js" in dep) return ["j", dep.name, dep.js];
-  if ("import" in dep) return ["i", dep.name, dep.import, dep.imported];
-  return ["v", dep.name, valueDigest(dep.value)];
-}
-
-function valueDigest(value: unknown): string {
-  try {
-    return digestValue(encodeHandles(value));
-  } catch {
-    return randomUUID(); // not digestible (e.g. shared memory): never reuse a cache entry
+/** A dependency's content key (what identifies it on a worker), and the snapshot of its value. */
+function keyed(dep: Dep): { key: string; snapshot?: Uint8Array } {
+  let content: unknown;
+  let snapshot: Uint8Array | undefined;
+  if ("script" in dep) content = ["s", dep.script];
+  else if ("js" in dep) content = ["j", dep.name, dep.js];
+  else if ("import" in dep) content = ["i", dep.name, dep.import, dep.imported, dep.member ?? null];
+  else if ("require" in dep) content = ["r", dep.name, dep.require, dep.member ?? null];
+  else {
+    const snap = snapshotValue(dep.value);
+    content = ["v", dep.name, snap.key];
+    snapshot = snap.bytes;
   }
+  return { key: createHash("sha1").update(JSON.stringify(content)).digest("base64url"), snapshot };
 }
 
 function checkDep(dep: Dep, i: number): void {
@@ -111,8 +129,8 @@ function checkDep(dep: Dep, i: number): void {
   if (typeof (dep as { name?: unknown }).name !== "string" || !(dep as { name: string }).name) {
     throw new TypeError(`deps[${i}] needs a "name" (the global it defines in the worker)`);
   }
-  if (!("js" in dep) && !("value" in dep) && !("import" in dep)) {
-    throw new TypeError(`deps[${i}] ("${(dep as { name: string }).name}") needs one of "js", "value", "import" or "script"`);
+  if (!("js" in dep) && !("value" in dep) && !("import" in dep) && !("require" in dep)) {
+    throw new TypeError(`deps[${i}] ("${(dep as { name: string }).name}") needs one of "js", "value", "import", "require" or "script"`);
   }
 }
 
@@ -152,11 +170,18 @@ export function prepareCode(fn: TaskFn | unknown, what = "task function"): Prepa
   );
 }
 
-function finish(b: Omit<CodeBundle, "depKeys">): PreparedCode {
-  const depKeys = b.deps.map((d) => createHash("sha1").update(JSON.stringify(depKey(d))).digest("base64url"));
-  const bundle: CodeBundle = { ...b, depKeys };
+/** Calls prepared with snapshots so far (each gets its own number). */
+let calls = 0;
+
+function finish(b: Omit<CodeBundle, "depKeys" | "snapshots">): PreparedCode {
+  const keyedDeps = b.deps.map(keyed);
+  const depKeys = keyedDeps.map((k) => k.key);
+  const snapshots = keyedDeps.map((k) => k.snapshot);
+  const bundle: CodeBundle = { ...b, depKeys, snapshots };
   if (bundle.filename === undefined) delete bundle.filename;
   const h = createHash("sha1");
   h.update(JSON.stringify([b.fn ?? null, b.module ?? null, b.filename ?? null, depKeys]));
-  return { hash: h.digest("base64url"), bundle };
+  const prepared: PreparedCode = { hash: h.digest("base64url"), bundle };
+  if (snapshots.some((s) => s !== undefined)) prepared.call = ++calls;
+  return prepared;
 }

@@ -68,8 +68,8 @@ function isReference(id: ts.Identifier): boolean {
   return true;
 }
 
-/** The free identifiers of a source, those of them it probes with `typeof`, and the modules it imports with `import()`. */
-interface FreeNames { names: string[]; probed: Set<string>; imports: string[] }
+/** The free identifiers of a source, and the modules it imports with `import()`. */
+interface FreeNames { names: string[]; imports: string[] }
 
 /**
  * The free identifiers of `source` in order of first use (stable across runs of the same source).
@@ -78,14 +78,6 @@ interface FreeNames { names: string[]; probed: Set<string>; imports: string[] }
 export function freeIdentifiers(source: string): string[] | undefined {
   const found = analyse(source);
   return found && [...found.names];
-}
-
-/**
- * The free identifiers `source` tests with `typeof` somewhere (`typeof window !== "undefined" ? window : x`):
- * it checks whether they exist, so it is presumably written to work without them.
- */
-export function probedIdentifiers(source: string): ReadonlySet<string> | undefined {
-  return analyse(source)?.probed;
 }
 
 /**
@@ -109,13 +101,6 @@ function analyse(source: string): FreeNames | undefined {
 // Sources analysed lately (the same function is often shipped again and again, e.g. pool.apply in a loop).
 const CACHE_LIMIT = 256;
 const cache = new Map<string, FreeNames | null>();
-
-/** Whether the identifier is the operand of `typeof` (parentheses allowed). */
-function isTypeofOperand(id: ts.Identifier): boolean {
-  let n: ts.Node = id;
-  while (ts.isParenthesizedExpression(n.parent)) n = n.parent;
-  return ts.isTypeOfExpression(n.parent);
-}
 
 function computeFreeIdentifiers(source: string): FreeNames | undefined {
   const sf = parseScript(source);
@@ -165,20 +150,18 @@ function computeFreeIdentifiers(source: string): FreeNames | undefined {
 
   const free: string[] = [];
   const seen = new Set<string>();
-  const probed = new Set<string>();
   const imports: string[] = [];
   const resolve = (node: ts.Node): void => {
     if (ts.isIdentifier(node) && isReference(node)) {
       const name = node.text;
-      if (name !== "arguments" && name !== "undefined" && !(seen.has(name) && (probed.has(name) || !isTypeofOperand(node)))) {
+      if (name !== "arguments" && name !== "undefined" && !seen.has(name)) {
         let bound = false;
         for (let n: ts.Node | undefined = node.parent; n; n = n.parent) {
           if (declared.get(n)?.has(name)) { bound = true; break; }
         }
         if (!bound) {
-          if (!seen.has(name)) free.push(name);
+          free.push(name);
           seen.add(name);
-          if (isTypeofOperand(node)) probed.add(name);
         }
       }
     } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword && node.arguments.length > 0) {
@@ -193,7 +176,7 @@ function computeFreeIdentifiers(source: string): FreeNames | undefined {
     ts.forEachChild(node, resolve);
   };
   resolve(sf);
-  return { names: free, probed, imports };
+  return { names: free, imports };
 }
 
 /** Whether `source` is exactly one statement that can stand as an expression (an expression, or a function/class declaration). */

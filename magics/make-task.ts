@@ -11,6 +11,8 @@ export interface TaskContext {
   scope?: Record<string, unknown>;
   /** Names the workers already have (made there by `%%pool run` cells): not captured from the kernel. */
   exclude?: Iterable<string>;
+  /** The workers are threads (they share memory with the kernel; process workers cannot). */
+  sharedMemory?: boolean;
 }
 
 export function functionTask(fn: Function, ctx: TaskContext, filename?: string): TaskCode {
@@ -22,8 +24,14 @@ export function functionTask(fn: Function, ctx: TaskContext, filename?: string):
   // A recursive `const f = (n) => ... f(n - 1)` captures itself as a dependency; a named
   // function expression (`function fib(n) { ... fib(n - 1) }`) binds its own name.
   // Its own source is all that travels: it must not use variables of an enclosing function.
-  const deps = captureDependencies(source, { bindings: ctx.bindings, scope, exclude: ctx.exclude }, { name: fn.name || "the function" });
+  const deps = captureDependencies(source, { bindings: ctx.bindings, scope, exclude: ctx.exclude, sharedMemory: ctx.sharedMemory }, { name: nameOf(fn, ctx.bindings, scope), value: fn });
   return { fn: source, deps, filename };
+}
+
+/** How errors name the function: the notebook binding that holds it (`add5` for `const add5 = makeAdder(5)`), else its own name. */
+function nameOf(fn: Function, bindings: BindingLookup, scope: Record<string, unknown>): string {
+  for (const b of bindings.all?.() ?? []) if (!b.ambient && b.kind !== "type" && b.kind !== "interface" && scope[b.name] === fn) return b.name;
+  return fn.name || "the function";
 }
 
 /** Accepts what the farm accepts; plain functions get automatic capture. */

@@ -4,6 +4,8 @@
  *   - automatic capture: functions passed in travel with what they use from earlier cells;
  *   - output routing: every line a worker prints goes to the cell whose call ran the task,
  *     labelled `[worker N]` (or to that call's live display), never under another cell;
+ *   - the names `%%pool run` cells left on the workers (worker-globals.ts), and a task's
+ *     ReferenceError for one of them saying why its worker lacks it;
  *   - interrupt support for the executor (`interruptNotebookPools`).
  */
 import { availableParallelism } from "node:os";
@@ -16,6 +18,7 @@ import { outputContext } from "../kernel/executor/session.js";
 import { toTask } from "./make-task.js";
 import { classAwareCall, classAwareRead } from "./class-instances.js";
 import type { MagicSession } from "./session-api.js";
+import { WorkerGlobals } from "./worker-globals.js";
 
 /** What a tracked call wants to hear about its own tasks. */
 export interface CallObserver {
@@ -50,9 +53,10 @@ export class NotebookPool {
   private readonly byTag = new Map<symbol, CallRecord>();
   private lastParent: string | undefined;
   /** Names `%%pool run` cells declared on the workers (worker state; lost when the workers are replaced). */
-  readonly workerGlobals = new Set<string>();
+  readonly workerGlobals: WorkerGlobals;
 
   constructor(private readonly session: MagicSession) {
+    this.workerGlobals = new WorkerGlobals(() => session.executionCount);
     pools.add(this);
   }
 
@@ -170,7 +174,7 @@ export class NotebookPool {
   // ------------------------------------------------------------------ running tasks
 
   private task(fn: unknown, what: string): TaskFn {
-    return toTask(fn, { bindings: this.session.bindings }, what) as TaskFn;
+    return toTask(fn, { bindings: this.session.bindings, sharedMemory: this.threads }, what) as TaskFn;
   }
 
   /** The task and items of a map-like call, made to keep notebook-class instances whole (see class-instances.ts). */
@@ -190,6 +194,9 @@ export class NotebookPool {
     const call = this.openCall(kind, parent, observer);
     try {
       return await start(this.ensure(), call.tag);
+    } catch (e) {
+      this.workerGlobals.explain(e, this.session.bindings);
+      throw e;
     } finally {
       this.closeCall(call);
     }
@@ -254,6 +261,7 @@ export class NotebookPool {
           return r;
         } catch (e) {
           finish();
+          this.workerGlobals.explain(e, this.session.bindings);
           throw e;
         }
       },
@@ -336,6 +344,7 @@ export class NotebookPool {
   }
 
   private onWorker(ev: WorkerEvent): void {
+    if (ev.type === "online") this.workerGlobals.online(ev.workerId);
     if (ev.type !== "exit" || ev.expected) return;
     for (const c of this.calls) c.observer?.workerExit?.(ev);
   }

@@ -77,9 +77,13 @@ async function push(session: MagicSession, nb: ReturnType<typeof createNotebookP
     if (!session.bindings.get(n) && !(n in scope)) {
       return usageError(`\`%pool push ${n}\`: \`${n}\` is not defined in the kernel; define it in a cell first.`);
     }
+    if (session.bindings.get(n)?.ambient) {
+      return usageError(`\`%pool push ${n}\`: \`${n}\` is declared with \`declare\`, so the kernel has no value of it to push; ` +
+        "define it in a cell (or on the workers, with a `%%pool run` cell).");
+    }
   }
   // Everything the names need, as capture would send it for a function that uses them.
-  const deps = captureDependencies(`() => [${names.join(", ")}]`, { bindings: session.bindings, scope });
+  const deps = captureDependencies(`() => [${names.join(", ")}]`, { bindings: session.bindings, scope, sharedMemory: nb.threadWorkers });
   const data: Record<string, unknown> = {};
   const code: Dep[] = [];
   for (const d of deps) {
@@ -90,7 +94,8 @@ async function push(session: MagicSession, nb: ReturnType<typeof createNotebookP
   if (Object.keys(data).length) await nb.push(data);
   if (code.length) await nb.run({ fn: "() => undefined", deps: code });
   const shipped = deps.filter((d): d is Exclude<Dep, { script: string }> => "name" in d).map((d) => d.name);
-  const extra = shipped.filter((n) => !names.includes(n));
+  // (what tspool itself ships along, e.g. its TypeScript loader, is not the notebook's business)
+  const extra = shipped.filter((n) => !names.includes(n) && !n.startsWith("__tspool_"));
   writeStream(session, parent, "stdout",
     `Pushed ${names.join(", ")} to ${nb.size} worker${nb.size === 1 ? "" : "s"}` + (extra.length ? ` (with what ${names.length === 1 ? "it uses" : "they use"}: ${extra.join(", ")})` : "") + ".");
   return { status: "ok" };

@@ -71,7 +71,7 @@ async function mapCell(session: MagicSession, magic: MapMagic, parent: string, w
   const filename = `tspool-${magic.star ? "starmap" : "map"}-${session.executionCount}`;
   let task: TaskCode;
   try {
-    task = functionTask(mf.fn, { bindings: session.bindings, exclude: onWorkers }, filename);
+    task = functionTask(mf.fn, { bindings: session.bindings, exclude: onWorkers, sharedMemory: nb.threadWorkers }, filename);
   } catch (e) {
     return poolErrorToExecuteError(e);
   }

@@ -34,6 +34,7 @@ export async function runPoolRun(session: MagicSession, magic: RunMagic, parent:
       bindings: session.bindings,
       scope: globalThis as Record<string, unknown>,
       exclude: [...nb.workerGlobals, ...own],
+      sharedMemory: nb.threadWorkers,
     });
   } catch (e) {
     return poolErrorToExecuteError(e);

@@ -61,13 +61,31 @@ function primitiveProblem(v: unknown): string | undefined {
   return undefined;
 }
 
+export interface TravelOptions {
+  /** Class instances inside the value that the receiver gives their prototypes back (see instance-paths.ts). */
+  restored?: ReadonlySet<object>;
+  /** The receivers are threads, which share memory with the sender; process workers would get a copy. */
+  sharedMemory?: boolean;
+  /** Objects walked at most (beyond, structured clone itself reports problems). */
+  limit?: number;
+}
+
+const SHARED_MEMORY_ADVICE = "which process workers cannot share: each would get its own copy, so what they change (e.g. with Atomics) " +
+  "would not be seen by the kernel or the other workers. Use a SharedArray or a Value from \"tspool\" (shared with process workers too), " +
+  "or start thread workers, which share it: `%pool start --threads`";
+
+function sharedBuffer(o: object): boolean {
+  if (typeof SharedArrayBuffer === "undefined") return false;
+  return o instanceof SharedArrayBuffer || (ArrayBuffer.isView(o) && o.buffer instanceof SharedArrayBuffer);
+}
+
 /**
- * The first reason the value cannot travel, or undefined when it can. `restored`: class
- * instances inside it that the receiver gives their prototypes back (see instance-paths.ts).
- * Containers are walked without building paths: a path is spelled out only for the problem found,
- * so a large array of numbers costs one pass over its elements.
+ * The first reason the value cannot travel, or undefined when it can. Containers are walked
+ * without building paths: a path is spelled out only for the problem found, so a large array of
+ * numbers costs one pass over its elements.
  */
-export function findTravelProblem(value: unknown, limit = 2_000_000, restored?: ReadonlySet<object>): TravelProblem | undefined {
+export function findTravelProblem(value: unknown, opts: TravelOptions = {}): TravelProblem | undefined {
+  const { restored, sharedMemory = false, limit = 2_000_000 } = opts;
   const seen = new Set<object>();
   let budget = limit;
   const stack: Step[] = [{ v: value, from: null, via: "" }];
@@ -109,8 +127,17 @@ export function findTravelProblem(value: unknown, limit = 2_000_000, restored?: 
     if (o instanceof EventEmitter || o instanceof MessagePort) {
       return { path: here(), why: `is a live handle (${describeClass(o)}) tied to this process; open it inside the mapped function instead` };
     }
+    if (!sharedMemory && sharedBuffer(o)) {
+      return { path: here(), why: `is shared memory (${o instanceof SharedArrayBuffer ? "a SharedArrayBuffer" : `${/^[AEIOU]/.test(describeClass(o)) ? "an" : "a"} ${describeClass(o)} on a SharedArrayBuffer`}), ${SHARED_MEMORY_ADVICE}` };
+    }
     if (o instanceof TYPED_ARRAY || o instanceof SharedArrayBuffer || CLONEABLE_CLASSES.some((c) => o instanceof c)) continue;
-    if (typeof Blob !== "undefined" && o instanceof Blob) continue;
+    if (typeof Blob !== "undefined" && o instanceof Blob) {
+      return {
+        path: here(),
+        why: `is a ${describeClass(o)}, whose contents can only be read asynchronously, so it cannot be copied to a worker; ` +
+          "read it in a cell first (e.g. `const bytes = new Uint8Array(await blob.arrayBuffer())`) and use the bytes",
+      };
+    }
     if (Array.isArray(o)) {
       for (let i = 0; i < o.length; i++) {
         const problem = visit(o[i], step, i);

@@ -24,6 +24,8 @@ export interface Binding {
   importSpec?: { url: string; imported: string };
   /** let/var: the declaring cell also declared the name as a type or namespace (`interface X {}` with `let X: X`). */
   alsoType?: boolean;
+  /** Declared with `declare` (or type-only): the name has no value in the kernel. */
+  ambient?: true;
 }
 
 export class BindingRegistry {

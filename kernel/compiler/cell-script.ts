@@ -238,6 +238,9 @@ export function toCellScript(source: string, opts: CellScriptOptions): CellScrip
       const end = st.getEnd();
       const close = js[end - 1] === ";" ? end - 1 : end;
       edits.push({ start: close, end: close, text: ")" });
+      // A class TypeScript lowered (decorators): `let C = (() => { ... return class C {...}; })()`.
+      const init = decls.length === 1 && ts.isIdentifier(decls[0]!.name) ? decls[0]!.initializer : undefined;
+      if (init && isArrowIife(init)) declarations.set((decls[0]!.name as ts.Identifier).text, init.getText());
       if (isVar && decls.length === 1 && !decls[0]!.initializer && ts.isIdentifier(decls[0]!.name)) {
         const name = decls[0]!.name.text;
         const next = statements[i + 1];
@@ -332,6 +335,12 @@ export function toCellScript(source: string, opts: CellScriptOptions): CellScrip
     hasResult,
     wrapped,
   };
+}
+
+/** `(() => { ... })()`: how TypeScript wraps a class it has to lower (decorators). */
+function isArrowIife(e: ts.Expression): boolean {
+  return ts.isCallExpression(e) && e.arguments.length === 0 && ts.isParenthesizedExpression(e.expression) &&
+    ts.isArrowFunction(e.expression.expression) && e.expression.expression.parameters.length === 0;
 }
 
 /**

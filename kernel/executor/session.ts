@@ -272,6 +272,7 @@ export class Session {
     const cell = this.#executionCount;
     return names.map((n) => {
       const b: Binding = { name: n.name, kind: n.kind, cell, ...(n.alsoType ? { alsoType: true } : {}) };
+      if (n.ambient) b.ambient = true;
       const js = script.declarations.get(n.name);
       if (js && (n.kind === "function" || n.kind === "class" || n.kind === "enum" || n.kind === "namespace")) {
         b.js = js;

@@ -2,10 +2,16 @@
  * Dependencies are cached per worker by content key, not per bundle: a new bundle (another cell's
  * file name, another function) sends in full only the dependencies its worker does not hold yet,
  * a worker holds one version per global name, and a replacement worker gets everything again.
+ * Dependency values are snapshots taken when a call is made: each call gets a fresh copy on every
+ * worker (a replacement worker too), whatever earlier tasks did to theirs; shared memory and
+ * handles stay shared.
  * What a worker received is read from the worker itself (globalThis[Symbol.for("tspool.workerCode")]).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Pool } from "../../dist/farm/index.js";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Pool, Value } from "../../dist/farm/index.js";
 
 interface Counts { bundles: number; dependencies: number; received: number }
 
@@ -63,6 +69,56 @@ for (const threads of [false, true]) {
       await pool.push({ small: -1 });
       expect(await pool.run({ fn: "() => small" })).toEqual([-1, -1]);
       expect(await receivedDuring(async () => expect(await pool.run(task)).toEqual([42, 42]))).toEqual([0, 0]);
+    });
+
+    it("gives each call a fresh copy of the values, without receiving them again", async () => {
+      const task = { fn: "() => { big.length = 2; small++; return [big.length, small] }", deps: [{ name: "big", value: big }, { name: "small", value: 1 }] };
+      expect(await pool.run(task)).toEqual([[2, 2], [2, 2]]);
+      expect(await receivedDuring(async () => expect(await pool.run(task)).toEqual([[2, 2], [2, 2]]))).toEqual([0, 0]);
+      expect(await pool.run({ ...task, fn: "() => [big.length, small]" })).toEqual([[200_000, 1], [200_000, 1]]);
+      expect(big.length).toBe(200_000);
+    });
+
+    it("keeps what a call's tasks did for that call's later tasks on the same worker", async () => {
+      const one = new Pool({ workers: 1, threads });
+      try {
+        const task = { fn: "(x) => { seen.push(x); return seen.length }", deps: [{ name: "seen", value: [] }] };
+        expect(await one.map(task, [1, 2, 3], { chunksize: 1 })).toEqual([1, 2, 3]);
+        expect(await one.map(task, [1, 2, 3], { chunksize: 1 })).toEqual([1, 2, 3]);
+      } finally {
+        await one.terminate();
+      }
+    });
+
+    it("gives a worker that replaces one during a call the values as they were when the call was made", async () => {
+      const dir = mkdtempSync(join(tmpdir(), "tspool-snapshot-"));
+      const one = new Pool({ workers: 1, threads, retries: 1 });
+      try {
+        await one.run(() => 0);
+        const cfg = { k: 1 };
+        // the first attempt ends its worker; the retry runs on the replacement
+        const fn = "(x) => { const fs = require('node:fs'); if (!fs.existsSync(marker)) { fs.writeFileSync(marker, ''); process.exit(7) } return x * cfg.k }";
+        const call = one.map({ fn, deps: [{ name: "cfg", value: cfg }, { name: "marker", value: join(dir, "crashed") }] }, [1, 2], { chunksize: 1 });
+        cfg.k = 7;
+        expect(await call).toEqual([1, 2]);
+        expect(existsSync(join(dir, "crashed"))).toBe(true);
+      } finally {
+        await one.terminate();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it("keeps handles shared, and shared memory for threads", async () => {
+      const hits = new Value("i32", 0);
+      const task = { fn: "async () => { await box.hits.add(1); return 0 }", deps: [{ name: "box", value: { hits } }] };
+      await pool.run(task);
+      await pool.run(task);
+      expect(await hits.get()).toBe(4);
+      if (threads) {
+        const shared = new Int32Array(new SharedArrayBuffer(4));
+        await pool.map({ fn: "(x) => Atomics.add(shared, 0, x)", deps: [{ name: "shared", value: shared }] }, [1, 2], { chunksize: 1 });
+        expect(shared[0]).toBe(3);
+      }
     });
 
     it("gives a replacement worker everything", async () => {

@@ -1,6 +1,12 @@
-/** Content digests of values (the keys of shipped dependencies): equal content, equal digest, however V8 stores it. */
+/**
+ * Content digests of values (the keys of shipped dependencies): equal content, equal digest, however
+ * V8 stores it; and snapshots of dependency values (their bytes, taken when a call is made).
+ */
 import { describe, expect, it } from "vitest";
+import { deserialize } from "node:v8";
 import { digestValue } from "../../dist/farm/value-digest.js";
+import { snapshotValue } from "../../dist/farm/value-snapshot.js";
+import { Value } from "../../dist/farm/index.js";
 
 describe("digestValue", () => {
   it("gives equal digests to equal content stored differently (doubles, small integers, holey arrays)", () => {
@@ -41,5 +47,29 @@ describe("digestValue", () => {
     expect(() => digestValue({ f: () => 1 })).toThrow(/function/);
     expect(() => digestValue([Symbol("s")])).toThrow(/Symbol/);
     expect(() => digestValue(new Int32Array(new SharedArrayBuffer(8)))).toThrow(/shared memory/);
+  });
+});
+
+describe("snapshotValue", () => {
+  it("takes the value's bytes now, with its content key; unchanged content reuses the bytes", () => {
+    const data = { xs: [1, 2, 3], when: new Date(1) };
+    const first = snapshotValue(data);
+    expect(deserialize(first.bytes!)).toEqual(data);
+    expect(first.key).toBe(digestValue(data));
+    data.xs.push(4);
+    const changed = snapshotValue(data);
+    expect(changed.key).not.toBe(first.key);
+    expect(deserialize(changed.bytes!)).toEqual({ xs: [1, 2, 3, 4], when: new Date(1) });
+    expect(deserialize(first.bytes!)).toEqual({ xs: [1, 2, 3], when: new Date(1) }); // the earlier snapshot is as it was
+    const again = snapshotValue(data);
+    expect(again.key).toBe(changed.key);
+    expect(again.bytes).toBe(changed.bytes); // not serialized again
+  });
+
+  it("leaves handles and shared memory live (no bytes): they are shared by design", () => {
+    expect(snapshotValue({ v: new Value("i32", 1) }).bytes).toBeUndefined();
+    const shared = snapshotValue(new Int32Array(new SharedArrayBuffer(8)));
+    expect(shared.bytes).toBeUndefined();
+    expect(shared.key).not.toBe(snapshotValue(new Int32Array(new SharedArrayBuffer(8))).key); // never taken for unchanged
   });
 });

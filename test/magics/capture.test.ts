@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import net from "node:net";
 import vm from "node:vm";
 import path from "node:path";
-import { dynamicImports, freeIdentifiers, probedIdentifiers } from "../../dist/magics/free-identifiers.js";
+import { dynamicImports, freeIdentifiers } from "../../dist/magics/free-identifiers.js";
 import { captureDependencies, CaptureError } from "../../dist/magics/capture.js";
 import { BindingRegistry } from "../../dist/kernel/compiler/bindings.js";
 
@@ -19,10 +19,9 @@ describe("free identifiers", () => {
     expect(freeIdentifiers("async (u) => { const m = await import(u); return typeof zz + new.target }")).toEqual(["zz"]);
     expect(freeIdentifiers("((")).toBeUndefined();
   });
-  it("tells which free names the code only tests for with typeof", () => {
+  it("counts names the code only tests with typeof as free too", () => {
     const src = "(x) => typeof window !== 'undefined' ? window.k : typeof (Deno) === 'object' ? x : other";
     expect(freeIdentifiers(src)).toEqual(["window", "Deno", "other"]);
-    expect([...probedIdentifiers(src)!]).toEqual(["window", "Deno"]);
   });
   it("lists the modules loaded with import() of a string, also through a resolving function", () => {
     expect(dynamicImports("async (x) => [await import('node:os'), await import(resolve(\"./a.ts\")), await import(x), import(`t`)]")).toEqual(["node:os", "./a.ts", "t"]);
@@ -109,16 +108,19 @@ describe("capture", () => {
     expect(err("(x) => pool.map(f, [x])")).toMatch(/^`pool` cannot travel to the workers: the notebook's `pool` lives in the kernel/);
   });
 
-  it("refuses a function value that uses variables of the function or module that made it, naming them", () => {
+  it("refuses a function value that uses variables of the function or block that made it, naming them, also when a global has the same name", () => {
     const makeCounter = new Function("let n = 100; return () => ++n");
+    const makeAdder = new Function("k", "return (x) => x + k");
+    const loopFns = new Function("const fs = []; for (const v of [1, 2]) fs.push((y) => y + v); return fs")();
     const r = registry();
     r.define([
       { name: "counter", kind: "const", cell: 20 },
-      { name: "join", kind: "const", cell: 21 },
+      { name: "add5", kind: "const", cell: 21 },
       { name: "tick", kind: "function", cell: 22, js: "function tick() { return counter(); }" },
+      { name: "perItem", kind: "const", cell: 23 },
     ], "./__cell_20");
-    const ctx = { bindings: r, scope: { ...scope, counter: makeCounter(), join: path.join } };
-    const err = (src: string, fn?: { name: string }) => {
+    const ctx = { bindings: r, scope: { ...scope, counter: makeCounter(), add5: makeAdder(5), perItem: loopFns[0] } };
+    const err = (src: string, fn?: { name: string; value: Function }) => {
       try {
         captureDependencies(src, ctx, fn);
       } catch (e) {
@@ -127,12 +129,24 @@ describe("capture", () => {
       }
       throw new Error("expected a CaptureError");
     };
-    expect(err("(x) => counter() + x")).toMatch(/^`counter` cannot travel to the workers: it is a function made inside another function or a module \(a closure\), and its code uses `n`, which exists only there/);
+    expect(err("(x) => counter() + x")).toMatch(/^`counter` cannot travel to the workers: it is a function made inside another function \(a closure\), and its code uses `n`, a variable of that function, so its source alone cannot run on a worker/);
     expect(err("(x) => counter() + x")).toContain("Define the function at top level in a cell");
     expect(err("(x) => tick() + x")).toMatch(/^`counter` cannot travel to the workers: .*\(a closure\) \(used by `tick`\), and its code uses `n`/);
-    expect(err("(s) => join('a', s)")).toMatch(/^`join` cannot travel to the workers: .* its code uses `validateString`/);
-    // the task function itself (pool.map((x) => x * k) inside a function)
-    expect(err("(x) => x * kk + k", { name: "the function" })).toMatch(/^`the function` cannot travel to the workers: .* uses `kk`, which exists only there/);
+    // `k` is also a global of the notebook (3): the source alone would silently use that one
+    expect(err("(x) => add5(x)")).toMatch(/^`add5` cannot travel .* its code uses `k`, a variable of that function \(the notebook's global `k` of the same name is another variable, which the source would silently use instead\)/);
+    expect(err("(x) => perItem(x)")).toMatch(/^`perItem` cannot travel to the workers: it is a function made inside a block or loop, and its code uses `v`, a variable of that block/);
+    // the task function itself (pool.map((x) => x * kk) inside a function)
+    const inner = new Function("kk", "return (x) => x * kk + k")(2);
+    expect(err("(x) => x * kk + k", { name: "the function", value: inner })).toMatch(/^`the function` cannot travel to the workers: .* uses `kk`, a variable of that function/);
+    // the same source made at top level travels
+    expect(captureDependencies("(x) => x * k", ctx, { name: "top", value: new Function("return (x) => x * k")() })).toEqual([{ name: "k", value: 3 }]);
+  });
+
+  it("ships a module or a module's export held in a variable as that module", () => {
+    const r = registry();
+    r.define([{ name: "join", kind: "const", cell: 40 }, { name: "pathMod", kind: "const", cell: 41 }], "./__cell_40");
+    const deps = captureDependencies("(s) => join(pathMod.sep, s)", { bindings: r, scope: { ...scope, join: path.join, pathMod: path } });
+    expect(deps).toEqual([{ name: "join", require: "node:path", member: "join" }, { name: "pathMod", require: "node:path" }]);
   });
 
   it("lets functions use their own parameters, locals, name, this, arguments, globals and what the workers have", () => {
@@ -141,14 +155,16 @@ describe("capture", () => {
       { name: "rec", kind: "const", cell: 30 }, { name: "meth", kind: "const", cell: 31 }, { name: "Made", kind: "const", cell: 32 },
       { name: "probe", kind: "const", cell: 33 }, { name: "usesRun", kind: "const", cell: 34 },
     ], "./__cell_30");
+    const Q = class Q {};
     const fns = new Function("Q", `return {
       rec: (n) => n < 1 ? k : rec(n - 1),
       meth: ({ m(x) { const y = x + this.z + arguments.length; return Math.max(y, factor) + process.pid } }).m,
       Made: class Made extends Q { static make() { return new Made() } },
       probe: (x) => typeof window === "undefined" ? x : window.devicePixelRatio,
       usesRun: (x) => fromRun + x,
-    }`)(class Q {});
-    const deps = captureDependencies("(x) => [rec(x), meth(x), Made.make(), probe(x), usesRun(x)]", { bindings: r, scope: { ...scope, ...fns }, exclude: ["fromRun"] });
+    }`)(Q);
+    // (Made extends the variable Q of the function that made it, which is the notebook's global Q too)
+    const deps = captureDependencies("(x) => [rec(x), meth(x), Made.make(), probe(x), usesRun(x)]", { bindings: r, scope: { ...scope, ...fns, Q }, exclude: ["fromRun"] });
     expect(deps.map((d) => ("name" in d ? d.name : "script"))).toEqual(["k", "rec", "factor", "meth", "createHash", "Q", "Made", "probe", "usesRun"]);
   });
 });
