@@ -84,22 +84,22 @@ export const expectations: Record<string, (nb: ExecutedNotebook) => void> = {
     expect(mimeTypes(map)).toContain(VEGA_LITE); // --timeline
     // One line per hour (HourStats prints itself as one line), with the hour's bootstrap interval:
     // seeded by the hour, so the same whichever worker ran it.
-    const hours = cellText(map).match(/^\s*\d\d:00 +\d+ flights, mean delay +-?[\d.]+ min \(95% interval +-?[\d.]+ to +-?[\d.]+\)/gm) ?? [];
+    const hours = cellText(map).match(/^\s*\d\d:00 +\d+ flights, mean arrival delay +-?[\d.]+ min \(95% interval +-?[\d.]+ to +-?[\d.]+\)/gm) ?? [];
     expect(hours.length).toBe(24);
-    expect(cellText(map)).toContain("03:00     11 flights, mean delay  142.6 min (95% interval  105.4 to  180.3)");
+    expect(cellText(map)).toContain("03:00     11 flights, mean arrival delay  142.6 min (95% interval  105.4 to  180.3)");
     expect(cellText(map)).not.toMatch(/hours: \{|\[Array\]/); // no raw partial objects
     // The question of the introduction, answered: the day's mean with its interval.
     expect(cellText(cellWith(nb, "const day = hourly.reduce"))).toContain(
-      "200000 flights: mean departure delay 7.50 min, 95% interval 7.36 to 7.64 min (sd 32.0 min); 21.6% left more than 15 min late",
+      "200000 flights: mean arrival delay 7.50 min, 95% interval 7.36 to 7.64 min (sd 32.0 min); 21.6% arrived more than 15 min late",
     );
     expect(cellText(cellWith(nb, "serialDelaySum"))).toMatch(/delay sum 1500159; parallel: 200000 flights, delay sum 1500159; equal: true/);
     expect(mimeTypes(cellWith(nb, "const byHour"))).toContain(VEGA_LITE);
     // What the text under the chart says, computed from the same numbers.
     const summary = cellText(cellWith(nb, "const busy"));
-    expect(summary).toContain("busy hours (1000+ flights): 05:00 to 23:00; the mean delay rises from one to the next in 17 of 18 steps");
+    expect(summary).toContain("busy hours (1000+ flights): 05:00 to 23:00; the mean arrival delay rises from one to the next in 17 of 18 steps");
     expect(summary).toContain("calmest 05:00 (-2.89 min), worst 23:00 (35.17 min)");
     expect(summary).toMatch(/quiet hours: 00:00 \(697 flights[^;]*; 01:00[^;]*; 02:00[^;]*; 03:00 \(11 flights[^;]*; 04:00 \(11 flights/);
-    expect(mimeTypes(cellWith(nb, "Delay by distance"))).toContain(VEGA_LITE);
+    expect(mimeTypes(cellWith(nb, "Arrival delay by distance"))).toContain(VEGA_LITE);
   },
 
   "03-teaching-parallelism.ipynb"(nb) {
