@@ -73,6 +73,44 @@ describe("tspool run", () => {
     for (let n = 1; n <= 6; n++) expect(tty).toMatch(new RegExp(`\\[worker [01]\\] item ${n}\\r?\\n`));
   });
 
+  it("prints each worker line once off a terminal, also those the live display had no room for", { timeout: 120_000 }, async () => {
+    const dir = tempDir();
+    // 2 workers, 2 items each, 2,500 lines per item: more than the display keeps per worker, so
+    // the kernel sends the oldest again as stream output after the display showed them. The pauses
+    // let display updates go out in between.
+    const nb = writeNotebook(dir, "chatty.ipynb", [
+      "%pool start 2",
+      "%%pool map [0, 1, 2, 3] --chunksize 1\n(n: number) => {\n  for (let i = 0; i < 2500; i++) {\n    console.log(`item ${n} line ${i}`);\n" +
+        "    if (i % 500 === 0) { const until = Date.now() + 300; while (Date.now() < until) {} }\n  }\n  return n;\n}",
+    ]);
+    const r = await runCli(["run", nb, "--out", join(dir, "chatty.executed.ipynb")]);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.split("\n").filter((l) => /^\[worker [01]\] item \d line \d+$/.test(l));
+    expect(lines.length).toBe(4 * 2500);
+    for (let n = 0; n < 4; n++) {
+      const numbers = lines.filter((l) => l.includes(`] item ${n} line `)).map((l) => Number(l.split(" line ")[1]));
+      expect(numbers, `item ${n}`).toEqual(Array.from({ length: 2500 }, (_, i) => i));
+    }
+  });
+
+  it("prints a display that has an id once off a terminal, and its updates in order", { timeout: 60_000 }, async () => {
+    const dir = tempDir();
+    const nb = writeNotebook(dir, "displays.ipynb", [
+      "display.text('shown once', { id: 'a' });\n1",
+      "display.text('first line\\nsecond line', { id: 'b' });",
+      "display.text('version 1', { id: 'c' });\nawait new Promise((r) => setTimeout(r, 1200));\ndisplay.text('version 2', { id: 'c', update: true });",
+      "import * as tslab from 'tslab';\nconst d = tslab.newDisplay();\nd.text('from tslab');",
+    ]);
+    const r = await runCli(["run", nb, "--out", join(dir, "displays.executed.ipynb")]);
+    expect(r.code, r.stderr).toBe(0);
+    for (const shown of ["shown once", "first line", "second line", "version 1", "version 2", "from tslab"]) {
+      expect(r.stdout.split("\n").filter((l) => l === shown), `${shown} in:\n${r.stdout}`).toHaveLength(1);
+    }
+    expect(r.stdout.indexOf("first line")).toBeLessThan(r.stdout.indexOf("second line"));
+    expect(r.stdout.indexOf("version 1")).toBeLessThan(r.stdout.indexOf("version 2"));
+    expect(r.stdout.indexOf("shown once")).toBeLessThan(r.stdout.indexOf("Out["));
+  });
+
   it("answers a cell's input() and input.password() from the terminal it runs in", async () => {
     const dir = tempDir();
     const nb = writeNotebook(dir, "ask.ipynb", [
