@@ -238,6 +238,8 @@ describe("tspool run", () => {
     const nb = writeNotebook(dir, "stopped.ipynb", ["console.log(`kernel pid ${process.ppid}`);\nawait new Promise((r) => setTimeout(r, 60_000));"]);
     const child = spawn(process.execPath, [CLI, "run", nb], { stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
+    let stderr = "";
+    child.stderr.on("data", (d) => (stderr += d));
     const kernelPid = new Promise<number>((resolve) => {
       child.stdout.on("data", (d) => {
         stdout += d;
@@ -249,6 +251,7 @@ describe("tspool run", () => {
     const pid = await kernelPid;
     child.kill("SIGTERM");
     expect(await exited).toBe(143);
+    expect(stderr).toContain("stopped at cell 1 of 1 (stopped by SIGTERM)");
     const alive = () => {
       try {
         process.kill(pid, 0);
@@ -258,6 +261,17 @@ describe("tspool run", () => {
       }
     };
     expect(alive()).toBe(false);
+  });
+
+  it("tells the kernel which process it belongs to (JPY_PARENT_PID, as Jupyter's clients do)", async () => {
+    const dir = tempDir();
+    const nb = writeNotebook(dir, "parent.ipynb", ["console.log(`JPY_PARENT_PID=${process.env.JPY_PARENT_PID}`);"]);
+    const child = spawn(process.execPath, [CLI, "run", nb], { env: { ...process.env, JPY_PARENT_PID: "1" }, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    expect(code).toBe(0);
+    expect(stdout).toContain(`JPY_PARENT_PID=${child.pid}`);
   });
 
   it("shuts the kernel down and exits 141 when the reader of its output goes away (tspool run ... | head)", async () => {
@@ -291,6 +305,7 @@ describe("tspool run", () => {
     try {
       child.stdout.destroy(); // like `head` exiting after the lines it wanted
       expect(await exited, stderr).toBe(141);
+      expect(stderr).toMatch(/stopped at cell [23] of 3 \(the reader of its output went away\)/);
       expect(stderr).not.toContain("EPIPE"); // no crash's stack trace
       expect(alive()).toBe(false);
     } finally {
@@ -361,10 +376,18 @@ describe("tspool run", () => {
     expect(typo.code).toBe(2);
     expect(typo.stderr).toContain("Did you mean --allow-errors?");
 
-    const fine = writeNotebook(dir, "fine.ipynb", ["1"]);
+    const fine = writeNotebook(dir, "fine.ipynb", ["console.log('the cell ran')"]);
     const nowhere = await runCli(["run", fine, "--out", join(dir, "missing-dir", "out.ipynb")]);
     expect(nowhere.code).toBe(2);
     expect(nowhere.stderr).toContain("missing-dir does not exist");
+
+    // An existing directory as --out: refused before the notebook runs, not after.
+    const folder = join(dir, "results");
+    (await import("node:fs")).mkdirSync(folder);
+    const intoFolder = await runCli(["run", fine, "--out", folder]);
+    expect(intoFolder.code).toBe(2);
+    expect(intoFolder.stderr).toContain(`cannot write ${folder}: it is a directory (give the executed notebook's file name, e.g. --out ${join(folder, "executed.ipynb")})`);
+    expect(intoFolder.stdout).not.toContain("the cell ran");
 
     const notJson = join(dir, "bad.ipynb");
     (await import("node:fs")).writeFileSync(notJson, "{ not json");
