@@ -1,6 +1,6 @@
 /**
  * The kernel child process that `tspool run` starts: `node dist/cli.js kernel -f FILE`, run by
- * the same Node binary, in the notebook's directory. Its own output is kept (last lines only)
+ * the same Node binary, in the notebook's directory, with JPY_PARENT_PID naming the runner. Its own output is kept (last lines only)
  * so that a kernel that dies can be explained.
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -23,7 +23,9 @@ export class KernelProcess {
     this.child = spawn(exe, args, {
       cwd,
       stdio: ["ignore", "pipe", "pipe"],
-      env: process.env,
+      // The process the kernel belongs to, as Jupyter's clients tell ipykernel: a kernel may end
+      // itself once that process is gone (this one killed by SIGKILL cannot shut it down).
+      env: { ...process.env, JPY_PARENT_PID: String(process.pid) },
     });
     const keep = (chunk: Buffer) => {
       const text = chunk.toString("utf8");

@@ -10,8 +10,8 @@
  * by SIGTERM/SIGHUP, 141 when its output's reader went away (`| head`): the kernel is shut down in
  * every case.
  */
-import { existsSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { accessSync, constants, existsSync, statSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { parseRunArgs, RUN_USAGE, UsageError, type RunOptions } from "./args.js";
 import { KernelClient, delay } from "./client.js";
 import { writeConnectionFile } from "./connection-file.js";
@@ -46,9 +46,10 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`tspool run: ${(e as Error).message}\n`);
     return 2;
   }
-  const outDir = dirname(resolve(opts.out));
-  if (!existsSync(outDir)) {
-    process.stderr.write(`tspool run: cannot write ${opts.out}: the directory ${outDir} does not exist (create it, or pick another --out).\n`);
+  // Checked before anything runs: a run that cannot write its result should not take its time first.
+  const unwritable = whyUnwritable(opts.out);
+  if (unwritable) {
+    process.stderr.write(`tspool run: cannot write ${opts.out}: ${unwritable}.\n`);
     return 2;
   }
   // The executed notebook records the kernel that ran it.
@@ -136,7 +137,9 @@ async function runNotebook(nb: Notebook, opts: RunOptions): Promise<number> {
       failed = true;
       kernelDied ||= outcome === "kernel-died";
       if (outcome === "user-abort" || outcome === "kernel-died" || !opts.allowErrors) {
-        const why = outcome === "error" && interrupted ? "the cell was interrupted with Ctrl-C" : describe(outcome);
+        const why = outcome === "error" && interrupted
+          ? "the cell was interrupted with Ctrl-C"
+          : outcome === "user-abort" && stopSignal ? STOPPED_BY[stopSignal] : describe(outcome);
         printer.note(`tspool run: stopped at cell ${position} of ${codeCells.length} (${why}).`);
         break;
       }
@@ -161,6 +164,30 @@ async function runNotebook(nb: Notebook, opts: RunOptions): Promise<number> {
     await shutdown(client, kernel);
     conn.remove();
   }
+}
+
+/** Why the run was stopped, by the signal (or, for SIGPIPE, the write error) that stopped it. */
+const STOPPED_BY: Record<string, string> = {
+  SIGINT: "stopped with Ctrl-C",
+  SIGTERM: "stopped by SIGTERM",
+  SIGHUP: "stopped by SIGHUP: the terminal closed",
+  SIGPIPE: "the reader of its output went away",
+};
+
+/** Why `out` cannot be written (checked before the notebook runs), or undefined when it can. */
+function whyUnwritable(out: string): string | undefined {
+  const path = resolve(out);
+  const dir = dirname(path);
+  if (!existsSync(dir)) return `the directory ${dir} does not exist (create it, or pick another --out)`;
+  if (existsSync(path) && statSync(path).isDirectory()) {
+    return `it is a directory (give the executed notebook's file name, e.g. --out ${join(out, "executed.ipynb")})`;
+  }
+  try {
+    accessSync(existsSync(path) ? path : dir, constants.W_OK);
+  } catch {
+    return `${existsSync(path) ? "the file" : `the directory ${dir}`} is not writable (pick another --out)`;
+  }
+  return undefined;
 }
 
 function expectsError(cell: { metadata: Record<string, unknown> }): boolean {

@@ -3,9 +3,11 @@
  * arrive, and live displays (the `%pool` progress panels, updated in place by
  * update_display_data) as one progress line that rewrites itself on a terminal, or as occasional
  * plain lines when the output is a file or a pipe. Workers' console lines inside a live display
- * (`[worker N] ...`) are printed as they appear, each once; the rest of a live display's final
- * text (the summary) is printed when its cell ends; a cell that never ends (the run is stopped)
- * gets one line of its last state instead.
+ * (`[worker N] ...`) are printed as they appear, each once: also when the display has no room for
+ * them any more and the kernel sends them again as stream output. The rest of a live display's
+ * final text (the summary) is printed when its cell ends, without the line that already stands
+ * printed as its last progress line; a cell that never ends (the run is stopped) gets one line of
+ * its last state instead.
  */
 import type { JupyterMessage } from "../kernel/wire/message.js";
 
@@ -24,6 +26,8 @@ interface LiveDisplay {
   shownAt: number;
   /** Per worker label: how many of its labelled lines have been printed (counting lines dropped from the display). */
   printed: Map<string, number>;
+  /** Per worker label: how many of its lines dropped from the display have come back as stream output. */
+  resent: Map<string, number>;
 }
 
 /** `[worker 3] text` or `[worker 3] (stderr) text`: a worker's console line inside a live display's text. */
@@ -53,7 +57,7 @@ export class TerminalPrinter {
     const c = msg.content as Record<string, any>;
     switch (msg.header.msg_type) {
       case "stream":
-        this.write(c.name === "stderr" ? this.streams.err : this.streams.out, this.clean(String(c.text ?? "")));
+        this.write(c.name === "stderr" ? this.streams.err : this.streams.out, this.clean(this.withoutReprints(String(c.text ?? ""))));
         break;
       case "display_data": {
         const id = c.transient?.display_id;
@@ -105,10 +109,37 @@ export class TerminalPrinter {
   private flushLive(): void {
     this.clearProgress();
     for (const d of this.live.values()) {
-      const rest = this.newWorkerLines(d, true);
+      // Off a terminal the progress line is not erased: it stays printed, so it is not repeated.
+      const rest = this.newWorkerLines(d, true, this.tty ? undefined : d.shownLine);
       if (rest.length) this.line(this.streams.out, this.clean(rest.join("\n")));
     }
     this.live.clear();
+  }
+
+  /**
+   * A live display keeps only each worker's latest lines; the kernel sends the lines that leave it
+   * as stream output, labelled the same way (`[worker N] text`), in order. Of those, the lines
+   * already printed from the display are left out, and the others are marked printed.
+   */
+  private withoutReprints(text: string): string {
+    const d = [...this.live.values()].pop();
+    if (!d || !text.includes("[worker ")) return text;
+    const kept: string[] = [];
+    const lines = text.split("\n");
+    const tail = lines.pop()!; // "" when the text ends with a newline; a partial line is kept as it is
+    for (const line of lines) {
+      const m = WORKER_LINE.exec(line);
+      if (!m) {
+        kept.push(line + "\n");
+        continue;
+      }
+      const index = d.resent.get(m[1]) ?? 0;
+      d.resent.set(m[1], index + 1);
+      if (index < (d.printed.get(m[1]) ?? 0)) continue;
+      d.printed.set(m[1], index + 1);
+      kept.push(line + "\n");
+    }
+    return kept.join("") + tail;
   }
 
   /** Makes room for a prompt: the progress line goes and the cursor is at the start of a line. */
@@ -130,7 +161,7 @@ export class TerminalPrinter {
     let d = this.live.get(id);
     if (!d) {
       if (!isNew) return; // an update of a display from an earlier cell: the notebook file gets it, the log does not
-      d = { text, shownLine: "", shownAt: 0, printed: new Map() };
+      d = { text, shownLine: "", shownAt: 0, printed: new Map(), resent: new Map() };
       this.live.set(id, d);
     }
     d.text = text;
@@ -148,15 +179,22 @@ export class TerminalPrinter {
 
   /**
    * The worker console lines of a live display's current text that have not been printed yet
-   * (marking them printed); with `withOthers`, the display's other lines too, in their order.
+   * (marking them printed); with `withOthers`, the display's other lines too, in their order,
+   * except its first non-empty one when that is `printedFirst`.
    */
-  private newWorkerLines(d: LiveDisplay, withOthers: boolean): string[] {
+  private newWorkerLines(d: LiveDisplay, withOthers: boolean, printedFirst?: string): string[] {
     const out: string[] = [];
     const seen = new Map<string, number>();
+    let firstOther = true;
     for (const line of d.text.split("\n")) {
       const m = WORKER_LINE.exec(line);
       if (!m) {
-        if (withOthers) out.push(line);
+        if (!withOthers) continue;
+        if (firstOther && line.trim()) {
+          firstOther = false;
+          if (printedFirst && this.clean(line) === printedFirst) continue;
+        }
+        out.push(line);
         continue;
       }
       const dropped = DROPPED.exec(m[3]);

@@ -73,6 +73,44 @@ describe("tspool run", () => {
     for (let n = 1; n <= 6; n++) expect(tty).toMatch(new RegExp(`\\[worker [01]\\] item ${n}\\r?\\n`));
   });
 
+  it("prints each worker line once off a terminal, also those the live display had no room for", { timeout: 120_000 }, async () => {
+    const dir = tempDir();
+    // 2 workers, 2 items each, 2,500 lines per item: more than the display keeps per worker, so
+    // the kernel sends the oldest again as stream output after the display showed them. The pauses
+    // let display updates go out in between.
+    const nb = writeNotebook(dir, "chatty.ipynb", [
+      "%pool start 2",
+      "%%pool map [0, 1, 2, 3] --chunksize 1\n(n: number) => {\n  for (let i = 0; i < 2500; i++) {\n    console.log(`item ${n} line ${i}`);\n" +
+        "    if (i % 500 === 0) { const until = Date.now() + 300; while (Date.now() < until) {} }\n  }\n  return n;\n}",
+    ]);
+    const r = await runCli(["run", nb, "--out", join(dir, "chatty.executed.ipynb")]);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.split("\n").filter((l) => /^\[worker [01]\] item \d line \d+$/.test(l));
+    expect(lines.length).toBe(4 * 2500);
+    for (let n = 0; n < 4; n++) {
+      const numbers = lines.filter((l) => l.includes(`] item ${n} line `)).map((l) => Number(l.split(" line ")[1]));
+      expect(numbers, `item ${n}`).toEqual(Array.from({ length: 2500 }, (_, i) => i));
+    }
+  });
+
+  it("prints a display that has an id once off a terminal, and its updates in order", { timeout: 60_000 }, async () => {
+    const dir = tempDir();
+    const nb = writeNotebook(dir, "displays.ipynb", [
+      "display.text('shown once', { id: 'a' });\n1",
+      "display.text('first line\\nsecond line', { id: 'b' });",
+      "display.text('version 1', { id: 'c' });\nawait new Promise((r) => setTimeout(r, 1200));\ndisplay.text('version 2', { id: 'c', update: true });",
+      "import * as tslab from 'tslab';\nconst d = tslab.newDisplay();\nd.text('from tslab');",
+    ]);
+    const r = await runCli(["run", nb, "--out", join(dir, "displays.executed.ipynb")]);
+    expect(r.code, r.stderr).toBe(0);
+    for (const shown of ["shown once", "first line", "second line", "version 1", "version 2", "from tslab"]) {
+      expect(r.stdout.split("\n").filter((l) => l === shown), `${shown} in:\n${r.stdout}`).toHaveLength(1);
+    }
+    expect(r.stdout.indexOf("first line")).toBeLessThan(r.stdout.indexOf("second line"));
+    expect(r.stdout.indexOf("version 1")).toBeLessThan(r.stdout.indexOf("version 2"));
+    expect(r.stdout.indexOf("shown once")).toBeLessThan(r.stdout.indexOf("Out["));
+  });
+
   it("answers a cell's input() and input.password() from the terminal it runs in", async () => {
     const dir = tempDir();
     const nb = writeNotebook(dir, "ask.ipynb", [
@@ -200,6 +238,8 @@ describe("tspool run", () => {
     const nb = writeNotebook(dir, "stopped.ipynb", ["console.log(`kernel pid ${process.ppid}`);\nawait new Promise((r) => setTimeout(r, 60_000));"]);
     const child = spawn(process.execPath, [CLI, "run", nb], { stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
+    let stderr = "";
+    child.stderr.on("data", (d) => (stderr += d));
     const kernelPid = new Promise<number>((resolve) => {
       child.stdout.on("data", (d) => {
         stdout += d;
@@ -211,6 +251,7 @@ describe("tspool run", () => {
     const pid = await kernelPid;
     child.kill("SIGTERM");
     expect(await exited).toBe(143);
+    expect(stderr).toContain("stopped at cell 1 of 1 (stopped by SIGTERM)");
     const alive = () => {
       try {
         process.kill(pid, 0);
@@ -220,6 +261,17 @@ describe("tspool run", () => {
       }
     };
     expect(alive()).toBe(false);
+  });
+
+  it("tells the kernel which process it belongs to (JPY_PARENT_PID, as Jupyter's clients do)", async () => {
+    const dir = tempDir();
+    const nb = writeNotebook(dir, "parent.ipynb", ["console.log(`JPY_PARENT_PID=${process.env.JPY_PARENT_PID}`);"]);
+    const child = spawn(process.execPath, [CLI, "run", nb], { env: { ...process.env, JPY_PARENT_PID: "1" }, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    expect(code).toBe(0);
+    expect(stdout).toContain(`JPY_PARENT_PID=${child.pid}`);
   });
 
   it("shuts the kernel down and exits 141 when the reader of its output goes away (tspool run ... | head)", async () => {
@@ -253,6 +305,7 @@ describe("tspool run", () => {
     try {
       child.stdout.destroy(); // like `head` exiting after the lines it wanted
       expect(await exited, stderr).toBe(141);
+      expect(stderr).toMatch(/stopped at cell [23] of 3 \(the reader of its output went away\)/);
       expect(stderr).not.toContain("EPIPE"); // no crash's stack trace
       expect(alive()).toBe(false);
     } finally {
@@ -323,10 +376,18 @@ describe("tspool run", () => {
     expect(typo.code).toBe(2);
     expect(typo.stderr).toContain("Did you mean --allow-errors?");
 
-    const fine = writeNotebook(dir, "fine.ipynb", ["1"]);
+    const fine = writeNotebook(dir, "fine.ipynb", ["console.log('the cell ran')"]);
     const nowhere = await runCli(["run", fine, "--out", join(dir, "missing-dir", "out.ipynb")]);
     expect(nowhere.code).toBe(2);
     expect(nowhere.stderr).toContain("missing-dir does not exist");
+
+    // An existing directory as --out: refused before the notebook runs, not after.
+    const folder = join(dir, "results");
+    (await import("node:fs")).mkdirSync(folder);
+    const intoFolder = await runCli(["run", fine, "--out", folder]);
+    expect(intoFolder.code).toBe(2);
+    expect(intoFolder.stderr).toContain(`cannot write ${folder}: it is a directory (give the executed notebook's file name, e.g. --out ${join(folder, "executed.ipynb")})`);
+    expect(intoFolder.stdout).not.toContain("the cell ran");
 
     const notJson = join(dir, "bad.ipynb");
     (await import("node:fs")).writeFileSync(notJson, "{ not json");
