@@ -147,11 +147,18 @@ export abstract class PoolMessages extends PoolScheduler {
    * when the pool's `output` option says so ("inherit", or "auto" while nobody listens).
    */
   protected override notify<K extends keyof PoolEvents>(event: K, ...args: PoolEvents[K]): void {
+    // decided before the event goes out: a `once` listener (or one that removes itself) is gone
+    // afterwards, and its line must not be printed as well
+    const print = event === "output" && this.printsOutput();
     super.notify(event, ...args);
-    if (event !== "output") return;
-    const mode = this.opts.output ?? "auto";
-    if (mode === "events" || (mode === "auto" && this.listenerCount("output") > 0)) return;
+    if (!print) return;
     const ev = args[0] as OutputEvent;
     (ev.stream === "stderr" ? process.stderr : process.stdout).write(ev.text);
+  }
+
+  /** Whether worker output is written to this process's stdout/stderr now (see PoolOptions.output). */
+  private printsOutput(): boolean {
+    const mode = this.opts.output ?? "auto";
+    return mode === "inherit" || (mode === "auto" && this.listenerCount("output") === 0);
   }
 }
