@@ -43,6 +43,12 @@ interface Source {
 
 /** How long output and messages wait for a missing frame before the receiver goes on without it. */
 const DEFAULT_STALL_MS = 3000;
+/**
+ * How long an unterminated line written outside any job (a timer's write after its task
+ * returned, a child process that outlived its job) waits for the rest of it: no job's end will
+ * end it, so it is ended then (or at the next job's end, if that comes first).
+ */
+const JOBLESS_LINE_MS = 50;
 
 export class OutputReceiver {
   private readonly sources: Source[] = [];
@@ -52,6 +58,7 @@ export class OutputReceiver {
   private held: { barrier: number; message: WorkerToParent }[] = [];
   private finished = false;
   private watchdog: NodeJS.Timeout | null = null;
+  private joblessTimer: NodeJS.Timeout | null = null;
 
   private readonly deliver: (m: WorkerToParent) => void;
   private readonly raw: RawOutputSink;
@@ -80,12 +87,12 @@ export class OutputReceiver {
           return;
         }
         src.parser.feed(chunk);
-        this.lines.flush();
+        this.flushLines();
       },
       end: () => {
         if (this.finished) return;
         src.parser.end();
-        this.lines.flush();
+        this.flushLines();
       },
     };
   }
@@ -119,13 +126,33 @@ export class OutputReceiver {
     this.lines.endLine("stderr");
     this.lines.flush();
     this.finished = true;
+    if (this.joblessTimer) clearTimeout(this.joblessTimer);
   }
 
-  /** Hands a message on, after the lines gathered before it; a job's end also ends its unterminated lines. */
+  /**
+   * Hands a message on, after the lines gathered before it; a job's end also ends its
+   * unterminated lines, and those written outside any job before it.
+   */
   private hand(m: WorkerToParent): void {
-    if (m.t === "done" || m.t === "interrupted") this.lines.endLinesOf(m.id);
-    this.lines.flush();
+    if (m.t === "done" || m.t === "interrupted") {
+      this.lines.endLinesOf(m.id);
+      this.lines.endJoblessLines();
+    }
+    this.flushLines();
     this.deliver(m);
+  }
+
+  /** Sends the whole lines gathered so far; an unterminated line written outside a job goes out within JOBLESS_LINE_MS. */
+  private flushLines(): void {
+    this.lines.flush();
+    if (this.joblessTimer || this.finished || !this.lines.holdsJoblessLine()) return;
+    this.joblessTimer = setTimeout(() => {
+      this.joblessTimer = null;
+      if (this.finished) return;
+      this.lines.endJoblessLines();
+      this.lines.flush();
+    }, JOBLESS_LINE_MS);
+    this.joblessTimer.unref();
   }
 
   /** Goes on with the lowest frame or message that waits, as if the frames before it had come. False if nothing waits. */

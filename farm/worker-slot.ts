@@ -6,6 +6,7 @@
 import { CodeLedger } from "./code-ledger.js";
 import type { JobKind } from "./events.js";
 import type { JobBody } from "./messages.js";
+import { splitLines } from "./output-lines.js";
 import type { PreparedCode } from "./task-code.js";
 import type { WorkerTransport } from "./transport.js";
 
@@ -96,11 +97,9 @@ export class Slot {
 
   /** Splits raw pipe output into whole lines; returns the complete part (or "" if none yet). */
   rawLines(stream: "stdout" | "stderr", text: string, flush = false): string {
-    const buf = this.rawPartial[stream] + text;
-    if (flush) { this.rawPartial[stream] = ""; return buf && !buf.endsWith("\n") ? buf + "\n" : buf; }
-    const nl = buf.lastIndexOf("\n");
-    if (nl < 0) { this.rawPartial[stream] = buf; return ""; }
-    this.rawPartial[stream] = buf.slice(nl + 1);
-    return buf.slice(0, nl + 1);
+    const [whole, rest] = splitLines(this.rawPartial[stream], text);
+    if (flush) { this.rawPartial[stream] = ""; return rest ? whole + rest + "\n" : whole; }
+    this.rawPartial[stream] = rest;
+    return whole;
   }
 }
