@@ -63,8 +63,20 @@ export class OutputReceiver {
   private readonly deliver: (m: WorkerToParent) => void;
   private readonly raw: RawOutputSink;
 
-  /** `deliver` gets the worker's messages, captured output among them as "out" messages; `raw` gets raw lines. */
-  constructor(deliver: (m: WorkerToParent) => void, raw: RawOutputSink, private readonly stallMs = DEFAULT_STALL_MS) {
+  private readonly item: (job: number, index: number, exact: boolean) => void;
+  private readonly stallMs: number;
+
+  /**
+   * `deliver` gets the worker's messages, captured output among them as "out" messages; `raw` gets
+   * raw lines; `opts.item` the map item the worker said it runs (exact, or one it had reached).
+   */
+  constructor(
+    deliver: (m: WorkerToParent) => void,
+    raw: RawOutputSink,
+    opts: { item?: (job: number, index: number, exact: boolean) => void; stallMs?: number } = {},
+  ) {
+    this.item = opts.item ?? (() => {});
+    this.stallMs = opts.stallMs ?? DEFAULT_STALL_MS;
     // what the receivers do is the pool's business: an exception there must not stop the reading here
     this.deliver = (m) => { try { deliver(m); } catch (e) { process.nextTick(() => { throw e; }); } };
     this.raw = (stream, text, job) => { try { raw(stream, text, job); } catch (e) { process.nextTick(() => { throw e; }); } };
@@ -76,7 +88,10 @@ export class OutputReceiver {
     const src: Source = { parser: null as unknown as FrameParser, waiting: [], head: 0, streams, rawStream, job: null };
     src.parser = new FrameParser(
       (text) => this.arrive(src, "raw", -1, null, null, text),
-      (type, seq, job, index, text) => this.arrive(src, type, seq, job, index, text),
+      (type, seq, job, index, text) => {
+        if (type === "i" || type === "x") { if (job !== null && index !== null) this.item(job, index, type === "x"); }
+        else this.arrive(src, type, seq, job, index, text);
+      },
     );
     this.sources.push(src);
     return {

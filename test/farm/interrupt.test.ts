@@ -65,6 +65,7 @@ for (const threads of [false, true]) {
 
     it("clears the intervals a stopped task set, and keeps those of a task that ended normally", async () => {
       await using pool = new Pool({ workers: 1, threads, interruptGrace: GENEROUS_GRACE });
+      await pool.run(() => 0); // started: the task below runs at once (on a loaded machine a worker can take 100 ms to start)
       const stopped = pool.apply(() => new Promise(() => {
         (globalThis as any).stoppedTicks = 0;
         setInterval(() => (globalThis as any).stoppedTicks++, 5);
