@@ -82,11 +82,16 @@ export class WorkerCrashedError extends Error {
   readonly exitCode: number | null;
   readonly signal: string | null;
   /**
-   * The item that was running, undefined for apply/run. For a map this is the item that killed
-   * the worker: a crashed chunk of several items is run again one item per job to find it.
+   * The map item the worker was running when it died (undefined for apply/run). The worker
+   * publishes the item it runs: it is exact when the worker ended through its own code
+   * (process.exit, process.kill of itself) or was a thread; when a process worker was killed
+   * from outside (a signal, out of memory) it is the item it was last seen on, a few
+   * milliseconds before (`indexExact` false: this item or a later one of `range`).
    */
   readonly index: number | undefined;
-  /** Item range [from, to) of the job that was running (for a map, the one item [index, index + 1)). */
+  /** False when the worker may have gone past `index` before it died (the item is that one or a later one in `range`). */
+  readonly indexExact: boolean;
+  /** Item range [from, to) of the job that was running: the chunk (for a map), or the retried part of it. */
   readonly range: [number, number] | undefined;
   /** How many times the job was tried. */
   readonly attempts: number;
@@ -95,11 +100,16 @@ export class WorkerCrashedError extends Error {
 
   constructor(info: {
     workerId: number; pid?: number; threadId?: number; exitCode: number | null; signal: string | null;
-    range?: [number, number]; attempts: number; stderrTail?: string;
+    range?: [number, number]; index?: number; indexExact?: boolean; attempts: number; stderrTail?: string;
   }) {
     const how = info.signal ? `was killed by ${info.signal}` : `exited with code ${info.exitCode}`;
     const range = info.range;
-    const item = range === undefined ? "" : range[1] - range[0] <= 1 ? `, item ${range[0]}` : `, items ${range[0]}..${range[1] - 1}`;
+    const index = info.index ?? range?.[0];
+    const exact = info.indexExact ?? true;
+    let item = "";
+    if (range !== undefined && index !== undefined) {
+      item = exact || index === range[1] - 1 ? `, item ${index}` : `, item ${index} or a later one up to ${range[1] - 1}`;
+    }
     const tries = info.attempts > 1 ? ` after ${info.attempts} attempts` : "";
     const tail = info.stderrTail ? `\nlast stderr lines of the worker:\n${info.stderrTail}` : "";
     super(`worker ${info.workerId} (${info.pid !== undefined ? `pid ${info.pid}` : `thread ${info.threadId}`}${item}) ${how} while running the task${tries}${tail}`);
@@ -109,7 +119,8 @@ export class WorkerCrashedError extends Error {
     this.exitCode = info.exitCode;
     this.signal = info.signal;
     this.range = range;
-    this.index = range?.[0];
+    this.index = index;
+    this.indexExact = range === undefined || exact || index === range[1] - 1;
     this.attempts = info.attempts;
     this.stderrTail = info.stderrTail ?? "";
   }

@@ -80,7 +80,11 @@ export interface WorkerStatus {
   /** How many times this id's worker was replaced. */
   restarts: number;
   uptimeMs: number;
-  current: { job: number; kind: JobKind; range: [number, number] | null; runningMs: number } | null;
+  /**
+   * The job it runs. `item`: the map item of a chunk of several items it was last seen on (a
+   * process worker's is a few milliseconds old; see WorkerCrashedError.index), or null.
+   */
+  current: { job: number; kind: JobKind; range: [number, number] | null; runningMs: number; item: number | null } | null;
 }
 
 export interface PoolStatus {

@@ -165,87 +165,195 @@ function isPlainObject(value: object): boolean {
   return proto === Object.prototype || proto === null;
 }
 
-type Walk = (value: unknown) => unknown;
+/**
+ * How many levels of arrays, plain objects, Maps and Sets a value sent to a worker may have. A
+ * process worker reads its messages on a stack that holds about 2,000 levels of objects; past
+ * that it cannot read the message at all, so deeper values are refused here with a clear error.
+ */
+export const MAX_SEND_DEPTH = 1000;
+
+/** One step into a value: an array index, an object key, or the n-th entry of a Map or member of a Set. */
+export type PathStep = number | string | { map: number } | { set: number };
+
+/** A value that cannot be sent to another realm; `path` says where inside it the problem is. */
+export class UnsendableValueError extends TypeError {
+  override name = "TypeError";
+  /** From the value given to encodeHandles down to the part that failed (empty: the value itself). */
+  readonly path: PathStep[] = [];
+  constructor(readonly reason: string, cause?: unknown) {
+    super(`cannot send this value: ${reason}`, cause === undefined ? undefined : { cause });
+  }
+
+  /** Whether the value is nested too deeply (its path is then as long as its depth, and of no use to show). */
+  get tooDeep(): boolean { return this.reason === TOO_DEEP; }
+
+  /** The path as code would write it (`[0].b<Map entry 2>`), shortened when very long. */
+  where(from = 0): string {
+    const steps = this.path.slice(from);
+    const shown = steps.slice(0, 12).map((k) => typeof k === "number" ? `[${k}]`
+      : typeof k === "string" ? (/^[A-Za-z_$][\w$]*$/.test(k) ? `.${k}` : `[${JSON.stringify(k)}]`)
+        : "map" in k ? `<Map entry ${k.map}>` : `<Set member ${k.set}>`);
+    return shown.join("") + (steps.length > 12 ? "..." : "");
+  }
+}
+
+const TOO_DEEP = `it is nested too deeply (more than ${MAX_SEND_DEPTH} levels of arrays, objects, Maps and Sets)`;
+const SHARED_TO_PROCESS = "a SharedArrayBuffer cannot be shared with a process worker (it would be copied, and neither side " +
+  "would see the other's changes): use a tspool SharedArray or Value, or a pool with threads: true";
+
+function isStackOverflow(e: unknown): boolean {
+  return e instanceof RangeError && /call stack/i.test(e.message);
+}
+
+function messageOf(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).replace(/\.+$/, "");
+}
+
+/** Where an exception met while encoding came from, as an UnsendableValueError. */
+function unsendable(e: unknown, at: PathStep | undefined, reading: string): UnsendableValueError {
+  let err: UnsendableValueError;
+  if (e instanceof UnsendableValueError) err = e;
+  else if (isStackOverflow(e)) err = new UnsendableValueError(TOO_DEEP);
+  else err = new UnsendableValueError(`${reading} threw: ${messageOf(e)}`, e);
+  if (at !== undefined) err.path.unshift(at);
+  return err;
+}
+
+interface TransformOptions {
+  /** Encoding for another realm: depth is limited and failures become UnsendableValueErrors. */
+  encoding: boolean;
+  /** Called for every buffer and typed array met (encoding for a process refuses shared memory). */
+  buffer?: (v: ArrayBuffer | SharedArrayBuffer | ArrayBufferView) => void;
+}
 
 /** Maps `leaf` over a structured-clone-like tree, copying only containers whose content changed. */
-function transform(value: unknown, leaf: (v: object) => unknown | typeof UNCHANGED): unknown {
+function transform(value: unknown, leaf: (v: object) => unknown | typeof UNCHANGED, opts: TransformOptions): unknown {
   const seen = new Map<object, unknown>();
-  const walk: Walk = (v) => {
+  const { encoding, buffer } = opts;
+  const walk = (v: unknown, depth: number): unknown => {
     if (typeof v !== "object" || v === null) return v;
-    if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer || v instanceof SharedArrayBuffer) return v;
+    if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer || v instanceof SharedArrayBuffer) {
+      buffer?.(v);
+      return v;
+    }
     const replaced = leaf(v);
     if (replaced !== UNCHANGED) return replaced;
     if (seen.has(v)) return seen.get(v);
-    if (Array.isArray(v)) {
-      seen.set(v, v);
-      let out: unknown[] | null = null;
-      for (let i = 0; i < v.length; i++) {
-        const item = v[i];
-        if (typeof item !== "object" || item === null) continue;
-        const w = walk(item);
-        if (w !== item) {
-          if (out === null) { out = v.slice(); seen.set(v, out); }
-          out[i] = w;
+    if (encoding && depth >= MAX_SEND_DEPTH) throw new UnsendableValueError(TOO_DEEP);
+    // where in `v` the walk is, and what it did there, for an error (see unsendable)
+    let at: PathStep | undefined;
+    let reading = "a getter";
+    try {
+      if (Array.isArray(v)) {
+        seen.set(v, v);
+        let out: unknown[] | null = null;
+        for (let i = 0; i < v.length; i++) {
+          at = i;
+          const item = v[i];
+          if (typeof item !== "object" || item === null) continue;
+          const w = walk(item, depth + 1);
+          if (w !== item) {
+            if (out === null) { out = v.slice(); seen.set(v, out); }
+            out[i] = w;
+          }
         }
+        return out ?? v;
       }
-      return out ?? v;
-    }
-    if (v instanceof Map) {
-      seen.set(v, v);
-      let changed = false;
-      const entries: [unknown, unknown][] = [];
-      for (const [k, x] of v) {
-        const wk = walk(k), wx = walk(x);
-        if (wk !== k || wx !== x) changed = true;
-        entries.push([wk, wx]);
-      }
-      if (!changed) return v;
-      const out = new Map(entries);
-      seen.set(v, out);
-      return out;
-    }
-    if (v instanceof Set) {
-      seen.set(v, v);
-      let changed = false;
-      const items: unknown[] = [];
-      for (const x of v) {
-        const wx = walk(x);
-        if (wx !== x) changed = true;
-        items.push(wx);
-      }
-      if (!changed) return v;
-      const out = new Set(items);
-      seen.set(v, out);
-      return out;
-    }
-    if (isPlainObject(v)) {
-      seen.set(v, v);
-      let out: Record<string, unknown> | null = null;
-      for (const key of Object.keys(v)) {
-        const item = (v as Record<string, unknown>)[key];
-        if (typeof item !== "object" || item === null) continue;
-        const w = walk(item);
-        if (w !== item) {
-          if (out === null) { out = { ...(v as Record<string, unknown>) }; seen.set(v, out); }
-          out[key] = w;
+      if (v instanceof Map) {
+        seen.set(v, v);
+        reading = "iterating a Map";
+        let changed = false;
+        const entries: [unknown, unknown][] = [];
+        let n = 0;
+        for (const [k, x] of v) {
+          at = { map: n++ };
+          const wk = walk(k, depth + 1), wx = walk(x, depth + 1);
+          if (wk !== k || wx !== x) changed = true;
+          entries.push([wk, wx]);
         }
+        if (!changed) return v;
+        const out = new Map(entries);
+        seen.set(v, out);
+        return out;
       }
-      return out ?? v;
+      if (v instanceof Set) {
+        seen.set(v, v);
+        reading = "iterating a Set";
+        let changed = false;
+        const items: unknown[] = [];
+        let n = 0;
+        for (const x of v) {
+          at = { set: n++ };
+          const wx = walk(x, depth + 1);
+          if (wx !== x) changed = true;
+          items.push(wx);
+        }
+        if (!changed) return v;
+        const out = new Set(items);
+        seen.set(v, out);
+        return out;
+      }
+      if (isPlainObject(v)) {
+        seen.set(v, v);
+        let out: Record<string, unknown> | null = null;
+        reading = "listing its keys";
+        for (const key of Object.keys(v)) {
+          at = key;
+          reading = "a getter";
+          const item = (v as Record<string, unknown>)[key];
+          if (typeof item !== "object" || item === null) continue;
+          const w = walk(item, depth + 1);
+          if (w !== item) {
+            if (out === null) { out = { ...(v as Record<string, unknown>) }; seen.set(v, out); }
+            out[key] = w;
+          }
+        }
+        return out ?? v;
+      }
+    } catch (e) {
+      if (!encoding) throw e;
+      throw unsendable(e, at, reading);
     }
     return v; // class instances, Dates, Errors, ...: left to structured clone
   };
-  return walk(value);
+  if (!encoding) return walk(value, 0);
+  try {
+    return walk(value, 0);
+  } catch (e) {
+    throw unsendable(e, undefined, "reading it");
+  }
 }
 const UNCHANGED = Symbol("unchanged");
+
+function refuseSharedMemory(v: ArrayBuffer | SharedArrayBuffer | ArrayBufferView): void {
+  const buf = ArrayBuffer.isView(v) ? v.buffer : v;
+  if (buf instanceof SharedArrayBuffer) throw new UnsendableValueError(SHARED_TO_PROCESS);
+}
 
 /**
  * Replaces every handle inside `value` by a plain marker carrying its descriptor.
  * `sharedMemory: true` keeps SharedArrayBuffers in descriptors: only for thread workers.
+ * `toProcess: true`: the value goes to another process, where a SharedArrayBuffer would arrive
+ * as a copy, so one (or a typed array over one) is refused instead.
+ *
+ * Throws an UnsendableValueError (a TypeError) when the value cannot be sent: nested deeper than
+ * MAX_SEND_DEPTH, a getter that throws, a handle that cannot describe itself, shared memory for a
+ * process; its `path` says where.
  */
-export function encodeHandles(value: unknown, opts: { sharedMemory?: boolean } = {}): unknown {
+export function encodeHandles(value: unknown, opts: { sharedMemory?: boolean; toProcess?: boolean } = {}): unknown {
   const shared = opts.sharedMemory === true;
-  if (isHandle(value)) return { [MARKER]: describe(value, shared) };
-  return transform(value, (v) => (isHandle(v) ? { [MARKER]: describe(v, shared) } : UNCHANGED));
+  const mark = (v: Handle) => {
+    try {
+      return { [MARKER]: describe(v, shared) };
+    } catch (e) {
+      throw e instanceof UnsendableValueError ? e : new UnsendableValueError(`a handle could not describe itself: ${messageOf(e)}`, e);
+    }
+  };
+  if (isHandle(value)) return mark(value);
+  return transform(value, (v) => (isHandle(v) ? mark(v) : UNCHANGED), {
+    encoding: true,
+    buffer: opts.toProcess === true ? refuseSharedMemory : undefined,
+  });
 }
 
 function asMarker(v: object): HandleDescriptor | null {
@@ -295,7 +403,7 @@ export function decodeHandles(value: unknown, env: WorkerEnv | null): unknown {
   return transform(value, (v) => {
     const d = asMarker(v);
     return d === null ? UNCHANGED : revive(d, env);
-  });
+  }, { encoding: false });
 }
 
 /** Parent side: executes `method` on the exposed handle `id` for a worker and returns the encoded result. */

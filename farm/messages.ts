@@ -41,6 +41,11 @@ export type ParentToWorker =
    * is terminated if the worker's main thread does not take this message soon.
    */
   | { t: "unstick" }
+  /**
+   * Sent after the worker said it could not read a message: a process worker's channel keeps the
+   * messages that came with the unreadable one until more bytes arrive. Nothing to do otherwise.
+   */
+  | { t: "nudge" }
   | { t: "exit" };
 
 export type JobOutcome =
@@ -50,8 +55,16 @@ export type JobOutcome =
 export type WorkerToParent =
   | { t: "ready"; pid: number; threadId: number }
   | ({ t: "done"; id: number; ms: number; rss: number } & JobOutcome)
-  /** The job was stopped by an interrupt (its result, if any ever comes, is dropped). */
-  | { t: "interrupted"; id: number; ms: number }
+  /**
+   * The job was stopped by an interrupt (its result, if any ever comes, is dropped); `index`: the
+   * map item it was running (absolute), if any.
+   */
+  | { t: "interrupted"; id: number; ms: number; index?: number }
+  /**
+   * The worker could not read the `seq`-th message the parent sent it (counting from 1): it
+   * failed to deserialize (too deeply nested for the worker's stack). Its job is failed.
+   */
+  | { t: "unreadable"; seq: number; error: string }
   /** The job had not started when it was cancelled. */
   | { t: "cancelled"; id: number }
   /** Answer to `withdraw`: the job had not started and was dropped here. */

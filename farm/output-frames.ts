@@ -13,6 +13,10 @@
  *                   (fs.writeSync(1, ...) and friends), so they keep their place among the lines.
  *   type "m":       marker: from here on, the worker runs that job (or none); no payload. Raw bytes
  *                   after it belong to that job.
+ *   type "i" / "x": the map item (index) the worker runs in that job: "i" as its helper thread saw
+ *                   it a moment ago (the worker may have gone on since), "x" exactly, written when
+ *                   the process exits. No payload, and outside the numbering (seq 0): they are
+ *                   taken as they arrive (see farm/current-item.ts).
  * seq numbers every frame a worker wrote, across all its pipes, so that frames read from two pipes
  * can be put back in the order they were written, and a message can say how much output was
  * written before it.
@@ -23,8 +27,8 @@ export const FRAME_MAGIC = "\u0000\u001e";
 /** Longer than any valid header; a "header" without a newline by then was raw text after all. */
 const MAX_HEADER = 96;
 
-export type FrameType = "o" | "e" | "O" | "E" | "m";
-const FRAME_TYPES = new Set<string>(["o", "e", "O", "E", "m"]);
+export type FrameType = "o" | "e" | "O" | "E" | "m" | "i" | "x";
+const FRAME_TYPES = new Set<string>(["o", "e", "O", "E", "m", "i", "x"]);
 
 export function frameHeader(type: FrameType, seq: number, job: number | null, index: number | null, length: number): string {
   return `${FRAME_MAGIC}${type}${seq},${job ?? ""},${index ?? ""},${length}\n`;

@@ -23,6 +23,20 @@ function sameTag(a: TaggedLines, stream: StreamName, raw: boolean, job: number |
   return a.stream === stream && a.raw === raw && a.job === job && a.index === index;
 }
 
+/**
+ * Joins `text` to the unterminated line `held`: the whole lines there now, and the rest. Only
+ * `text` is searched for a newline, so a long line arriving in many pieces costs linear time.
+ */
+export function splitLines(held: string, text: string): [whole: string, rest: string] {
+  const nl = text.lastIndexOf("\n");
+  if (nl < 0) return ["", held + text];
+  return [held + text.slice(0, nl + 1), nl === text.length - 1 ? "" : text.slice(nl + 1)];
+}
+
+function isJobless(l: TaggedLines | null): boolean {
+  return l !== null && (l.job === null || l.job === undefined);
+}
+
 export class LineAssembler {
   /** Text just added with one tag, not yet split into lines (a flood adds many small pieces). */
   private pending: TaggedLines | null = null;
@@ -67,7 +81,24 @@ export class LineAssembler {
     if (run) this.emit(run);
   }
 
-  /** Splits the pending text into whole lines and the start of one. */
+  /** Whether an unterminated line written outside any job (or by unknown native code) is held. */
+  holdsJoblessLine(): boolean {
+    this.settle();
+    return isJobless(this.partial.stdout) || isJobless(this.partial.stderr);
+  }
+
+  /**
+   * Ends unterminated lines written outside any job: no job's end will come to end them (a
+   * timer's write after its task returned), so the caller ends them after a short while.
+   */
+  endJoblessLines(): void {
+    this.settle();
+    for (const stream of ["stdout", "stderr"] as const) {
+      if (isJobless(this.partial[stream])) this.endLine(stream);
+    }
+  }
+
+  /** Splits the pending text into whole lines and the start of one (only the new text is searched). */
   private settle(): void {
     const piece = this.pending;
     if (!piece) return;
@@ -75,14 +106,9 @@ export class LineAssembler {
     const { stream } = piece;
     const held = this.partial[stream];
     if (held && !sameTag(held, stream, piece.raw, piece.job, piece.index)) this.endLine(stream);
-    const buf = (this.partial[stream]?.text ?? "") + piece.text;
-    const nl = buf.lastIndexOf("\n");
-    if (nl < 0) {
-      this.partial[stream] = { ...piece, text: buf };
-      return;
-    }
-    this.partial[stream] = nl === buf.length - 1 ? null : { ...piece, text: buf.slice(nl + 1) };
-    this.whole({ ...piece, text: buf.slice(0, nl + 1) });
+    const [whole, rest] = splitLines(this.partial[stream]?.text ?? "", piece.text);
+    this.partial[stream] = rest ? { ...piece, text: rest } : null;
+    if (whole) this.whole({ ...piece, text: whole });
   }
 
   private whole(lines: TaggedLines): void {

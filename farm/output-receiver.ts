@@ -43,6 +43,12 @@ interface Source {
 
 /** How long output and messages wait for a missing frame before the receiver goes on without it. */
 const DEFAULT_STALL_MS = 3000;
+/**
+ * How long an unterminated line written outside any job (a timer's write after its task
+ * returned, a child process that outlived its job) waits for the rest of it: no job's end will
+ * end it, so it is ended then (or at the next job's end, if that comes first).
+ */
+const JOBLESS_LINE_MS = 50;
 
 export class OutputReceiver {
   private readonly sources: Source[] = [];
@@ -52,12 +58,25 @@ export class OutputReceiver {
   private held: { barrier: number; message: WorkerToParent }[] = [];
   private finished = false;
   private watchdog: NodeJS.Timeout | null = null;
+  private joblessTimer: NodeJS.Timeout | null = null;
 
   private readonly deliver: (m: WorkerToParent) => void;
   private readonly raw: RawOutputSink;
 
-  /** `deliver` gets the worker's messages, captured output among them as "out" messages; `raw` gets raw lines. */
-  constructor(deliver: (m: WorkerToParent) => void, raw: RawOutputSink, private readonly stallMs = DEFAULT_STALL_MS) {
+  private readonly item: (job: number, index: number, exact: boolean) => void;
+  private readonly stallMs: number;
+
+  /**
+   * `deliver` gets the worker's messages, captured output among them as "out" messages; `raw` gets
+   * raw lines; `opts.item` the map item the worker said it runs (exact, or one it had reached).
+   */
+  constructor(
+    deliver: (m: WorkerToParent) => void,
+    raw: RawOutputSink,
+    opts: { item?: (job: number, index: number, exact: boolean) => void; stallMs?: number } = {},
+  ) {
+    this.item = opts.item ?? (() => {});
+    this.stallMs = opts.stallMs ?? DEFAULT_STALL_MS;
     // what the receivers do is the pool's business: an exception there must not stop the reading here
     this.deliver = (m) => { try { deliver(m); } catch (e) { process.nextTick(() => { throw e; }); } };
     this.raw = (stream, text, job) => { try { raw(stream, text, job); } catch (e) { process.nextTick(() => { throw e; }); } };
@@ -69,7 +88,10 @@ export class OutputReceiver {
     const src: Source = { parser: null as unknown as FrameParser, waiting: [], head: 0, streams, rawStream, job: null };
     src.parser = new FrameParser(
       (text) => this.arrive(src, "raw", -1, null, null, text),
-      (type, seq, job, index, text) => this.arrive(src, type, seq, job, index, text),
+      (type, seq, job, index, text) => {
+        if (type === "i" || type === "x") { if (job !== null && index !== null) this.item(job, index, type === "x"); }
+        else this.arrive(src, type, seq, job, index, text);
+      },
     );
     this.sources.push(src);
     return {
@@ -80,12 +102,12 @@ export class OutputReceiver {
           return;
         }
         src.parser.feed(chunk);
-        this.lines.flush();
+        this.flushLines();
       },
       end: () => {
         if (this.finished) return;
         src.parser.end();
-        this.lines.flush();
+        this.flushLines();
       },
     };
   }
@@ -119,13 +141,33 @@ export class OutputReceiver {
     this.lines.endLine("stderr");
     this.lines.flush();
     this.finished = true;
+    if (this.joblessTimer) clearTimeout(this.joblessTimer);
   }
 
-  /** Hands a message on, after the lines gathered before it; a job's end also ends its unterminated lines. */
+  /**
+   * Hands a message on, after the lines gathered before it; a job's end also ends its
+   * unterminated lines, and those written outside any job before it.
+   */
   private hand(m: WorkerToParent): void {
-    if (m.t === "done" || m.t === "interrupted") this.lines.endLinesOf(m.id);
-    this.lines.flush();
+    if (m.t === "done" || m.t === "interrupted") {
+      this.lines.endLinesOf(m.id);
+      this.lines.endJoblessLines();
+    }
+    this.flushLines();
     this.deliver(m);
+  }
+
+  /** Sends the whole lines gathered so far; an unterminated line written outside a job goes out within JOBLESS_LINE_MS. */
+  private flushLines(): void {
+    this.lines.flush();
+    if (this.joblessTimer || this.finished || !this.lines.holdsJoblessLine()) return;
+    this.joblessTimer = setTimeout(() => {
+      this.joblessTimer = null;
+      if (this.finished) return;
+      this.lines.endJoblessLines();
+      this.lines.flush();
+    }, JOBLESS_LINE_MS);
+    this.joblessTimer.unref();
   }
 
   /** Goes on with the lowest frame or message that waits, as if the frames before it had come. False if nothing waits. */

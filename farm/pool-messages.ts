@@ -67,7 +67,7 @@ export abstract class PoolMessages extends PoolScheduler {
         const job = slot.inflight.find((j) => j.id === m.id);
         if (!job) break;
         job.withdrawing = false;
-        slot.jobsSinceSpawn--;
+        if (this.countsAsTask(job)) slot.jobsSinceSpawn--;
         this.offWorker(job, false);
         if (!job.settled && !job.stopping) {
           job.slot = null;
@@ -82,6 +82,7 @@ export abstract class PoolMessages extends PoolScheduler {
         const job = slot.inflight.find((j) => j.id === m.id);
         if (!job) break;
         if (m.t === "interrupted") {
+          job.stoppedAt = m.index;
           this.announce(job, slot); // it ran
           const st = this.stats[slot.id];
           if (st) st.busyMs += m.ms;
@@ -91,7 +92,7 @@ export abstract class PoolMessages extends PoolScheduler {
         if (job.announced) {
           this.notify("task", { phase: "finish", workerId: slot.id, pid: slot.transport.pid, job: job.id, kind: job.kind, range: job.range, ms: m.t === "interrupted" ? m.ms : 0, outcome: m.t, tag: job.tag });
         }
-        if (!job.settled) this.settleFail(job, new InterruptedError("the task was stopped", { workerId: slot.id, index: job.range?.[0] }));
+        if (!job.settled) this.settleFail(job, new InterruptedError("the task was stopped", { workerId: slot.id, index: this.runningItem(job)?.index }));
         this.afterJob(slot);
         break;
       }
@@ -106,7 +107,7 @@ export abstract class PoolMessages extends PoolScheduler {
         break;
       }
       case "hcall": {
-        const send = (ok: boolean, value: unknown) => slot.transport.send(ok
+        const send = (ok: boolean, value: unknown) => slot.send(ok
           ? { t: "hreply", cid: m.cid, ok: true, value }
           : { t: "hreply", cid: m.cid, ok: false, error: serializeError(value) });
         serveHandleCall(m.kind, m.hid, m.method, m.args, { workerId: slot.id, isThread: slot.transport.sharedMemory, signal: slot.abort.signal })
@@ -114,6 +115,9 @@ export abstract class PoolMessages extends PoolScheduler {
           .catch((e) => send(false, e)); // the result could not be cloned
         break;
       }
+      case "unreadable":
+        this.onUnreadable(slot, m.seq, m.error);
+        break;
       case "stats": {
         slot.rss = m.rss;
         const ws = this.statsWaiters.get(slot);
@@ -122,6 +126,31 @@ export abstract class PoolMessages extends PoolScheduler {
         break;
       }
     }
+  }
+
+  /**
+   * The worker could not read a message (it failed to deserialize it): the job it carried fails
+   * with a clear error, a handle call it answered gets an error answer, and the pool goes on.
+   */
+  private onUnreadable(slot: Slot, seq: number, error: string): void {
+    const lost = slot.unreadable(seq);
+    // a process worker's channel holds the messages that came with the unreadable one until more bytes come
+    slot.send({ t: "nudge" });
+    if (!lost) return;
+    const why = `worker ${slot.id} could not read the message it was sent (${error.replace(/\.+$/, "")}): ` +
+      "the values in it are probably nested too deeply for the worker; send flatter data";
+    if ("cid" in lost) {
+      slot.send({ t: "hreply", cid: lost.cid, ok: false, error: serializeError(new TypeError(`the answer to a call on a handle: ${why}`)) });
+      return;
+    }
+    const job = lost.job;
+    if (this.countsAsTask(job)) slot.jobsSinceSpawn--;
+    this.offWorker(job, false);
+    if (job.announced) {
+      this.notify("task", { phase: "finish", workerId: slot.id, pid: slot.transport.pid, job: job.id, kind: job.kind, range: job.range, ms: 0, outcome: "error", tag: job.tag });
+    }
+    this.settleFail(job, new TypeError(`the task could not be started: ${why}`));
+    this.afterJob(slot);
   }
 
   protected afterJob(slot: Slot): void {
@@ -147,11 +176,18 @@ export abstract class PoolMessages extends PoolScheduler {
    * when the pool's `output` option says so ("inherit", or "auto" while nobody listens).
    */
   protected override notify<K extends keyof PoolEvents>(event: K, ...args: PoolEvents[K]): void {
+    // decided before the event goes out: a `once` listener (or one that removes itself) is gone
+    // afterwards, and its line must not be printed as well
+    const print = event === "output" && this.printsOutput();
     super.notify(event, ...args);
-    if (event !== "output") return;
-    const mode = this.opts.output ?? "auto";
-    if (mode === "events" || (mode === "auto" && this.listenerCount("output") > 0)) return;
+    if (!print) return;
     const ev = args[0] as OutputEvent;
     (ev.stream === "stderr" ? process.stderr : process.stdout).write(ev.text);
+  }
+
+  /** Whether worker output is written to this process's stdout/stderr now (see PoolOptions.output). */
+  private printsOutput(): boolean {
+    const mode = this.opts.output ?? "auto";
+    return mode === "inherit" || (mode === "auto" && this.listenerCount("output") === 0);
   }
 }

@@ -25,8 +25,9 @@ export interface PoolOptions {
   /**
    * Replace a worker after it ran this many tasks (a whole number). A task is one job: an `apply`,
    * one worker's part of a `run`, a `push`, or one map chunk, however many items it holds (as
-   * Python's `maxtasksperchild` counts a chunk as one task); the initializer does not count. Maps
-   * then send a worker no more chunks than it may still run, so the limit holds during maps too.
+   * Python's `maxtasksperchild` counts a chunk as one task); the initializer does not count, nor
+   * do the parts of a crashed chunk that are run again (see `retries`). Maps then send a worker no
+   * more chunks than it may still run, so the limit holds during maps too.
    */
   maxTasksPerWorker?: number;
   /**
@@ -36,11 +37,21 @@ export interface PoolOptions {
    */
   taskTimeout?: number;
   /**
-   * How often a job whose worker died is tried again on another worker (default 0). When a map
-   * chunk of several items kills its worker, the pool cannot tell which item did it: the chunk's
-   * items are then run again one per job, so the culprit is found (its WorkerCrashedError names
-   * its own index) and the other items still give results. That one re-run is not a retry; each
-   * item's crash while it runs alone counts, with the chunk's crash, against `retries`.
+   * How often a task whose worker died (process.exit, a signal, out of memory) is tried again on
+   * another worker (default 0: never; the call fails with WorkerCrashedError).
+   *
+   * For a map chunk of several items, the worker tells the pool which item it runs, and the error
+   * names that item (`index`). It is exact when the worker ended through its own code
+   * (process.exit, process.kill of itself) or is a thread; when a process worker is killed from
+   * outside while running quick items, it may have gone past the item it was last seen on
+   * (within a few milliseconds), and the error says "item I or a later one" (`indexExact` false).
+   *
+   * With `retries` > 0 the chunk is not run again whole: the items before the culprit had
+   * finished (their results died with the worker) and are run again as one chunk, which is not a
+   * retry and cannot use one up; the culprit is retried alone (with the items after it when it is
+   * only known as "I or a later one"), and each of its crashes counts; the items after it, which
+   * never ran, go back as a chunk of their own. So an item runs at most retries + 1 times unless
+   * another item killed its worker. None of these parts counts towards maxTasksPerWorker.
    */
   retries?: number;
   /** Extra environment variables for the workers; a variable set to undefined is removed. */
@@ -73,7 +84,7 @@ export interface MapOptions {
   /** Items per message; automatic when omitted. */
   chunksize?: number;
   signal?: AbortSignal;
-  /** For this call: times a task whose worker died is tried again (default: the pool's `retries`). */
+  /** For this call: times a task whose worker died is tried again (default: the pool's `retries`; see there for map chunks). */
   retries?: number;
   /** For this call: fail a task running longer than this many ms (default: the pool's `taskTimeout`). */
   timeout?: number;

@@ -13,14 +13,19 @@ import type { MapGroup } from "./map-group.js";
 import type { JobBody, JobMessage } from "./messages.js";
 import { abortError, type PoolOptions } from "./pool-options.js";
 import { PoolWorkers } from "./pool-workers.js";
+import { DependencyUnsendable, sendError } from "./send-errors.js";
 import { prepareCode, type PreparedCode } from "./task-code.js";
+import type { CodePlan } from "./code-ledger.js";
 import type { WorkerExit } from "./transport.js";
 import type { Job, JobOwner, Slot, StopReason } from "./worker-slot.js";
 
-/** The owner of map chunks: it can also cut a chunk into one job per item (see takeBackJobs). */
+/** The owner of map chunks: it can also cut a chunk into parts (see takeBackJobs). */
 export interface ChunkOwner extends JobOwner {
-  /** Jobs for each item of the chunk, in order; the chunk itself is no longer the call's job. */
-  splitChunk(job: Job): Job[];
+  /**
+   * Jobs for the parts of the chunk between `cuts` (absolute item indices, ascending, inside the
+   * chunk), in order; the chunk itself is no longer the call's job.
+   */
+  splitChunk(job: Job, cuts: number[]): Job[];
 }
 
 function isChunkOwner(owner: JobOwner): owner is ChunkOwner {
@@ -46,7 +51,7 @@ export abstract class PoolScheduler extends PoolWorkers {
     return {
       id: this.nextJobId++, kind, code, body, range, pinned, owner, crashes: 0, retries: undefined, triedOn: new Set(), slot: null,
       settled: false, stopping: null, withdrawing: false, offWaiters: [], timeoutMs: timeoutMs ?? this.opts.taskTimeout, timer: null, graceTimer: null,
-      startTimer: null, sentAt: 0, announced: false,
+      startTimer: null, sentAt: 0, announced: false, rerun: false, seq: 0, stoppedAt: undefined,
       group, tag: undefined,
     };
   }
@@ -163,7 +168,7 @@ export abstract class PoolScheduler extends PoolWorkers {
       }
       waiting.withdrawing = true;
       moving++;
-      s.transport.send({ t: "withdraw", ids: [waiting.id] });
+      s.send({ t: "withdraw", ids: [waiting.id] });
     }
     if (recheckIn !== Infinity && this.rebalanceTimer === null) {
       this.rebalanceTimer = setTimeout(() => {
@@ -178,15 +183,12 @@ export abstract class PoolScheduler extends PoolWorkers {
   protected rebalanceTimer: NodeJS.Timeout | null = null;
 
   protected encodeFor(slot: Slot, value: unknown): unknown {
-    return encodeHandles(value, { sharedMemory: slot.transport.sharedMemory });
+    const shared = slot.transport.sharedMemory;
+    return encodeHandles(value, { sharedMemory: shared, toProcess: !shared });
   }
 
-  protected dispatch(job: Job, slot: Slot): void {
-    job.slot = slot;
-    job.triedOn.add(slot.id);
-    job.sentAt = Date.now();
-    slot.inflight.push(job);
-    if (job.kind !== "init") slot.jobsSinceSpawn++;
+  /** The message that sends a job to a worker. Throws if a value in it cannot be sent (see send-errors.ts). */
+  protected jobMessage(job: Job, slot: Slot): { msg: JobMessage; transfer: ArrayBuffer[]; code: CodePlan | null } {
     const msg: JobMessage = { t: "job", id: job.id, body: job.body };
     const transfer: ArrayBuffer[] = [];
     const b = job.body;
@@ -201,8 +203,36 @@ export abstract class PoolScheduler extends PoolWorkers {
       }
     } else msg.body = { ...b, items: this.encodeFor(slot, b.items) as unknown[] };
     // the code: what of it the worker lacks (recorded as held once the message went out)
-    const code = job.code ? slot.code.plan(job.code, (v) => this.encodeFor(slot, v)) : null;
+    const code = job.code ? slot.code.plan(job.code, (v) => this.encodeDep(slot, job.code!, v)) : null;
     if (code) msg.code = code.message;
+    return { msg, transfer, code };
+  }
+
+  private encodeDep(slot: Slot, code: PreparedCode, value: unknown): unknown {
+    try {
+      return this.encodeFor(slot, value);
+    } catch (e) {
+      const dep = code.bundle.deps.find((d) => "value" in d && d.value === value);
+      throw new DependencyUnsendable((dep as { name?: string } | undefined)?.name ?? "?", e);
+    }
+  }
+
+  protected dispatch(job: Job, slot: Slot): void {
+    let prepared: ReturnType<PoolScheduler["jobMessage"]>;
+    try {
+      prepared = this.jobMessage(job, slot);
+    } catch (e) {
+      // a value in it cannot be sent (a getter threw, nested too deeply, ...): this call fails,
+      // nothing went to the worker, and the pool goes on
+      this.settleFail(job, sendError(slot.id, job.body, e));
+      return;
+    }
+    const { msg, transfer, code } = prepared;
+    job.slot = slot;
+    job.triedOn.add(slot.id);
+    job.sentAt = Date.now();
+    slot.inflight.push(job);
+    if (this.countsAsTask(job)) slot.jobsSinceSpawn++;
     if (slot.mayRunLeftovers && slot.inflight.length === 1) {
       // the worker is free, so the job should start at once; if it does not, leftover code of a
       // stopped task holds the worker's thread: stop that code (the job then runs)
@@ -210,21 +240,20 @@ export abstract class PoolScheduler extends PoolWorkers {
       job.startTimer = setTimeout(() => {
         job.startTimer = null;
         if (job.slot !== slot || slot.state === "exited") return;
-        slot.transport.send({ t: "unstick" });
+        slot.send({ t: "unstick" });
         slot.transport.forceInterrupt();
       }, this.opts.interruptGrace ?? 1000);
     }
     try {
-      slot.transport.send(msg, transfer);
+      slot.send(msg, transfer, job);
     } catch (e) {
-      // the arguments (or items, bindings, dep values) cannot be cloned: fail this job only (it
-      // never reached the worker, so it does not count towards maxTasksPerWorker either)
+      // the transport's serializer refused it: fail this job only (it never reached the worker,
+      // so it does not count towards maxTasksPerWorker either)
       slot.inflight.splice(slot.inflight.indexOf(job), 1);
-      if (job.kind !== "init") slot.jobsSinceSpawn--;
+      if (this.countsAsTask(job)) slot.jobsSinceSpawn--;
       this.clearTimers(job);
       job.slot = null;
-      this.settleFail(job, new TypeError(`cannot send the task to worker ${slot.id}: ${(e as Error).message.replace(/\.+$/, "")}. ` +
-        "Arguments, items, pushed bindings and dependency values must be plain data (structured clone), or tspool handles."));
+      this.settleFail(job, sendError(slot.id, job.body, e, msg, slot.transport.sharedMemory));
       return;
     }
     if (code?.message.bundle) {
@@ -233,6 +262,11 @@ export abstract class PoolScheduler extends PoolWorkers {
       if (st) st.bundlesSent++;
     }
     if (slot.inflight.length === 1) this.announce(job, slot);
+  }
+
+  /** Whether a job counts towards maxTasksPerWorker: not the initializer, nor the parts of a crashed chunk run again. */
+  protected countsAsTask(job: Job): boolean {
+    return job.kind !== "init" && !job.rerun;
   }
 
   /** The job at the head of a worker's list is running now: say so ("start" event). */
@@ -253,8 +287,30 @@ export abstract class PoolScheduler extends PoolWorkers {
     const ms = job.timeoutMs;
     job.timer = setTimeout(() => {
       job.timer = null;
-      void this.stopJobs([job], "timeout", (j, replaced) => new TaskTimeoutError(ms, { workerId: j.slot?.id, index: j.range?.[0], workerReplaced: replaced }));
+      void this.stopJobs([job], "timeout", (j, replaced) => new TaskTimeoutError(ms, { workerId: j.slot?.id, index: this.runningItem(j)?.index, workerReplaced: replaced }));
     }, ms);
+  }
+
+  /**
+   * The map item a job's worker runs (or ran when it stopped or died), as far as is known: what
+   * the worker said when it stopped, else what it published (see WorkerTransport.currentItem),
+   * else the chunk's first item, as a lower bound. Undefined for jobs without items.
+   */
+  protected runningItem(job: Job): { index: number; exact: boolean } | undefined {
+    const r = job.range;
+    if (!r) return undefined;
+    if (r[1] - r[0] <= 1) return { index: r[0], exact: true };
+    if (job.stoppedAt !== undefined) return { index: job.stoppedAt, exact: true };
+    const cur = job.slot?.transport.currentItem?.();
+    if (cur && cur.job === job.id && cur.index >= r[0] && cur.index < r[1]) return { index: cur.index, exact: cur.exact };
+    return { index: r[0], exact: false };
+  }
+
+  /** The item of a chunk of several items its worker published (see runningItem), or null. */
+  protected publishedItem(job: Job): number | null {
+    const r = job.range;
+    const cur = r && r[1] - r[0] > 1 ? job.slot?.transport.currentItem?.() : null;
+    return cur && cur.job === job.id ? cur.index : null;
   }
 
   /** After a job left its worker: the next one there (sent ahead) has begun. */
@@ -321,7 +377,7 @@ export abstract class PoolScheduler extends PoolWorkers {
     const grace = this.opts.interruptGrace ?? 1000;
     for (const [slot, { running, cancel }] of bySlot) {
       if (running) {
-        slot.transport.send({ t: "interrupt", running: running.id, cancel: cancel.map((j) => j.id) });
+        slot.send({ t: "interrupt", running: running.id, cancel: cancel.map((j) => j.id) });
         slot.transport.forceInterrupt();
         running.graceTimer = setTimeout(() => {
           running.graceTimer = null;
@@ -332,7 +388,7 @@ export abstract class PoolScheduler extends PoolWorkers {
           }
         }, grace);
       } else if (cancel.length) {
-        slot.transport.send({ t: "cancel", ids: cancel.map((j) => j.id) });
+        slot.send({ t: "cancel", ids: cancel.map((j) => j.id) });
       }
     }
     return Promise.all(waits).then(() => {});
@@ -373,15 +429,15 @@ export abstract class PoolScheduler extends PoolWorkers {
   /**
    * The jobs of a worker that died. Jobs being stopped settle with their stop error, saying that
    * the worker was lost (whether the pool killed it or it died by itself). Jobs it had not
-   * started go back to the queue. The running job is tried again (within its retries), fails
-   * with WorkerCrashedError, or, for a map chunk of several items, is cut into one job per item:
-   * which item killed the worker is unknown, and running them one by one finds it, so that its
-   * error names that item and the others still give results. Each item job starts with the
-   * chunk's crash counted, and a one-item job is never cut again, so this cannot loop.
+   * started go back to the queue. The running job is tried again if its retries allow (see
+   * PoolOptions.retries), else it fails with WorkerCrashedError naming the item the worker was
+   * on. A map chunk of several items is not run again whole: the items before that one finished
+   * there already and did nothing wrong, so they go back as one chunk (run again, but not as a
+   * retry); that item is retried alone (or, when the worker is only known to have reached it,
+   * with the items after it); the items after it never ran and go back as a chunk of their own.
    */
   protected takeBackJobs(slot: Slot, e: WorkerExit, tail: string): void {
     const jobs = slot.inflight.splice(0);
-    const retries = this.opts.retries ?? 0;
     const again: Job[] = [];
     jobs.forEach((job, k) => {
       const running = k === 0;
@@ -389,26 +445,24 @@ export abstract class PoolScheduler extends PoolWorkers {
       if (job.stopping) { this.offWorker(job, true); return; }
       if (job.graceTimer) { clearTimeout(job.graceTimer); job.graceTimer = null; }
       if (job.settled) return;
+      const item = running ? this.runningItem(job) : undefined;
       job.slot = null;
       if (!running) { again.push(job); return; } // never started: just send it elsewhere
       job.crashes++;
       if (!this.terminated && job.announced) {
         this.notify("task", { phase: "finish", workerId: slot.id, pid: slot.transport.pid, job: job.id, kind: job.kind, range: job.range, outcome: "crashed", tag: job.tag });
       }
-      if (!this.terminated && !this.brokenReason) {
-        const items = this.splitChunk(job);
-        if (items) { again.push(...items); return; }
-        if (job.pinned === null && job.crashes <= (job.retries ?? retries)) {
-          this.clearTimers(job);
-          job.announced = false; // its next attempt starts anew, with its own "start" event
-          again.push(job);
-          return;
-        }
+      if (!this.terminated && !this.brokenReason && job.pinned === null && job.crashes <= (job.retries ?? this.opts.retries ?? 0)) {
+        this.clearTimers(job);
+        job.announced = false; // its next attempt starts anew, with its own "start" event
+        again.push(...(this.cutAtCulprit(job, item) ?? [job]));
+        return;
       }
       const err = new WorkerCrashedError({
         workerId: slot.id, pid: slot.transport.kind === "process" ? slot.transport.pid : undefined,
         threadId: slot.transport.kind === "thread" ? slot.transport.threadId : undefined,
-        exitCode: e.code, signal: e.signal, range: job.range ?? undefined, attempts: job.crashes, stderrTail: tail,
+        exitCode: e.code, signal: e.signal, range: job.range ?? undefined, index: item?.index, indexExact: item?.exact,
+        attempts: job.crashes, stderrTail: tail,
       });
       if (job.kind === "init") this.breakPool(`worker ${slot.id} died while running the initializer`, err);
       else this.settleFail(job, err);
@@ -417,17 +471,30 @@ export abstract class PoolScheduler extends PoolWorkers {
     if (again.length) this.queue.unshift(...again);
   }
 
-  /** A crashed map chunk of several items as one job per item, or null if it is a single item. */
-  protected splitChunk(job: Job): Job[] | null {
-    if (job.kind !== "map" || !job.range || job.range[1] - job.range[0] < 2 || !isChunkOwner(job.owner)) return null;
-    job.settled = true; // replaced by its items: it never answers its caller itself
-    this.clearTimers(job);
-    const items = job.owner.splitChunk(job);
-    for (const item of items) {
-      item.crashes = job.crashes;
-      for (const id of job.triedOn) item.triedOn.add(id);
+  /**
+   * A crashed map chunk of several items, cut where its worker died: the items before the culprit
+   * (run again, no retry), the culprit alone as the retry (with the items after it when the
+   * culprit is only known as "this one or a later one"), and the items after it (never run).
+   * Null when there is nothing to cut (one item, or the culprit is unknown: the chunk is retried whole).
+   */
+  protected cutAtCulprit(job: Job, item: { index: number; exact: boolean } | undefined): Job[] | null {
+    const r = job.range;
+    if (job.kind !== "map" || !r || !item || !isChunkOwner(job.owner)) return null;
+    const c = item.index;
+    const retryEnd = item.exact ? c + 1 : r[1];
+    if (c === r[0] && retryEnd === r[1]) return null;
+    const cuts = [c, retryEnd].filter((at) => at > r[0] && at < r[1]);
+    job.settled = true; // replaced by its parts: it never answers its caller itself
+    const parts = job.owner.splitChunk(job, cuts);
+    for (const part of parts) {
+      part.rerun = true;
+      if (part.range![0] === c) {
+        // the culprit (or the part that starts with it): the retry
+        part.crashes = job.crashes;
+        for (const id of job.triedOn) part.triedOn.add(id);
+      }
     }
-    return items;
+    return parts;
   }
 
   protected breakPool(reason: string, cause: Error | null): void {

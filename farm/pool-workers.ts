@@ -106,7 +106,7 @@ export abstract class PoolWorkers extends EventEmitter<PoolEvents> {
       slot.state = "stopping"; // takes no new jobs from now on
       this.setRef(slot, true);
       const leave = () => {
-        slot.transport.send({ t: "exit" });
+        slot.send({ t: "exit" });
         const t = setTimeout(() => slot.transport.kill(), 2000);
         void done.then(() => clearTimeout(t));
       };

@@ -170,7 +170,7 @@ export class Pool extends PoolMessages implements AsyncDisposable {
       !replaced ? "the task was interrupted"
         : j.slot?.killedForStop ? "the task was interrupted; its worker did not stop in time and was replaced"
           : "the task was interrupted; its worker died meanwhile and was replaced",
-      { workerId: j.slot?.id, index: j.range?.[0], workerReplaced: replaced }));
+      { workerId: j.slot?.id, index: this.runningItem(j)?.index, workerReplaced: replaced }));
     const queued: Job[] = [];
     for (const entry of this.queue.takeAll()) {
       if (isQueuedMap(entry)) entry.abort(new InterruptedError("the task was interrupted"));
@@ -260,7 +260,7 @@ export class Pool extends PoolMessages implements AsyncDisposable {
         restarts: st.restarts,
         bundlesSent: st.bundlesSent,
         uptimeMs: now - s.spawnedAt,
-        current: cur ? { job: cur.id, kind: cur.kind, range: cur.range, runningMs: now - cur.sentAt } : null,
+        current: cur ? { job: cur.id, kind: cur.kind, range: cur.range, runningMs: now - cur.sentAt, item: this.publishedItem(cur) } : null,
       });
     }
     let queued = 0;
@@ -278,7 +278,7 @@ export class Pool extends PoolMessages implements AsyncDisposable {
         const slot = s;
         const onStats = (rss: number) => { slot.rss = rss; clearTimeout(t); resolve(); };
         this.statsWaiters.set(slot, [...(this.statsWaiters.get(slot) ?? []), onStats]);
-        slot.transport.send({ t: "stats" });
+        slot.send({ t: "stats" });
       }));
     }
     await Promise.all(waits);
@@ -376,11 +376,14 @@ export class Pool extends PoolMessages implements AsyncDisposable {
         jobs.delete(j);
         abort(e);
       },
-      splitChunk: (j) => {
+      splitChunk: (j, cuts) => {
         jobs.delete(j);
         const b = j.body as { items: unknown[] | Float64Array; start: number };
+        const bounds = [b.start, ...cuts, b.start + b.items.length];
         const parts: Job[] = [];
-        for (let k = 0; k < b.items.length; k++) parts.push(chunkJob(b.start + k, b.items.slice(k, k + 1)));
+        for (let k = 0; k + 1 < bounds.length; k++) {
+          parts.push(chunkJob(bounds[k], b.items.slice(bounds[k] - b.start, bounds[k + 1] - b.start)));
+        }
         return parts;
       },
     };

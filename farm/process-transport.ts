@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 import type { Readable, Writable } from "node:stream";
 import type { ParentToWorker, WorkerToParent } from "./messages.js";
 import { OutputReceiver, type BarrieredMessage, type RawOutputSink } from "./output-receiver.js";
-import type { SpawnOptions, WorkerExit, WorkerTransport } from "./transport.js";
+import type { CurrentItem, SpawnOptions, WorkerExit, WorkerTransport } from "./transport.js";
 import { OUTPUT_FD } from "./worker/output-forwarder.js";
 
 const runtimePath = fileURLToPath(new URL("./worker/runtime.js", import.meta.url));
@@ -36,7 +36,11 @@ export function spawnProcessWorker(opts: SpawnOptions): WorkerTransport {
 
   let messageCb: ((m: WorkerToParent) => void) | null = null;
   let rawCb: RawOutputSink | null = null;
-  const output = new OutputReceiver((m) => messageCb?.(m), (stream, text, job) => rawCb?.(stream, text, job));
+  // the map item the worker runs, as its last "i" or "x" frame said (an exact "x" is not overridden)
+  let item: CurrentItem | null = null;
+  const output = new OutputReceiver((m) => messageCb?.(m), (stream, text, job) => rawCb?.(stream, text, job), {
+    item: (job, index, exact) => { if (!item?.exact) item = { job, index, exact }; },
+  });
   child.on("message", (m: unknown) => {
     const [barrier, message] = m as BarrieredMessage;
     output.message(message, barrier);
@@ -110,6 +114,9 @@ export function spawnProcessWorker(opts: SpawnOptions): WorkerTransport {
     },
     onMessage(cb: (m: WorkerToParent) => void) {
       messageCb = cb;
+    },
+    currentItem() {
+      return item;
     },
     onRawOutput(cb) {
       rawCb = cb;

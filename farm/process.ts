@@ -16,7 +16,7 @@ import { constants } from "node:os";
 import { Pool } from "./pool.js";
 import { RemoteError, WorkerCrashedError } from "./errors.js";
 import type { OutputEvent } from "./events.js";
-import type { TaskFn } from "./task-code.js";
+import { prepareCode, type TaskFn } from "./task-code.js";
 
 export interface ProcessOptions<A extends unknown[] = unknown[], R = unknown> {
   /** The function to run: self-contained (it travels as source), TaskCode, or `{ module, export }`. */
@@ -62,6 +62,8 @@ export class Process<A extends unknown[] = unknown[], R = unknown> implements As
     if (typeof opts !== "object" || opts === null || opts.target === undefined) {
       throw new TypeError("new Process({ target, args }): target (the function to run) is required");
     }
+    // a target that cannot run fails here, not later as the exit code of a child that never ran it
+    prepareCode(opts.target, "new Process({ target }): target");
     if (opts.args !== undefined && !Array.isArray(opts.args)) {
       throw new TypeError("new Process({ target, args }): args must be an array of arguments");
     }

@@ -13,7 +13,12 @@ import { createRing, RingReader } from "./output-ring.js";
 const GATHER_MS = 1;
 
 /** What a thread worker gets in workerData.tspoolWorker. */
-export interface ThreadWorkerData { workerId: number; outputRing: SharedArrayBuffer }
+export interface ThreadWorkerData {
+  workerId: number;
+  outputRing: SharedArrayBuffer;
+  /** Where the thread publishes the map item it runs (see current-item.ts). */
+  currentItem: Int32Array;
+}
 
 export class ThreadOutput {
   readonly ring = createRing();

@@ -18,6 +18,7 @@ import type { SpawnOptions, WorkerExit, WorkerTransport } from "./transport.js";
 import { terminateThreadExecution } from "./thread-interrupter.js";
 import { ACK_GRACE_MS } from "./worker/interrupt-flags.js";
 import { ThreadOutput, type ThreadWorkerData } from "./thread-output.js";
+import { createCurrentItemWords, readCurrentItem } from "./current-item.js";
 import type { RawOutputSink } from "./output-receiver.js";
 
 const runtimeUrl = new URL("./worker/runtime.js", import.meta.url);
@@ -45,8 +46,9 @@ export function spawnThreadWorker(opts: SpawnOptions): WorkerTransport {
   let messageCb: ((m: WorkerToParent) => void) | null = null;
   let rawCb: RawOutputSink | null = null;
   const output = new ThreadOutput((m) => messageCb?.(m), (stream, text, job) => rawCb?.(stream, text, job));
+  const itemWords = createCurrentItemWords();
   const worker = new Worker(runtimeUrl, {
-    workerData: { tspoolWorker: { workerId: opts.workerId, outputRing: output.ring } satisfies ThreadWorkerData },
+    workerData: { tspoolWorker: { workerId: opts.workerId, outputRing: output.ring, currentItem: itemWords } satisfies ThreadWorkerData },
     stdout: true,
     stderr: true,
     env: threadEnv(opts.env, opts.workerId),
@@ -128,6 +130,11 @@ export function spawnThreadWorker(opts: SpawnOptions): WorkerTransport {
       // program from exiting. The worker's own handle (ref'd while the pool has work) is what
       // keeps the program alive; the stdio port need not. Reading starts on the next tick.
       setImmediate(() => internalPortOf(worker)?.unref());
+    },
+    currentItem() {
+      // shared memory: what the thread wrote last, also after it died
+      const cur = readCurrentItem(itemWords);
+      return cur && { ...cur, exact: true };
     },
     onExit(cb) {
       exitCb = cb;

@@ -11,6 +11,8 @@ export interface WorkerExit {
   error?: string;
 }
 
+export interface CurrentItem { job: number; index: number; exact: boolean }
+
 export interface SpawnOptions {
   workerId: number;
   env?: Record<string, string | undefined>;
@@ -44,6 +46,13 @@ export interface WorkerTransport {
    * undefined: not known).
    */
   onRawOutput(cb: (stream: "stdout" | "stderr", text: string, job?: number | null) => void): void;
+  /**
+   * The map item the worker runs now, or ran when it ended (job id and absolute item index), as
+   * far as the transport knows: `exact` false when it is only known that the worker had reached
+   * that item (it may have gone on since). Null when it runs no map chunk of several items or
+   * nothing is known. Optional: without it a crashed chunk is blamed on its first item.
+   */
+  currentItem?(): CurrentItem | null;
   /** Fires once, when the worker is gone for whatever reason. */
   onExit(cb: (exit: WorkerExit) => void): void;
 }

@@ -5,9 +5,13 @@
  */
 import { CodeLedger } from "./code-ledger.js";
 import type { JobKind } from "./events.js";
-import type { JobBody } from "./messages.js";
+import type { JobBody, ParentToWorker } from "./messages.js";
+import { splitLines } from "./output-lines.js";
 import type { PreparedCode } from "./task-code.js";
 import type { WorkerTransport } from "./transport.js";
+
+/** Handle-call replies a Slot remembers (a worker that cannot read one says so at once). */
+const MAX_REPLIES_KEPT = 256;
 
 export interface JobOwner {
   ok(job: Job, value: unknown, ms: number): void;
@@ -47,6 +51,15 @@ export interface Job {
   sentAt: number;
   /** Its "start" event went out: it is running (a job sent ahead starts when the one before it ends). */
   announced: boolean;
+  /**
+   * A part of a map chunk whose worker died, run again (see PoolScheduler.takeBackJobs): it does
+   * not count towards maxTasksPerWorker, the chunk it was cut from already did.
+   */
+  rerun: boolean;
+  /** The number of the message that sent it to its worker (see Slot.send). */
+  seq: number;
+  /** The item the worker said it was running when the job was stopped (its "interrupted" answer). */
+  stoppedAt: number | undefined;
   /** The group of a map chunk (to measure chunk times and decide on prefetching). */
   group: { msPerChunk: number | null } | null;
   /** The call's `tag` option, repeated on the job's events. */
@@ -76,7 +89,34 @@ export class Slot {
   readonly abort = new AbortController();
   private rawPartial = { stdout: "", stderr: "" };
 
+  /** Messages sent to this worker so far; the worker counts those it read (see unreadable()). */
+  private sent = 0;
+  /** Recent handle-call replies by message number, to answer again should the worker fail to read one. */
+  private readonly replies = new Map<number, number>();
+
   constructor(readonly id: number, readonly transport: WorkerTransport) {}
+
+  /** Sends a message to the worker, numbered (a job's number is kept on the job). Throws if it cannot be serialized. */
+  send(msg: ParentToWorker, transfer?: ArrayBuffer[], job?: Job): void {
+    this.transport.send(msg, transfer);
+    this.sent++;
+    if (job) job.seq = this.sent;
+    else if (msg.t === "hreply") {
+      this.replies.set(this.sent, msg.cid);
+      if (this.replies.size > MAX_REPLIES_KEPT) this.replies.delete(this.replies.keys().next().value as number);
+    }
+  }
+
+  /**
+   * The worker could not read message number `seq` (it failed to deserialize: nested too deeply
+   * for its stack): the job it was, or the handle call it answered, if known.
+   */
+  unreadable(seq: number): { job: Job } | { cid: number } | null {
+    const job = this.inflight.find((j) => j.seq === seq);
+    if (job) return { job };
+    const cid = this.replies.get(seq);
+    return cid === undefined ? null : { cid };
+  }
 
   get idle(): boolean { return this.state === "ready" && this.inflight.length === 0; }
 
@@ -96,11 +136,9 @@ export class Slot {
 
   /** Splits raw pipe output into whole lines; returns the complete part (or "" if none yet). */
   rawLines(stream: "stdout" | "stderr", text: string, flush = false): string {
-    const buf = this.rawPartial[stream] + text;
-    if (flush) { this.rawPartial[stream] = ""; return buf && !buf.endsWith("\n") ? buf + "\n" : buf; }
-    const nl = buf.lastIndexOf("\n");
-    if (nl < 0) { this.rawPartial[stream] = buf; return ""; }
-    this.rawPartial[stream] = buf.slice(nl + 1);
-    return buf.slice(0, nl + 1);
+    const [whole, rest] = splitLines(this.rawPartial[stream], text);
+    if (flush) { this.rawPartial[stream] = ""; return rest ? whole + rest + "\n" : whole; }
+    this.rawPartial[stream] = rest;
+    return whole;
   }
 }

@@ -1,6 +1,6 @@
 /**
- * Helper thread of a process worker. It passes the worker's captured output on to fd 1 (see
- * output-forwarder.ts), and it reads interrupt bytes from the worker's fd 3 (a pipe from
+ * Helper thread of a process worker. It passes the worker's captured output, and the map item it
+ * runs, on to fd 4 (see output-forwarder.ts), and it reads interrupt bytes from the worker's fd 3 (a pipe from
  * the parent). For each, it gives the main thread ACK_GRACE_MS to take the matching interrupt
  * message (which it can only do if it is not stuck in synchronous code); if it does not, it
  * connects an inspector session to the main thread and terminates the running JavaScript. The
@@ -10,7 +10,7 @@
 import { Socket } from "node:net";
 import { workerData } from "node:worker_threads";
 import { ACK_GRACE_MS, ACKNOWLEDGED, REQUESTED, TERMINATED } from "./interrupt-flags.js";
-import { forwardRing, OUTPUT_FD } from "./output-forwarder.js";
+import { forwardCurrentItem, forwardRing, OUTPUT_FD } from "./output-forwarder.js";
 import { terminateMainThread } from "./terminate-main-thread.js";
 
 export interface HelperData {
@@ -20,12 +20,15 @@ export interface HelperData {
   fd: number;
   /** The main thread's output ring, to pass on to the output pipe. */
   outputRing: SharedArrayBuffer;
+  /** Where the main thread publishes the map item it runs (see farm/current-item.ts). */
+  currentItem: Int32Array;
 }
 
 const data = workerData as HelperData;
 const flags = new Int32Array(data.sab);
 const fd = data.fd;
 void forwardRing(data.outputRing, OUTPUT_FD);
+void forwardCurrentItem(data.currentItem, data.outputRing, OUTPUT_FD);
 
 async function waitForAck(req: number): Promise<boolean> {
   const deadline = Date.now() + ACK_GRACE_MS;

@@ -13,6 +13,7 @@ import type { JobMessage, WorkerToParent } from "../messages.js";
 import { encodeHandles, type WorkerEnv } from "../handles.js";
 import { decodeInWorker } from "./handle-kinds.js";
 import { numericItem } from "../chunking.js";
+import { beginChunk, endChunk, ITEM_INDEX, readCurrentItem } from "../current-item.js";
 
 export interface Channel {
   send(msg: WorkerToParent, transfer?: ArrayBuffer[]): void;
@@ -45,6 +46,13 @@ function isThenable(v: unknown): v is PromiseLike<unknown> {
   return (typeof v === "object" || typeof v === "function") && v !== null && typeof (v as PromiseLike<unknown>).then === "function";
 }
 
+/** The answer for a job that was stopped: how long it ran, and the map item it was on. */
+function interrupted(cur: Running): WorkerToParent {
+  const msg: Extract<WorkerToParent, { t: "interrupted" }> = { t: "interrupted", id: cur.id, ms: performance.now() - cur.started };
+  if (cur.index !== null) msg.index = cur.index;
+  return msg;
+}
+
 export class JobRunner {
   private queue: JobMessage[] = [];
   private current: Running | null = null;
@@ -61,6 +69,8 @@ export class JobRunner {
     private readonly cache: CodeCache,
     private readonly output: OutputCapture,
     private readonly env: WorkerEnv,
+    /** Where the map item running is published (see farm/current-item.ts). */
+    private readonly itemWords: Int32Array,
   ) {}
 
   /**
@@ -127,7 +137,7 @@ export class JobRunner {
     }
     const killed = this.terminatedSinceLastCheck();
     const cur = this.current;
-    if (cur && !cur.reported && (cur.id === running || killed)) this.finish(cur, { t: "interrupted", id: cur.id, ms: performance.now() - cur.started });
+    if (cur && !cur.reported && (cur.id === running || killed)) this.finish(cur, interrupted(cur));
     this.schedule();
   }
 
@@ -139,7 +149,7 @@ export class JobRunner {
   unstuck(): void {
     const killed = this.terminatedSinceLastCheck();
     const cur = this.current;
-    if (killed && cur && !cur.reported) this.finish(cur, { t: "interrupted", id: cur.id, ms: performance.now() - cur.started });
+    if (killed && cur && !cur.reported) this.finish(cur, interrupted(cur));
     this.schedule();
   }
 
@@ -159,7 +169,7 @@ export class JobRunner {
   cancel(ids: number[]): void {
     this.interrupt(null, ids);
     const cur = this.current;
-    if (cur && !cur.reported && ids.includes(cur.id)) this.finish(cur, { t: "interrupted", id: cur.id, ms: performance.now() - cur.started });
+    if (cur && !cur.reported && ids.includes(cur.id)) this.finish(cur, interrupted(cur));
   }
 
   /** The job whose code runs from now on: output written from here is tagged with it. */
@@ -172,6 +182,7 @@ export class JobRunner {
   private finish(cur: Running, msg: WorkerToParent, transfer?: ArrayBuffer[]): void {
     if (cur.reported) return;
     cur.reported = true;
+    if (readCurrentItem(this.itemWords)?.job === cur.id) endChunk(this.itemWords);
     if (this.current === cur) this.setCurrent(null);
     if (msg.t === "interrupted") {
       // waits the job started (locks, queues, ...) are withdrawn; its own code can check the signal
@@ -232,8 +243,12 @@ export class JobRunner {
     const numeric = items instanceof Float64Array;
     let f64: Float64Array | null = new Float64Array(n);
     let arr: unknown[] = [];
+    // the item running is published for the pool (which item killed the worker, should it die)
+    const words = this.itemWords;
+    if (n > 1) beginChunk(words, cur.id, start);
     for (let i = 0; i < n; i++) {
       cur.index = start + i;
+      words[ITEM_INDEX] = start + i;
       const x = numeric ? numericItem(items[i] as number) : items[i];
       let r: unknown;
       if (star) {

@@ -1,17 +1,30 @@
 /**
  * Moves a process worker's captured output from its ring (farm/output-ring.ts) to its output pipe
- * (fd 4), which the parent reads. The helper thread does it within a millisecond of the main
- * thread writing something, so the output leaves while the main thread computes; waiting that
- * millisecond gathers a flood's lines into large writes (a write per line would cost the worker
- * and the parent more than the printing itself). While there is no helper, and when the process
- * is about to die, the main thread writes what is in the ring itself (see process-output.ts).
+ * (fd 4), which the parent reads, and tells the parent which map item the worker runs.
+ *
+ * Output: the helper thread passes on what the main thread writes while the main thread goes on
+ * computing. The first write after a quiet spell goes out at once (a task that prints a line and
+ * returns must not wait for it: the parent holds the task's result until its lines are there);
+ * after a write, the helper lets output gather for a millisecond before the next, so a flood's
+ * lines go out in large writes (a write per line would cost the worker and the parent more than
+ * the printing itself), unless the main thread sent a message that waits on the lines still in
+ * the ring, which it then asks for at once (see `urgeForwarder`). While there is no helper, and
+ * when the process is about to die, the main thread writes what is in the ring itself (see
+ * process-output.ts).
  *
  * Who writes to the fd is settled by a word in the ring: free, the helper writing, or the main
  * thread writing. The main thread takes it only while there is no helper (before it started,
  * after it failed), when nothing can terminate the main thread's code (the helper is what does
  * that, for interrupts), and on its way out; so an interrupt cannot leave the fd taken.
+ *
+ * Items: while the main thread runs a map chunk of several items, the helper looks at the item
+ * it published (see farm/current-item.ts) every ITEM_POLL_MS and passes a change on as an "i"
+ * frame, so the parent knows the item (or one before it) should the process be killed. When the
+ * process exits through its own code, the main thread writes the exact item as an "x" frame.
  */
 import { setTimeout as sleep } from "node:timers/promises";
+import { chunkStarted, readCurrentItem } from "../current-item.js";
+import { frameHeader } from "../output-frames.js";
 import { writeAll } from "./fd-writes.js";
 import { RING_READER_SLOTS, RingReader, ringControl } from "../output-ring.js";
 
@@ -25,8 +38,12 @@ const HELPER = 1;
 const MAIN = 2;
 // 1 once the helper forwards
 const RUNNING = RING_READER_SLOTS + 1;
-/** How long the helper lets output gather once woken. */
+// 1 when the main thread sent a message that waits on output still in the ring
+const URGENT = RING_READER_SLOTS + 2;
+/** How long the helper lets output gather after a write. */
 const GATHER_MS = 1;
+/** How often the helper looks at the item a map chunk runs. */
+const ITEM_POLL_MS = 5;
 /** How long the main thread waits for the helper's write in progress when the process dies. */
 const TAKEOVER_WAIT_MS = 2000;
 
@@ -36,22 +53,66 @@ export async function forwardRing(sab: SharedArrayBuffer, fd: number): Promise<v
   const c = reader.control;
   Atomics.store(c, RUNNING, 1);
   for (;;) {
-    const owner = Atomics.compareExchange(c, OWNER, FREE, HELPER);
-    if (owner === MAIN) {
+    if (Atomics.compareExchange(c, OWNER, FREE, HELPER) === MAIN) {
       const w = Atomics.waitAsync(c, OWNER, MAIN);
       if (w.async) await w.value;
       continue;
     }
+    Atomics.store(c, URGENT, 0); // a message sent after this look asks again
     const got = reader.take((bytes) => writeAll(fd, bytes));
-    Atomics.store(c, OWNER, FREE);
-    Atomics.notify(c, OWNER);
-    if (!got) await reader.waitForWrite();
-    await sleep(GATHER_MS);
+    release(c);
+    if (!got) {
+      await reader.waitForWrite(); // quiet: the next write goes out as soon as it comes
+      continue;
+    }
+    const w = Atomics.waitAsync(c, URGENT, 0, GATHER_MS);
+    if (w.async) await w.value;
   }
 }
 
-/** The main thread writes what is in the ring to `fd` itself (there is no helper, or the process is about to die). */
-export function flushRing(sab: SharedArrayBuffer, fd: number): void {
+/**
+ * The main thread is about to send the parent a message, which the parent holds until the output
+ * written before it arrived: if some of it is still in the ring, the helper passes it on now
+ * instead of after its gathering pause.
+ */
+export function urgeForwarder(sab: SharedArrayBuffer): void {
+  const c = ringControl(sab);
+  if (Atomics.load(c, URGENT) === 1) return;
+  Atomics.store(c, URGENT, 1);
+  Atomics.notify(c, URGENT);
+}
+
+/** The helper thread's other loop: passes on the item the main thread's map chunk runs, when it changes. */
+export async function forwardCurrentItem(words: Int32Array, sab: SharedArrayBuffer, fd: number): Promise<void> {
+  const c = ringControl(sab);
+  let lastJob = 0;
+  let lastIndex = -1;
+  for (;;) {
+    const now = readCurrentItem(words);
+    if (now === null) {
+      await chunkStarted(words);
+      continue;
+    }
+    if ((now.job !== lastJob || now.index !== lastIndex) && Atomics.compareExchange(c, OWNER, FREE, HELPER) === FREE) {
+      writeAll(fd, frameHeader("i", 0, now.job, now.index, 0));
+      release(c);
+      lastJob = now.job;
+      lastIndex = now.index;
+    }
+    await sleep(ITEM_POLL_MS);
+  }
+}
+
+function release(c: Int32Array): void {
+  Atomics.store(c, OWNER, FREE);
+  Atomics.notify(c, OWNER);
+}
+
+/**
+ * The main thread writes what is in the ring to `fd` itself (there is no helper, or the process
+ * is about to die), then `trailer` if given (written while it holds the fd).
+ */
+export function flushRing(sab: SharedArrayBuffer, fd: number, trailer?: string): void {
   const reader = new RingReader(sab);
   const c = reader.control;
   const deadline = Date.now() + TAKEOVER_WAIT_MS;
@@ -60,9 +121,9 @@ export function flushRing(sab: SharedArrayBuffer, fd: number): void {
   }
   try {
     reader.take((bytes) => writeAll(fd, bytes));
+    if (trailer) writeAll(fd, trailer);
   } finally {
-    Atomics.store(c, OWNER, FREE);
-    Atomics.notify(c, OWNER);
+    release(c);
   }
 }
 

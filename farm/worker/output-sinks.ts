@@ -44,6 +44,11 @@ abstract class RingSink implements OutputSink {
     }
   }
 
+  /** True when the reader has taken every frame written. */
+  ringEmpty(): boolean {
+    return this.ring.empty();
+  }
+
   /** The job running from now on (frames carry their job themselves; see ProcessSink). */
   abstract mark(job: number | null): void;
 }

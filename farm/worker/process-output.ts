@@ -10,9 +10,11 @@
  * crash), if the helper thread had not passed it on yet. No code of the worker runs on such an
  * end; what the helper passed on is safe in the pipe.
  */
+import { readCurrentItem } from "../current-item.js";
+import { frameHeader } from "../output-frames.js";
 import { createRing, notifyReader } from "../output-ring.js";
 import { makeStdioBlocking } from "./fd-writes.js";
-import { flushRing, forwarderStarted, OUTPUT_FD } from "./output-forwarder.js";
+import { flushRing, forwarderStarted, OUTPUT_FD, urgeForwarder } from "./output-forwarder.js";
 import { ProcessSink } from "./output-sinks.js";
 
 export class ProcessOutput {
@@ -21,15 +23,15 @@ export class ProcessOutput {
   private helperGone = false;
   private helperStarted = false;
 
-  constructor() {
+  /** `itemWords`: where the runner publishes the map item it runs (written out when the process dies). */
+  constructor(private readonly itemWords: Int32Array) {
     makeStdioBlocking();
     const notify = notifyReader(this.ring);
     this.sink = new ProcessSink(this.ring, () => {
-      this.helperStarted ||= forwarderStarted(this.ring);
-      if (this.helperGone || !this.helperStarted) this.flush();
-      else notify();
+      if (this.forwarding()) notify();
+      else this.flush();
     });
-    flushBeforeDeath(() => this.flush());
+    flushBeforeDeath(() => this.flush(true));
   }
 
   /** The helper thread is gone (it failed): this thread forwards its output itself from now on. */
@@ -38,8 +40,23 @@ export class ProcessOutput {
     this.flush();
   }
 
-  private flush(): void {
-    flushRing(this.ring, OUTPUT_FD);
+  /**
+   * A message to the parent is about to go: the parent holds it until the output written before
+   * it arrived, so output still in the ring is asked for now (see output-forwarder.ts).
+   */
+  beforeMessage(): void {
+    if (!this.sink.ringEmpty() && this.forwarding()) urgeForwarder(this.ring);
+  }
+
+  private forwarding(): boolean {
+    this.helperStarted ||= forwarderStarted(this.ring);
+    return this.helperStarted && !this.helperGone;
+  }
+
+  /** Writes the ring out; when the process dies, the map item it was on goes last (an exact "x" frame). */
+  private flush(dying = false): void {
+    const item = dying ? readCurrentItem(this.itemWords) : null;
+    flushRing(this.ring, OUTPUT_FD, item ? frameHeader("x", 0, item.job, item.index, 0) : undefined);
   }
 }
 

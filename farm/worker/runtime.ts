@@ -21,6 +21,8 @@ import { ThreadSink, type ProcessSink } from "./output-sinks.js";
 import { ProcessOutput } from "./process-output.js";
 import { announceChildProcesses, captureRawWrites } from "./raw-writes.js";
 import { filterLoaderWarning } from "./warning-filter.js";
+import { guardChannelReads } from "./channel-guard.js";
+import { createCurrentItemWords } from "../current-item.js";
 import type { BarrieredMessage } from "../output-receiver.js";
 import type { ThreadWorkerData } from "../thread-output.js";
 
@@ -35,12 +37,17 @@ installBundlerHelpers();
 
 let channel: Channel;
 let listen: (cb: (m: ParentToWorker) => void) => void;
+/** Calls `cb` when a message from the parent could not be read (it failed to deserialize). */
+let onUnreadable: (cb: (error: unknown) => void) => void;
+/** The map item running, for the parent (see farm/current-item.ts): a thread shares the parent's words. */
+const itemWords = isThread ? threadData.currentItem : createCurrentItemWords();
 let sink: ProcessSink | ThreadSink;
 let processOutput: ProcessOutput | null = null;
 if (isThread) {
   const port = parentPort!;
   channel = { isThread: true, send: (m, transfer) => port.postMessage(m, transfer ?? []) };
   listen = (cb) => port.on("message", cb);
+  onUnreadable = (cb) => port.on("messageerror", cb);
   sink = new ThreadSink(threadData.outputRing, () => port.postMessage({ t: "output" } satisfies WorkerToParent));
 } else {
   if (typeof process.send !== "function") {
@@ -51,11 +58,16 @@ if (isThread) {
   // each message says how many output frames were written before it (see farm/output-receiver.ts)
   channel = {
     isThread: false,
-    send: (m) => { if (process.connected) send([sink.written, m] satisfies BarrieredMessage); },
+    send: (m) => {
+      if (!process.connected) return;
+      processOutput!.beforeMessage();
+      send([sink.written, m] satisfies BarrieredMessage);
+    },
   };
   listen = (cb) => process.on("message", cb as (m: unknown) => void);
+  onUnreadable = guardChannelReads;
   process.on("disconnect", () => process.exit(0));
-  processOutput = new ProcessOutput();
+  processOutput = new ProcessOutput(itemWords);
   sink = processOutput.sink;
   // A terminal's Ctrl-C signals the whole foreground process group, workers included. The
   // program decides what Ctrl-C means (e.g. pool.interrupt()); a worker goes when its parent
@@ -86,7 +98,7 @@ output.install();
 captureRawWrites((stream, bytes) => output.writeRaw(stream, bytes));
 if (processOutput) announceChildProcesses(() => processOutput!.sink.nativeOutputPossible());
 const cache = new CodeCache(env);
-const runner: JobRunner = new JobRunner(channel, cache, output, env);
+const runner: JobRunner = new JobRunner(channel, cache, output, env, itemWords);
 const timers = new TaskTimers();
 timers.install(() => runner.tag().job);
 runner.onJobEnd = (job, stopped) => timers.jobEnded(job, stopped);
@@ -115,7 +127,7 @@ if (!isThread) {
   // started right after "ready" so that it does not compete with this thread's start-up
   internalSetImmediate(() => {
     const helper = new Worker(new URL("./interrupt-helper.js", import.meta.url), {
-      workerData: { sab, fd: 3, outputRing: processOutput!.ring } satisfies HelperData,
+      workerData: { sab, fd: 3, outputRing: processOutput!.ring, currentItem: itemWords } satisfies HelperData,
       stdout: false,
       stderr: false,
       resourceLimits: { maxOldGenerationSizeMb: 8, maxYoungGenerationSizeMb: 2 },
@@ -135,7 +147,16 @@ function acknowledgeInterrupt(): void {
   } else channel.send({ t: "iack" });
 }
 
+// Messages read so far, counted as the parent numbers those it sends: one that cannot be read
+// (too deeply nested for this thread's stack) is named by its number, and the parent fails its job.
+let received = 0;
+onUnreadable((e) => {
+  received++;
+  channel.send({ t: "unreadable", seq: received, error: e instanceof Error ? `${e.name}: ${e.message}` : String(e) });
+});
+
 listen((m) => {
+  received++;
   switch (m.t) {
     case "job":
       runner.enqueue(m);
@@ -168,6 +189,8 @@ listen((m) => {
       channel.send({ t: "stats", rss: mem.rss, heapUsed: mem.heapUsed });
       break;
     }
+    case "nudge":
+      break;
     case "exit":
       // leave even if an interrupted task left timers behind. Not synchronously: when "exit" came
       // before this listener was attached, Node replays it from a callback that still uses the

@@ -1,7 +1,8 @@
 /**
  * Where worker output goes in a plain program: by default ("auto") a pool nobody listens to
  * writes its workers' lines to the program's own stdout/stderr, as Python's Pool shows prints;
- * a listener of "output" events takes them instead (nothing printed twice); "inherit" prints
+ * a listener of "output" events takes them instead (nothing printed twice, also when a `once`
+ * listener takes the only line and is gone when it would be printed); "inherit" prints
  * and emits; "events" only emits. A Process keeps its own setting ("ignore" prints nothing).
  * Each case runs in its own child process, with real workers.
  */
@@ -35,6 +36,7 @@ const expected: Record<string, { stdout: string[]; stderr: string[] }> = {
   "listener": { stdout: [events, "done"], stderr: [] },
   "inherit-and-listener": { stdout: ["out from worker", events, "done"], stderr: ["err from worker"] },
   "events-only": { stdout: ["done"], stderr: [] },
+  "once-listener": { stdout: ['events ["only line"]', "done"], stderr: [] },
   "process-ignore": { stdout: ["done"], stderr: [] },
   "process-inherit": { stdout: ["out from worker", "done"], stderr: ["err from worker"] },
 };

@@ -127,9 +127,11 @@ describe("worker deaths", () => {
       Array.from({ length: 20 }, (_, i) => i), { chunksize: 5 }).catch((e) => e);
     expect(err).toBeInstanceOf(WorkerCrashedError);
     expect(err.signal).toBe("SIGKILL");
-    // the chunk 10..14 crashed; its items were run one by one, which found the culprit
-    expect(err.range).toEqual([13, 14]);
+    // the chunk 10..14 crashed; the worker had published the item it ran, and nothing ran again
+    expect(err.range).toEqual([10, 15]);
     expect(err.index).toBe(13);
+    expect(err.indexExact).toBe(true);
+    expect(err.attempts).toBe(1);
     expect(err.message).toMatch(/worker \d \(pid \d+, item 13\) was killed by SIGKILL/);
     expect(await pool.run(() => "replaced and working")).toEqual(["replaced and working", "replaced and working"]);
   });

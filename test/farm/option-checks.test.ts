@@ -37,7 +37,7 @@ for (const threads of [false, true]) {
       await using pool = new Pool({ workers: 1, threads });
       const err = await pool.apply((f: unknown) => typeof f, [() => 2]).catch((e) => e);
       expect(err).toBeInstanceOf(TypeError);
-      expect(err.message).toMatch(/^cannot send the task to worker 0: .*could not be cloned\. Arguments, items/);
+      expect(err.message).toMatch(/^argument 0 could not be sent to worker 0: .*could not be cloned\. Arguments, items/);
       expect(err.message).not.toContain("..");
       expect(await pool.apply(() => "fine")).toBe("fine");
     });

@@ -58,7 +58,7 @@ describe("OutputReceiver", () => {
     const r = new OutputReceiver(
       (m: WorkerToParent) => got.push(m.t === "out" ? `${m.stream} job ${m.job}: ${m.text}` : m.t),
       (stream, text, job) => got.push(`raw ${stream} job ${job}: ${text}`),
-      stallMs,
+      { stallMs },
     );
     const frames = r.addSource(["stdout", "stderr"], null);
     const fd1 = r.addSource([], "stdout");

@@ -133,6 +133,26 @@ describe("apply, applyAsync, run, push", () => {
     expect(await pool.apply(() => "still working")).toBe("still working");
   });
 
+  it("applyAsync's handle is a real Promise: then, catch and finally work, and await", async () => {
+    const ok = pool.applyAsync((x: number) => x * 2, [21]);
+    expect(ok).toBeInstanceOf(Promise);
+    let finallyRan = 0;
+    expect(await ok.then((v) => v + 1)).toBe(43);
+    expect(await ok.catch(() => "never")).toBe(42);
+    expect(await ok.finally(() => { finallyRan++; })).toBe(42);
+    const failed = pool.applyAsync(() => { throw new RangeError("boom"); });
+    expect(await failed.catch((e: Error) => e.message)).toMatch(/RangeError: boom/);
+    await expect(failed.finally(() => { finallyRan++; })).rejects.toThrow(/boom/);
+    await expect(failed).rejects.toThrow(/boom/);
+    expect(finallyRan).toBe(2);
+    // what then/catch/finally return is a plain Promise, not another task handle
+    expect(ok.then()).not.toHaveProperty("cancel");
+    expect(failed.successful()).toBe(false);
+    // a failed handle nobody awaits does not become an unhandled rejection
+    pool.applyAsync(() => { throw new Error("ignored"); });
+    expect(await pool.apply(() => "still working")).toBe("still working");
+  });
+
   it("run executes on every worker, or on the listed ones, in worker-id order", async () => {
     const all = await pool.run(() => Number(process.env.TSPOOL_WORKER_ID));
     expect(all).toEqual([0, 1]);
@@ -223,9 +243,9 @@ describe("code shipping", () => {
     await expect(pool.map((x: number) => x, [1], { chunksize: 0 })).rejects.toThrow(/chunksize must be a positive integer/);
     await expect(pool.map({ fn: "(x) => x", deps: [{ nme: "x" } as never] }, [1])).rejects.toThrow(/deps\[0\] needs a "name"/);
     await expect(pool.apply({ fn: "this is not js" })).rejects.toThrow(/SyntaxError/);
-    await expect(pool.apply((f: unknown) => typeof f, [() => 1])).rejects.toThrow(/cannot send the task to worker \d: .*must be plain data/s);
+    await expect(pool.apply((f: unknown) => typeof f, [() => 1])).rejects.toThrow(/argument 0 could not be sent to worker \d: .*must be plain data/s);
     await expect(pool.apply(() => () => 1)).rejects.toThrow(/result cannot be sent back to the pool/);
-    await expect(pool.push({ bad: new Map([["k", Symbol("s")]]) })).rejects.toThrow(/cannot send the task/);
+    await expect(pool.push({ bad: new Map([["k", Symbol("s")]]) })).rejects.toThrow(/pushed binding "bad" could not be sent/);
     await expect(pool.apply({ fn: "this is not js" })).rejects.toThrow(/SyntaxError/); // cached: only the hash travels
     expect(await pool.apply(() => "pool still fine")).toBe("pool still fine");
   });

@@ -5,7 +5,7 @@
  * Real process and thread workers.
  */
 import { describe, expect, it } from "vitest";
-import { Pool, TaskTimeoutError } from "../../dist/farm/index.js";
+import { InterruptedError, Pool, TaskTimeoutError } from "../../dist/farm/index.js";
 
 const sleepThen = async (x: number) => { await new Promise((r) => setTimeout(r, 1000)); return x; };
 
@@ -30,6 +30,24 @@ for (const threads of [false, true]) {
       expect(err).toBeInstanceOf(TaskTimeoutError);
       expect([2, 3]).toContain(err.index);
       expect(err.workerReplaced).toBe(false);
+    });
+
+    it("the time-out or interrupt of a chunk of several items names the item that was running, not the chunk's first", async () => {
+      await using pool = new Pool({ workers: 1, threads });
+      const spinAt3 = (x: number) => { if (x === 3) for (;;) { /* spin */ } return x; };
+      const timedOut = await pool.map(spinAt3, Array.from({ length: 10 }, (_, i) => i), { chunksize: 5, timeout: 300 }).catch((e) => e);
+      expect(timedOut).toBeInstanceOf(TaskTimeoutError);
+      expect(timedOut.index).toBe(3);
+      expect(timedOut.message).toMatch(/\(worker 0, item 3\)$/);
+
+      const stuckAt7 = async (x: number) => { if (x === 7) await new Promise(() => {}); return x; };
+      const running = pool.map(stuckAt7, Array.from({ length: 10 }, (_, i) => i), { chunksize: 5 }).catch((e) => e);
+      for (let i = 0; i < 400 && pool.status().workers[0].current?.item !== 7; i++) await new Promise((r) => setTimeout(r, 25));
+      await pool.interrupt();
+      const interrupted = await running;
+      expect(interrupted).toBeInstanceOf(InterruptedError);
+      expect(interrupted.index).toBe(7);
+      expect(interrupted.workerReplaced).toBe(false);
     });
 
     it("maxTasksPerWorker holds during a map: no worker runs more chunks than that before it is replaced", async () => {
@@ -57,11 +75,24 @@ for (const threads of [false, true]) {
       expect(restarts).toBeGreaterThanOrEqual(one.length - 2);
     });
 
+    if (!threads) {
+      it("a chunk whose worker had to be killed (stuck in native code past its time-out) names the item it was stuck in", async () => {
+        await using pool = new Pool({ workers: 1, interruptGrace: 300 });
+        const err = await pool.map((x: number) => {
+          if (x === 6) require("node:child_process").execSync("sleep 5");
+          return x;
+        }, Array.from({ length: 10 }, (_, i) => i), { chunksize: 10, timeout: 500 }).catch((e) => e);
+        expect(err).toBeInstanceOf(TaskTimeoutError);
+        expect(err.workerReplaced).toBe(true);
+        expect(err.index).toBe(6);
+      });
+    }
+
     it("a call that could not be sent to a worker does not count towards its maxTasksPerWorker", async () => {
       await using pool = new Pool({ workers: 1, threads, maxTasksPerWorker: 1 });
       const first = await pool.apply(() => `${process.pid}:${require("node:worker_threads").threadId}`);
       const err = await pool.apply((f: unknown) => typeof f, [() => "not cloneable"]).catch((e) => e);
-      expect(err.message).toMatch(/cannot send the task to worker 0/);
+      expect(err.message).toMatch(/argument 0 could not be sent to worker 0/);
       // the replacement worker still takes work (it was sent one task, which never reached it)
       const next = pool.apply(() => `${process.pid}:${require("node:worker_threads").threadId}`);
       const settled = await Promise.race([next, new Promise((r) => setTimeout(() => r("still waiting"), 20_000))]);
