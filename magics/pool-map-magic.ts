@@ -23,6 +23,7 @@ import { bindOut, outNameError, resultOf } from "./cell-results.js";
 import { functionPositionMapper } from "./source-position.js";
 import { dependencySources, otherTasksOrigin } from "./dependency-positions.js";
 import { watchCellOutput, type CellOutputWatch } from "./cell-output-watch.js";
+import { watchInterrupts, type InterruptWatch } from "./cell-interrupt.js";
 
 type MapMagic = Extract<CellMagic, { kind: "pool-map" }>;
 
@@ -39,13 +40,17 @@ export async function runPoolMap(session: MagicSession, magic: MapMagic, parent:
   // its only output (see LiveMapDisplay.finish).
   const watch = watchCellOutput(parent);
   try {
-    return await mapCell(session, magic, parent, watch);
+    return await mapCell(session, magic, parent, watch, watchInterrupts(session));
   } finally {
     watch.stop();
   }
 }
 
-async function mapCell(session: MagicSession, magic: MapMagic, parent: string, watch: CellOutputWatch): Promise<ExecuteOk | ExecuteError> {
+/**
+ * Every await is followed by a check of `interrupt`: an interrupted cell has ended, and its map
+ * must neither start, nor write to the cell, nor bind its results.
+ */
+async function mapCell(session: MagicSession, magic: MapMagic, parent: string, watch: CellOutputWatch, interrupt: InterruptWatch): Promise<ExecuteOk | ExecuteError> {
   const form = magic.star ? "%%pool starmap" : "%%pool map";
   const opts = magic.options;
   const cellName = `cell[${session.executionCount}]`;
@@ -57,17 +62,19 @@ async function mapCell(session: MagicSession, magic: MapMagic, parent: string, w
   if (it.status !== "ok") return it;
   let items: readonly unknown[] | ArrayLike<number>;
   try {
-    items = await toItems(it.value, form, magic.star);
+    items = await toItems(it.value, form, magic.star, interrupt);
   } catch (e) {
     if (e instanceof MagicUsageError) return usageError(e.message);
     throw e;
   }
+  interrupt.check();
 
   // The function, from the body. It may use what `%%pool run` cells left on the workers.
   const nb = createNotebookPool(session);
   const onWorkers = [...nb.workerGlobals];
   const mf = await evaluateMapFunction(session, magic.body, magic.lineOffset, parent, form, { iterable: magic.iterable, star: magic.star }, opts.out !== undefined, onWorkers);
   if ("status" in mf) return mf;
+  interrupt.check();
   const filename = `tspool-${magic.star ? "starmap" : "map"}-${session.executionCount}`;
   let task: TaskCode;
   try {
@@ -99,7 +106,7 @@ async function mapCell(session: MagicSession, magic: MapMagic, parent: string, w
   // notebooks, and re-sending them would print them twice in consoles, which already showed
   // them as they came. An interrupt may already have ended the cell with its error: clearing
   // would erase that too.
-  const alone = () => !streamed && !watch.wrote && progress.stopReason !== "interrupted";
+  const alone = () => !streamed && !watch.wrote && progress.stopReason !== "interrupted" && !interrupt.interrupted;
   const abort = new AbortController();
   const mapWatch = new MapWatch({
     progress, live, abort, timeoutMs: opts.timeout,
@@ -139,6 +146,11 @@ async function mapCell(session: MagicSession, magic: MapMagic, parent: string, w
     await mapWatch.stop(reason);
     return error;
   }
+  if (interrupt.interrupted) {
+    // The interrupt came as the last results did: the cell has ended, the map with it.
+    await mapWatch.stop("interrupted");
+    interrupt.check();
+  }
   mapWatch.finish();
   if (classAware.decode !== undefined) results = results.map(classAware.decode);
 
@@ -146,5 +158,6 @@ async function mapCell(session: MagicSession, magic: MapMagic, parent: string, w
     const err = await bindOut(session, parent, opts.out, results, mf.typeName ? `Awaited<ReturnType<typeof ${mf.typeName}>>[]` : "any[]");
     if (err) return err;
   }
+  interrupt.check();
   return resultOf(session, results);
 }

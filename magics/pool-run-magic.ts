@@ -15,11 +15,14 @@ import { poolErrorToExecuteError } from "./task-errors.js";
 import { bindOut, outNameError, resultOf } from "./cell-results.js";
 import { scriptPositionMapper } from "./source-position.js";
 import { dependencySources, otherTasksOrigin } from "./dependency-positions.js";
-import { runBodyValueType } from "../kernel/compiler/run-body-typing.js";
+import { runBodyHasValue, runBodyValueType } from "../kernel/compiler/run-body-typing.js";
+import { watchInterrupts } from "./cell-interrupt.js";
 
 type RunMagic = Extract<CellMagic, { kind: "pool-run" }>;
 
 export async function runPoolRun(session: MagicSession, magic: RunMagic, parent: string): Promise<ExecuteOk | ExecuteError> {
+  // An interrupt ends the cell: whatever this magic awaited, it must not run the body afterwards.
+  const interrupt = watchInterrupts(session);
   const outProblem = magic.out === undefined ? undefined : outNameError(session, "%%pool run", magic.out);
   if (outProblem) return outProblem;
   const nb = createNotebookPool(session);
@@ -39,14 +42,19 @@ export async function runPoolRun(session: MagicSession, magic: RunMagic, parent:
     return poolErrorToExecuteError(e);
   }
   const script = `${compiled.js}\n//# sourceURL=${filename}`;
+  const run = `(0, eval)(${JSON.stringify(script)})`;
+  // The script's completion value is its last statement's: a body that ends with a declaration
+  // gives undefined instead (`function f() {}` would give the function, which cannot come back).
+  const fn = runBodyHasValue(magic.body) ? `() => ${run}` : `async () => { await ${run}; }`;
   // Instances of notebook classes the body returns come back with their class, as map results do.
-  const classAware = classAwareCall({ fn: `() => (0, eval)(${JSON.stringify(script)})`, deps, filename: `${filename}-task` }, [], false, {
+  const classAware = classAwareCall({ fn, deps, filename: `${filename}-task` }, [], false, {
     bindings: session.bindings,
     scope: globalThis as Record<string, unknown>,
   });
   const task = classAware.task;
 
   if (!nb.started) await nb.start();
+  interrupt.check();
   const size = nb.size;
   if (magic.targets) {
     const bad = magic.targets.filter((t) => t >= size);
@@ -70,6 +78,7 @@ export async function runPoolRun(session: MagicSession, magic: RunMagic, parent:
   } finally {
     for (const n of own) nb.workerGlobals.add(n);
   }
+  interrupt.check();
   if (classAware.decode !== undefined) values = values.map(classAware.decode);
   if (magic.out) {
     // Each worker's value has the type of the body's last expression (any when unknown).
@@ -77,6 +86,7 @@ export async function runPoolRun(session: MagicSession, magic: RunMagic, parent:
     const err = await bindOut(session, parent, magic.out, values, valueType === undefined ? "undefined[]" : `Awaited<${valueType}>[]`);
     if (err) return err;
   }
+  interrupt.check();
   if (values.every((v) => v === undefined)) return { status: "ok" };
   return resultOf(session, values);
 }

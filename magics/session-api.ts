@@ -26,6 +26,8 @@ export interface MagicSession extends ScratchHost {
   compileForWorker(ts: string, opts?: { lineOffset?: number; externs?: readonly string[] }): CompileResult;
   emit(event: ExecutorToHost): void;
   mapStack?(stack: string): string;
+  /** Interrupts so far (see cell-interrupt.ts); a cell abandoned by one answers evaluateCell with `Interrupted`. */
+  readonly interrupts: number;
 }
 
 /** The request a magic cell runs for (the executor's ExecuteRequest, or at least its id). */

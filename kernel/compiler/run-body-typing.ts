@@ -12,6 +12,18 @@ import { wordsOf } from "./checker.js";
 import { declaredNames, parseCell } from "./declarations.js";
 import { withScratchCell, type ScratchHost } from "./scratch.js";
 
+/**
+ * Whether the body gives back a value: whether it ends with an expression statement. A body that
+ * ends with a declaration (`function f() {}`, `class C {}`) or another statement gives
+ * `undefined`, as an ordinary cell does.
+ */
+export function runBodyHasValue(body: string): boolean {
+  const sf = ts.createSourceFile("body.ts", body, ts.ScriptTarget.ES2022, false, ts.ScriptKind.TS);
+  const statements = sf.statements.filter((st) => !ts.isEmptyStatement(st));
+  const last = statements[statements.length - 1];
+  return last !== undefined && ts.isExpressionStatement(last);
+}
+
 /** The body's value type, or undefined when the body does not end with an expression (its value is `undefined`). */
 export function runBodyValueType(host: ScratchHost, body: string, workerNames: readonly string[] = []): string | undefined {
   const own = new Set(declaredNames(parseCell(body)).map((n) => n.name));

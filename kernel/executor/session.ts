@@ -14,7 +14,7 @@ import { toCellScript, type CellScript } from "../compiler/cell-script.js";
 import { applyEdits, toSourceSpan, type SourceEdit } from "../compiler/source-edits.js";
 import { createModuleUrlResolver } from "../compiler/module-urls.js";
 import { StackMapper } from "./stack.js";
-import { runtimeError } from "./runtime-error.js";
+import { interruptedError, runtimeError } from "./runtime-error.js";
 import { protect } from "./interrupt-guard.js";
 import { withTypeScriptLoader } from "./typescript-loader-registration.js";
 
@@ -170,6 +170,7 @@ export class Session {
    * persist (and are registered). A cell that throws (or is interrupted) part-way keeps, as at
    * run time, what it got to: its types, interfaces and (hoisted) functions, and the values it
    * assigned before the exception; the names it did not reach keep their earlier definitions.
+   * A cell abandoned by an interrupt answers with the `Interrupted` error once its code settles.
    */
   async evaluateCell(
     written: string,
@@ -197,7 +198,7 @@ export class Session {
       this.#keepReached(running);
       return runtimeError(err, this.#stacks);
     }
-    if (this.#running !== running) return { status: "ok", value: undefined, declared: [] }; // abandoned by an interrupt
+    if (this.#running !== running) return interruptedError(); // abandoned by an interrupt: the caller must not go on
     this.#running = null;
     this.#commit(file, source, names, script, filename);
     const value = script.hasResult && Array.isArray(result) ? result[0] : undefined;
@@ -231,12 +232,22 @@ export class Session {
 
   /** The cell being run, until it ends or an interrupt abandons it. */
   #running: RunningCell | null = null;
+  #interrupts = 0;
+
+  /**
+   * How many interrupts the session has had: code that awaits on behalf of a cell (a magic)
+   * compares it before and after, to stop when its cell was interrupted meanwhile.
+   */
+  get interrupts(): number {
+    return this.#interrupts;
+  }
 
   /**
    * An interrupt ended the running cell (its code was terminated, or it is left waiting): keep
-   * what it got to, as when it throws. Nothing happens if no cell is running.
+   * what it got to, as when it throws. Nothing else happens if no cell is running.
    */
   abandonRunningCell(): void {
+    this.#interrupts++;
     if (this.#running) this.#keepReached(this.#running);
   }
 

@@ -308,6 +308,23 @@ describe("%%pool run", () => {
     expect(r.stdout).toMatch(/^\[worker 1\] scaled 6$/m);
   });
 
+  it("defines functions and classes with a body that ends with their declaration (its value is undefined, as in a cell)", async () => {
+    const declarations = [
+      "function wf() { return 1 }",
+      "async function awf() { return 2 }",
+      "function* wgen() { yield 3 }",
+      "class WClass { v = 4 }",
+    ];
+    for (const body of declarations) {
+      const r = await ok(`%%pool run\n${body}`);
+      expect(r.result).toBeUndefined();
+    }
+    await ok("%%pool run --out declaredOut\nfunction wf2() { return 5 }");
+    expect(plain(await ok("declaredOut"))).toBe("[ undefined, undefined ]");
+    const used = await ok("%%pool run\nconst g = wgen(); [wf(), await awf(), g.next().value, new WClass().v, wf2()]");
+    expect(plain(used)).toBe("[ [ 1, 2, 3, 4, 5 ], [ 1, 2, 3, 4, 5 ] ]");
+  });
+
   it("maps a failing run cell's stack to its line and names the worker", async () => {
     const e = await fails("%%pool run --targets 0\nconst v: number = 1\nif (v) throw new Error('run failed')");
     expect(e.evalue).toBe("run failed (worker 0)");
@@ -506,6 +523,18 @@ describe("timing and listing magics", () => {
     const tc = await ok("%%time\nconst timedValue = scale(7)");
     expect(tc.stdout).toMatch(/Wall time/);
     expect(plain(await ok("timedValue"))).toBe("21");
+  });
+
+  it("%timeit reports a type error at the statement's own line and column, not in the function around it", async () => {
+    const line = await fails("%timeit (1 as number).foo");
+    expect(line.ename).toBe("TSError");
+    expect(line.evalue).toBe("1:15 Property 'foo' does not exist on type 'number'.");
+    expect(line.traceback.join("\n")).toContain("1 | (1 as number).foo");
+    expect(line.traceback.join("\n")).not.toContain("=>");
+    const cell = await fails("%%timeit -n 1 -r 1\nconst big = 1\nawait Promise.resolve(big).nope;");
+    expect(cell.evalue).toBe("3:28 Property 'nope' does not exist on type 'Promise<number>'.");
+    expect(cell.traceback.join("\n")).toContain("3 | await Promise.resolve(big).nope;");
+    expect(cell.traceback.join("\n")).not.toContain("async () =>");
   });
 
   it("%%time above a magic times that magic (serial vs parallel in one notebook); %%timeit refuses to repeat one", async () => {
