@@ -24,16 +24,9 @@ import { functionPositionMapper } from "./source-position.js";
 import { dependencySources, otherTasksOrigin } from "./dependency-positions.js";
 import { watchCellOutput, type CellOutputWatch } from "./cell-output-watch.js";
 import { watchInterrupts, type InterruptWatch } from "./cell-interrupt.js";
+import { inCompletionOrder } from "./unordered-results.js";
 
 type MapMagic = Extract<CellMagic, { kind: "pool-map" }>;
-
-/** The name the mapped function travels under when an unordered starmap wraps it (see spreadTask). */
-const STAR_FN_NAME = "__tspool_star_fn";
-
-/** `(args) => f(...args)` for unordered starmap, which the farm offers only in input order. */
-function spreadTask(task: TaskCode): TaskCode {
-  return { fn: `(args) => ${STAR_FN_NAME}(...args)`, deps: [...(task.deps ?? []), { name: STAR_FN_NAME, js: task.fn }], filename: task.filename };
-}
 
 export async function runPoolMap(session: MagicSession, magic: MapMagic, parent: string): Promise<ExecuteOk | ExecuteError> {
   // Whether the cell prints anything of its own (ITERABLE, body): its live display is then not
@@ -87,14 +80,13 @@ async function mapCell(session: MagicSession, magic: MapMagic, parent: string, w
   const classAware = classAwareCall(task, items as readonly unknown[], magic.star, { bindings: session.bindings, scope: globalThis as Record<string, unknown> });
   task = classAware.task;
   items = classAware.items;
-  if (magic.star && opts.unordered) task = spreadTask(task);
   let origin: CodeOrigin = { filename, cellName, lineOffset: 0, names: [], ...dependencySources(session) };
   if (mf.sourceLine !== undefined) {
     const st = mf.sourceText;
     const position = st && functionPositionMapper(st.text, fnSource, { line: magic.lineOffset + st.line, column: st.column });
     origin = {
       ...origin, lineOffset: magic.lineOffset + mf.sourceLine, position,
-      names: [mf.fn.name, MAP_FN_NAME, STAR_FN_NAME, CLASS_AWARE_FN].filter((n) => n),
+      names: [mf.fn.name, MAP_FN_NAME, CLASS_AWARE_FN].filter((n) => n),
     };
   }
 
@@ -123,17 +115,13 @@ async function mapCell(session: MagicSession, magic: MapMagic, parent: string, w
     signal: abort.signal,
     retries: opts.retries, // this call's, without touching the pool's (other calls may be running)
   };
-  const start = async (farm: Pool, tag: symbol): Promise<unknown[]> => {
+  // --unordered runs the same map and orders the results afterwards (see unordered-results.ts).
+  const start = (farm: Pool, tag: symbol): Promise<unknown[]> => {
     mapWatch.attach(farm);
     const call = { ...mapOptions, tag };
-    if (!opts.unordered) {
-      return magic.star
-        ? farm.starmap(task, items as readonly unknown[][], call)
-        : farm.map(task, items as readonly unknown[], call);
-    }
-    const out: unknown[] = [];
-    for await (const v of farm.imapUnordered(task, items as readonly unknown[], call)) out.push(v);
-    return out;
+    return magic.star
+      ? farm.starmap(task, items as readonly unknown[][], call)
+      : farm.map(task, items as readonly unknown[], call);
   };
 
   let results: unknown[];
@@ -152,6 +140,7 @@ async function mapCell(session: MagicSession, magic: MapMagic, parent: string, w
     interrupt.check();
   }
   mapWatch.finish();
+  if (opts.unordered) results = inCompletionOrder(results, progress.spans);
   if (classAware.decode !== undefined) results = results.map(classAware.decode);
 
   if (opts.out) {

@@ -123,6 +123,24 @@ describe("results", () => {
     expect(plain(await ok("typeof pool.map"))).toBe("'function'");
   });
 
+  it("--unordered gives the results in the order their tasks finished, for map and starmap alike", async () => {
+    // Item 0 keeps its worker busy; the other worker finishes item 1 long before.
+    const slow = "(x: number) => { const t = Date.now(); while (x === 0 && Date.now() - t < 1500); return x }";
+    const mapped: number[] = JSON.parse(plain(await ok(`%%pool map [0, 1, 2, 3, 4] --unordered --chunksize 1\n${slow}`)).replace(/\s/g, ""));
+    expect([...mapped].sort()).toEqual([0, 1, 2, 3, 4]);
+    expect(mapped.indexOf(0)).toBeGreaterThan(mapped.indexOf(1));
+    const starred: number[] = JSON.parse(
+      plain(await ok("%%pool starmap [[0, 0], [1, 0], [2, 0]] --unordered --chunksize 1 --out starred\n(x: number, y: number) => { const t = Date.now(); while (x === 0 && Date.now() - t < 1500); return x + y }")).replace(/\s/g, ""),
+    );
+    expect([...starred].sort()).toEqual([0, 1, 2]);
+    expect(starred.indexOf(0)).toBeGreaterThan(starred.indexOf(1));
+    expect(plain(await ok("starred.length"))).toBe("3");
+    // The error of an unordered starmap shows the function's own frame only.
+    const e = await fails("%%pool starmap [[0, 1], [1, 2]] --unordered --chunksize 1\n(a: number, b: number) => {\n  if (a === 1) throw new RangeError('bad pair ' + b)\n  return a + b\n}");
+    expect(e.ename).toBe("RangeError");
+    expect(e.traceback.filter((l: string) => /^\s+at /.test(l))).toEqual([expect.stringMatching(/^ {4}at cell\[\d+\]:3:22$/)]);
+  });
+
   it("%%pool run --out is typed from the body's last expression", async () => {
     expect(plain(await ok("%%pool run --out runPids\nprocess.pid"))).toMatch(/^\[ \d+, \d+ \]$/);
     expect(plain(await ok("runPids[0] > 0"))).toBe("true");
@@ -479,6 +497,9 @@ describe("typos and malformed magics", () => {
     const em = await fails("%%pool map [1,2] \u2014chunksize 2\n(x: number) => x");
     expect(em.evalue).toContain("`\u2014chunksize` starts with an em dash (\u2014) where options have two ASCII hyphens (autocorrect often turns `--` into a dash): did you mean `%%pool map [1,2] --chunksize 2`?");
     expect((await fails("%%pool map [1,2] -u\n(x: number) => x")).evalue).toContain("did you mean `%%pool map [1,2] --unordered`?");
+    const spaced = await fails("%%pool map [1,2] -- chunksize 2\n(x: number) => x");
+    expect(spaced.ename).toBe("UsageError");
+    expect(spaced.evalue).toBe("`%%pool map`: `-- chunksize` has a space after `--`, where an option's name follows its two hyphens directly: did you mean `%%pool map [1,2] --chunksize 2`?");
     expect((await fails("%%pool map [1,2] \u2013unordered\n(x: number) => x")).evalue).toContain("an en dash (\u2013)");
     expect((await fails("%pool start 2 -threads")).evalue).toContain("did you mean `%pool start 2 --threads`?");
     // minus signs in the ITERABLE stay TypeScript
