@@ -201,6 +201,28 @@ describe("live per-worker display", () => {
     expect(finalDisplay(r)["text/plain"]).toMatch(/^%%pool map done: 2\/2 items[\s\S]*\[worker \d\] mapping 2$/m);
   });
 
+  it("does not clear output written straight to the kernel's stdout/stderr either (child processes that inherit it, fd writes)", async () => {
+    const cleared = (r: ExecuteResult) => r.displays.some((d) => d.header.msg_type === "clear_output");
+    const inItems = await ok("%%pool map (require('node:child_process').execSync('echo from-iterable', { stdio: 'inherit' }), [1, 2])\n(x: number) => x");
+    expect(inItems.stdout).toBe("from-iterable\n");
+    expect(cleared(inItems)).toBe(false);
+    const inBody = await ok("%%pool map [1, 2]\nrequire('node:child_process').spawnSync('sh', ['-c', 'echo from-body >&2'], { stdio: ['ignore', 'pipe', 'inherit'] })\n;(x: number) => x");
+    expect(inBody.stderr).toBe("from-body\n");
+    expect(cleared(inBody)).toBe(false);
+    await ok("import { writeSync } from 'node:fs'");
+    const fd = await ok("%%pool map (writeSync(1, 'fd write\\n'), [1])\n(x: number) => x");
+    expect(fd.stdout).toBe("fd write\n");
+    expect(cleared(fd)).toBe(false);
+    // An asynchronous child that inherits stderr, awaited in the items.
+    const forked = await ok("%%pool map await new Promise((done) => require('node:child_process').spawn('sh', ['-c', 'echo spawned >&2'], { stdio: 'inherit' }).on('exit', () => done([1])))\n(x: number) => x");
+    expect(forked.stderr).toBe("spawned\n");
+    expect(cleared(forked)).toBe(false);
+    // A child whose output the cell keeps to itself leaves nothing to protect: the display is re-shown alone.
+    const piped = await ok("%%pool map (require('node:child_process').execSync('echo kept'), [1, 2])\n(x: number) => x");
+    expect(piped.stdout).toBe("");
+    expect(cleared(piped)).toBe(true);
+  });
+
   it("never lets worker output land under a later cell", async () => {
     await ok("%%pool map [1, 2]\n(x: number) => { console.log('from map', x); return x }");
     const later = await ok("1 + 1");
