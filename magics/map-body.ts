@@ -46,10 +46,12 @@ function describe(value: unknown): string {
 /**
  * `needsTypeName`: the caller wants a name whose type is the function's (for `--out`); an
  * expression body is then bound to a hidden name, otherwise it runs exactly as written.
+ * `workerContext`: declarations of the names `%%pool run` cells left on the workers that the
+ * body uses (the function runs there; see worker-declarations.ts).
  */
 export async function evaluateMapFunction(
   session: MagicSession, body: string, lineOffset: number, parent: string, form: string,
-  items: { iterable: string; star: boolean }, needsTypeName = false, externs: readonly string[] = [],
+  items: { iterable: string; star: boolean }, needsTypeName = false, workerContext?: string,
 ): Promise<MapFunction | ExecuteError> {
   const sf = ts.createSourceFile("body.ts", body, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
   const statements = sf.statements.filter((s) => !ts.isEmptyStatement(s));
@@ -92,7 +94,8 @@ export async function evaluateMapFunction(
       );
     }
   }
-  const r = await session.evaluateCell(body, { parent, lineOffset, externs, edits, checkContext: typing.checkContext });
+  const checkContext = workerContext ? `${typing.checkContext}\n${workerContext}` : typing.checkContext;
+  const r = await session.evaluateCell(body, { parent, lineOffset, edits, checkContext });
   if (r.status !== "ok") return r;
   const fn = name === undefined ? r.value : (globalThis as Record<string, unknown>)[name];
   if (typeof fn !== "function") {

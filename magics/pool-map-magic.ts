@@ -25,6 +25,7 @@ import { dependencySources, otherTasksOrigin } from "./dependency-positions.js";
 import { watchCellOutput, type CellOutputWatch } from "./cell-output-watch.js";
 import { watchInterrupts, type InterruptWatch } from "./cell-interrupt.js";
 import { inCompletionOrder } from "./unordered-results.js";
+import { workerContext } from "./worker-declarations.js";
 
 type MapMagic = Extract<CellMagic, { kind: "pool-map" }>;
 
@@ -65,7 +66,7 @@ async function mapCell(session: MagicSession, magic: MapMagic, parent: string, w
   // The function, from the body. It may use what `%%pool run` cells left on the workers.
   const nb = createNotebookPool(session);
   const onWorkers = [...nb.workerGlobals];
-  const mf = await evaluateMapFunction(session, magic.body, magic.lineOffset, parent, form, { iterable: magic.iterable, star: magic.star }, opts.out !== undefined, onWorkers);
+  const mf = await evaluateMapFunction(session, magic.body, magic.lineOffset, parent, form, { iterable: magic.iterable, star: magic.star }, opts.out !== undefined, workerContext(nb, magic.body));
   if ("status" in mf) return mf;
   interrupt.check();
   const filename = `tspool-${magic.star ? "starmap" : "map"}-${session.executionCount}`;

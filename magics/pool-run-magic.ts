@@ -1,8 +1,9 @@
 /**
  * `%%pool run [--targets LIST] [--out NAME]`: the body, type-checked like a cell and compiled as a
  * script, runs in the global scope of every (listed) worker. What it declares stays on the
- * workers for later cells: later `%%pool run` cells may use those names (they are declared to
- * the type checker as `any`), and they are never overwritten by a kernel value of the same name.
+ * workers for later cells: later `%%pool run` and `%%pool map` bodies may use those names (typed
+ * as they were declared on the workers, see worker-declarations.ts), and they are never
+ * overwritten by a kernel value of the same name.
  * The result is each worker's last-expression value, in worker-id order.
  */
 import type { ExecuteError, ExecuteOk } from "../kernel/executor/protocol.js";
@@ -15,7 +16,8 @@ import { poolErrorToExecuteError } from "./task-errors.js";
 import { bindOut, outNameError, resultOf } from "./cell-results.js";
 import { scriptPositionMapper } from "./source-position.js";
 import { dependencySources, otherTasksOrigin } from "./dependency-positions.js";
-import { runBodyHasValue, runBodyValueType } from "../kernel/compiler/run-body-typing.js";
+import { runBodyDeclarations, runBodyHasValue, runBodyValueType } from "../kernel/compiler/run-body-typing.js";
+import { workerContext, workerDeclarations } from "./worker-declarations.js";
 import { watchInterrupts } from "./cell-interrupt.js";
 
 type RunMagic = Extract<CellMagic, { kind: "pool-run" }>;
@@ -26,9 +28,12 @@ export async function runPoolRun(session: MagicSession, magic: RunMagic, parent:
   const outProblem = magic.out === undefined ? undefined : outNameError(session, "%%pool run", magic.out);
   if (outProblem) return outProblem;
   const nb = createNotebookPool(session);
-  const compiled = session.compileForWorker(magic.body, { lineOffset: magic.lineOffset, externs: [...nb.workerGlobals] });
+  // Names earlier run cells left on the workers are typed as they were declared there.
+  const checkContext = workerContext(nb, magic.body);
+  const compiled = session.compileForWorker(magic.body, { lineOffset: magic.lineOffset, checkContext });
   if (compiled.status !== "ok") return compiled;
   const own = new Set(compiled.declared);
+  const declarations = own.size ? runBodyDeclarations(session, magic.body, checkContext) : undefined;
 
   const filename = `tspool-run-${session.executionCount}`;
   let deps;
@@ -76,13 +81,17 @@ export async function runPoolRun(session: MagicSession, magic: RunMagic, parent:
       otherTasksOrigin(session, cellName),
     ]);
   } finally {
-    for (const n of own) nb.workerGlobals.add(n);
+    const known = workerDeclarations(nb);
+    for (const n of own) {
+      nb.workerGlobals.add(n);
+      known.set(n, declarations?.get(n) ?? { kind: "var", type: "any" });
+    }
   }
   interrupt.check();
   if (classAware.decode !== undefined) values = values.map(classAware.decode);
   if (magic.out) {
     // Each worker's value has the type of the body's last expression (any when unknown).
-    const valueType = runBodyValueType(session, magic.body, [...nb.workerGlobals]);
+    const valueType = runBodyValueType(session, magic.body, checkContext);
     const err = await bindOut(session, parent, magic.out, values, valueType === undefined ? "undefined[]" : `Awaited<${valueType}>[]`);
     if (err) return err;
   }

@@ -18,12 +18,12 @@ export interface MagicSession extends ScratchHost {
   readonly notebookDir: string;
   readonly executionCount: number;
   /**
-   * `externs`: names that exist where the code will run (the workers) but not in the kernel; typed `any`.
-   * `checkContext` and `edits`: TypeScript only the checker sees, and text inserted into the cell
-   * (see kernel/compiler/source-edits.ts); errors point at the text as written.
+   * `checkContext` and `edits`: TypeScript only the checker sees (its declarations stand for
+   * earlier cells' bindings of the same names), and text inserted into the cell (see
+   * kernel/compiler/source-edits.ts); errors point at the text as written.
    */
-  evaluateCell(ts: string, opts: { parent: string; lineOffset?: number; externs?: readonly string[]; checkContext?: string; edits?: readonly SourceEdit[] }): Promise<EvaluateResult>;
-  compileForWorker(ts: string, opts?: { lineOffset?: number; externs?: readonly string[] }): CompileResult;
+  evaluateCell(ts: string, opts: { parent: string; lineOffset?: number; checkContext?: string; edits?: readonly SourceEdit[] }): Promise<EvaluateResult>;
+  compileForWorker(ts: string, opts?: { lineOffset?: number; checkContext?: string }): CompileResult;
   emit(event: ExecutorToHost): void;
   mapStack?(stack: string): string;
   /** Interrupts so far (see cell-interrupt.ts); a cell abandoned by one answers evaluateCell with `Interrupted`. */

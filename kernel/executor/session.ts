@@ -29,7 +29,11 @@ type Compiled =
 export interface CompileOptions {
   /** Names that exist where the code will run (the workers) but not in the kernel; typed `any`. */
   externs?: readonly string[];
-  /** TypeScript the checker sees before the cell (after its imports) and nothing runs, e.g. declarations the edits use. */
+  /**
+   * TypeScript the checker sees before the cell (after its imports) and nothing runs, e.g.
+   * declarations the edits use. A name it declares replaces an earlier cell's binding of that
+   * name for this check (e.g. a name the code finds on the workers, not in the kernel).
+   */
   checkContext?: string;
   /** Text inserted into the cell (see source-edits.ts); errors are still reported against the text as written. */
   edits?: readonly SourceEdit[];
@@ -104,7 +108,8 @@ export class Session {
     // on the header line (so the cell's own lines and columns are unchanged).
     const unknown = (opts.externs ?? []).filter((n) => words.has(n) && !own.includes(n) && !this.bindings.has(n));
     const declareExterns = unknown.length ? ` declare var ${unknown.map((n) => `${n}: any`).join(", ")};` : "";
-    const file = checker.prepare(checked, checker.header(this.bindings, own, (n) => words.has(n)) + declareExterns + context, toExport);
+    const shadowed = opts.checkContext ? declaredNames(parseCell(opts.checkContext)).map((n) => n.name) : [];
+    const file = checker.prepare(checked, checker.header(this.bindings, [...own, ...shadowed], (n) => words.has(n)) + declareExterns + context, toExport);
     let diags;
     try {
       // Diagnostics at the places the user wrote (inserted text is not theirs to see).
@@ -214,10 +219,10 @@ export class Session {
    */
   compileForWorker(
     source: string,
-    opts?: { lineOffset?: number; filename?: string; externs?: readonly string[] },
+    opts?: { lineOffset?: number; filename?: string; externs?: readonly string[]; checkContext?: string },
   ): { status: "ok"; js: string; declared: string[] } | ExecuteError {
     const lineOffset = opts?.lineOffset ?? 0;
-    const compiled = this.#compile(source, "worker", lineOffset, { externs: opts?.externs });
+    const compiled = this.#compile(source, "worker", lineOffset, { externs: opts?.externs, checkContext: opts?.checkContext });
     if (compiled.status !== "ok") return compiled;
     this.checker.discard(compiled.file);
     if (opts?.filename) {

@@ -365,6 +365,22 @@ describe("%%pool run", () => {
     expect(plain(used)).toBe("[ [ 1, 2, 3, 4, 5 ], [ 1, 2, 3, 4, 5 ] ]");
   });
 
+  it("types the names earlier run cells declared as the workers declared them, not as a kernel binding of the same name", async () => {
+    await ok("let shared = 1");
+    expect(plain(await ok('%%pool run\nlet shared = "on workers"\nconst fixedOnWorkers = 3\nfunction twice(x: number) { return x * 2 }\nshared.length'))).toBe("[ 10, 10 ]");
+    expect(plain(await ok('%%pool run\nshared = "changed"; shared.toUpperCase()'))).toBe("[ 'CHANGED', 'CHANGED' ]");
+    const wrongType = await fails("%%pool run\nshared = 5");
+    expect(wrongType.ename).toBe("TSError");
+    expect(wrongType.evalue).toBe("2:1 Type 'number' is not assignable to type 'string'.");
+    expect((await fails("%%pool run\nfixedOnWorkers = 4")).evalue).toMatch(/^2:1 Cannot assign to 'fixedOnWorkers' because it is a constant/);
+    expect((await fails('%%pool run\ntwice("x")')).evalue).toMatch(/^2:7 Argument of type 'string' is not assignable to parameter of type 'number'/);
+    // --out and map bodies see the workers' type too; the kernel's `shared` keeps its own
+    await ok("%%pool run --out sharedOut\nshared");
+    expect(plain(await ok("sharedOut[0].toUpperCase()"))).toBe("'CHANGED'");
+    expect((await fails("%%pool map [1]\n(x: number) => shared.toFixed(x)")).evalue).toMatch(/Property 'toFixed' does not exist on type 'string'/);
+    expect(plain(await ok("shared + 1"))).toBe("2");
+  });
+
   it("maps a failing run cell's stack to its line and names the worker", async () => {
     const e = await fails("%%pool run --targets 0\nconst v: number = 1\nif (v) throw new Error('run failed')");
     expect(e.evalue).toBe("run failed (worker 0)");
