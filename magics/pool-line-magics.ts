@@ -7,6 +7,7 @@ import { statusBundle, workersBundle } from "./render-status.js";
 import { captureDependencies } from "./capture.js";
 import { poolErrorToExecuteError } from "./task-errors.js";
 import { resultOf } from "./cell-results.js";
+import { withCellPositions } from "./cell-positions.js";
 import type { Dep } from "../farm/task-code.js";
 import { CellInterrupted, watchInterrupts, type InterruptWatch } from "./cell-interrupt.js";
 
@@ -98,7 +99,7 @@ async function push(session: MagicSession, nb: ReturnType<typeof createNotebookP
   // Data is pushed (workers started later get it too); code is installed on the running workers.
   if (Object.keys(data).length) await nb.push(data);
   interrupt.check();
-  if (code.length) await nb.run({ fn: "() => undefined", deps: code });
+  if (code.length) await nb.run(withCellPositions({ fn: "() => undefined", deps: code, filename: "tspool-push" }, session, { fn: null }));
   interrupt.check();
   const shipped = deps.filter((d): d is Exclude<Dep, { script: string }> => "name" in d).map((d) => d.name);
   const extra = shipped.filter((n) => !names.includes(n));

@@ -10,18 +10,18 @@ import type { TaskCode } from "../farm/task-code.js";
 import type { CellMagic } from "./parse.js";
 import { MagicUsageError, usageError } from "./parse.js";
 import type { MagicSession } from "./session-api.js";
-import { evaluateMapFunction, MAP_FN_NAME } from "./map-body.js";
-import { CLASS_AWARE_FN, classAwareCall } from "./class-instances.js";
+import { evaluateMapFunction } from "./map-body.js";
+import { classAwareCall } from "./class-instances.js";
 import { toItems } from "./map-items.js";
 import { functionTask } from "./make-task.js";
 import { createNotebookPool } from "./notebook-pool.js";
 import { MapProgress } from "./map-progress.js";
 import { LiveMapDisplay } from "./live-display.js";
 import { MapWatch } from "./map-watch.js";
-import { poolErrorToExecuteError, type CodeOrigin } from "./task-errors.js";
+import { poolErrorToExecuteError } from "./task-errors.js";
 import { bindOut, outNameError, resultOf } from "./cell-results.js";
 import { functionPositionMapper } from "./source-position.js";
-import { dependencySources, otherTasksOrigin } from "./dependency-positions.js";
+import { withCellPositions } from "./cell-positions.js";
 import { watchCellOutput, type CellOutputWatch } from "./cell-output-watch.js";
 import { watchInterrupts, type InterruptWatch } from "./cell-interrupt.js";
 import { inCompletionOrder } from "./unordered-results.js";
@@ -76,20 +76,15 @@ async function mapCell(session: MagicSession, magic: MapMagic, parent: string, w
   } catch (e) {
     return poolErrorToExecuteError(e);
   }
-  const fnSource = task.fn;
+  const st = mf.sourceText;
+  const map = st && functionPositionMapper(st.text, task.fn, { line: magic.lineOffset + st.line, column: st.column });
   // Instances of notebook classes among the items and results keep their classes.
   const classAware = classAwareCall(task, items as readonly unknown[], magic.star, { bindings: session.bindings, scope: globalThis as Record<string, unknown> });
-  task = classAware.task;
   items = classAware.items;
-  let origin: CodeOrigin = { filename, cellName, lineOffset: 0, names: [], ...dependencySources(session) };
-  if (mf.sourceLine !== undefined) {
-    const st = mf.sourceText;
-    const position = st && functionPositionMapper(st.text, fnSource, { line: magic.lineOffset + st.line, column: st.column });
-    origin = {
-      ...origin, lineOffset: magic.lineOffset + mf.sourceLine, position,
-      names: [mf.fn.name, MAP_FN_NAME, CLASS_AWARE_FN].filter((n) => n),
-    };
-  }
+  // Stack traces on the workers in cell terms, for all the code the task ships (the classes only
+  // the items name included): the function written in the body maps through its own text; one
+  // named from an earlier cell is found in that cell's script.
+  task = withCellPositions(classAware.task, session, { fn: map && { cell: cellName, map }, name: mf.fn.name });
 
   const progress = new MapProgress(form, items.length);
   const live = new LiveMapDisplay(progress, { parent, emit: (e) => session.emit(e), timeline: opts.timeline });
@@ -129,7 +124,7 @@ async function mapCell(session: MagicSession, magic: MapMagic, parent: string, w
   try {
     results = await nb.tracked("map", parent, start, mapWatch.observer);
   } catch (e) {
-    const error = poolErrorToExecuteError(e, [origin, otherTasksOrigin(session, cellName)]);
+    const error = poolErrorToExecuteError(e);
     const reason = error.ename === "Interrupted" ? "interrupted" : error.ename === "TaskTimeoutError" ? "timed out" : "failed";
     // The summary says what became of the tasks still running; it is shown before the cell ends.
     await mapWatch.stop(reason);

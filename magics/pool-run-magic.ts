@@ -14,8 +14,7 @@ import { captureDependencies } from "./capture.js";
 import { classAwareCall } from "./class-instances.js";
 import { poolErrorToExecuteError } from "./task-errors.js";
 import { bindOut, outNameError, resultOf } from "./cell-results.js";
-import { scriptPositionMapper } from "./source-position.js";
-import { dependencySources, otherTasksOrigin } from "./dependency-positions.js";
+import { scriptWithPositions, withCellPositions } from "./cell-positions.js";
 import { runBodyDeclarations, runBodyHasValue, runBodyValueType } from "../kernel/compiler/run-body-typing.js";
 import { workerContext, workerDeclarations } from "./worker-declarations.js";
 import { watchInterrupts } from "./cell-interrupt.js";
@@ -30,12 +29,13 @@ export async function runPoolRun(session: MagicSession, magic: RunMagic, parent:
   const nb = createNotebookPool(session);
   // Names earlier run cells left on the workers are typed as they were declared there.
   const checkContext = workerContext(nb, magic.body);
-  const compiled = session.compileForWorker(magic.body, { lineOffset: magic.lineOffset, checkContext });
+  // The script runs under `filename`, which the session's stack mapper then maps to the cell.
+  const filename = `tspool-run-${session.executionCount}`;
+  const compiled = session.compileForWorker(magic.body, { lineOffset: magic.lineOffset, checkContext, filename });
   if (compiled.status !== "ok") return compiled;
   const own = new Set(compiled.declared);
   const declarations = own.size ? runBodyDeclarations(session, magic.body, checkContext) : undefined;
 
-  const filename = `tspool-run-${session.executionCount}`;
   let deps;
   try {
     deps = captureDependencies(compiled.js, {
@@ -46,13 +46,19 @@ export async function runPoolRun(session: MagicSession, magic: RunMagic, parent:
   } catch (e) {
     return poolErrorToExecuteError(e);
   }
-  const script = `${compiled.js}\n//# sourceURL=${filename}`;
+  // The script registers its cell positions for the workers' stack traces and runs under
+  // `filename` (see cell-positions.ts); the session's stack mapper knows its source map.
+  const cell = `cell[${session.executionCount}]`;
+  const script = scriptWithPositions({ file: filename, code: compiled.js, cell, map: (line, column) => session.stacks.position(filename, line, column) });
   const run = `(0, eval)(${JSON.stringify(script)})`;
   // The script's completion value is its last statement's: a body that ends with a declaration
   // gives undefined instead (`function f() {}` would give the function, which cannot come back).
   const fn = runBodyHasValue(magic.body) ? `() => ${run}` : `async () => { await ${run}; }`;
+  // Stack traces on the workers in cell terms for what the body takes along; the function that
+  // evals the body is tspool's own.
+  const positioned = withCellPositions({ fn, deps, filename: `${filename}-task` }, session, { fn: null });
   // Instances of notebook classes the body returns come back with their class, as map results do.
-  const classAware = classAwareCall({ fn, deps, filename: `${filename}-task` }, [], false, {
+  const classAware = classAwareCall(positioned, [], false, {
     bindings: session.bindings,
     scope: globalThis as Record<string, unknown>,
   });
@@ -72,14 +78,7 @@ export async function runPoolRun(session: MagicSession, magic: RunMagic, parent:
   try {
     values = await nb.tracked("run", parent, (farm, tag) => farm.run(task, { targets: magic.targets, tag }));
   } catch (e) {
-    const position = scriptPositionMapper(magic.body, magic.lineOffset);
-    const cellName = `cell[${session.executionCount}]`;
-    return poolErrorToExecuteError(e, [
-      { filename, cellName, lineOffset: magic.lineOffset, position },
-      // The task that runs the body, and the functions and classes of earlier cells it carries.
-      { filename: `${filename}-task`, cellName, lineOffset: 0, dependenciesOnly: true, ...dependencySources(session) },
-      otherTasksOrigin(session, cellName),
-    ]);
+    return poolErrorToExecuteError(e);
   } finally {
     const known = workerDeclarations(nb);
     for (const n of own) {

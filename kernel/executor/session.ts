@@ -187,6 +187,7 @@ export class Session {
     const { file, script, names, source } = compiled;
     const filename = this.#scriptName();
     this.#stacks.register(filename, script.map, script.columns, lineOffset, script.code.split("\n").length);
+    this.#code.set(filename, script.code);
     const running: RunningCell = { file, source, names, script, filename, before: snapshotOf(names) };
     this.#running = running;
     let result: unknown;
@@ -205,7 +206,7 @@ export class Session {
     }
     if (this.#running !== running) return interruptedError(); // abandoned by an interrupt: the caller must not go on
     this.#running = null;
-    this.#commit(file, source, names, script, filename);
+    this.#commit(file, source, names, script);
     const value = script.hasResult && Array.isArray(result) ? result[0] : undefined;
     return { status: "ok", value, declared: names.map((n) => n.name) };
   }
@@ -235,6 +236,28 @@ export class Session {
     return { status: "ok", js: compiled.script.code, declared: defined.map((n) => n.name) };
   }
 
+  /** The code of each script cells ran as, by its file name in stack traces (see locate). */
+  readonly #code = new Map<string, string>();
+
+  /**
+   * Where JavaScript `source` (e.g. a function's text, as Function.prototype.toString gives it)
+   * is in the scripts cells ran as: in cell `cell`'s (its latest run) when given, else in the
+   * running cell's or the newest that has it. Line and column are 1-based, as in stack traces;
+   * the stack mapper maps positions in that script to the cell (stacks.position).
+   */
+  locate(source: string, cell?: number): { script: string; line: number; column: number } | undefined {
+    const newestFirst = [...this.#code.keys()].reverse();
+    const scripts = cell === undefined
+      ? [this.#running?.filename, ...newestFirst]
+      : newestFirst.filter((f) => f === `cell[${cell}]` || f.startsWith(`cell[${cell}]#`));
+    for (const script of scripts) {
+      const code = script === undefined ? undefined : this.#code.get(script);
+      const at = code === undefined ? -1 : code.indexOf(source);
+      if (at >= 0) return { script: script!, ...positionIn(code!, at) };
+    }
+    return undefined;
+  }
+
   /** The cell being run, until it ends or an interrupt abandons it. */
   #running: RunningCell | null = null;
   #interrupts = 0;
@@ -261,16 +284,16 @@ export class Session {
     if (this.#running !== cell) return;
     this.#running = null;
     const reached = cell.names.filter((n) => !cell.before.has(n.name) || changedSince(cell.before.get(n.name)!, n.name));
-    if (reached.length) this.#commit(cell.file, cell.source, reached, cell.script, cell.filename);
+    if (reached.length) this.#commit(cell.file, cell.source, reached, cell.script);
     else this.checker.discard(cell.file);
   }
 
   /** Keep a cell that ran for later cells: its checked module, and `names` as the newest bindings. */
-  #commit(file: CellFile, source: string, names: DeclaredName[], script: CellScript, filename: string): void {
+  #commit(file: CellFile, source: string, names: DeclaredName[], script: CellScript): void {
     const augmentsGlobals = /\bdeclare\s+global\b/.test(source);
     if (!names.length && !augmentsGlobals) return;
     const module = this.checker.commit(file, { augmentsGlobals });
-    if (names.length) this.bindings.define(this.#bindingsOf(names, script, filename), module);
+    if (names.length) this.bindings.define(this.#bindingsOf(names, script), module);
   }
 
   /** `cell[n]` as stack traces show it; `cell[n]#2`... when count n runs again (silent or not stored). */
@@ -283,20 +306,13 @@ export class Session {
 
   readonly #namesUsed = new Map<number, number>();
 
-  /** `filename`: the name the cell's script ran under (its frames in stack traces). */
-  #bindingsOf(names: DeclaredName[], script: CellScript, filename: string): Binding[] {
+  #bindingsOf(names: DeclaredName[], script: CellScript): Binding[] {
     const cell = this.#executionCount;
     return names.map((n) => {
       const b: Binding = { name: n.name, kind: n.kind, cell };
       const js = script.declarations.get(n.name);
       if (js && (n.kind === "function" || n.kind === "class" || n.kind === "enum" || n.kind === "namespace")) {
         b.js = js;
-        const at = script.code.indexOf(js);
-        if (at >= 0) {
-          const before = script.code.slice(0, at);
-          const line = before.split("\n").length;
-          b.jsAt = { script: filename, line, column: at - before.lastIndexOf("\n") };
-        }
       }
       if (n.kind === "import" && n.from) {
         try {
@@ -308,6 +324,12 @@ export class Session {
       return b;
     });
   }
+}
+
+/** 1-based line and column of offset `at` in `code`. */
+function positionIn(code: string, at: number): { line: number; column: number } {
+  const before = code.slice(0, at);
+  return { line: before.split("\n").length, column: at - before.lastIndexOf("\n") };
 }
 
 /** A name's global before a cell ran: whether it existed, and its value. */

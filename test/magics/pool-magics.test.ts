@@ -259,6 +259,35 @@ describe("errors", () => {
     expect(run.traceback).toContain(`    at checkItem (${kernelFrame})`);
   });
 
+  it("maps the frames of a const arrow helper of an earlier cell to that cell, apart from the map function's own", async () => {
+    const def = await ok("const arrowHelper = (x: number) => {\n  if (x > 1) throw new RangeError('big ' + x)\n  return x\n}");
+    const defCell = def.reply.content.execution_count;
+    // the kernel's own frame for the same throw
+    const inKernel = (await fails("arrowHelper(5)")).traceback.join("\n");
+    const kernelFrame = inKernel.match(/at arrowHelper \((cell\[\d+\]:\d+:\d+)\)/)![1];
+    expect(kernelFrame).toBe(`cell[${defCell}]:2:20`);
+    const framesOf = (e: Record<string, any>) => e.traceback.filter((l: string) => /^\s+at /.test(l));
+    // The map function written on the magic's line, then on a line of its own.
+    const oneLine = await s.kernel.client.execute("%%pool map [1, 2] --chunksize 1\n(x: number) => arrowHelper(x)");
+    expect(oneLine.error!.ename).toBe("RangeError");
+    expect(framesOf(oneLine.error!)).toEqual([`    at arrowHelper (${kernelFrame})`, `    at cell[${oneLine.reply.content.execution_count}]:2:16`]);
+    const twoLines = await s.kernel.client.execute("%%pool map [1, 2] --chunksize 1\n(x: number) =>\n  arrowHelper(x) + 1");
+    expect(framesOf(twoLines.error!)).toEqual([`    at arrowHelper (${kernelFrame})`, `    at cell[${twoLines.reply.content.execution_count}]:3:3`]);
+    // through a function declared in another cell, and a namespace's function
+    const via = await ok("function viaDeclared(x: number) {\n  return arrowHelper(x)\n}\nnamespace Deep {\n  export function go(x: number) {\n    return viaDeclared(x * 10)\n  }\n}");
+    const viaCell = via.reply.content.execution_count;
+    const nested = await s.kernel.client.execute("%%pool map [1]\n(x: number) => Deep.go(x)");
+    expect(framesOf(nested.error!)).toEqual([
+      `    at arrowHelper (${kernelFrame})`,
+      `    at viaDeclared (cell[${viaCell}]:2:10)`,
+      `    at Object.go (cell[${viaCell}]:6:12)`,
+      `    at cell[${nested.reply.content.execution_count}]:2:21`,
+    ]);
+    // %%pool run calls it at its own line
+    const run = await s.kernel.client.execute("%%pool run --targets 0\n\narrowHelper(3)");
+    expect(framesOf(run.error!)).toEqual([`    at arrowHelper (${kernelFrame})`, `    at cell[${run.reply.content.execution_count}]:3:1`]);
+  });
+
   it("shows no frames of tspool's own code when a task misuses a tspool primitive", async () => {
     await ok('import { Value as SharedValue } from "tspool"\nconst hits = new SharedValue("i32", 0)');
     const e = await fails("%%pool map [1]\n(i: number) =>\n  hits.value + i");
