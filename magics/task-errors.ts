@@ -3,8 +3,13 @@
  * its item and the original error, with the worker's stack (already in cell terms: the workers
  * map the frames of shipped code to the cells, see worker-stack-traces.ts); a worker that died
  * names the worker, the item and the exit code or signal.
+ *
+ * A `%%pool` magic answers with that error itself. A cell that awaits the `pool` object gets the
+ * pool's error thrown at it, and the executor describes what a cell throws: the notebook pool
+ * marks its errors with their cell description (markForCell), which the executor then shows.
  */
 import type { ExecuteError } from "../kernel/executor/protocol.js";
+import { CELL_ERROR } from "../kernel/executor/runtime-error.js";
 
 interface RemoteLike {
   name: string;
@@ -63,4 +68,16 @@ export function poolErrorToExecuteError(err: unknown): ExecuteError {
   const traceback = [`${name}: ${message}`];
   if (e?.stack && name !== "WorkerCrashedError" && name !== "TaskTimeoutError") traceback.push(...workerFrames(e.stack));
   return { status: "error", ename: name, evalue: message, traceback };
+}
+
+/**
+ * Marks an error of a task (a RemoteError: it threw on a worker) with its description as a cell's
+ * error, which the executor shows should a cell not catch it: the original error's name and
+ * message, with the worker and the item, and the worker's frames. Other errors stay as they are.
+ */
+export function markForCell(err: unknown): unknown {
+  if (isRemote(err) && !Object.hasOwn(err, CELL_ERROR)) {
+    Object.defineProperty(err, CELL_ERROR, { value: poolErrorToExecuteError(err), enumerable: false, configurable: true });
+  }
+  return err;
 }

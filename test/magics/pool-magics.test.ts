@@ -288,6 +288,34 @@ describe("errors", () => {
     expect(framesOf(run.error!)).toEqual([`    at arrowHelper (${kernelFrame})`, `    at cell[${run.reply.content.execution_count}]:3:1`]);
   });
 
+  it("shows a task error of the pool object in a plain cell as the original error, with frames in cell terms", async () => {
+    const def = await ok("const poolHelper = (x: number) => {\n  if (x > 1) throw new TypeError('too big ' + x)\n  return x\n}");
+    const helperFrame = `    at poolHelper (cell[${def.reply.content.execution_count}]:2:20)`;
+    const r = await s.kernel.client.execute("await pool.map((x: number) => poolHelper(x), [1, 2], { chunksize: 1 })");
+    const e = r.error!;
+    expect(e.ename).toBe("TypeError");
+    expect(e.evalue).toMatch(/^too big 2 \(worker \d, item 1\)$/);
+    const tb = e.traceback.join("\n");
+    expect(tb).toMatch(/raised in worker \d, item 1/);
+    expect(e.traceback.filter((l: string) => /^\s+at /.test(l))).toEqual([helperFrame, `    at cell[${r.reply.content.execution_count}]:1:31`]);
+    // a function passed by name, and a function of the calling cell itself
+    const byName = await fails("await pool.map(poolHelper, [2])");
+    expect(byName.ename).toBe("TypeError");
+    expect(byName.traceback.filter((l: string) => /^\s+at /.test(l))).toEqual([helperFrame]);
+    const later = await fails("const handle = pool.applyAsync(poolHelper, [4])\nawait handle");
+    expect(later.ename).toBe("TypeError");
+    expect(later.traceback.filter((l: string) => /^\s+at /.test(l))).toEqual([helperFrame]);
+    const local = await s.kernel.client.execute("const localFn = (x: number) => {\n  return poolHelper(x)\n}\nawait pool.apply(localFn, [3])");
+    expect(local.error!.ename).toBe("TypeError");
+    expect(local.error!.traceback.filter((l: string) => /^\s+at /.test(l))).toEqual([helperFrame, `    at localFn (cell[${local.reply.content.execution_count}]:2:10)`]);
+    // A cell that catches it gets the pool's RemoteError, whose worker stack is in cell terms too.
+    const caught = await ok("let workerStack = ''\ntry { await pool.map((x: number) => poolHelper(x), [5]) } catch (err: any) { workerStack = `${err.name} ${err.remoteName} ${err.remoteStack}` }\nworkerStack");
+    expect(plain(caught)).toContain("RemoteError TypeError TypeError: too big 5");
+    expect(plain(caught)).toContain(helperFrame.trim());
+    expect(plain(caught)).toContain(`at cell[${caught.reply.content.execution_count}]:2:37`);
+    expect(plain(caught)).not.toMatch(/pool\.map:|tspool-/);
+  });
+
   it("shows no frames of tspool's own code when a task misuses a tspool primitive", async () => {
     await ok('import { Value as SharedValue } from "tspool"\nconst hits = new SharedValue("i32", 0)');
     const e = await fails("%%pool map [1]\n(i: number) =>\n  hits.value + i");
