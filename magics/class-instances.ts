@@ -63,7 +63,7 @@ const IN = "__tspool_instances_in";
 const OUT = "__tspool_instances_out";
 const FN = "__tspool_instances_fn";
 
-/** The name of the function a class-aware task calls; task-errors.ts drops its frames (and its helpers') from tracebacks. */
+/** The name of the function a class-aware task calls; the workers' stack traces leave out its frames (and its helpers', see worker-stack-traces.ts). */
 const CLASS_AWARE_CALL = "__tspool_instances_call";
 
 /**

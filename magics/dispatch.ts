@@ -13,6 +13,8 @@ import { writeStream, type MagicRequest, type MagicSession } from "./session-api
 import { runPoolLineMagic } from "./pool-line-magics.js";
 import { runPoolMap } from "./pool-map-magic.js";
 import { runPoolRun } from "./pool-run-magic.js";
+import { CellInterrupted } from "./cell-interrupt.js";
+import { interruptedError } from "../kernel/executor/runtime-error.js";
 
 export async function runMagicCell(session: MagicSession, code: string, request: MagicRequest): Promise<ExecuteOk | ExecuteError> {
   const reply = await runParsed(session, code, request);
@@ -38,6 +40,8 @@ async function runParsed(session: MagicSession, code: string, request: MagicRequ
     return last;
   } catch (err) {
     if (err instanceof MagicUsageError) return usageError(err.message);
+    // The executor answered the interrupt already; this answer is dropped.
+    if (err instanceof CellInterrupted) return interruptedError();
     const e = err as Error;
     return {
       status: "error",

@@ -20,8 +20,6 @@ export interface MapFunction {
   fn: Function;
   /** A global name whose type is the function's type, for typed `--out` (when asked for or known). */
   typeName?: string;
-  /** Body line (0-based) where the function's source starts, when it is written in this body. */
-  sourceLine?: number;
   /** The function's TypeScript text and its body position (0-based), when it is written in this body. */
   sourceText?: { text: string; line: number; column: number };
 }
@@ -46,10 +44,12 @@ function describe(value: unknown): string {
 /**
  * `needsTypeName`: the caller wants a name whose type is the function's (for `--out`); an
  * expression body is then bound to a hidden name, otherwise it runs exactly as written.
+ * `workerContext`: declarations of the names `%%pool run` cells left on the workers that the
+ * body uses (the function runs there; see worker-declarations.ts).
  */
 export async function evaluateMapFunction(
   session: MagicSession, body: string, lineOffset: number, parent: string, form: string,
-  items: { iterable: string; star: boolean }, needsTypeName = false, externs: readonly string[] = [],
+  items: { iterable: string; star: boolean }, needsTypeName = false, workerContext?: string,
 ): Promise<MapFunction | ExecuteError> {
   const sf = ts.createSourceFile("body.ts", body, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
   const statements = sf.statements.filter((s) => !ts.isEmptyStatement(s));
@@ -59,18 +59,16 @@ export async function evaluateMapFunction(
   const typing = mapBodyTyping(sf, items.iterable, items.star);
   let edits: readonly SourceEdit[] = typing.edits;
   let name: string | undefined;
-  let sourceLine: number | undefined;
   let sourceText: MapFunction["sourceText"];
-  const lineOf = (node: ts.Node) => {
+  const written = (node: ts.Node) => {
     const p = sf.getLineAndCharacterOfPosition(node.getStart(sf));
     sourceText = { text: body.slice(node.getStart(sf), node.getEnd()), line: p.line, column: p.character };
-    return p.line;
   };
   if (ts.isExpressionStatement(last)) {
     const expr = last.expression;
     let inner: ts.Expression = expr;
     while (ts.isParenthesizedExpression(inner) || ts.isAsExpression(inner) || ts.isSatisfiesExpression(inner)) inner = inner.expression;
-    if (ts.isArrowFunction(inner) || ts.isFunctionExpression(inner)) sourceLine = lineOf(inner);
+    if (ts.isArrowFunction(inner) || ts.isFunctionExpression(inner)) written(inner);
     if (ts.isIdentifier(inner)) {
       name = inner.text; // an earlier function, by name
     } else if (needsTypeName) {
@@ -80,10 +78,10 @@ export async function evaluateMapFunction(
     }
   } else {
     name = lastDeclaredFunction(last);
-    if (ts.isFunctionDeclaration(last)) sourceLine = lineOf(last);
+    if (ts.isFunctionDeclaration(last)) written(last);
     else if (ts.isVariableStatement(last)) {
       const init = last.declarationList.declarations[last.declarationList.declarations.length - 1]?.initializer;
-      if (init && (ts.isArrowFunction(init) || ts.isFunctionExpression(init))) sourceLine = lineOf(init);
+      if (init && (ts.isArrowFunction(init) || ts.isFunctionExpression(init))) written(init);
     }
     if (!name) {
       return usageError(
@@ -92,7 +90,8 @@ export async function evaluateMapFunction(
       );
     }
   }
-  const r = await session.evaluateCell(body, { parent, lineOffset, externs, edits, checkContext: typing.checkContext });
+  const checkContext = workerContext ? `${typing.checkContext}\n${workerContext}` : typing.checkContext;
+  const r = await session.evaluateCell(body, { parent, lineOffset, edits, checkContext });
   if (r.status !== "ok") return r;
   const fn = name === undefined ? r.value : (globalThis as Record<string, unknown>)[name];
   if (typeof fn !== "function") {
@@ -101,5 +100,5 @@ export async function evaluateMapFunction(
         `Write e.g. \`(x: number) => x * 2\`, or the name of a function from an earlier cell.`,
     );
   }
-  return { fn, typeName: name, sourceLine, sourceText };
+  return { fn, typeName: name, sourceText };
 }

@@ -3,6 +3,7 @@
  * they are (numbers take the farm's fast path), other iterables and async iterables collected.
  */
 import { MagicUsageError } from "./parse.js";
+import type { InterruptWatch } from "./cell-interrupt.js";
 
 function describe(value: unknown): string {
   if (value === null) return "null";
@@ -11,13 +12,20 @@ function describe(value: unknown): string {
   return `a ${typeof value}`;
 }
 
-export async function toItems(value: unknown, form: string, star: boolean): Promise<readonly unknown[] | ArrayLike<number>> {
+/**
+ * `interrupt`: an async iterable is consumed only until the cell is interrupted (the iterator is
+ * then closed, and CellInterrupted thrown).
+ */
+export async function toItems(value: unknown, form: string, star: boolean, interrupt?: InterruptWatch): Promise<readonly unknown[] | ArrayLike<number>> {
   let items: readonly unknown[] | ArrayLike<number>;
   if (Array.isArray(value) || (ArrayBuffer.isView(value) && !(value instanceof DataView))) {
     items = value as readonly unknown[] | ArrayLike<number>;
   } else if (value !== null && typeof value === "object" && Symbol.asyncIterator in value) {
     const out: unknown[] = [];
-    for await (const v of value as AsyncIterable<unknown>) out.push(v);
+    for await (const v of value as AsyncIterable<unknown>) {
+      interrupt?.check();
+      out.push(v);
+    }
     items = out;
   } else if (value !== null && (typeof value === "object" || typeof value === "string") && Symbol.iterator in Object(value)) {
     items = Array.from(value as Iterable<unknown>);

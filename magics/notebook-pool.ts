@@ -19,6 +19,8 @@ import { toTask } from "./make-task.js";
 import { classAwareCall, classAwareRead } from "./class-instances.js";
 import type { MagicSession } from "./session-api.js";
 import { WorkerGlobals } from "./worker-globals.js";
+import { withCellPositions } from "./cell-positions.js";
+import { markForCell } from "./task-errors.js";
 
 /** What a tracked call wants to hear about its own tasks. */
 export interface CallObserver {
@@ -177,12 +179,15 @@ export class NotebookPool {
     return toTask(fn, { bindings: this.session.bindings, sharedMemory: this.threads }, what) as TaskFn;
   }
 
-  /** The task and items of a map-like call, made to keep notebook-class instances whole (see class-instances.ts). */
+  /**
+   * The task and items of a map-like call, made to keep notebook-class instances whole (see
+   * class-instances.ts), with stack traces in cell terms on the workers (see cell-positions.ts).
+   */
   private call(fn: unknown, what: string, items: Items<unknown>, star: boolean): { task: TaskFn; items: Items<unknown>; decode?: (v: unknown) => unknown } {
     const task = this.task(fn, what);
     if (typeof fn !== "function") return { task, items };
     const c = classAwareCall(task as TaskCode, items, star, { bindings: this.session.bindings, scope: globalThis as Record<string, unknown> });
-    return { task: c.task as TaskFn, items: c.items, decode: c.decode };
+    return { task: withCellPositions(c.task, this.session, { name: fn.name }) as TaskFn, items: c.items, decode: c.decode };
   }
 
   /**
@@ -196,7 +201,7 @@ export class NotebookPool {
       return await start(this.ensure(), call.tag);
     } catch (e) {
       this.workerGlobals.explain(e, this.session.bindings);
-      throw e;
+      throw markForCell(e); // a cell that does not catch it shows the task's own error
     } finally {
       this.closeCall(call);
     }
@@ -262,7 +267,7 @@ export class NotebookPool {
         } catch (e) {
           finish();
           this.workerGlobals.explain(e, this.session.bindings);
-          throw e;
+          throw markForCell(e); // a cell that does not catch it shows the task's own error
         }
       },
       return: async (v?: unknown) => {
@@ -291,7 +296,8 @@ export class NotebookPool {
     let handle!: AsyncResult<Awaited<R>>;
     void this.tracked("apply", this.parentNow(), (farm, tag) => {
       handle = farm.applyAsync(c.task as TaskFn<A, R>, sent, { ...opts, tag });
-      return handle.get().catch(() => undefined);
+      // (the handle's own awaiters get the same error, marked: this catch runs before theirs)
+      return handle.get().catch((e) => { this.workerGlobals.explain(e, this.session.bindings); markForCell(e); });
     });
     if (!c.decode) return handle;
     const decode = c.decode;

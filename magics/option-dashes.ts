@@ -1,6 +1,6 @@
 /**
- * Options written with the wrong dashes: one hyphen (`-chunksize 2`, `-u`), three, or a dash that
- * autocorrect makes of `--` (`—chunksize`, `–unordered`). TypeScript would read them as a
+ * Options written with the wrong dashes: one hyphen (`-chunksize 2`, `-u`), three, a dash that
+ * autocorrect makes of `--` (`—chunksize`, `–unordered`), or a space after them (`-- chunksize 2`). TypeScript would read them as a
  * subtraction or reject the character, and report something unrelated; the magic's parser asks
  * this module first, so that it can suggest the `--` form instead.
  *
@@ -19,7 +19,7 @@ import { scanExpression } from "./scan-expression.js";
 import { closest, editDistance } from "./suggest.js";
 
 const DASH_CHARS = "\\-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\uFE58\uFE63\uFF0D";
-const CANDIDATE = new RegExp(`(^|\\s)([${DASH_CHARS}]{1,3})([A-Za-z][A-Za-z0-9_-]*)`, "g");
+const CANDIDATE = new RegExp(`(^|\\s)([${DASH_CHARS}]{1,3}[ \\t]*)([A-Za-z][A-Za-z0-9_-]*)`, "g");
 
 const DASH_NAMES: Record<string, string> = {
   "\u2010": "a Unicode hyphen (‐)",
@@ -37,7 +37,7 @@ const DASH_NAMES: Record<string, string> = {
 export interface MisdashedOption {
   /** Where the dashes start in the arguments. */
   index: number;
-  /** The dashes written instead of `--`. */
+  /** The dashes written instead of `--`, with the spaces after them if any (`-- chunksize`). */
   dashes: string;
   /** The letters after them (up to `=` or whitespace), e.g. "chunksize". */
   word: string;
@@ -49,10 +49,14 @@ export interface MisdashedOption {
  * What is wrong with the dashes, in words: "starts with one hyphen where options have two", or
  * "starts with an em dash (—) where options have two ASCII hyphens (autocorrect often turns `--` into a dash)".
  */
-export function describeDashes(dashes: string): string {
-  if (isAsciiHyphens(dashes)) return `starts with ${dashes.length === 1 ? "one hyphen" : `${dashes.length} hyphens`} where options have two`;
+export function describeDashes(written: string): string {
+  const dashes = written.trimEnd();
+  const spaced = dashes !== written;
+  if (dashes === "--" && spaced) return "has a space after `--`, where an option's name follows its two hyphens directly";
+  const space = spaced ? " (and a space before the option's name)" : "";
+  if (isAsciiHyphens(dashes)) return `starts with ${dashes.length === 1 ? "one hyphen" : `${dashes.length} hyphens`} where options have two${space}`;
   const odd = [...dashes].find((c) => c !== "-")!;
-  return `starts with ${DASH_NAMES[odd] ?? "a dash"} where options have two ASCII hyphens (autocorrect often turns \`--\` into a dash)`;
+  return `starts with ${DASH_NAMES[odd] ?? "a dash"} where options have two ASCII hyphens${space} (autocorrect often turns \`--\` into a dash)`;
 }
 
 function isAsciiHyphens(dashes: string): boolean {
@@ -91,9 +95,11 @@ export function findMisdashedOptions(args: string, options: readonly OptionSpec[
   for (const m of args.matchAll(CANDIDATE)) {
     const [, before, dashes, word] = m;
     if (dashes === "--") continue;
+    // `a - b` is a subtraction; a space after two dashes or more is never TypeScript at the top level.
+    if (dashes!.trimEnd() === "-" && dashes !== "-") continue;
     const index = m.index! + before!.length;
     if (isOptionValue(args, index, options)) continue; // `--out -u`: a bad value, which the option's check reports
-    const ascii = isAsciiHyphens(dashes!);
+    const ascii = isAsciiHyphens(dashes!.trimEnd());
     const meant = meanings(word!, optionNames, ascii);
     if (ascii && meant.length === 0) continue; // e.g. `n -offset`: a subtraction, TypeScript's to judge
     if (!atTopLevel(args, index, dashes!)) continue;

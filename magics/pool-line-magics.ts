@@ -7,7 +7,9 @@ import { statusBundle, workersBundle } from "./render-status.js";
 import { captureDependencies } from "./capture.js";
 import { poolErrorToExecuteError } from "./task-errors.js";
 import { resultOf } from "./cell-results.js";
+import { withCellPositions } from "./cell-positions.js";
 import type { Dep } from "../farm/task-code.js";
+import { CellInterrupted, watchInterrupts, type InterruptWatch } from "./cell-interrupt.js";
 
 /** "2 process workers", "1 fresh thread worker". */
 function countWorkers(n: number, threads: boolean, adjective?: string): string {
@@ -20,6 +22,8 @@ function show(session: MagicSession, parent: string, data: Record<string, string
 
 export async function runPoolLineMagic(session: MagicSession, magic: LineMagic, parent: string): Promise<ExecuteOk | ExecuteError> {
   const nb = createNotebookPool(session);
+  // After each await: an interrupted cell has ended, and nothing more may be written to it.
+  const interrupt = watchInterrupts(session);
   try {
     switch (magic.kind) {
       case "pool-start": {
@@ -27,6 +31,7 @@ export async function runPoolLineMagic(session: MagicSession, magic: LineMagic, 
         const before = nb.size;
         const wasThreads = nb.threadWorkers;
         const workers = await nb.start(magic.workers, { threads: magic.threads });
+        interrupt.check();
         const n = workers.length;
         const title = !wasStarted
           ? `Started ${countWorkers(n, magic.threads)}:`
@@ -40,6 +45,7 @@ export async function runPoolLineMagic(session: MagicSession, magic: LineMagic, 
       }
       case "pool-status": {
         const st = await nb.refreshStatus();
+        interrupt.check();
         if (!st) {
           writeStream(session, parent, "stdout", "The pool is not started: `%pool start [N]` starts it (it also starts on first use).");
           return { status: "ok" };
@@ -50,28 +56,32 @@ export async function runPoolLineMagic(session: MagicSession, magic: LineMagic, 
       case "pool-stop": {
         const n = nb.started ? nb.size : 0;
         await nb.stop();
+        interrupt.check();
         writeStream(session, parent, "stdout", n ? `Stopped the pool's ${n} workers; it starts again on next use.` : "The pool was not running.");
         return { status: "ok" };
       }
       case "pool-restart": {
         const workers = await nb.restart();
+        interrupt.check();
         show(session, parent, workersBundle(`Restarted with ${countWorkers(workers.length, nb.threadWorkers, "fresh")}:`, workers));
         return { status: "ok" };
       }
       case "pool-push":
-        return await push(session, nb, magic.names, parent);
+        return await push(session, nb, magic.names, parent, interrupt);
       case "pool-pull": {
         const values = await nb.pull(magic.name);
+        interrupt.check();
         return resultOf(session, values);
       }
     }
   } catch (e) {
+    if (e instanceof CellInterrupted) throw e;
     return poolErrorToExecuteError(e);
   }
   return usageError(`unexpected magic ${magic.kind}`);
 }
 
-async function push(session: MagicSession, nb: ReturnType<typeof createNotebookPool>, names: string[], parent: string): Promise<ExecuteOk | ExecuteError> {
+async function push(session: MagicSession, nb: ReturnType<typeof createNotebookPool>, names: string[], parent: string, interrupt: InterruptWatch): Promise<ExecuteOk | ExecuteError> {
   const scope = globalThis as Record<string, unknown>;
   for (const n of names) {
     if (!session.bindings.get(n) && !(n in scope)) {
@@ -92,7 +102,9 @@ async function push(session: MagicSession, nb: ReturnType<typeof createNotebookP
   }
   // Data is pushed (workers started later get it too); code is installed on the running workers.
   if (Object.keys(data).length) await nb.push(data);
-  if (code.length) await nb.run({ fn: "() => undefined", deps: code });
+  interrupt.check();
+  if (code.length) await nb.run(withCellPositions({ fn: "() => undefined", deps: code, filename: "tspool-push" }, session, { fn: null }));
+  interrupt.check();
   const shipped = deps.filter((d): d is Exclude<Dep, { script: string }> => "name" in d).map((d) => d.name);
   // (what tspool itself ships along, e.g. its TypeScript loader, is not the notebook's business)
   const extra = shipped.filter((n) => !names.includes(n) && !n.startsWith("__tspool_"));

@@ -10,42 +10,41 @@ import type { TaskCode } from "../farm/task-code.js";
 import type { CellMagic } from "./parse.js";
 import { MagicUsageError, usageError } from "./parse.js";
 import type { MagicSession } from "./session-api.js";
-import { evaluateMapFunction, MAP_FN_NAME } from "./map-body.js";
-import { CLASS_AWARE_FN, classAwareCall } from "./class-instances.js";
+import { evaluateMapFunction } from "./map-body.js";
+import { classAwareCall } from "./class-instances.js";
 import { toItems } from "./map-items.js";
 import { functionTask } from "./make-task.js";
 import { createNotebookPool } from "./notebook-pool.js";
 import { MapProgress } from "./map-progress.js";
 import { LiveMapDisplay } from "./live-display.js";
 import { MapWatch } from "./map-watch.js";
-import { poolErrorToExecuteError, type CodeOrigin } from "./task-errors.js";
+import { poolErrorToExecuteError } from "./task-errors.js";
 import { bindOut, outNameError, resultOf } from "./cell-results.js";
 import { functionPositionMapper } from "./source-position.js";
-import { dependencySources, otherTasksOrigin } from "./dependency-positions.js";
+import { withCellPositions } from "./cell-positions.js";
 import { watchCellOutput, type CellOutputWatch } from "./cell-output-watch.js";
+import { watchInterrupts, type InterruptWatch } from "./cell-interrupt.js";
+import { inCompletionOrder } from "./unordered-results.js";
+import { workerContext } from "./worker-declarations.js";
 
 type MapMagic = Extract<CellMagic, { kind: "pool-map" }>;
-
-/** The name the mapped function travels under when an unordered starmap wraps it (see spreadTask). */
-const STAR_FN_NAME = "__tspool_star_fn";
-
-/** `(args) => f(...args)` for unordered starmap, which the farm offers only in input order. */
-function spreadTask(task: TaskCode): TaskCode {
-  return { fn: `(args) => ${STAR_FN_NAME}(...args)`, deps: [...(task.deps ?? []), { name: STAR_FN_NAME, js: task.fn }], filename: task.filename };
-}
 
 export async function runPoolMap(session: MagicSession, magic: MapMagic, parent: string): Promise<ExecuteOk | ExecuteError> {
   // Whether the cell prints anything of its own (ITERABLE, body): its live display is then not
   // its only output (see LiveMapDisplay.finish).
   const watch = watchCellOutput(parent);
   try {
-    return await mapCell(session, magic, parent, watch);
+    return await mapCell(session, magic, parent, watch, watchInterrupts(session));
   } finally {
     watch.stop();
   }
 }
 
-async function mapCell(session: MagicSession, magic: MapMagic, parent: string, watch: CellOutputWatch): Promise<ExecuteOk | ExecuteError> {
+/**
+ * Every await is followed by a check of `interrupt`: an interrupted cell has ended, and its map
+ * must neither start, nor write to the cell, nor bind its results.
+ */
+async function mapCell(session: MagicSession, magic: MapMagic, parent: string, watch: CellOutputWatch, interrupt: InterruptWatch): Promise<ExecuteOk | ExecuteError> {
   const form = magic.star ? "%%pool starmap" : "%%pool map";
   const opts = magic.options;
   const cellName = `cell[${session.executionCount}]`;
@@ -57,17 +56,19 @@ async function mapCell(session: MagicSession, magic: MapMagic, parent: string, w
   if (it.status !== "ok") return it;
   let items: readonly unknown[] | ArrayLike<number>;
   try {
-    items = await toItems(it.value, form, magic.star);
+    items = await toItems(it.value, form, magic.star, interrupt);
   } catch (e) {
     if (e instanceof MagicUsageError) return usageError(e.message);
     throw e;
   }
+  interrupt.check();
 
   // The function, from the body. It may use what `%%pool run` cells left on the workers.
   const nb = createNotebookPool(session);
   const onWorkers = [...nb.workerGlobals];
-  const mf = await evaluateMapFunction(session, magic.body, magic.lineOffset, parent, form, { iterable: magic.iterable, star: magic.star }, opts.out !== undefined, onWorkers);
+  const mf = await evaluateMapFunction(session, magic.body, magic.lineOffset, parent, form, { iterable: magic.iterable, star: magic.star }, opts.out !== undefined, workerContext(nb, magic.body));
   if ("status" in mf) return mf;
+  interrupt.check();
   const filename = `tspool-${magic.star ? "starmap" : "map"}-${session.executionCount}`;
   let task: TaskCode;
   try {
@@ -75,21 +76,15 @@ async function mapCell(session: MagicSession, magic: MapMagic, parent: string, w
   } catch (e) {
     return poolErrorToExecuteError(e);
   }
-  const fnSource = task.fn;
+  const st = mf.sourceText;
+  const map = st && functionPositionMapper(st.text, task.fn, { line: magic.lineOffset + st.line, column: st.column });
   // Instances of notebook classes among the items and results keep their classes.
   const classAware = classAwareCall(task, items as readonly unknown[], magic.star, { bindings: session.bindings, scope: globalThis as Record<string, unknown> });
-  task = classAware.task;
   items = classAware.items;
-  if (magic.star && opts.unordered) task = spreadTask(task);
-  let origin: CodeOrigin = { filename, cellName, lineOffset: 0, names: [], ...dependencySources(session) };
-  if (mf.sourceLine !== undefined) {
-    const st = mf.sourceText;
-    const position = st && functionPositionMapper(st.text, fnSource, { line: magic.lineOffset + st.line, column: st.column });
-    origin = {
-      ...origin, lineOffset: magic.lineOffset + mf.sourceLine, position,
-      names: [mf.fn.name, MAP_FN_NAME, STAR_FN_NAME, CLASS_AWARE_FN].filter((n) => n),
-    };
-  }
+  // Stack traces on the workers in cell terms, for all the code the task ships (the classes only
+  // the items name included): the function written in the body maps through its own text; one
+  // named from an earlier cell is found in that cell's script.
+  task = withCellPositions(classAware.task, session, { fn: map && { cell: cellName, map }, name: mf.fn.name });
 
   const progress = new MapProgress(form, items.length);
   const live = new LiveMapDisplay(progress, { parent, emit: (e) => session.emit(e), timeline: opts.timeline });
@@ -99,7 +94,7 @@ async function mapCell(session: MagicSession, magic: MapMagic, parent: string, w
   // notebooks, and re-sending them would print them twice in consoles, which already showed
   // them as they came. An interrupt may already have ended the cell with its error: clearing
   // would erase that too.
-  const alone = () => !streamed && !watch.wrote && progress.stopReason !== "interrupted";
+  const alone = () => !streamed && !watch.wrote && progress.stopReason !== "interrupted" && !interrupt.interrupted;
   const abort = new AbortController();
   const mapWatch = new MapWatch({
     progress, live, abort, timeoutMs: opts.timeout,
@@ -116,35 +111,38 @@ async function mapCell(session: MagicSession, magic: MapMagic, parent: string, w
     signal: abort.signal,
     retries: opts.retries, // this call's, without touching the pool's (other calls may be running)
   };
-  const start = async (farm: Pool, tag: symbol): Promise<unknown[]> => {
+  // --unordered runs the same map and orders the results afterwards (see unordered-results.ts).
+  const start = (farm: Pool, tag: symbol): Promise<unknown[]> => {
     mapWatch.attach(farm);
     const call = { ...mapOptions, tag };
-    if (!opts.unordered) {
-      return magic.star
-        ? farm.starmap(task, items as readonly unknown[][], call)
-        : farm.map(task, items as readonly unknown[], call);
-    }
-    const out: unknown[] = [];
-    for await (const v of farm.imapUnordered(task, items as readonly unknown[], call)) out.push(v);
-    return out;
+    return magic.star
+      ? farm.starmap(task, items as readonly unknown[][], call)
+      : farm.map(task, items as readonly unknown[], call);
   };
 
   let results: unknown[];
   try {
     results = await nb.tracked("map", parent, start, mapWatch.observer);
   } catch (e) {
-    const error = poolErrorToExecuteError(e, [origin, otherTasksOrigin(session, cellName)]);
+    const error = poolErrorToExecuteError(e);
     const reason = error.ename === "Interrupted" ? "interrupted" : error.ename === "TaskTimeoutError" ? "timed out" : "failed";
     // The summary says what became of the tasks still running; it is shown before the cell ends.
     await mapWatch.stop(reason);
     return error;
   }
+  if (interrupt.interrupted) {
+    // The interrupt came as the last results did: the cell has ended, the map with it.
+    await mapWatch.stop("interrupted");
+    interrupt.check();
+  }
   mapWatch.finish();
+  if (opts.unordered) results = inCompletionOrder(results, progress.spans);
   if (classAware.decode !== undefined) results = results.map(classAware.decode);
 
   if (opts.out) {
     const err = await bindOut(session, parent, opts.out, results, mf.typeName ? `Awaited<ReturnType<typeof ${mf.typeName}>>[]` : "any[]");
     if (err) return err;
   }
+  interrupt.check();
   return resultOf(session, results);
 }

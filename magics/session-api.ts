@@ -5,6 +5,7 @@
 import type { ExecuteError, ExecutorToHost } from "../kernel/executor/protocol.js";
 import type { SourceEdit } from "../kernel/compiler/source-edits.js";
 import type { ScratchHost } from "../kernel/compiler/scratch.js";
+import type { PositionSource, ScriptPosition } from "./cell-positions.js";
 
 export type EvaluateResult = { status: "ok"; value: unknown; declared: string[] } | ExecuteError;
 /** `declared`: the names the compiled script defines at run time (no types). */
@@ -18,14 +19,20 @@ export interface MagicSession extends ScratchHost {
   readonly notebookDir: string;
   readonly executionCount: number;
   /**
-   * `externs`: names that exist where the code will run (the workers) but not in the kernel; typed `any`.
-   * `checkContext` and `edits`: TypeScript only the checker sees, and text inserted into the cell
-   * (see kernel/compiler/source-edits.ts); errors point at the text as written.
+   * `checkContext` and `edits`: TypeScript only the checker sees (its declarations stand for
+   * earlier cells' bindings of the same names), and text inserted into the cell (see
+   * kernel/compiler/source-edits.ts); errors point at the text as written.
    */
-  evaluateCell(ts: string, opts: { parent: string; lineOffset?: number; externs?: readonly string[]; checkContext?: string; edits?: readonly SourceEdit[] }): Promise<EvaluateResult>;
-  compileForWorker(ts: string, opts?: { lineOffset?: number; externs?: readonly string[] }): CompileResult;
+  evaluateCell(ts: string, opts: { parent: string; lineOffset?: number; checkContext?: string; edits?: readonly SourceEdit[] }): Promise<EvaluateResult>;
+  /** `filename`: the name the compiled script runs under; `stacks` maps its positions afterwards. */
+  compileForWorker(ts: string, opts?: { lineOffset?: number; checkContext?: string; filename?: string }): CompileResult;
   emit(event: ExecutorToHost): void;
-  mapStack?(stack: string): string;
+  /** Where a function's JavaScript is in the scripts cells ran as (see Session.locate). */
+  locate(source: string, cell?: number): ScriptPosition | undefined;
+  /** Cell positions of positions in the scripts cells (and compiled `%%pool run` bodies) ran as. */
+  readonly stacks: PositionSource["stacks"];
+  /** Interrupts so far (see cell-interrupt.ts); a cell abandoned by one answers evaluateCell with `Interrupted`. */
+  readonly interrupts: number;
 }
 
 /** The request a magic cell runs for (the executor's ExecuteRequest, or at least its id). */

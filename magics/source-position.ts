@@ -1,5 +1,6 @@
 /**
- * Maps positions in JavaScript that was shipped to workers back to the TypeScript the user wrote.
+ * Maps positions in the JavaScript of a function written in a cell back to the TypeScript the
+ * user wrote (for the function of a `%%pool map` body, see cell-positions.ts).
  * TypeScript's emitter may re-lay-out code (e.g. put an `if`'s statement on its own line), so line
  * numbers are not simply shifted: we transpile the same TypeScript again, the way cells are
  * transpiled (`transpileCell`), and read positions through its source map.
@@ -37,19 +38,5 @@ export function functionPositionMapper(tsText: string, jsSource: string, start: 
       line: start.line + p.line + 1,
       column: (p.line === 0 ? start.column + col : col) + 1,
     };
-  };
-}
-
-/**
- * For a `%%pool run` body compiled as a worker script: the script keeps the transpiled code's
- * lines (its first line may carry a prefix), so positions go through the transpile's map.
- * `lineOffset`: cell lines before the body.
- */
-export function scriptPositionMapper(tsBody: string, lineOffset: number): PositionMapper {
-  const { map } = transpileCell(tsBody);
-  return (line, column) => {
-    const p = originalPosition(map, line - 1, Math.max(0, column - 1));
-    if (!p) return { line: line + lineOffset, column };
-    return { line: p.line + 1 + lineOffset, column: p.column + 1 };
   };
 }

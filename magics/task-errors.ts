@@ -1,36 +1,15 @@
 /**
  * Turns what a pool call fails with into the cell's error: a task that threw names its worker,
- * its item and the original error, with the worker's stack frames mapped to the cell's lines; a
- * worker that died names the worker, the item and the exit code or signal.
+ * its item and the original error, with the worker's stack (already in cell terms: the workers
+ * map the frames of shipped code to the cells, see worker-stack-traces.ts); a worker that died
+ * names the worker, the item and the exit code or signal.
+ *
+ * A `%%pool` magic answers with that error itself. A cell that awaits the `pool` object gets the
+ * pool's error thrown at it, and the executor describes what a cell throws: the notebook pool
+ * marks its errors with their cell description (markForCell), which the executor then shows.
  */
 import type { ExecuteError } from "../kernel/executor/protocol.js";
-import type { PositionMapper } from "./source-position.js";
-import type { DependencyPosition } from "./dependency-positions.js";
-
-/** Where the shipped code came from, to rewrite `filename:L:C` frames to `cell[N]:L':C`. */
-export interface CodeOrigin {
-  /** As given to the farm (TaskCode.filename) or as the script's sourceURL; a pattern for several files. */
-  filename: string | RegExp;
-  cellName: string; // e.g. "cell[7]"
-  /** Cell line of the code's first line, minus one (code line L is cell line L + lineOffset), when `position` cannot tell. */
-  lineOffset: number;
-  /** Exact mapping of the code's positions to cell positions (through a source map). */
-  position?: PositionMapper;
-  /**
-   * Function names whose frames are this code (besides anonymous ones). Frames of other named
-   * functions in the same file are dependencies shipped along; `elsewhere` says where they
-   * come from (e.g. "cell[3]").
-   */
-  names?: string[];
-  elsewhere?: (fnName: string) => string | undefined;
-  /** The exact cell position of a frame in such a dependency, when known (see dependency-positions.ts). */
-  definedAt?: DependencyPosition;
-  /**
-   * The file's own code is only a wrapper the user never wrote (a `%%pool run` task): its frames
-   * are left out, and only those of the named dependencies it carries are shown.
-   */
-  dependenciesOnly?: boolean;
-}
+import { CELL_ERROR } from "../kernel/executor/runtime-error.js";
 
 interface RemoteLike {
   name: string;
@@ -43,47 +22,12 @@ interface RemoteLike {
   index?: number;
 }
 
-const INTERNAL_FRAME = /tspool-run-\d+-task:|\/farm\/(?:[\w-]+\/)*[\w-]+\.js|node:internal|\(node:|^\s*at (new )?Promise \(|<anonymous>\)$/;
+/** Frames that are never the user's, should a worker's stack come unmapped (its formatter replaced). */
+const INTERNAL_FRAME = /\(?tspool-[\w.-]+:\d+:\d+\)?$|\/farm\/(?:[\w-]+\/)*[\w-]+\.js|node:internal|\(node:|^\s*at (new )?Promise \(|^\s*at eval \(<anonymous>\)$|^\s*at (async )?__tspool_/;
 
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}
-
-/** Keeps the frames of the user's code, with the shipped code's positions mapped to cell lines. */
-export function mapWorkerStack(stack: string, origins: CodeOrigin[]): string[] {
-  const lines = stack.split("\n");
-  const frames = lines.filter((l) => /^\s+at /.test(l));
-  const out: string[] = [];
-  for (let frame of frames) {
-    let mapped = false;
-    const fnName = /^\s*at (?:async )?(?:new )?([^\s(]+) \(/.exec(frame)?.[1];
-    if (fnName?.startsWith("__tspool_instances_")) continue; // the wrapper that keeps class instances
-    for (const o of origins) {
-      const re = new RegExp(`(?:${typeof o.filename === "string" ? escapeRegExp(o.filename) : o.filename.source}):(\\d+):(\\d+)`);
-      const m = re.exec(frame);
-      if (!m) continue;
-      mapped = true;
-      const own = fnName === undefined || fnName === "eval" || o.names?.includes(fnName);
-      if (own && o.dependenciesOnly) {
-        frame = "";
-      } else if (own) {
-        const p = o.position?.(Number(m[1]), Number(m[2]));
-        const where = p ? `${o.cellName}:${p.line}:${p.column}` : `${o.cellName}:${Number(m[1]) + o.lineOffset}:${m[2]}`;
-        // the top level of a `%%pool run` body runs through eval: show it as the cell itself
-        frame = fnName === "eval" ? `    at ${where}` : frame.replace(re, where);
-      } else {
-        const name = /^\s*at (?:async )?(new )?/.exec(frame)![0].trimStart() + fnName;
-        const exact = o.definedAt?.(fnName, Number(m[1]), Number(m[2]));
-        // `Class.method` frames: the class says where the method was defined
-        const from = exact ? undefined : o.elsewhere?.(fnName) ?? (fnName.includes(".") ? o.elsewhere?.(fnName.split(".")[0]!) : undefined);
-        frame = `    ${name}${exact ? ` (${exact})` : from ? ` (defined in ${from})` : ""}`;
-      }
-      break;
-    }
-    if (frame === "" || (!mapped && INTERNAL_FRAME.test(frame))) continue;
-    out.push(frame.replace(/^\s+/, "    "));
-  }
-  return out;
+/** The frame lines of a worker's stack, without tspool's own. */
+export function workerFrames(stack: string): string[] {
+  return stack.split("\n").filter((l) => /^\s+at /.test(l) && !INTERNAL_FRAME.test(l)).map((l) => l.replace(/^\s+/, "    "));
 }
 
 function isRemote(e: unknown): e is RemoteLike {
@@ -97,11 +41,11 @@ function where(e: { workerId?: number; pid?: number; index?: number }): string {
   return parts.join(", ");
 }
 
-export function poolErrorToExecuteError(err: unknown, origins: CodeOrigin[] = []): ExecuteError {
+export function poolErrorToExecuteError(err: unknown): ExecuteError {
   if (isRemote(err)) {
     const loc = where(err);
     const evalue = `${err.remoteMessage}${loc ? ` (${loc})` : ""}`;
-    const frames = err.remoteStack ? mapWorkerStack(err.remoteStack, origins) : [];
+    const frames = err.remoteStack ? workerFrames(err.remoteStack) : [];
     return {
       status: "error",
       ename: err.remoteName!,
@@ -122,9 +66,18 @@ export function poolErrorToExecuteError(err: unknown, origins: CodeOrigin[] = []
     return { status: "error", ename: name, evalue: message, traceback: [`${name}: ${message}`] };
   }
   const traceback = [`${name}: ${message}`];
-  if (e?.stack && name !== "WorkerCrashedError" && name !== "InterruptedError" && name !== "TaskTimeoutError") {
-    const frames = e.stack.split("\n").filter((l) => /^\s+at /.test(l) && !INTERNAL_FRAME.test(l));
-    traceback.push(...frames);
-  }
+  if (e?.stack && name !== "WorkerCrashedError" && name !== "TaskTimeoutError") traceback.push(...workerFrames(e.stack));
   return { status: "error", ename: name, evalue: message, traceback };
+}
+
+/**
+ * Marks an error of a task (a RemoteError: it threw on a worker) with its description as a cell's
+ * error, which the executor shows should a cell not catch it: the original error's name and
+ * message, with the worker and the item, and the worker's frames. Other errors stay as they are.
+ */
+export function markForCell(err: unknown): unknown {
+  if (isRemote(err) && !Object.hasOwn(err, CELL_ERROR)) {
+    Object.defineProperty(err, CELL_ERROR, { value: poolErrorToExecuteError(err), enumerable: false, configurable: true });
+  }
+  return err;
 }

@@ -10,6 +10,8 @@ import { resultOf } from "./cell-results.js";
 import { usageError } from "./parse.js";
 import { formatMs } from "./format.js";
 import { writeStream, type MagicSession } from "./session-api.js";
+import { watchInterrupts, type InterruptWatch } from "./cell-interrupt.js";
+import type { SourceEdit } from "../kernel/compiler/source-edits.js";
 
 export async function runTime(session: MagicSession, parent: string, code: string, lineOffset: number): Promise<ExecuteOk | ExecuteError> {
   const r = await timed(session, parent, () => session.evaluateCell(code, { parent, lineOffset }));
@@ -19,22 +21,29 @@ export async function runTime(session: MagicSession, parent: string, code: strin
 }
 
 /**
- * Runs `run`, then prints the CPU and wall time it took (also when it failed) and returns its
- * answer. `%%time` above a magic (e.g. `%%pool map`) times that magic with it.
+ * Runs `run`, then prints the CPU and wall time it took (also when it failed, but not when it was
+ * interrupted: the cell has ended by then) and returns its answer. `%%time` above a magic (e.g.
+ * `%%pool map`) times that magic with it.
  */
 export async function timed<T>(session: MagicSession, parent: string, run: () => Promise<T>): Promise<T> {
+  const interrupt = watchInterrupts(session);
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   try {
     return await run();
   } finally {
-    const wall = performance.now() - t0;
-    const cpu = process.cpuUsage(cpu0);
-    const user = cpu.user / 1000;
-    const sys = cpu.system / 1000;
-    writeStream(session, parent, "stdout",
-      `CPU times: user ${formatMs(user)}, sys: ${formatMs(sys)}, total: ${formatMs(user + sys)}\nWall time: ${formatMs(wall)}`);
+    if (!interrupt.interrupted) report(session, parent, t0, cpu0);
   }
+}
+
+/** "CPU times: ... Wall time: ..." since `t0` and `cpu0`. */
+function report(session: MagicSession, parent: string, t0: number, cpu0: NodeJS.CpuUsage): void {
+  const wall = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  const user = cpu.user / 1000;
+  const sys = cpu.system / 1000;
+  writeStream(session, parent, "stdout",
+    `CPU times: user ${formatMs(user)}, sys: ${formatMs(sys)}, total: ${formatMs(user + sys)}\nWall time: ${formatMs(wall)}`);
 }
 
 export interface TimeitOptions {
@@ -42,6 +51,8 @@ export interface TimeitOptions {
   repeat?: number;
   /** Stop calibrating/repeating beyond about this much total time (ms). */
   budgetMs?: number;
+  /** Stops the runs (CellInterrupted) once the cell is interrupted: awaited statements would go on otherwise. */
+  interrupt?: InterruptWatch;
 }
 
 export interface TimeitStats {
@@ -65,11 +76,18 @@ export async function timeit(fn: () => unknown, opts: TimeitOptions = {}): Promi
   const isAsync = fn.constructor?.name === "AsyncFunction";
   const once = async (loops: number): Promise<number> => {
     const t0 = performance.now();
-    if (isAsync) for (let i = 0; i < loops; i++) sink = await fn();
-    else {
+    if (isAsync) {
+      for (let i = 0; i < loops; i++) {
+        sink = await fn();
+        opts.interrupt?.check();
+      }
+    } else {
       for (let i = 0; i < loops; i++) {
         const r = fn();
-        sink = r instanceof Promise ? await r : r;
+        if (r instanceof Promise) {
+          sink = await r;
+          opts.interrupt?.check();
+        } else sink = r;
       }
     }
     return performance.now() - t0;
@@ -109,20 +127,29 @@ export async function timeit(fn: () => unknown, opts: TimeitOptions = {}): Promi
 export async function runTimeit(
   session: MagicSession, parent: string, code: string, lineOffset: number, opts: TimeitOptions,
 ): Promise<ExecuteOk | ExecuteError> {
-  // The code becomes the body of a function, type-checked and compiled once, then called in a loop
-  // (a lone expression becomes the function's value, so its work cannot be optimised away).
-  const isAsync = /\bawait\b/.test(code);
-  const sf = ts.createSourceFile("timeit.ts", code, ts.ScriptTarget.ES2022, false, ts.ScriptKind.TS);
-  const single = sf.statements.length === 1 && ts.isExpressionStatement(sf.statements[0]);
-  const body = single ? `(${code.trim().replace(/;$/, "")}\n)` : `{ ${code}\n}`;
-  const wrapped = `(${isAsync ? "async " : ""}() => ${body})`;
-  const r = await session.evaluateCell(wrapped, { parent, lineOffset });
+  const interrupt = watchInterrupts(session);
+  const r = await session.evaluateCell(code, { parent, lineOffset, edits: asFunction(code) });
   if (r.status !== "ok") return r;
   if (typeof r.value !== "function") {
     return usageError("%timeit could not compile the statement into a function");
   }
-  const stats = await timeit(r.value as () => unknown, opts);
+  const stats = await timeit(r.value as () => unknown, { ...opts, interrupt });
   sink = undefined;
   writeStream(session, parent, "stdout", describeTimeit(stats));
   return { status: "ok" };
+}
+
+/**
+ * The code becomes the body of a function, type-checked and compiled once, then called in a loop
+ * (a lone expression becomes the function's value, so its work cannot be optimised away). The
+ * function around it is inserted text (source-edits.ts): errors point at the code as written.
+ */
+function asFunction(code: string): SourceEdit[] {
+  const head = /\bawait\b/.test(code) ? "(async () => " : "(() => ";
+  const sf = ts.createSourceFile("timeit.ts", code, ts.ScriptTarget.ES2022, false, ts.ScriptKind.TS);
+  const only = sf.statements.length === 1 ? sf.statements[0] : undefined;
+  if (only && ts.isExpressionStatement(only)) {
+    return [{ at: only.expression.getStart(sf), text: `${head}(` }, { at: only.expression.getEnd(), text: "\n))" }];
+  }
+  return [{ at: 0, text: `${head}{ ` }, { at: code.length, text: "\n})" }];
 }

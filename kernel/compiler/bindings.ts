@@ -15,11 +15,6 @@ export interface Binding {
   cell: number;
   /** function/class/enum: standalone transpiled JS of the declaration, e.g. "function f(x) { return g(x); }". */
   js?: string;
-  /**
-   * Where `js` starts in the script the cell ran as (`script`: its file name in stack traces; line
-   * and column 1-based), so that frames of that code run elsewhere (a pool worker) map to the cell.
-   */
-  jsAt?: { script: string; line: number; column: number };
   /** import: absolute file: URL (or "node:crypto") and 'default' | '*' | an export name. */
   importSpec?: { url: string; imported: string };
   /** let/var: the declaring cell also declared the name as a type or namespace (`interface X {}` with `let X: X`). */

@@ -152,6 +152,22 @@ function isEnumOrNamespaceIife(st: ts.Statement | undefined, name: string): st i
   return !!arg && ts.isBinaryExpression(arg) && ts.isIdentifier(arg.left) && arg.left.text === name;
 }
 
+/** An enum's or namespace's code as an expression: the IIFE TypeScript lowers it to, in a function that gives it back. */
+function enumOrNamespaceDeclaration(name: string, iife: string): string {
+  return `(() => { var ${name}; ${iife} return ${name}; })()`;
+}
+
+/**
+ * The part of a declaration's code (CellScript.declarations) that is in the cell's script as it
+ * is: an enum's or namespace's IIFE (without its `;`: as the cell's last statement it is the
+ * script's completion value); a function's or class's whole code.
+ */
+export function declarationInScript(name: string, js: string): string {
+  const [before, after] = enumOrNamespaceDeclaration(name, "\0").split("\0") as [string, string];
+  if (!js.startsWith(before) || !js.endsWith(after)) return js;
+  return js.slice(before.length, js.length - after.length).replace(/;$/, "");
+}
+
 export function transpileCell(source: string): { js: string; map: LineMappings } {
   const out = ts.transpileModule(source, {
     fileName: "cell.ts",
@@ -245,7 +261,7 @@ export function toCellScript(source: string, opts: CellScriptOptions): CellScrip
         const name = decls[0]!.name.text;
         const next = statements[i + 1];
         if (isEnumOrNamespaceIife(next, name))
-          declarations.set(name, `(() => { var ${name}; ${next.getText()} return ${name}; })()`);
+          declarations.set(name, enumOrNamespaceDeclaration(name, next.getText()));
       }
       last = st;
       return;

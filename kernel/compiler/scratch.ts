@@ -38,7 +38,9 @@ function scratchQuery<T>(
   const checker = host.checker;
   const words = wordsOf(checked + context);
   const wanted = (n: string) => words.has(n) || (prefix !== undefined && n.toLowerCase().startsWith(prefix.toLowerCase()));
-  const file = checker.prepare(checked, checker.header(host.bindings, own, wanted) + context, own, { scratch: true });
+  // (names the context declares stand for earlier cells' bindings of that name, as in Session's compile)
+  const shadowed = typing?.checkContext ? declaredNames(parseCell(typing.checkContext)).map((n) => n.name) : [];
+  const file = checker.prepare(checked, checker.header(host.bindings, [...own, ...shadowed], wanted) + context, own, { scratch: true });
   // A position in `code` as a position in the file: past the text inserted before it (text
   // inserted at the position itself, such as a closing parenthesis, stays after it).
   const at = (offset: number) => file.headerLength + offset + edits.reduce((n, e) => (e.at < offset ? n + e.text.length : n), 0);

@@ -3,7 +3,15 @@ import { inspect } from "node:util";
 import type { ExecuteError } from "./protocol.js";
 import type { StackMapper } from "./stack.js";
 
+/**
+ * An error may carry its own description as a cell's error under this key (the notebook pool's
+ * errors do: a task's error is shown as the worker's original error, in cell terms).
+ */
+export const CELL_ERROR = Symbol.for("tspool.cellError");
+
 export function runtimeError(err: unknown, mapper: StackMapper): ExecuteError {
+  const own = err !== null && typeof err === "object" ? (err as { [CELL_ERROR]?: ExecuteError })[CELL_ERROR] : undefined;
+  if (own) return own;
   if (err instanceof Error || (err && typeof err === "object" && "stack" in err && "message" in err)) {
     const e = err as Error;
     const ename = e.name || e.constructor?.name || "Error";

@@ -14,7 +14,7 @@ import { toCellScript, type CellScript } from "../compiler/cell-script.js";
 import { applyEdits, toSourceSpan, type SourceEdit } from "../compiler/source-edits.js";
 import { createModuleUrlResolver } from "../compiler/module-urls.js";
 import { StackMapper } from "./stack.js";
-import { runtimeError } from "./runtime-error.js";
+import { interruptedError, runtimeError } from "./runtime-error.js";
 import { protect } from "./interrupt-guard.js";
 import { withTypeScriptLoader } from "./typescript-loader-registration.js";
 
@@ -29,7 +29,11 @@ type Compiled =
 export interface CompileOptions {
   /** Names that exist where the code will run (the workers) but not in the kernel; typed `any`. */
   externs?: readonly string[];
-  /** TypeScript the checker sees before the cell (after its imports) and nothing runs, e.g. declarations the edits use. */
+  /**
+   * TypeScript the checker sees before the cell (after its imports) and nothing runs, e.g.
+   * declarations the edits use. A name it declares replaces an earlier cell's binding of that
+   * name for this check (e.g. a name the code finds on the workers, not in the kernel).
+   */
   checkContext?: string;
   /** Text inserted into the cell (see source-edits.ts); errors are still reported against the text as written. */
   edits?: readonly SourceEdit[];
@@ -104,7 +108,8 @@ export class Session {
     // on the header line (so the cell's own lines and columns are unchanged).
     const unknown = (opts.externs ?? []).filter((n) => words.has(n) && !own.includes(n) && !this.bindings.has(n));
     const declareExterns = unknown.length ? ` declare var ${unknown.map((n) => `${n}: any`).join(", ")};` : "";
-    const file = checker.prepare(checked, checker.header(this.bindings, own, (n) => words.has(n)) + declareExterns + context, toExport);
+    const shadowed = opts.checkContext ? declaredNames(parseCell(opts.checkContext)).map((n) => n.name) : [];
+    const file = checker.prepare(checked, checker.header(this.bindings, [...own, ...shadowed], (n) => words.has(n)) + declareExterns + context, toExport);
     let diags;
     try {
       // Diagnostics at the places the user wrote (inserted text is not theirs to see).
@@ -170,6 +175,7 @@ export class Session {
    * persist (and are registered). A cell that throws (or is interrupted) part-way keeps, as at
    * run time, what it got to: its types, interfaces and (hoisted) functions, and the values it
    * assigned before the exception; the names it did not reach keep their earlier definitions.
+   * A cell abandoned by an interrupt answers with the `Interrupted` error once its code settles.
    */
   async evaluateCell(
     written: string,
@@ -181,6 +187,7 @@ export class Session {
     const { file, script, names, source } = compiled;
     const filename = this.#scriptName();
     this.#stacks.register(filename, script.map, script.columns, lineOffset, script.code.split("\n").length);
+    this.#code.set(filename, script.code);
     const running: RunningCell = { file, source, names, script, filename, before: snapshotOf(names) };
     this.#running = running;
     let result: unknown;
@@ -197,9 +204,9 @@ export class Session {
       this.#keepReached(running);
       return runtimeError(err, this.#stacks);
     }
-    if (this.#running !== running) return { status: "ok", value: undefined, declared: [] }; // abandoned by an interrupt
+    if (this.#running !== running) return interruptedError(); // abandoned by an interrupt: the caller must not go on
     this.#running = null;
-    this.#commit(file, source, names, script, filename);
+    this.#commit(file, source, names, script);
     const value = script.hasResult && Array.isArray(result) ? result[0] : undefined;
     return { status: "ok", value, declared: names.map((n) => n.name) };
   }
@@ -213,10 +220,10 @@ export class Session {
    */
   compileForWorker(
     source: string,
-    opts?: { lineOffset?: number; filename?: string; externs?: readonly string[] },
+    opts?: { lineOffset?: number; filename?: string; externs?: readonly string[]; checkContext?: string },
   ): { status: "ok"; js: string; declared: string[] } | ExecuteError {
     const lineOffset = opts?.lineOffset ?? 0;
-    const compiled = this.#compile(source, "worker", lineOffset, { externs: opts?.externs });
+    const compiled = this.#compile(source, "worker", lineOffset, { externs: opts?.externs, checkContext: opts?.checkContext });
     if (compiled.status !== "ok") return compiled;
     this.checker.discard(compiled.file);
     if (opts?.filename) {
@@ -229,14 +236,46 @@ export class Session {
     return { status: "ok", js: compiled.script.code, declared: defined.map((n) => n.name) };
   }
 
+  /** The code of each script cells ran as, by its file name in stack traces (see locate). */
+  readonly #code = new Map<string, string>();
+
+  /**
+   * Where JavaScript `source` (e.g. a function's text, as Function.prototype.toString gives it)
+   * is in the scripts cells ran as: in cell `cell`'s (its latest run) when given, else in the
+   * running cell's or the newest that has it. Line and column are 1-based, as in stack traces;
+   * the stack mapper maps positions in that script to the cell (stacks.position).
+   */
+  locate(source: string, cell?: number): { script: string; line: number; column: number } | undefined {
+    const newestFirst = [...this.#code.keys()].reverse();
+    const scripts = cell === undefined
+      ? [this.#running?.filename, ...newestFirst]
+      : newestFirst.filter((f) => f === `cell[${cell}]` || f.startsWith(`cell[${cell}]#`));
+    for (const script of scripts) {
+      const code = script === undefined ? undefined : this.#code.get(script);
+      const at = code === undefined ? -1 : code.indexOf(source);
+      if (at >= 0) return { script: script!, ...positionIn(code!, at) };
+    }
+    return undefined;
+  }
+
   /** The cell being run, until it ends or an interrupt abandons it. */
   #running: RunningCell | null = null;
+  #interrupts = 0;
+
+  /**
+   * How many interrupts the session has had: code that awaits on behalf of a cell (a magic)
+   * compares it before and after, to stop when its cell was interrupted meanwhile.
+   */
+  get interrupts(): number {
+    return this.#interrupts;
+  }
 
   /**
    * An interrupt ended the running cell (its code was terminated, or it is left waiting): keep
-   * what it got to, as when it throws. Nothing happens if no cell is running.
+   * what it got to, as when it throws. Nothing else happens if no cell is running.
    */
   abandonRunningCell(): void {
+    this.#interrupts++;
     if (this.#running) this.#keepReached(this.#running);
   }
 
@@ -245,16 +284,16 @@ export class Session {
     if (this.#running !== cell) return;
     this.#running = null;
     const reached = cell.names.filter((n) => !cell.before.has(n.name) || changedSince(cell.before.get(n.name)!, n.name));
-    if (reached.length) this.#commit(cell.file, cell.source, reached, cell.script, cell.filename);
+    if (reached.length) this.#commit(cell.file, cell.source, reached, cell.script);
     else this.checker.discard(cell.file);
   }
 
   /** Keep a cell that ran for later cells: its checked module, and `names` as the newest bindings. */
-  #commit(file: CellFile, source: string, names: DeclaredName[], script: CellScript, filename: string): void {
+  #commit(file: CellFile, source: string, names: DeclaredName[], script: CellScript): void {
     const augmentsGlobals = /\bdeclare\s+global\b/.test(source);
     if (!names.length && !augmentsGlobals) return;
     const module = this.checker.commit(file, { augmentsGlobals });
-    if (names.length) this.bindings.define(this.#bindingsOf(names, script, filename), module);
+    if (names.length) this.bindings.define(this.#bindingsOf(names, script), module);
   }
 
   /** `cell[n]` as stack traces show it; `cell[n]#2`... when count n runs again (silent or not stored). */
@@ -267,8 +306,7 @@ export class Session {
 
   readonly #namesUsed = new Map<number, number>();
 
-  /** `filename`: the name the cell's script ran under (its frames in stack traces). */
-  #bindingsOf(names: DeclaredName[], script: CellScript, filename: string): Binding[] {
+  #bindingsOf(names: DeclaredName[], script: CellScript): Binding[] {
     const cell = this.#executionCount;
     return names.map((n) => {
       const b: Binding = { name: n.name, kind: n.kind, cell, ...(n.alsoType ? { alsoType: true } : {}) };
@@ -276,12 +314,6 @@ export class Session {
       const js = script.declarations.get(n.name);
       if (js && (n.kind === "function" || n.kind === "class" || n.kind === "enum" || n.kind === "namespace")) {
         b.js = js;
-        const at = script.code.indexOf(js);
-        if (at >= 0) {
-          const before = script.code.slice(0, at);
-          const line = before.split("\n").length;
-          b.jsAt = { script: filename, line, column: at - before.lastIndexOf("\n") };
-        }
       }
       if (n.kind === "import" && n.from) {
         try {
@@ -293,6 +325,12 @@ export class Session {
       return b;
     });
   }
+}
+
+/** 1-based line and column of offset `at` in `code`. */
+function positionIn(code: string, at: number): { line: number; column: number } {
+  const before = code.slice(0, at);
+  return { line: before.split("\n").length, column: at - before.lastIndexOf("\n") };
 }
 
 /** A name's global before a cell ran: whether it existed, and its value. */

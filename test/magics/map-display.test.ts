@@ -9,6 +9,7 @@ import { describe, expect, it } from "vitest";
 import { useKernel } from "../helpers/kernel-session.js";
 import type { ExecuteResult } from "../helpers/kernel-client.js";
 import type { JupyterMessage } from "../../kernel/wire/message.js";
+import { interruptCell, type InterruptedCell } from "../helpers/iopub-wait.js";
 
 const s = useKernel({}, async ({ ok }) => {
   await ok("%pool start 2");
@@ -31,27 +32,9 @@ async function rememberPids(): Promise<void> {
   for (const p of JSON.parse(String(r.result!.data["text/plain"]).replace(/\s/g, ""))) s.workerPids.add(p);
 }
 
-/** Waits until the iopub text (display or stream) published since `from` satisfies `pred`. */
-async function waitForOutput(from: number, pred: (all: string) => boolean): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const all = s.kernel.client.iopubLog.slice(from).map((m) => text(m) + String(m.content.text ?? "")).join("\n");
-    if (pred(all)) return;
-    if (Date.now() > deadline) throw new Error(`the awaited output never came: ${all.slice(-2000)}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 /** Starts `code`, interrupts it once `ready` holds for its output, and returns the cell and every iopub message since it started. */
-async function interrupted(code: string, ready: (all: string) => boolean): Promise<{ r: ExecuteResult; log: JupyterMessage[] }> {
-  const from = s.kernel.client.iopubLog.length;
-  const running = s.kernel.client.execute(code);
-  await waitForOutput(from, ready);
-  await s.kernel.client.request("control", "interrupt_request", {});
-  const r = await running;
-  // Anything the display might still send after the cell ended would arrive within this wait.
-  await new Promise((res) => setTimeout(res, 1500));
-  return { r, log: s.kernel.client.iopubLog.slice(from) };
+function interrupted(code: string, ready: (all: string) => boolean): Promise<InterruptedCell> {
+  return interruptCell(s.kernel.client, code, ready);
 }
 
 /** The index of the cell's `idle` status in `log`. */

@@ -95,6 +95,10 @@ describe("options written with the wrong dashes", () => {
     // an ambiguous letter, and a typographic dash before no option
     expect(usageError("%%pool map xs -t\nf")).toContain("`-t` could be `--timeline` or `--timeout MS`: write the one you mean in full.");
     expect(usageError("%%pool map xs \u2014fast\nf")).toContain("there is no option `--fast` either; the options are `--chunksize K`, `--unordered`,");
+    // a space after the dashes; a subtraction keeps its space
+    expect(usageError("%%pool map xs -- chunksize 2 --  unordered\nf")).toBe("`%%pool map`: `-- chunksize` has a space after `--`, where an option's name follows its two hyphens directly: did you mean `%%pool map xs --chunksize 2 --unordered`?");
+    expect(usageError("%%pool map xs \u2014 timeline\nf")).toContain("`\u2014 timeline` starts with an em dash (\u2014) where options have two ASCII hyphens (and a space before the option's name)");
+    expect(parseMagicCell("%%pool map xs - u\nf")).toMatchObject({ magic: { iterable: "xs - u" } });
     // the line forms too
     expect(usageError("%pool start 2 \u2014threads")).toContain("did you mean `%pool start 2 --threads`?");
     expect(usageError("%%pool run -targets 0,1\nx")).toContain("did you mean `%%pool run --targets 0,1`?");

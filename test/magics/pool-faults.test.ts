@@ -7,6 +7,7 @@
 import { describe, expect, it } from "vitest";
 import { useKernel } from "../helpers/kernel-session.js";
 import type { ExecuteResult } from "../helpers/kernel-client.js";
+import { waitForIopub } from "../helpers/iopub-wait.js";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -24,23 +25,6 @@ async function workerPids(): Promise<number[]> {
   return pids;
 }
 
-/** Waits until an iopub message published after `from` satisfies `pred`. */
-async function waitForIopub(from: number, pred: (text: string) => boolean): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    if (Date.now() > deadline) {
-      const texts = s.kernel.client.iopubLog.slice(from).map((m) => m.content?.data?.["text/plain"] ?? m.content?.text ?? m.header.msg_type);
-      throw new Error(`the awaited output never came; iopub since: ${JSON.stringify(texts).slice(-3000)}`);
-    }
-    const hit = s.kernel.client.iopubLog.slice(from).some((m) => {
-      const t = m.content?.data?.["text/plain"];
-      return typeof t === "string" && pred(t);
-    });
-    if (hit) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 async function statusText(): Promise<string> {
   const r = await ok("%pool status");
   return r.displays[0].content.data["text/plain"] as string;
@@ -53,7 +37,7 @@ describe("a worker killed with SIGKILL mid-map", () => {
     const running = s.kernel.client.execute(
       "%%pool map Array.from({ length: 16 }, (_, i) => i) --chunksize 1\nasync (x: number) => { await new Promise((res) => setTimeout(res, 60)); console.log('did', x); return x * 2 }",
     );
-    await waitForIopub(from, (t) => /worker 1 \(pid \d+\): \d+ items done, running/.test(t) && /\[worker 1\] did/.test(t));
+    await waitForIopub(s.kernel.client, from, (t) => /worker 1 \(pid \d+\): \d+ items done, running/.test(t) && /\[worker 1\] did/.test(t));
     process.kill(victim, "SIGKILL");
     const r = await running;
     expect(r.reply.content.status).toBe("ok");
@@ -115,7 +99,7 @@ describe("interrupting a %%pool cell", () => {
     const from = s.kernel.client.iopubLog.length;
     // The loop prints now and then, so the test knows both workers are inside it.
     const running = s.kernel.client.execute("%%pool map [1, 2, 3, 4] --chunksize 1\n(x: number) => { let last = 0; for (;;) { if (Date.now() - last > 60) { console.log('spinning', x); last = Date.now() } } }");
-    await waitForIopub(from, (t) => /\[worker 0\] spinning/.test(t) && /\[worker 1\] spinning/.test(t));
+    await waitForIopub(s.kernel.client, from, (t) => /\[worker 0\] spinning/.test(t) && /\[worker 1\] spinning/.test(t));
     await s.kernel.client.request("control", "interrupt_request", {});
     const r = await running;
     expect(r.reply.content.status).toBe("error");
@@ -146,7 +130,7 @@ describe("interrupting a %%pool cell", () => {
     await ok("import { execSync } from 'node:child_process'");
     const from = s.kernel.client.iopubLog.length;
     const r1 = s.kernel.client.execute("%%pool map [1] --chunksize 1\n(x: number) => { console.log('blocking'); execSync('sleep 20'); return x }");
-    await waitForIopub(from, (t) => /\] blocking/.test(t));
+    await waitForIopub(s.kernel.client, from, (t) => /\] blocking/.test(t));
     await s.kernel.client.request("control", "interrupt_request", {});
     const r = await r1;
     expect(r.reply.content.status).toBe("error");
@@ -163,7 +147,7 @@ describe("interrupting a %%pool cell", () => {
     const running = s.kernel.client.execute(
       "%%pool map [1, 2] --chunksize 1\nasync (x: number) => { console.log('awaiting', x); await new Promise((r) => setTimeout(r, 1500)); for (;;) {} }",
     );
-    await waitForIopub(from, (t) => /\[worker 0\] awaiting/.test(t) && /\[worker 1\] awaiting/.test(t));
+    await waitForIopub(s.kernel.client, from, (t) => /\[worker 0\] awaiting/.test(t) && /\[worker 1\] awaiting/.test(t));
     await s.kernel.client.request("control", "interrupt_request", {});
     const r = await running;
     expect(r.reply.content.status).toBe("error");

@@ -123,6 +123,24 @@ describe("results", () => {
     expect(plain(await ok("typeof pool.map"))).toBe("'function'");
   });
 
+  it("--unordered gives the results in the order their tasks finished, for map and starmap alike", async () => {
+    // Item 0 keeps its worker busy; the other worker finishes item 1 long before.
+    const slow = "(x: number) => { const t = Date.now(); while (x === 0 && Date.now() - t < 1500); return x }";
+    const mapped: number[] = JSON.parse(plain(await ok(`%%pool map [0, 1, 2, 3, 4] --unordered --chunksize 1\n${slow}`)).replace(/\s/g, ""));
+    expect([...mapped].sort()).toEqual([0, 1, 2, 3, 4]);
+    expect(mapped.indexOf(0)).toBeGreaterThan(mapped.indexOf(1));
+    const starred: number[] = JSON.parse(
+      plain(await ok("%%pool starmap [[0, 0], [1, 0], [2, 0]] --unordered --chunksize 1 --out starred\n(x: number, y: number) => { const t = Date.now(); while (x === 0 && Date.now() - t < 1500); return x + y }")).replace(/\s/g, ""),
+    );
+    expect([...starred].sort()).toEqual([0, 1, 2]);
+    expect(starred.indexOf(0)).toBeGreaterThan(starred.indexOf(1));
+    expect(plain(await ok("starred.length"))).toBe("3");
+    // The error of an unordered starmap shows the function's own frame only.
+    const e = await fails("%%pool starmap [[0, 1], [1, 2]] --unordered --chunksize 1\n(a: number, b: number) => {\n  if (a === 1) throw new RangeError('bad pair ' + b)\n  return a + b\n}");
+    expect(e.ename).toBe("RangeError");
+    expect(e.traceback.filter((l: string) => /^\s+at /.test(l))).toEqual([expect.stringMatching(/^ {4}at cell\[\d+\]:3:22$/)]);
+  });
+
   it("%%pool run --out is typed from the body's last expression", async () => {
     expect(plain(await ok("%%pool run --out runPids\nprocess.pid"))).toMatch(/^\[ \d+, \d+ \]$/);
     expect(plain(await ok("runPids[0] > 0"))).toBe("true");
@@ -183,6 +201,28 @@ describe("live per-worker display", () => {
     expect(finalDisplay(r)["text/plain"]).toMatch(/^%%pool map done: 2\/2 items[\s\S]*\[worker \d\] mapping 2$/m);
   });
 
+  it("does not clear output written straight to the kernel's stdout/stderr either (child processes that inherit it, fd writes)", async () => {
+    const cleared = (r: ExecuteResult) => r.displays.some((d) => d.header.msg_type === "clear_output");
+    const inItems = await ok("%%pool map (require('node:child_process').execSync('echo from-iterable', { stdio: 'inherit' }), [1, 2])\n(x: number) => x");
+    expect(inItems.stdout).toBe("from-iterable\n");
+    expect(cleared(inItems)).toBe(false);
+    const inBody = await ok("%%pool map [1, 2]\nrequire('node:child_process').spawnSync('sh', ['-c', 'echo from-body >&2'], { stdio: ['ignore', 'pipe', 'inherit'] })\n;(x: number) => x");
+    expect(inBody.stderr).toBe("from-body\n");
+    expect(cleared(inBody)).toBe(false);
+    await ok("import { writeSync } from 'node:fs'");
+    const fd = await ok("%%pool map (writeSync(1, 'fd write\\n'), [1])\n(x: number) => x");
+    expect(fd.stdout).toBe("fd write\n");
+    expect(cleared(fd)).toBe(false);
+    // An asynchronous child that inherits stderr, awaited in the items.
+    const forked = await ok("%%pool map await new Promise((done) => require('node:child_process').spawn('sh', ['-c', 'echo spawned >&2'], { stdio: 'inherit' }).on('exit', () => done([1])))\n(x: number) => x");
+    expect(forked.stderr).toBe("spawned\n");
+    expect(cleared(forked)).toBe(false);
+    // A child whose output the cell keeps to itself leaves nothing to protect: the display is re-shown alone.
+    const piped = await ok("%%pool map (require('node:child_process').execSync('echo kept'), [1, 2])\n(x: number) => x");
+    expect(piped.stdout).toBe("");
+    expect(cleared(piped)).toBe(true);
+  });
+
   it("never lets worker output land under a later cell", async () => {
     await ok("%%pool map [1, 2]\n(x: number) => { console.log('from map', x); return x }");
     const later = await ok("1 + 1");
@@ -217,6 +257,63 @@ describe("errors", () => {
     // %%pool run too, although the workers already have checkItem from the map above
     const run = await fails("%%pool run --targets 0\ncheckItem(5)");
     expect(run.traceback).toContain(`    at checkItem (${kernelFrame})`);
+  });
+
+  it("maps the frames of a const arrow helper of an earlier cell to that cell, apart from the map function's own", async () => {
+    const def = await ok("const arrowHelper = (x: number) => {\n  if (x > 1) throw new RangeError('big ' + x)\n  return x\n}");
+    const defCell = def.reply.content.execution_count;
+    // the kernel's own frame for the same throw
+    const inKernel = (await fails("arrowHelper(5)")).traceback.join("\n");
+    const kernelFrame = inKernel.match(/at arrowHelper \((cell\[\d+\]:\d+:\d+)\)/)![1];
+    expect(kernelFrame).toBe(`cell[${defCell}]:2:20`);
+    const framesOf = (e: Record<string, any>) => e.traceback.filter((l: string) => /^\s+at /.test(l));
+    // The map function written on the magic's line, then on a line of its own.
+    const oneLine = await s.kernel.client.execute("%%pool map [1, 2] --chunksize 1\n(x: number) => arrowHelper(x)");
+    expect(oneLine.error!.ename).toBe("RangeError");
+    expect(framesOf(oneLine.error!)).toEqual([`    at arrowHelper (${kernelFrame})`, `    at cell[${oneLine.reply.content.execution_count}]:2:16`]);
+    const twoLines = await s.kernel.client.execute("%%pool map [1, 2] --chunksize 1\n(x: number) =>\n  arrowHelper(x) + 1");
+    expect(framesOf(twoLines.error!)).toEqual([`    at arrowHelper (${kernelFrame})`, `    at cell[${twoLines.reply.content.execution_count}]:3:3`]);
+    // through a function declared in another cell, and a namespace's function
+    const via = await ok("function viaDeclared(x: number) {\n  return arrowHelper(x)\n}\nnamespace Deep {\n  export function go(x: number) {\n    return viaDeclared(x * 10)\n  }\n}");
+    const viaCell = via.reply.content.execution_count;
+    const nested = await s.kernel.client.execute("%%pool map [1]\n(x: number) => Deep.go(x)");
+    expect(framesOf(nested.error!)).toEqual([
+      `    at arrowHelper (${kernelFrame})`,
+      `    at viaDeclared (cell[${viaCell}]:2:10)`,
+      `    at Object.go (cell[${viaCell}]:6:12)`,
+      `    at cell[${nested.reply.content.execution_count}]:2:21`,
+    ]);
+    // %%pool run calls it at its own line
+    const run = await s.kernel.client.execute("%%pool run --targets 0\n\narrowHelper(3)");
+    expect(framesOf(run.error!)).toEqual([`    at arrowHelper (${kernelFrame})`, `    at cell[${run.reply.content.execution_count}]:3:1`]);
+  });
+
+  it("shows a task error of the pool object in a plain cell as the original error, with frames in cell terms", async () => {
+    const def = await ok("const poolHelper = (x: number) => {\n  if (x > 1) throw new TypeError('too big ' + x)\n  return x\n}");
+    const helperFrame = `    at poolHelper (cell[${def.reply.content.execution_count}]:2:20)`;
+    const r = await s.kernel.client.execute("await pool.map((x: number) => poolHelper(x), [1, 2], { chunksize: 1 })");
+    const e = r.error!;
+    expect(e.ename).toBe("TypeError");
+    expect(e.evalue).toMatch(/^too big 2 \(worker \d, item 1\)$/);
+    const tb = e.traceback.join("\n");
+    expect(tb).toMatch(/raised in worker \d, item 1/);
+    expect(e.traceback.filter((l: string) => /^\s+at /.test(l))).toEqual([helperFrame, `    at cell[${r.reply.content.execution_count}]:1:31`]);
+    // a function passed by name, and a function of the calling cell itself
+    const byName = await fails("await pool.map(poolHelper, [2])");
+    expect(byName.ename).toBe("TypeError");
+    expect(byName.traceback.filter((l: string) => /^\s+at /.test(l))).toEqual([helperFrame]);
+    const later = await fails("const handle = pool.applyAsync(poolHelper, [4])\nawait handle");
+    expect(later.ename).toBe("TypeError");
+    expect(later.traceback.filter((l: string) => /^\s+at /.test(l))).toEqual([helperFrame]);
+    const local = await s.kernel.client.execute("const localFn = (x: number) => {\n  return poolHelper(x)\n}\nawait pool.apply(localFn, [3])");
+    expect(local.error!.ename).toBe("TypeError");
+    expect(local.error!.traceback.filter((l: string) => /^\s+at /.test(l))).toEqual([helperFrame, `    at localFn (cell[${local.reply.content.execution_count}]:2:10)`]);
+    // A cell that catches it gets the pool's RemoteError, whose worker stack is in cell terms too.
+    const caught = await ok("let workerStack = ''\ntry { await pool.map((x: number) => poolHelper(x), [5]) } catch (err: any) { workerStack = `${err.name} ${err.remoteName} ${err.remoteStack}` }\nworkerStack");
+    expect(plain(caught)).toContain("RemoteError TypeError TypeError: too big 5");
+    expect(plain(caught)).toContain(helperFrame.trim());
+    expect(plain(caught)).toContain(`at cell[${caught.reply.content.execution_count}]:2:37`);
+    expect(plain(caught)).not.toMatch(/pool\.map:|tspool-/);
   });
 
   it("shows no frames of tspool's own code when a task misuses a tspool primitive", async () => {
@@ -306,6 +403,39 @@ describe("%%pool run", () => {
     const r = await ok("%%pool run\nconsole.log('scaled', scale(2))");
     expect(r.stdout).toMatch(/^\[worker 0\] scaled 6$/m);
     expect(r.stdout).toMatch(/^\[worker 1\] scaled 6$/m);
+  });
+
+  it("defines functions and classes with a body that ends with their declaration (its value is undefined, as in a cell)", async () => {
+    const declarations = [
+      "function wf() { return 1 }",
+      "async function awf() { return 2 }",
+      "function* wgen() { yield 3 }",
+      "class WClass { v = 4 }",
+    ];
+    for (const body of declarations) {
+      const r = await ok(`%%pool run\n${body}`);
+      expect(r.result).toBeUndefined();
+    }
+    await ok("%%pool run --out declaredOut\nfunction wf2() { return 5 }");
+    expect(plain(await ok("declaredOut"))).toBe("[ undefined, undefined ]");
+    const used = await ok("%%pool run\nconst g = wgen(); [wf(), await awf(), g.next().value, new WClass().v, wf2()]");
+    expect(plain(used)).toBe("[ [ 1, 2, 3, 4, 5 ], [ 1, 2, 3, 4, 5 ] ]");
+  });
+
+  it("types the names earlier run cells declared as the workers declared them, not as a kernel binding of the same name", async () => {
+    await ok("let shared = 1");
+    expect(plain(await ok('%%pool run\nlet shared = "on workers"\nconst fixedOnWorkers = 3\nfunction twice(x: number) { return x * 2 }\nshared.length'))).toBe("[ 10, 10 ]");
+    expect(plain(await ok('%%pool run\nshared = "changed"; shared.toUpperCase()'))).toBe("[ 'CHANGED', 'CHANGED' ]");
+    const wrongType = await fails("%%pool run\nshared = 5");
+    expect(wrongType.ename).toBe("TSError");
+    expect(wrongType.evalue).toBe("2:1 Type 'number' is not assignable to type 'string'.");
+    expect((await fails("%%pool run\nfixedOnWorkers = 4")).evalue).toMatch(/^2:1 Cannot assign to 'fixedOnWorkers' because it is a constant/);
+    expect((await fails('%%pool run\ntwice("x")')).evalue).toMatch(/^2:7 Argument of type 'string' is not assignable to parameter of type 'number'/);
+    // --out and map bodies see the workers' type too; the kernel's `shared` keeps its own
+    await ok("%%pool run --out sharedOut\nshared");
+    expect(plain(await ok("sharedOut[0].toUpperCase()"))).toBe("'CHANGED'");
+    expect((await fails("%%pool map [1]\n(x: number) => shared.toFixed(x)")).evalue).toMatch(/Property 'toFixed' does not exist on type 'string'/);
+    expect(plain(await ok("shared + 1"))).toBe("2");
   });
 
   it("maps a failing run cell's stack to its line and names the worker", async () => {
@@ -462,6 +592,9 @@ describe("typos and malformed magics", () => {
     const em = await fails("%%pool map [1,2] \u2014chunksize 2\n(x: number) => x");
     expect(em.evalue).toContain("`\u2014chunksize` starts with an em dash (\u2014) where options have two ASCII hyphens (autocorrect often turns `--` into a dash): did you mean `%%pool map [1,2] --chunksize 2`?");
     expect((await fails("%%pool map [1,2] -u\n(x: number) => x")).evalue).toContain("did you mean `%%pool map [1,2] --unordered`?");
+    const spaced = await fails("%%pool map [1,2] -- chunksize 2\n(x: number) => x");
+    expect(spaced.ename).toBe("UsageError");
+    expect(spaced.evalue).toBe("`%%pool map`: `-- chunksize` has a space after `--`, where an option's name follows its two hyphens directly: did you mean `%%pool map [1,2] --chunksize 2`?");
     expect((await fails("%%pool map [1,2] \u2013unordered\n(x: number) => x")).evalue).toContain("an en dash (\u2013)");
     expect((await fails("%pool start 2 -threads")).evalue).toContain("did you mean `%pool start 2 --threads`?");
     // minus signs in the ITERABLE stay TypeScript
@@ -506,6 +639,18 @@ describe("timing and listing magics", () => {
     const tc = await ok("%%time\nconst timedValue = scale(7)");
     expect(tc.stdout).toMatch(/Wall time/);
     expect(plain(await ok("timedValue"))).toBe("21");
+  });
+
+  it("%timeit reports a type error at the statement's own line and column, not in the function around it", async () => {
+    const line = await fails("%timeit (1 as number).foo");
+    expect(line.ename).toBe("TSError");
+    expect(line.evalue).toBe("1:15 Property 'foo' does not exist on type 'number'.");
+    expect(line.traceback.join("\n")).toContain("1 | (1 as number).foo");
+    expect(line.traceback.join("\n")).not.toContain("=>");
+    const cell = await fails("%%timeit -n 1 -r 1\nconst big = 1\nawait Promise.resolve(big).nope;");
+    expect(cell.evalue).toBe("3:28 Property 'nope' does not exist on type 'Promise<number>'.");
+    expect(cell.traceback.join("\n")).toContain("3 | await Promise.resolve(big).nope;");
+    expect(cell.traceback.join("\n")).not.toContain("async () =>");
   });
 
   it("%%time above a magic times that magic (serial vs parallel in one notebook); %%timeit refuses to repeat one", async () => {
