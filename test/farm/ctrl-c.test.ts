@@ -5,9 +5,9 @@
  * when the program is killed or terminated. Each program runs in its own process group.
  */
 import { spawn } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { alive } from "../helpers/processes.js";
 
 const program = fileURLToPath(new URL("./fixtures/ctrl-c-program.mjs", import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -34,16 +34,6 @@ async function start(mode: string): Promise<Run> {
   return { pids, lines, ended, pgid: child.pid! };
 }
 
-function alive(pid: number): boolean {
-  if (existsSync("/proc")) {
-    try {
-      return readFileSync(`/proc/${pid}/stat`, "utf8").split(" ")[2] !== "Z"; // a zombie has ended
-    } catch {
-      return false;
-    }
-  }
-  try { process.kill(pid, 0); return true; } catch { return false; }
-}
 
 async function allGone(pids: number[]): Promise<number[]> {
   for (let i = 0; i < 150 && pids.some(alive); i++) await sleep(100);

@@ -7,21 +7,15 @@
 import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { startKernel, type RunningKernel } from "../helpers/start-kernel.js";
+import { useKernel } from "../helpers/kernel-session.js";
+import { alive } from "../helpers/processes.js";
 import { jupyterEnv, waitFor } from "../helpers/jupyter-env.js";
 import { cellText, codeCells, readExecuted, runCli, tempDir, writeNotebook } from "../notebooks/helpers.js";
 
 const plain = (r: { result?: Record<string, any> }) => r.result?.data["text/plain"];
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Pids of the notebook pool's workers (after `%pool start`). */
 async function poolPids(k: RunningKernel): Promise<number[]> {
@@ -31,13 +25,7 @@ async function poolPids(k: RunningKernel): Promise<number[]> {
 }
 
 describe("a cell that calls process.exit()", () => {
-  let k: RunningKernel;
-  beforeAll(async () => {
-    k = await startKernel();
-  });
-  afterAll(async () => {
-    await k?.stop();
-  });
+  const s = useKernel();
 
   it.each([
     ["process.exit(3)", 3],
@@ -45,60 +33,54 @@ describe("a cell that calls process.exit()", () => {
     ["process.exitCode = 0; process.exit()", 0],
     ['console.log("before"); process.exitCode = 7; process.exit();\nconsole.log("never")', 7],
   ])("%s ends with an error naming process.exit and the restart; the next cell runs in a fresh executor", async (code, exitCode) => {
-    await k.client.execute("const keepMe = 1");
-    const before = Number(plain(await k.client.execute("process.pid")));
-    const r = await k.client.execute(code, { timeoutMs: 20_000 });
+    await s.kernel.client.execute("const keepMe = 1");
+    const before = Number(plain(await s.kernel.client.execute("process.pid")));
+    const r = await s.kernel.client.execute(code, { timeoutMs: 20_000 });
     expect(r.reply.content.status).toBe("error");
     expect(r.reply.content.ename).toBe("ExecutorDied");
     expect(r.reply.content.evalue).toContain(`The cell called process.exit(${exitCode})`);
     expect(r.reply.content.evalue).toMatch(/a new one has been started and the session's earlier state .* is gone/);
     expect(r.error!.traceback[0]).toContain(`process.exit(${exitCode})`);
     expect(r.stdout).not.toContain("never");
-    const after = await k.client.execute("typeof (globalThis as any).keepMe", { timeoutMs: 20_000 });
+    const after = await s.kernel.client.execute("typeof (globalThis as any).keepMe", { timeoutMs: 20_000 });
     expect(plain(after)).toBe("'undefined'");
-    const pid = Number(plain(await k.client.execute("process.pid")));
+    const pid = Number(plain(await s.kernel.client.execute("process.pid")));
     expect(pid).not.toBe(before);
     expect(alive(before)).toBe(false);
   });
 
   it("takes the notebook pool's workers down with the executor", async () => {
-    const start = await k.client.execute("%pool start 2", { timeoutMs: 60_000 });
+    const start = await s.kernel.client.execute("%pool start 2", { timeoutMs: 60_000 });
     expect(start.reply.content.status).toBe("ok");
-    const workers = await poolPids(k);
+    const workers = await poolPids(s.kernel);
     expect(workers).toHaveLength(2);
     expect(workers.every(alive)).toBe(true);
-    const r = await k.client.execute("process.exit(4)", { timeoutMs: 20_000 });
+    const r = await s.kernel.client.execute("process.exit(4)", { timeoutMs: 20_000 });
     expect(r.reply.content.evalue).toContain("The cell called process.exit(4)");
     await waitFor("the pool's workers to end", 10_000, () => (workers.some(alive) ? undefined : true));
   });
 
   it("tells the cell whose timer called process.exit after it finished, and runs the next cell", async () => {
     // The timer ends the process once the test says so: after a later cell has finished.
-    const first = await k.client.execute(
+    const first = await s.kernel.client.execute(
       'const fs = require("node:fs");\nsetInterval(() => { if (fs.existsSync("exit-now")) process.exit(5); }, 20);\n"scheduled"',
     );
     expect(plain(first)).toBe("'scheduled'");
-    const second = await k.client.execute("'a later cell'");
+    const second = await s.kernel.client.execute("'a later cell'");
     expect(plain(second)).toBe("'a later cell'");
-    writeFileSync(join(k.cwd, "exit-now"), "");
-    const notice = await k.client.waitIopub(
+    writeFileSync(join(s.kernel.cwd, "exit-now"), "");
+    const notice = await s.kernel.client.waitIopub(
       (m) => m.header.msg_type === "stream" && m.content.name === "stderr" && /called process\.exit\(5\)/.test(m.content.text),
       20_000,
     );
     expect(notice.parent_header.msg_id).toBe(first.msgId);
     expect(notice.content.text).toMatch(/a timer or callback\) called process\.exit\(5\) after the cell had finished.*a new one was started and the session's state is gone/);
-    expect(plain(await k.client.execute("1 + 1"))).toBe("2");
+    expect(plain(await s.kernel.client.execute("1 + 1"))).toBe("2");
   });
 });
 
 describe("output written just before the executor ends reaches the cell, as plain Node would print it", () => {
-  let k: RunningKernel;
-  beforeAll(async () => {
-    k = await startKernel();
-  });
-  afterAll(async () => {
-    await k?.stop();
-  });
+  const s = useKernel();
 
   it.each([
     ['console.log("bye 0"); process.exit(0)', "bye 0\n", "", "process.exit(0)"],
@@ -107,7 +89,7 @@ describe("output written just before the executor ends reaches the cell, as plai
     ['console.log("before SIGKILL"); process.kill(process.pid, "SIGKILL")', "before SIGKILL\n", "", "signal SIGKILL"],
     ['console.error("aborting"); process.abort()', "", "aborting\n", "signal SIGABRT"],
   ])("%s", async (code, stdout, stderr, how) => {
-    const r = await k.client.execute(code, { timeoutMs: 20_000 });
+    const r = await s.kernel.client.execute(code, { timeoutMs: 20_000 });
     expect(r.reply.content.ename).toBe("ExecutorDied");
     expect(r.reply.content.evalue).toContain(how);
     expect(r.stdout).toBe(stdout);
@@ -118,7 +100,7 @@ describe("output written just before the executor ends reaches the cell, as plai
   });
 
   it("all of a large output written just before process.exit(), in order", async () => {
-    const r = await k.client.execute('for (let i = 0; i < 100000; i++) console.log("line " + i); process.exit(0)', { timeoutMs: 30_000 });
+    const r = await s.kernel.client.execute('for (let i = 0; i < 100000; i++) console.log("line " + i); process.exit(0)', { timeoutMs: 30_000 });
     expect(r.reply.content.ename).toBe("ExecutorDied");
     const lines = r.stdout.split("\n");
     expect(lines.length).toBe(100001);
@@ -127,21 +109,21 @@ describe("output written just before the executor ends reaches the cell, as plai
 
   it("a write larger than the IPC channel takes at once, just before process.exit()", async () => {
     // The channel cannot write such a message out before the process ends: it reaches the kernel on its pipe.
-    const r = await k.client.execute('process.stdout.write("y".repeat(3_000_000) + "\\n"); process.exit(0)', { timeoutMs: 30_000 });
+    const r = await s.kernel.client.execute('process.stdout.write("y".repeat(3_000_000) + "\\n"); process.exit(0)', { timeoutMs: 30_000 });
     expect(r.reply.content.ename).toBe("ExecutorDied");
     expect(r.stdout.length).toBe(3_000_001);
     expect(/^y+\n$/.test(r.stdout)).toBe(true);
   });
 
   it("what a timer printed just before it called process.exit, below the cell that set the timer", async () => {
-    const first = await k.client.execute('setTimeout(() => { console.log("last words from timer"); process.exit(1) }, 100); "set"');
+    const first = await s.kernel.client.execute('setTimeout(() => { console.log("last words from timer"); process.exit(1) }, 100); "set"');
     expect(plain(first)).toBe("'set'");
-    const words = await k.client.waitIopub((m) => m.header.msg_type === "stream" && m.content.text.includes("last words from timer"), 20_000);
+    const words = await s.kernel.client.waitIopub((m) => m.header.msg_type === "stream" && m.content.text.includes("last words from timer"), 20_000);
     expect(words.parent_header.msg_id).toBe(first.msgId);
     expect(words.content.name).toBe("stdout");
-    const notice = await k.client.waitIopub((m) => m.header.msg_type === "stream" && /called process\.exit\(1\)/.test(m.content.text), 20_000);
-    expect(k.client.iopubLog.indexOf(words)).toBeLessThan(k.client.iopubLog.indexOf(notice));
-    expect(plain(await k.client.execute("1 + 1", { timeoutMs: 20_000 }))).toBe("2");
+    const notice = await s.kernel.client.waitIopub((m) => m.header.msg_type === "stream" && /called process\.exit\(1\)/.test(m.content.text), 20_000);
+    expect(s.kernel.client.iopubLog.indexOf(words)).toBeLessThan(s.kernel.client.iopubLog.indexOf(notice));
+    expect(plain(await s.kernel.client.execute("1 + 1", { timeoutMs: 20_000 }))).toBe("2");
   });
 });
 

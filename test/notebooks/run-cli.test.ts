@@ -7,6 +7,26 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { spawn } from "node:child_process";
 import { CLI, ROOT, cellText, codeCells, readExecuted, runCli, tempDir, writeNotebook } from "./helpers.js";
+import { alive } from "../helpers/processes.js";
+
+/**
+ * `tspool run NB` as a child whose first cell prints `kernel pid N` (the kernel's pid, the
+ * executor's parent): its output so far, its exit code, and that pid once printed.
+ */
+function runPrintingKernelPid(nb: string) {
+  const child = spawn(process.execPath, [CLI, "run", nb], { stdio: ["ignore", "pipe", "pipe"] });
+  const out = { stdout: "", stderr: "" };
+  child.stderr.on("data", (d) => (out.stderr += d));
+  const kernelPid = new Promise<number>((resolve) => {
+    child.stdout.on("data", (d) => {
+      out.stdout += d;
+      const m = /kernel pid (\d+)/.exec(out.stdout);
+      if (m) resolve(Number(m[1]));
+    });
+  });
+  const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+  return { child, out, exited, kernelPid };
+}
 
 describe("tspool run", () => {
   it("runs every code cell in order, prints outputs and writes the executed notebook", async () => {
@@ -236,31 +256,12 @@ describe("tspool run", () => {
   it("shuts the kernel down when it is itself stopped with SIGTERM", async () => {
     const dir = tempDir();
     const nb = writeNotebook(dir, "stopped.ipynb", ["console.log(`kernel pid ${process.ppid}`);\nawait new Promise((r) => setTimeout(r, 60_000));"]);
-    const child = spawn(process.execPath, [CLI, "run", nb], { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stderr.on("data", (d) => (stderr += d));
-    const kernelPid = new Promise<number>((resolve) => {
-      child.stdout.on("data", (d) => {
-        stdout += d;
-        const m = /kernel pid (\d+)/.exec(stdout);
-        if (m) resolve(Number(m[1]));
-      });
-    });
-    const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+    const { child, out, exited, kernelPid } = runPrintingKernelPid(nb);
     const pid = await kernelPid;
     child.kill("SIGTERM");
     expect(await exited).toBe(143);
-    expect(stderr).toContain("stopped at cell 1 of 1 (stopped by SIGTERM)");
-    const alive = () => {
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    };
-    expect(alive()).toBe(false);
+    expect(out.stderr).toContain("stopped at cell 1 of 1 (stopped by SIGTERM)");
+    expect(alive(pid)).toBe(false);
   });
 
   it("tells the kernel which process it belongs to (JPY_PARENT_PID, as Jupyter's clients do)", async () => {
@@ -281,35 +282,16 @@ describe("tspool run", () => {
       "await new Promise((r) => setTimeout(r, 1000));",
       "console.log('one more line');",
     ]);
-    const child = spawn(process.execPath, [CLI, "run", nb], { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stderr.on("data", (d) => (stderr += d));
-    const kernelPid = new Promise<number>((resolve) => {
-      child.stdout.on("data", (d) => {
-        stdout += d;
-        const m = /kernel pid (\d+)/.exec(stdout);
-        if (m) resolve(Number(m[1]));
-      });
-    });
-    const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+    const { child, out, exited, kernelPid } = runPrintingKernelPid(nb);
     const pid = await kernelPid;
-    const alive = () => {
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    };
     try {
       child.stdout.destroy(); // like `head` exiting after the lines it wanted
-      expect(await exited, stderr).toBe(141);
-      expect(stderr).toMatch(/stopped at cell [23] of 3 \(the reader of its output went away\)/);
-      expect(stderr).not.toContain("EPIPE"); // no crash's stack trace
-      expect(alive()).toBe(false);
+      expect(await exited, out.stderr).toBe(141);
+      expect(out.stderr).toMatch(/stopped at cell [23] of 3 \(the reader of its output went away\)/);
+      expect(out.stderr).not.toContain("EPIPE"); // no crash's stack trace
+      expect(alive(pid)).toBe(false);
     } finally {
-      if (alive()) process.kill(pid, "SIGTERM"); // a runner that crashed left its kernel behind
+      if (alive(pid)) process.kill(pid, "SIGTERM"); // a runner that crashed left its kernel behind
     }
   });
 
