@@ -6,11 +6,17 @@
  * or CANCELLED (the waiter timed out). A waiter and a notifier race on the slot with
  * compare-exchange, so a notification is never lost on a waiter that already gave up: notify(n)
  * wakes the n oldest waiters still waiting.
+ *
+ * A WAITING or NOTIFIED slot also carries the holder token (holders.ts) of the realm running the
+ * wait. When a thread worker ends while waiting, the realm that learns about it cancels that
+ * thread's slots and passes any notification it was given but never used on to the next waiter
+ * (`_ownerGone`), as a live waiter that gives up does. Every notify happens under the lock, so
+ * notifiers never race each other on the head of the ticket line.
  */
 
 import { registerHandleKind } from "../handles.js";
 import { SyncUsageError } from "./errors.js";
-import { localHolder } from "./holders.js";
+import { localHolder, type Recoverable } from "./holders.js";
 import { baselineOf } from "./job-holds.js";
 import { Lock, RLock } from "./lock.js";
 import {
@@ -29,9 +35,13 @@ const NEXT = 0;
 const HEAD = 1;
 const SLOTS = 1024;
 const FIRST_SLOT = 2;
+/** A slot's state is in its low 2 bits; FREE and CANCELLED slots are exactly these values. */
 const FREE = 0, WAITING = 1, NOTIFIED = 2, CANCELLED = 3;
+const STATE_MASK = 3;
+/** The bits above the state that say which realm is waiting in a slot. */
+const ownerMark = (holder: number): number => (holder & 0x1fffffff) << 2;
 
-export class Condition extends SharedPrimitive {
+export class Condition extends SharedPrimitive implements Recoverable {
   readonly #cells: Int32Array | null;
   /** The lock that protects the condition's state; acquire it before wait()/notify(). */
   readonly lock: Lock | RLock;
@@ -125,38 +135,86 @@ export class Condition extends SharedPrimitive {
       throw new SyncUsageError("Condition.wait() needs the condition's lock: acquire it first (await cond.acquire())");
     }
     signal?.throwIfAborted();
+    const mine = ownerMark(localHolder);
+    const waiting = mine | WAITING;
     const ticket = Atomics.add(cells, NEXT, 1);
     const slot = FIRST_SLOT + ((ticket >>> 0) % SLOTS);
-    const before = Atomics.compareExchange(cells, slot, FREE, WAITING);
-    if (before !== FREE && Atomics.compareExchange(cells, slot, CANCELLED, WAITING) !== CANCELLED) {
+    const before = Atomics.compareExchange(cells, slot, FREE, waiting);
+    if (before !== FREE && Atomics.compareExchange(cells, slot, CANCELLED, waiting) !== CANCELLED) {
       throw new SyncUsageError(`Condition.wait(): more than ${SLOTS} waiters at once are not supported`);
     }
     const saved = this.lock._releaseAll(owner);
-    let notified = false;
     let failure: unknown = null;
     try {
       for (;;) {
-        if (Atomics.load(cells, slot) === NOTIFIED) break;
-        const r = await waitWhile(cells, slot, WAITING, deadline, signal);
+        if (Atomics.load(cells, slot) === (mine | NOTIFIED)) break;
+        const r = await waitWhile(cells, slot, waiting, deadline, signal);
         if (r === "timed-out") {
-          if (Atomics.compareExchange(cells, slot, WAITING, CANCELLED) === WAITING) break;
+          if (Atomics.compareExchange(cells, slot, waiting, CANCELLED) === waiting) break;
         }
       }
     } catch (e) {
-      failure = e; // aborted: give up the ticket, or pass on a notification we can no longer use
-      if (Atomics.compareExchange(cells, slot, WAITING, CANCELLED) !== WAITING) {
+      failure = e; // aborted: give up the ticket (or, below, pass on a notification we can no longer use)
+      Atomics.compareExchange(cells, slot, waiting, CANCELLED);
+    }
+    // A notification is used once wait() has the lock back: until then the slot stays NOTIFIED,
+    // so that if this thread ends first, the realm that learns about it passes the notification on.
+    const notified = Atomics.load(cells, slot) === (mine | NOTIFIED);
+    let restored = false;
+    try {
+      // (a worker that ends meanwhile gets nothing back: the restore gives up when it does)
+      if (!ownerLife?.aborted) {
+        await this.lock._restore(owner, saved, ownerLife);
+        restored = true;
+      }
+    } finally {
+      if (notified) {
         Atomics.store(cells, slot, FREE);
-        this.#notify(1);
+        if (!restored) this.#passOn(1);
+        else if (failure !== null) this.#notify(1); // we hold the lock again
       }
     }
-    if (failure === null && Atomics.load(cells, slot) === NOTIFIED) {
-      Atomics.store(cells, slot, FREE);
-      notified = true;
-    }
-    // (a worker that ends meanwhile gets nothing back: the restore gives up when it does)
-    if (!ownerLife?.aborted) await this.lock._restore(owner, saved, ownerLife);
     if (failure !== null) throw failure;
     return notified;
+  }
+
+  /** Notifies `n` waiters under the lock, taken for the purpose: notifications a waiter that went away could not use. */
+  #passOn(n: number): void {
+    const pass = async () => {
+      await this.lock._restore(localHolder, 1);
+      try {
+        this.#notify(n);
+      } finally {
+        this.lock._releaseOne(localHolder);
+      }
+    };
+    pass().catch((e) =>
+      process.emitWarning(`tspool: a Condition could not pass on a notification its ended waiter missed: ${e instanceof Error ? e.message : String(e)}`),
+    );
+  }
+
+  /**
+   * @internal A thread worker ended: its waits are cancelled, and notifications it had been
+   * given but never used go to the next waiters. (Waits served here for process workers are
+   * given up through their life signal, in #wait.)
+   */
+  _ownerGone(holder: number): void {
+    if (holder <= 0 || this.#cells === null) return;
+    const cells = this.#cells;
+    const mark = ownerMark(holder);
+    let missed = 0;
+    for (let slot = FIRST_SLOT; slot < FIRST_SLOT + SLOTS; slot++) {
+      for (;;) {
+        const v = Atomics.load(cells, slot);
+        if ((v & ~STATE_MASK) !== mark) break; // FREE and CANCELLED carry no mark
+        const next = (v & STATE_MASK) === WAITING ? CANCELLED : FREE;
+        if (Atomics.compareExchange(cells, slot, v, next) === v) {
+          if (next === FREE) missed++;
+          break;
+        }
+      }
+    }
+    if (missed > 0) this.#passOn(missed);
   }
 
   /** Wakes up to `n` (default 1) of the waiters, oldest first. The lock must be held. */
@@ -188,7 +246,8 @@ export class Condition extends SharedPrimitive {
     let woken = 0;
     while (woken < n && ((next - head) | 0) > 0) {
       const slot = FIRST_SLOT + ((head >>> 0) % SLOTS);
-      if (Atomics.compareExchange(cells, slot, WAITING, NOTIFIED) === WAITING) {
+      const v = Atomics.load(cells, slot);
+      if ((v & STATE_MASK) === WAITING && Atomics.compareExchange(cells, slot, v, (v & ~STATE_MASK) | NOTIFIED) === v) {
         Atomics.notify(cells, slot);
         woken++;
       }

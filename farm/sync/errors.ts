@@ -24,6 +24,14 @@ export class BrokenBarrierError extends Error {
   override name = "BrokenBarrierError";
 }
 
+/**
+ * `JoinableQueue.join()`: items were taken by workers that ended before calling taskDone(); they
+ * were counted as done so that join() does not wait for ever (see JoinableQueue).
+ */
+export class TaskLostError extends Error {
+  override name = "TaskLostError";
+}
+
 /** `recv` on a Connection whose other end is closed and has nothing left to read, or use after `close`. */
 export class ConnectionClosedError extends Error {
   override name = "ConnectionClosedError";
@@ -41,6 +49,7 @@ const classes: Record<string, new (message: string) => Error> = {
   BrokenBarrierError,
   ConnectionClosedError,
   SyncTimeoutError,
+  TaskLostError,
 };
 
 /** Rebuilds one of the classes above from an error that crossed a process boundary (by name). */

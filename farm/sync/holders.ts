@@ -15,6 +15,11 @@
  * died (`ownerDied()`). A realm knows about the end of the workers it serves (their calls carry the
  * pool's life signal for the worker) and of its thread workers (the Pool calls
  * `releaseHoldsWhenThreadEnds` for each).
+ *
+ * The same tokens mark other per-side state in shared memory that a thread worker may leave
+ * behind: a Condition's waiter slots and a Barrier's waiting parties (see their `_ownerGone`).
+ * Those are always marked with the token of the realm running the wait (`localHolder`), since a
+ * wait served for a process worker is given up through that worker's life signal instead.
  */
 
 import { isMainThread, threadId } from "node:worker_threads";
@@ -31,10 +36,14 @@ export function threadHolder(id: number): number {
 /** The token of this realm (process main thread or thread) for what it takes itself. */
 export const localHolder: number = isMainThread ? MAIN_THREAD_HOLDER : threadHolder(threadId);
 
-/** A primitive that can give back what a holder that ended took. */
+/** A primitive that can give back what a holder that ended took (or undo what it left half done). */
 export interface Recoverable {
   /** @internal Gives back everything `holder` holds, and marks the owner as died if it held anything. */
   _ownerGone(holder: number): void;
+}
+
+export function isRecoverable(p: object): p is Recoverable {
+  return typeof (p as Partial<Recoverable>)._ownerGone === "function";
 }
 
 const known = new Set<WeakRef<Recoverable>>();

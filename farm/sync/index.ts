@@ -18,4 +18,5 @@ export {
   QueueFullError,
   BrokenBarrierError,
   ConnectionClosedError,
+  TaskLostError,
 } from "./errors.js";

@@ -10,9 +10,9 @@
  * it; the same owner may acquire it again, and must release it as many times.
  */
 
-import { HANDLE, registerHandleKind, type HandleDescriptor } from "../handles.js";
+import { registerHandleKind } from "../handles.js";
 import { SyncTimeoutError, SyncUsageError, abortReason } from "./errors.js";
-import { localHolder, trackRecoverable, type Recoverable } from "./holders.js";
+import { localHolder, type Recoverable } from "./holders.js";
 import { noteHold, type JobHeld } from "./job-holds.js";
 import {
   SharedPrimitive,
@@ -31,6 +31,7 @@ export interface ConditionLock {
   /** @internal */ _isHeldBy(owner: number): boolean;
   /** @internal fully releases on behalf of `owner`, returning what `_restore` needs */ _releaseAll(owner: number): number;
   /** @internal */ _restore(owner: number, saved: number, signal?: AbortSignal): Promise<void>;
+  /** @internal releases one level taken with `_restore(owner, 1)` */ _releaseOne(owner: number): void;
   readonly isRemote: boolean;
 }
 
@@ -56,17 +57,10 @@ export abstract class Acquirable extends SharedPrimitive implements JobHeld, Rec
     const local = revival === undefined || canShareMemory(revival);
     super(label, revival, local);
     this.cells = local ? new Int32Array(revival?.descriptor.sab ?? new SharedArrayBuffer(cellCount * 4)) : null;
-    if (revival !== undefined && local) trackRecoverable(this);
   }
 
   protected override handleMemory(): SharedArrayBuffer {
     return this.cells!.buffer as SharedArrayBuffer;
-  }
-
-  override [HANDLE](): HandleDescriptor {
-    const d = super[HANDLE]();
-    if (this.cells !== null) trackRecoverable(this); // others may hold it from now on
-    return d;
   }
 
   // What each kind does on its shared state, for a holder token (see holders.ts); local only.
@@ -300,6 +294,10 @@ export class Lock extends Acquirable implements ConditionLock {
   async _restore(owner: number, _saved: number, signal?: AbortSignal): Promise<void> {
     await this.take(owner, new Deadline(Infinity), signal);
   }
+  /** @internal */
+  _releaseOne(_owner: number): void {
+    this.#release();
+  }
 }
 
 const DEPTH = 1;
@@ -431,6 +429,10 @@ export class RLock extends Acquirable implements ConditionLock {
   /** @internal */
   async _restore(owner: number, saved: number, signal?: AbortSignal): Promise<void> {
     await this.#take(owner, new Deadline(Infinity), signal, saved);
+  }
+  /** @internal */
+  _releaseOne(owner: number): void {
+    this.#release(owner);
   }
 }
 

@@ -5,17 +5,25 @@
  * other end read what is left and then fail with ConnectionClosedError.
  *
  * Both channels live in the realm that called Pipe(); either end can be passed to any worker.
+ *
+ * An end that only workers hold closes when the last of them ends (exits, crashes, is retired or
+ * terminated), as a process's end of a Python pipe closes when the process exits: the other end
+ * reads what was sent, then gets ConnectionClosedError (end of file) instead of waiting for ever,
+ * and sending to it fails. A worker holds an end from the moment it receives it (in task
+ * arguments, a queue item, ...). An end the creating realm uses itself never closes that way.
  */
 
-import { decodeHandles, encodeHandles, registerHandleKind, type HandleCaller } from "../handles.js";
+import { decodeHandles, encodeHandles, registerHandleKind } from "../handles.js";
 import { ConnectionClosedError, SyncTimeoutError, SyncUsageError, abortReason } from "./errors.js";
 import { Fifo } from "./fifo.js";
+import { ServedWorkers } from "./served-workers.js";
 import {
   SharedPrimitive,
   fromWireTimeout,
   unknownMethod,
   wireTimeout,
   type Revival,
+  type ServedCaller,
 } from "./shared.js";
 import { Deadline, checkTimeout, type WaitOptions } from "./wait.js";
 
@@ -23,7 +31,17 @@ import { Deadline, checkTimeout, type WaitOptions } from "./wait.js";
 class PipeChannels {
   readonly channels = [new Fifo<unknown>(0), new Fifo<unknown>(0)] as const;
   readonly closed = [false, false];
+  /** For an end closed because the workers holding it ended: which one ended last ("" = closed by close()). */
+  readonly endedWith = ["", ""];
+  /** Whether the realm that made the pipe used each end itself (then that end stays open until close()). */
+  readonly usedHere = [false, false];
   constructor(readonly duplex: boolean) {}
+}
+
+/** " (why)" for an end closed because its holders ended, else "". */
+function because(pipe: PipeChannels, side: number): string {
+  const who = pipe.endedWith[side];
+  return who === "" ? "" : ` (it was held by ${who}, which ended)`;
 }
 
 type Side = 0 | 1;
@@ -32,6 +50,8 @@ export class Connection<T = unknown> extends SharedPrimitive {
   readonly #pipe: PipeChannels | null;
   readonly #side: Side;
   readonly #duplex: boolean;
+  /** The workers holding this end (only where the pipe lives). */
+  readonly #holders = new ServedWorkers<true>(() => true, (_, workerId) => this.#holderEnded(workerId));
 
   /** @internal made by Pipe(), or revived from a descriptor */
   constructor(init: { pipe: PipeChannels; side: Side } | undefined, revival?: Revival) {
@@ -46,7 +66,22 @@ export class Connection<T = unknown> extends SharedPrimitive {
       this.#pipe = null;
       this.#side = extra.side;
       this.#duplex = extra.duplex;
+      // a worker received this end: it holds it from now on (until it uses it, nobody would know)
+      if (revival.env !== null) this.callRemote("hold", []).catch(() => {});
     }
+  }
+
+  /** This realm (where the pipe lives) uses this end itself: it stays open until close(). */
+  #useHere(): PipeChannels {
+    const pipe = this.#pipe!;
+    pipe.usedHere[this.#side] = true;
+    return pipe;
+  }
+
+  #holderEnded(workerId: number): void {
+    const pipe = this.#pipe!;
+    if (this.#holders.size > 0 || pipe.usedHere[this.#side] || pipe.closed[this.#side]) return;
+    this.#close(`worker ${workerId}`);
   }
 
   protected handleKind(): string {
@@ -78,14 +113,16 @@ export class Connection<T = unknown> extends SharedPrimitive {
     } catch (e) {
       throw new TypeError(`Connection.send: the value cannot be copied (${(e as Error).message})`);
     }
+    this.#useHere();
     this.#send(stored);
   }
 
   #send(stored: unknown): void {
     const pipe = this.#pipe!;
-    if (pipe.closed[this.#side]) throw new ConnectionClosedError("send() on a closed Connection");
-    if (pipe.closed[1 - this.#side]) throw new ConnectionClosedError("send(): the other end of the Pipe is closed");
-    pipe.channels[1 - this.#side]!.tryPut(stored);
+    const side = this.#side, other = 1 - side;
+    if (pipe.closed[side]) throw new ConnectionClosedError(`send() on a closed Connection${because(pipe, side)}`);
+    if (pipe.closed[other]) throw new ConnectionClosedError(`send(): the other end of the Pipe is closed${because(pipe, other)}`);
+    pipe.channels[other]!.tryPut(stored);
   }
 
   /**
@@ -99,12 +136,13 @@ export class Connection<T = unknown> extends SharedPrimitive {
       return (await this.callRemoteAbortable("recv", [wireTimeout(timeout)], this.signalFor(opts.signal), (v) =>
         this.callRemote("unrecv", [v]))) as T;
     }
+    this.#useHere();
     return decodeHandles(await this.#recv(new Deadline(timeout), this.signalFor(opts.signal)), null) as T;
   }
 
   #recv(deadline: Deadline, signal?: AbortSignal): Promise<unknown> {
     const pipe = this.#pipe!;
-    if (pipe.closed[this.#side]) return Promise.reject(new ConnectionClosedError("recv() on a closed Connection"));
+    if (pipe.closed[this.#side]) return Promise.reject(new ConnectionClosedError(`recv() on a closed Connection${because(pipe, this.#side)}`));
     const waited = deadline.remaining() > 0;
     return pipe.channels[this.#side]!.get(deadline, signal, () =>
       new SyncTimeoutError(waited ? "recv() timed out: nothing arrived" : "recv(): nothing to receive right now"),
@@ -115,7 +153,7 @@ export class Connection<T = unknown> extends SharedPrimitive {
   async poll(opts: WaitOptions = {}): Promise<boolean> {
     const timeout = checkTimeout(opts.timeout ?? 0, "Connection.poll");
     if (this.#pipe === null) return (await this.callRemoteAbortable("poll", [wireTimeout(timeout)], this.signalFor(opts.signal))) as boolean;
-    return this.#pipe.channels[this.#side]!.readable(new Deadline(timeout), this.signalFor(opts.signal));
+    return this.#useHere().channels[this.#side]!.readable(new Deadline(timeout), this.signalFor(opts.signal));
   }
 
   /** Closes this end: the other end can read what was sent, then gets ConnectionClosedError. */
@@ -127,20 +165,30 @@ export class Connection<T = unknown> extends SharedPrimitive {
     this.#close();
   }
 
-  #close(): void {
+  /** `endedWith`: closed because the workers holding this end ended, the last being this one. */
+  #close(endedWith = ""): void {
     const pipe = this.#pipe!;
-    if (pipe.closed[this.#side]) return;
-    pipe.closed[this.#side] = true;
-    pipe.channels[1 - this.#side]!.close(() => new ConnectionClosedError("the other end of the Pipe was closed"));
-    pipe.channels[this.#side]!.close(() => new ConnectionClosedError("recv() on a closed Connection"));
+    const side = this.#side;
+    if (pipe.closed[side]) return;
+    pipe.closed[side] = true;
+    pipe.endedWith[side] = endedWith;
+    const eof =
+      endedWith === ""
+        ? "the other end of the Pipe was closed"
+        : `end of the Pipe: the other end was held by ${endedWith}, which ended (exited or crashed); everything it sent has been received`;
+    pipe.channels[1 - side]!.close(() => new ConnectionClosedError(eof));
+    pipe.channels[side]!.close(() => new ConnectionClosedError(`recv() on a closed Connection${because(pipe, side)}`));
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
 
-  protected async serve(method: string, args: unknown[], caller: HandleCaller): Promise<unknown> {
+  protected async serve(method: string, args: unknown[], caller: ServedCaller): Promise<unknown> {
+    this.#holders.of(caller); // whoever uses an end holds it
     switch (method) {
+      case "hold":
+        return;
       case "send":
         return this.#send(encodeHandles(args[0]));
       case "recv": {

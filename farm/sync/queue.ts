@@ -7,15 +7,17 @@
  * changing an object after putting it does not change what getters receive.
  */
 
-import { decodeHandles, encodeHandles, registerHandleKind, type HandleCaller } from "../handles.js";
-import { QueueEmptyError, QueueFullError, SyncUsageError, abortReason } from "./errors.js";
+import { decodeHandles, encodeHandles, registerHandleKind } from "../handles.js";
+import { QueueEmptyError, QueueFullError, SyncUsageError, TaskLostError, abortReason } from "./errors.js";
 import { Fifo } from "./fifo.js";
+import { ServedWorkers } from "./served-workers.js";
 import {
   SharedPrimitive,
   fromWireTimeout,
   unknownMethod,
   wireTimeout,
   type Revival,
+  type ServedCaller,
 } from "./shared.js";
 import { Deadline, checkTimeout, type WaitOptions } from "./wait.js";
 
@@ -105,7 +107,9 @@ export class Queue<T = unknown> extends SharedPrimitive {
       return (await this.callRemoteAbortable("get", [wireTimeout(timeout)], this.signalFor(opts.signal), (item) =>
         this.callRemote("unget", [item]))) as T;
     }
-    return decodeHandles(await this.#get(new Deadline(timeout), this.signalFor(opts.signal)), null) as T;
+    const stored = await this.#get(new Deadline(timeout), this.signalFor(opts.signal));
+    this.countTaken(null, 1);
+    return decodeHandles(stored, null) as T;
   }
 
   /** get() that never waits: rejects with QueueEmptyError if there is nothing. */
@@ -132,7 +136,7 @@ export class Queue<T = unknown> extends SharedPrimitive {
     return this.maxsize > 0 && (await this.qsize()) >= this.maxsize;
   }
 
-  protected async serve(method: string, args: unknown[], caller: HandleCaller): Promise<unknown> {
+  protected async serve(method: string, args: unknown[], caller: ServedCaller): Promise<unknown> {
     switch (method) {
       case "put":
         // Arrived through IPC/postMessage: already a copy; only handles need re-encoding.
@@ -150,10 +154,12 @@ export class Queue<T = unknown> extends SharedPrimitive {
           this.#fifo!.unget(stored); // withdrawn as it completed: the item stays for others
           throw abortReason(caller.signal);
         }
+        this.countTaken(caller, 1);
         return decodeHandles(stored, null);
       }
       case "unget":
         this.#fifo!.unget(encodeHandles(args[0]));
+        this.countTaken(caller, -1);
         return;
       case "qsize":
         return this.#fifo!.size;
@@ -164,18 +170,39 @@ export class Queue<T = unknown> extends SharedPrimitive {
 
   /** Called around every put in this realm (JoinableQueue counts unfinished tasks). */
   protected countPut(_delta: 1 | -1): void {}
-  protected serveMore(method: string, _args: unknown[], _caller: HandleCaller): unknown {
+  /** Called when a get in this realm hands an item out (+1) or a withdrawn get gives it back (-1); `caller` null: this realm itself. */
+  protected countTaken(_caller: ServedCaller | null, _delta: 1 | -1): void {}
+  protected serveMore(method: string, _args: unknown[], _caller: ServedCaller): unknown {
     return unknownMethod(this.constructor.name, method);
   }
+}
+
+/** Items got and not yet marked done by one worker. */
+interface Consumer {
+  taken: number;
 }
 
 /**
  * A Queue that also counts unfinished tasks: every put() adds one, every taskDone() removes one,
  * and join() waits until the count is back to zero (all items got and processed).
+ *
+ * A consumer that dies with items it got and had not marked done would leave join() waiting for
+ * ever. So every item got counts as taken by the worker that got it until a taskDone() from that
+ * worker (a taskDone() from a worker that took none marks another consumer's item done). When a
+ * worker ends, the items it still had are counted as done and as lost: from then on join()
+ * rejects with TaskLostError, once every other item is done, until clearLostTasks() is called.
  */
 export class JoinableQueue<T = unknown> extends Queue<T> {
   #unfinished = 0;
   readonly #joiners = new Set<() => void>();
+  /** Items got by this realm itself (or by callers without a life signal) and not yet marked done. */
+  #takenHere = 0;
+  readonly #consumers = new ServedWorkers<Consumer>(() => ({ taken: 0 }), (c, workerId) => this.#consumerEnded(c, workerId));
+  /** Items counted as done because the worker that had them ended, since creation or clearLostTasks(). */
+  #lost = 0;
+  #lastLoss = "";
+  /** Lost items whose taskDone() may still come from another worker they were handed to (then it is not an error). */
+  #lostLate = 0;
 
   protected override handleKind(): string {
     return "JoinableQueue";
@@ -185,24 +212,100 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
     this.#unfinished += delta;
   }
 
+  protected override countTaken(caller: ServedCaller | null, delta: 1 | -1): void {
+    const consumer = caller === null ? undefined : this.#consumers.of(caller);
+    if (consumer !== undefined) consumer.taken = Math.max(0, consumer.taken + delta);
+    else this.#takenHere = Math.max(0, this.#takenHere + delta);
+  }
+
   /** Marks one item obtained with get() as processed. Calling it more often than put() is an error. */
   async taskDone(): Promise<void> {
     if (this.isRemote) {
       await this.callRemote("taskDone", []);
       return;
     }
-    this.#taskDone();
+    this.#taskDone(null);
   }
 
-  #taskDone(): void {
-    if (this.#unfinished <= 0) {
-      throw new SyncUsageError("JoinableQueue.taskDone() called more times than there were items put");
+  #taskDone(caller: ServedCaller | null): void {
+    if (!this.#markDone(caller)) {
+      if (this.#lostLate > 0) {
+        this.#lostLate--; // an item its first consumer took to its end, finished by another worker after all
+        return;
+      }
+      if (this.#unfinished <= 0) throw new SyncUsageError("JoinableQueue.taskDone() called more times than there were items put");
     }
     this.#unfinished--;
-    if (this.#unfinished === 0) for (const wake of [...this.#joiners]) wake();
+    if (this.#unfinished === 0) this.#wakeJoiners();
   }
 
-  /** Resolves true once every item put so far has been marked done, false after `timeout` ms. */
+  /** Takes one taken item off the caller's count, else off anybody's; false when nobody has one. */
+  #markDone(caller: ServedCaller | null): boolean {
+    const own = caller === null ? undefined : this.#consumers.of(caller);
+    if (own !== undefined && own.taken > 0) {
+      own.taken--;
+      return true;
+    }
+    if (own === undefined && this.#takenHere > 0) {
+      this.#takenHere--;
+      return true;
+    }
+    for (const other of this.#consumers.states()) {
+      if (other.taken > 0) {
+        other.taken--;
+        return true;
+      }
+    }
+    if (this.#takenHere > 0) {
+      this.#takenHere--;
+      return true;
+    }
+    return false;
+  }
+
+  /** A worker ended with items it got and never marked done: they count as done, and as lost. */
+  #consumerEnded(consumer: Consumer, workerId: number): void {
+    const n = Math.min(consumer.taken, this.#unfinished);
+    if (n === 0) return;
+    this.#lost += n;
+    this.#lostLate += n;
+    this.#lastLoss = `worker ${workerId} ended with ${n}`;
+    this.#unfinished -= n;
+    if (this.#unfinished === 0) this.#wakeJoiners();
+  }
+
+  #wakeJoiners(): void {
+    for (const wake of [...this.#joiners]) wake();
+  }
+
+  #lostError(): TaskLostError {
+    return new TaskLostError(
+      `${this.#lost} item(s) of this JoinableQueue were taken by workers that ended before calling taskDone() ` +
+        `(last: ${this.#lastLoss}); they were counted as done so that join() does not wait for ever. ` +
+        "Deal with them (put them again if they must be processed), then call clearLostTasks(); lostTasks() tells how many",
+    );
+  }
+
+  /** How many items were counted as done because the worker that took them ended before taskDone() (since creation or clearLostTasks()). */
+  async lostTasks(): Promise<number> {
+    if (this.isRemote) return (await this.callRemote("lostTasks", [])) as number;
+    return this.#lost;
+  }
+
+  /** Acknowledges the lost items: join() resolves normally again. */
+  async clearLostTasks(): Promise<void> {
+    if (this.isRemote) {
+      await this.callRemote("clearLostTasks", []);
+      return;
+    }
+    this.#lost = 0;
+  }
+
+  /**
+   * Resolves true once every item put so far has been marked done, false after `timeout` ms.
+   * Rejects with TaskLostError if, by then, items were lost with a worker that ended (see the
+   * class comment) and not acknowledged with clearLostTasks().
+   */
   async join(opts: WaitOptions = {}): Promise<boolean> {
     const timeout = checkTimeout(opts.timeout, "JoinableQueue.join");
     if (this.isRemote) {
@@ -212,13 +315,13 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
   }
 
   #join(timeout: number, signal?: AbortSignal): Promise<boolean> {
-    if (this.#unfinished === 0) return Promise.resolve(true);
+    if (this.#unfinished === 0) return this.#lost > 0 ? Promise.reject(this.#lostError()) : Promise.resolve(true);
     if (timeout === 0) return Promise.resolve(false);
     signal?.throwIfAborted();
     return new Promise<boolean>((resolve, reject) => {
       const timer = timeout === Infinity ? null : setTimeout(() => finish(() => resolve(false)), Math.min(timeout, 2 ** 31 - 1));
       const onAbort = () => finish(() => reject(signal!.reason));
-      const wake = () => finish(() => resolve(true));
+      const wake = () => finish(() => (this.#lost > 0 ? reject(this.#lostError()) : resolve(true)));
       const finish = (settle: () => void) => {
         if (timer !== null) clearTimeout(timer);
         signal?.removeEventListener("abort", onAbort);
@@ -236,14 +339,19 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
     return this.#unfinished;
   }
 
-  protected override serveMore(method: string, args: unknown[], caller: HandleCaller): unknown {
+  protected override serveMore(method: string, args: unknown[], caller: ServedCaller): unknown {
     switch (method) {
       case "taskDone":
-        return this.#taskDone();
+        return this.#taskDone(caller);
       case "join":
         return this.#join(fromWireTimeout(args[0]), caller.signal);
       case "unfinished":
         return this.#unfinished;
+      case "lostTasks":
+        return this.#lost;
+      case "clearLostTasks":
+        this.#lost = 0;
+        return;
       default:
         return unknownMethod("JoinableQueue", method);
     }

@@ -1,8 +1,13 @@
 /**
  * Semaphore and BoundedSemaphore over one SharedArrayBuffer: cell 0 is the counter, cell 1 the
  * bound (0 = unbounded), cell 2 the initial value, cell 3 the owner-died mark, then a table of
- * HOLDERS (holder token, permits held) pairs. acquire() waits while the counter is 0 and takes one;
- * release(n) adds n.
+ * SIDES (holder token, permits held) pairs for the main program and thread workers. acquire()
+ * waits while the counter is 0 and takes one; release(n) adds n.
+ *
+ * The permits of the workers a realm serves (process workers) are counted in that realm only, in
+ * a Map, since only that realm acts for them and learns when they end: there is no limit to their
+ * number. The shared table (for sides that take permits themselves, with Atomics) has SIDES
+ * pairs; a side beyond that is not tracked, and a warning says so once.
  *
  * Who holds permits: a permit counts as held by the worker (or main program) that acquired it
  * until that same side releases one; a release by a side that holds none (a semaphore used as a
@@ -17,6 +22,7 @@ import { SyncUsageError } from "./errors.js";
 import { localHolder } from "./holders.js";
 import { Acquirable } from "./lock.js";
 import { asNumber, unknownMethod, type Revival, type ServedCaller } from "./shared.js";
+import { SideTable } from "./side-table.js";
 import { Deadline, waitWhile, wakeAll } from "./wait.js";
 
 const MAX = 0x7fffffff;
@@ -25,8 +31,8 @@ const BOUND = 1;
 const INITIAL = 2;
 const DIED = 3;
 const TABLE = 4;
-/** How many sides (workers, the main program) can hold permits of one semaphore at once and be tracked. */
-const HOLDERS = 64;
+/** How many sides taking permits themselves (the main program, thread workers) can hold permits of one semaphore at once and be tracked. */
+const SIDES = 64;
 
 function checkCount(n: unknown, what: string): number {
   if (typeof n !== "number" || !Number.isInteger(n) || n < 0 || n > MAX) {
@@ -36,15 +42,18 @@ function checkCount(n: unknown, what: string): number {
 }
 
 export class Semaphore extends Acquirable {
-  /** Where this realm's own entry is in the holder table (-1 = not looked up yet). */
-  #mine = -1;
+  /** Permits held by the main program and thread workers (null when remote). */
+  readonly #sides: SideTable | null;
+  /** Permits held by workers this realm serves, by their (negative) holder token. */
+  readonly #served = new Map<number, number>();
 
   /**
    * @param value how many times it can be acquired before acquire() waits (default 1)
    * @param revival internal: used when a semaphore arrives from another realm
    */
   constructor(value: number = 1, revival?: Revival) {
-    super(new.target.name, revival, TABLE + 2 * HOLDERS, DIED);
+    super(new.target.name, revival, TABLE + 2 * SIDES, DIED);
+    this.#sides = this.cells === null ? null : new SideTable(this.cells, TABLE, SIDES, new.target.name, localHolder);
     if (revival === undefined) {
       checkCount(value, `${new.target.name} initial value`);
       const cells = this.cells!;
@@ -84,11 +93,8 @@ export class Semaphore extends Acquirable {
       if (v + n > MAX) throw new SyncUsageError(`Semaphore value would overflow (${v} + ${n})`);
       if (Atomics.compareExchange(cells, VALUE, v, v + n) === v) break;
     }
-    const entry = this.#entry(holder, false);
-    if (entry >= 0) {
-      const held = Atomics.load(cells, entry + 1);
-      if (held > 0) Atomics.sub(cells, entry + 1, Math.min(held, n));
-    }
+    const held = this.heldBy(holder);
+    if (held > 0) this.#setHeld(holder, held - Math.min(held, n));
     wakeAll(cells, VALUE);
   }
 
@@ -98,37 +104,30 @@ export class Semaphore extends Acquirable {
     return Atomics.load(this.cells, VALUE);
   }
 
-  /**
-   * The index of `holder`'s (token, permits) pair in the table, claiming a free one if `claim`;
-   * -1 when it has none (or the table is full). Only the holder itself (or the realm acting for
-   * it) changes its pair, so finding it needs no lock; claiming races on the token cell.
-   */
-  #entry(holder: number, claim: boolean): number {
-    const cells = this.cells!;
-    const mine = holder === localHolder;
-    if (mine && this.#mine >= 0) return this.#mine; // only this realm's own end would free it
-    let found = -1;
-    for (let i = TABLE; i < TABLE + 2 * HOLDERS; i += 2) {
-      if (Atomics.load(cells, i) === holder) {
-        found = i;
-        break;
-      }
-    }
-    if (found < 0 && claim) {
-      for (let i = TABLE; i < TABLE + 2 * HOLDERS; i += 2) {
-        if (Atomics.compareExchange(cells, i, 0, holder) === 0) {
-          found = i;
-          break;
-        }
-      }
-    }
-    if (mine && found >= 0) this.#mine = found;
-    return found;
+  protected heldBy(holder: number): number {
+    if (holder < 0) return this.#served.get(holder) ?? 0;
+    const at = this.#sides!.find(holder);
+    return at < 0 ? 0 : Atomics.load(this.cells!, at);
   }
 
-  protected heldBy(holder: number): number {
-    const entry = this.#entry(holder, false);
-    return entry < 0 ? 0 : Atomics.load(this.cells!, entry + 1);
+  /** Sets what `holder` holds (only that side, or the realm acting for it, changes it). */
+  #setHeld(holder: number, n: number): void {
+    if (holder < 0) {
+      this.#served.set(holder, n);
+      return;
+    }
+    const at = n > 0 ? this.#sides!.claim(holder) : this.#sides!.find(holder);
+    if (at >= 0) Atomics.store(this.cells!, at, n);
+  }
+
+  /** `holder` ended: it holds nothing any more, and its place is free. */
+  #forget(holder: number): void {
+    if (holder < 0) {
+      this.#served.delete(holder);
+      return;
+    }
+    const at = this.#sides!.find(holder);
+    if (at >= 0) this.#sides!.free(at);
   }
 
   protected async take(holder: number, deadline: Deadline, signal?: AbortSignal): Promise<boolean> {
@@ -149,24 +148,17 @@ export class Semaphore extends Acquirable {
   }
 
   #took(holder: number): true {
-    const entry = this.#entry(holder, true);
-    if (entry >= 0) Atomics.add(this.cells!, entry + 1, 1);
+    this.#setHeld(holder, this.heldBy(holder) + 1);
     return true;
   }
 
   protected dropTo(holder: number, baseline: number, ended = false): number {
-    const cells = this.cells!;
-    const entry = this.#entry(holder, false);
-    if (entry < 0) return 0;
-    const excess = Atomics.load(cells, entry + 1) - baseline;
+    const excess = this.heldBy(holder) - baseline;
     if (excess > 0) {
-      Atomics.store(cells, entry + 1, baseline);
+      this.#setHeld(holder, baseline);
       this.#giveBack(excess);
     }
-    if (ended) {
-      Atomics.store(cells, entry + 1, 0);
-      Atomics.store(cells, entry, 0); // the pair is free for another holder
-    }
+    if (ended) this.#forget(holder);
     return Math.max(0, excess);
   }
 

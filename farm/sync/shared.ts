@@ -20,7 +20,7 @@ import {
   type WorkerEnv,
 } from "../handles.js";
 import { SyncUsageError, abortReason, reviveSyncError } from "./errors.js";
-import { remoteHolder } from "./holders.js";
+import { isRecoverable, remoteHolder, trackRecoverable } from "./holders.js";
 
 /** Makes this realm's cancellation tokens distinct from every other caller's. */
 const realmNonce = randomBytes(6).toString("hex");
@@ -98,6 +98,7 @@ export abstract class SharedPrimitive implements Handle {
       // worker serves it itself (under a new id) so that its process workers can reach it.
       if (revival.env !== null) this.#descriptor = revival.descriptor;
       else if (revival.descriptor.origin !== undefined) this.#home = { origin: revival.descriptor.origin, id: revival.descriptor.id };
+      if (isRecoverable(this)) trackRecoverable(this); // other realms use the same memory
       return;
     }
     if (revival.env === null) {
@@ -238,6 +239,7 @@ export abstract class SharedPrimitive implements Handle {
   }
 
   [HANDLE](): HandleDescriptor {
+    if (this.#remote === null && isRecoverable(this)) trackRecoverable(this); // others may use it from now on
     return (this.#descriptor ??= exposeHandle(
       this.handleKind(),
       this,

@@ -198,6 +198,21 @@ describe("a worker that ends while holding", () => {
     expect(await r.ownerDied()).toBe(true);
   });
 
+  it("a semaphore gives back the permits of every worker it serves that ended, however many (more than 64)", async () => {
+    const sem = new Semaphore(100);
+    const { id } = sem[HANDLE]();
+    const lives: AbortController[] = [];
+    for (let w = 0; w < 70; w++) {
+      const life = new AbortController();
+      lives.push(life);
+      await serveHandleCall("Semaphore", id, "acquire", [null], { workerId: w, signal: life.signal });
+    }
+    expect(await sem.value()).toBe(30);
+    for (const [w, life] of lives.entries()) life.abort(new Error(`worker ${w} exited`));
+    expect(await sem.value()).toBe(100);
+    expect(await sem.ownerDied()).toBe(true);
+  });
+
   it("a Condition that would take its lock back for a worker that ended meanwhile does not", async () => {
     const cond = new Condition(new Lock());
     const cid = cond[HANDLE]().id;
