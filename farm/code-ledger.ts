@@ -10,7 +10,8 @@
  * A replacement worker comes with a new, empty ledger, so it gets everything. Values go as the
  * snapshots taken when the call was made (value-snapshot.ts), whenever they are sent.
  */
-import { depSlot, type CodeMessage, type Dep, type HeldDep, type PreparedCode, type SnapshotDep, type WireBundle } from "./task-code.js";
+import { depSlot } from "./dep-slot.js";
+import { type CodeMessage, type Dep, type HeldDep, type PreparedCode, type SnapshotDep, type WireBundle } from "./task-code.js";
 
 /** Scripts (e.g. class-instance fix-ups) a worker keeps at most; the oldest are let go first. */
 const MAX_SCRIPTS = 100;

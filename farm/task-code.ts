@@ -75,10 +75,6 @@ export interface WireBundle extends Omit<CodeBundle, "deps" | "snapshots"> {
   forget?: string[];
 }
 
-/** The global a dependency defines, or `script:<key>` for a script (what a worker tracks as installed). */
-export function depSlot(dep: Dep | SnapshotDep, key: string): string {
-  return "script" in dep ? `script:${key}` : dep.name;
-}
 
 function isTaskCode(x: unknown): x is TaskCode {
   return typeof x === "object" && x !== null && typeof (x as TaskCode).fn === "string";

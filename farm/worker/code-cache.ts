@@ -20,7 +20,8 @@ import { constants as vmConstants, Script } from "node:vm";
 import type { WorkerEnv } from "../handles.js";
 import { decodeInWorker } from "./handle-kinds.js";
 import { Pristine } from "./fresh-copy.js";
-import { depSlot, type CodeMessage, type Dep, type SnapshotDep, type WireBundle } from "../task-code.js";
+import { depSlot } from "../dep-slot.js";
+import type { CodeMessage, Dep, SnapshotDep, WireBundle } from "../task-code.js";
 
 type AnyFn = (...args: unknown[]) => unknown;
 
