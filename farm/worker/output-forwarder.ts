@@ -42,8 +42,13 @@ const RUNNING = RING_READER_SLOTS + 1;
 const URGENT = RING_READER_SLOTS + 2;
 /** How long the helper lets output gather after a write. */
 const GATHER_MS = 1;
-/** How often the helper looks at the item a map chunk runs. */
-const ITEM_POLL_MS = 5;
+/**
+ * How often the helper looks at the item a map chunk runs. Every 5 ms cost CPU-bound maps ~4.5% of
+ * their workers' time on a 2-core machine (160 items of 7 ms: busy 1105 ms against 1058 ms without
+ * the look); the item only matters when the process is killed from outside mid-chunk, where it is a
+ * lower bound anyway ("item k or a later one").
+ */
+const ITEM_POLL_MS = 50;
 /** How long the main thread waits for the helper's write in progress when the process dies. */
 const TAKEOVER_WAIT_MS = 2000;
 
