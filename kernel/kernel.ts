@@ -134,10 +134,7 @@ export class Kernel {
           await this.send(channel, msg, replyType, errorContent("UnknownMessageType", `tspool does not handle ${type} on the ${channel} channel`));
         }
       } else {
-        const outcome = await handler(this.context(channel, msg));
-        if (outcome?.abortQueued) {
-          for (const queued of this.queue) if (queued.header.msg_type === "execute_request") this.aborted.add(queued.header.msg_id);
-        }
+        await handler(this.context(channel, msg));
       }
     } catch (e) {
       process.stderr.write(`[tspool] ${type} failed: ${(e as Error).stack}\n`);
@@ -173,6 +170,9 @@ export class Kernel {
       shutdown: async () => {
         this.exitAfterIdle = true;
         this.queue.length = 0;
+      },
+      abortQueuedExecutes: () => {
+        for (const queued of this.queue) if (queued.header.msg_type === "execute_request") this.aborted.add(queued.header.msg_id);
       },
     };
   }

@@ -26,12 +26,13 @@ export interface HandlerContext {
   trackExecution(id: string, info: { silent: boolean; allowStdin: boolean }): void;
   /** Ends the kernel process once this request's status idle has been published. */
   shutdown(restart: boolean): Promise<void>;
+  /**
+   * Marks the execute requests queued at this moment to be answered `aborted` (stop_on_error).
+   * Called before the error reply goes out: a request the client sends once it has the reply
+   * was not queued at the time of the error and must run.
+   */
+  abortQueuedExecutes(): void;
 }
 
 /** Handles one request type. Resolves when the reply has been sent. */
-export type Handler = (ctx: HandlerContext) => Promise<HandlerOutcome | void>;
-
-/** An execute handler tells the dispatcher whether queued executes should be aborted. */
-export interface HandlerOutcome {
-  abortQueued?: boolean;
-}
+export type Handler = (ctx: HandlerContext) => Promise<void>;

@@ -49,7 +49,7 @@ export const execute: Handler = async (ctx) => {
   }
   const error = { ename: result.ename, evalue: result.evalue, traceback: result.traceback };
   if (!silent) await ctx.publish("error", error);
+  if (stopOnError) ctx.abortQueuedExecutes();
   await ctx.reply("execute_reply", { status: "error", execution_count: count, ...error }, { status: "error" });
-  return { abortQueued: stopOnError };
 };
 
