@@ -419,12 +419,8 @@ export class RLock extends Acquirable implements ConditionLock {
   }
   /** @internal */
   _releaseAll(owner: number): number {
-    const cells = this.cells!;
-    if (Atomics.load(cells, OWNER) !== owner) throw new SyncUsageError("the RLock is not held by this worker");
-    const depth = Atomics.exchange(cells, DEPTH, 0);
-    Atomics.store(cells, OWNER, 0);
-    wakeAll(cells, OWNER);
-    return depth;
+    if (!this._isHeldBy(owner)) throw new SyncUsageError("the RLock is not held by this worker");
+    return this.dropTo(owner, 0);
   }
   /** @internal */
   async _restore(owner: number, saved: number, signal?: AbortSignal): Promise<void> {

@@ -196,7 +196,7 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
   #unfinished = 0;
   readonly #joiners = new Set<() => void>();
   /** Items got by this realm itself (or by callers without a life signal) and not yet marked done. */
-  #takenHere = 0;
+  readonly #here: Consumer = { taken: 0 };
   readonly #consumers = new ServedWorkers<Consumer>(() => ({ taken: 0 }), (c, workerId) => this.#consumerEnded(c, workerId));
   /** Items counted as done because the worker that had them ended, since creation or clearLostTasks(). */
   #lost = 0;
@@ -213,9 +213,13 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
   }
 
   protected override countTaken(caller: ServedCaller | null, delta: 1 | -1): void {
-    const consumer = caller === null ? undefined : this.#consumers.of(caller);
-    if (consumer !== undefined) consumer.taken = Math.max(0, consumer.taken + delta);
-    else this.#takenHere = Math.max(0, this.#takenHere + delta);
+    const consumer = this.#consumerOf(caller);
+    consumer.taken = Math.max(0, consumer.taken + delta);
+  }
+
+  /** Whose count an item got (or marked done) by `caller` goes to. */
+  #consumerOf(caller: ServedCaller | null): Consumer {
+    return (caller === null ? undefined : this.#consumers.of(caller)) ?? this.#here;
   }
 
   /** Marks one item obtained with get() as processed. Calling it more often than put() is an error. */
@@ -241,24 +245,16 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
 
   /** Takes one taken item off the caller's count, else off anybody's; false when nobody has one. */
   #markDone(caller: ServedCaller | null): boolean {
-    const own = caller === null ? undefined : this.#consumers.of(caller);
-    if (own !== undefined && own.taken > 0) {
+    const own = this.#consumerOf(caller);
+    if (own.taken > 0) {
       own.taken--;
       return true;
     }
-    if (own === undefined && this.#takenHere > 0) {
-      this.#takenHere--;
-      return true;
-    }
-    for (const other of this.#consumers.states()) {
+    for (const other of [...this.#consumers.states(), this.#here]) {
       if (other.taken > 0) {
         other.taken--;
         return true;
       }
-    }
-    if (this.#takenHere > 0) {
-      this.#takenHere--;
-      return true;
     }
     return false;
   }

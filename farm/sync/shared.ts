@@ -204,19 +204,15 @@ export abstract class SharedPrimitive implements Handle {
 
   /** Serves remote calls, including the cancellable wrapper used by callRemoteAbortable. */
   #dispatch(method: string, args: unknown[], caller: HandleCaller): unknown {
-    const served: ServedCaller = {
-      workerId: caller.workerId, isThread: caller.isThread, signal: caller.signal, holder: remoteHolder(caller), life: caller.signal,
-    };
-    return this.#serveCall(method, args, served);
-  }
-
-  #serveCall(method: string, args: unknown[], caller: ServedCaller): unknown {
-    if (method === CANCELLABLE) return this.#serveCancellable(args as [string, string, unknown[]], caller);
     if (method === CANCEL) {
       this.#cancellable.get(args[0] as string)?.abort(new Error("withdrawn by the caller"));
       return;
     }
-    return this.serve(method, args, caller);
+    const served: ServedCaller = {
+      workerId: caller.workerId, isThread: caller.isThread, signal: caller.signal, holder: remoteHolder(caller), life: caller.signal,
+    };
+    if (method === CANCELLABLE) return this.#serveCancellable(args as [string, string, unknown[]], served);
+    return this.serve(method, args, served);
   }
 
   async #serveCancellable([token, inner, innerArgs]: [string, string, unknown[]], caller: ServedCaller): Promise<unknown> {
