@@ -52,10 +52,23 @@ const INSTALL: Dep = {
   script: `(${installWorkerStackTraces.toString()})(${JSON.stringify(distRoot)}, ${JSON.stringify(POSITIONS_KEY)});`,
 };
 
-/** 1-based line and column of offset `at` in `text`. */
-function lineColumn(text: string, at: number): { line: number; column: number } {
-  const before = text.slice(0, at);
-  return { line: before.split("\n").length, column: at - before.lastIndexOf("\n") };
+/** The offset of each line's start in `text`. */
+function lineStarts(text: string): number[] {
+  const starts = [0];
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) starts.push(i + 1);
+  return starts;
+}
+
+/** 1-based line and column of offset `at` in the text whose line starts are `starts`. */
+function lineColumn(starts: readonly number[], at: number): { line: number; column: number } {
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid]! <= at) lo = mid;
+    else hi = mid - 1;
+  }
+  return { line: lo + 1, column: at - starts[lo]! + 1 };
 }
 
 /**
@@ -96,12 +109,12 @@ interface Piece {
 function locatedMapper(code: string, source: string, at: ScriptPosition, stacks: PositionSource["stacks"]): PositionMapper | undefined {
   const offset = code.indexOf(source);
   if (offset < 0) return undefined;
-  const lineStarts = [0];
-  for (let i = 0; i < code.length; i++) if (code.charCodeAt(i) === 10) lineStarts.push(i + 1);
+  const codeStarts = lineStarts(code);
+  const sourceStarts = lineStarts(source);
   return (line, column) => {
-    const inSource = (lineStarts[line - 1] ?? Infinity) + column - 1 - offset;
+    const inSource = (codeStarts[line - 1] ?? Infinity) + column - 1 - offset;
     if (inSource < 0 || inSource > source.length) return undefined;
-    const p = lineColumn(source, inSource);
+    const p = lineColumn(sourceStarts, inSource);
     return stacks.position(at.script, at.line + p.line - 1, p.line === 1 ? at.column + p.column - 1 : p.column);
   };
 }
