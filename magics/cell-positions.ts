@@ -124,10 +124,17 @@ function fileOf(piece: { code: string; cell: string }): string {
   return `tspool-code-${createHash("sha1").update(`${piece.cell}\0${piece.code}`).digest("base64url").slice(0, 16)}`;
 }
 
-/** The piece as it travels: its table's registration on a line in front, its file name at its end. */
+/**
+ * `piece` running under the file name `file`: its table's registration on a line in front (ended
+ * by `separator`: `,` in an expression, `;` in a script), its file name at its end.
+ */
+function withTable(file: string, piece: Piece, separator: "," | ";"): string {
+  return `${registration(file, tableOf(piece.code.split("\n"), piece.cell, piece.map))}${separator}\n${piece.code}\n//# sourceURL=${file}`;
+}
+
+/** The piece as it travels (an expression), under the file name its content and origin give it. */
 function shipped(piece: Piece): string {
-  const file = fileOf(piece);
-  return `${registration(file, tableOf(piece.code.split("\n"), piece.cell, piece.map))},\n${piece.code}\n//# sourceURL=${file}`;
+  return withTable(fileOf(piece), piece, ",");
 }
 
 /** An anonymous function or class expression: it takes its name from where it is put. */
@@ -198,7 +205,7 @@ export function withCellPositions(task: TaskCode, session: PositionSource, origi
 
 /** The script's text as a task evals it: its table's registration on a line in front, its file name at its end. */
 export function scriptWithPositions(script: ScriptOrigin): string {
-  return `${registration(script.file, tableOf(script.code.split("\n"), script.cell, script.map))};\n${script.code}\n//# sourceURL=${script.file}`;
+  return withTable(script.file, script, ";");
 }
 
 /** The bundle's file name, which the workers' formatter knows for tspool's (it names the code tspool wraps around the user's). */
