@@ -52,10 +52,23 @@ const INSTALL: Dep = {
   script: `(${installWorkerStackTraces.toString()})(${JSON.stringify(distRoot)}, ${JSON.stringify(POSITIONS_KEY)});`,
 };
 
-/** 1-based line and column of offset `at` in `text`. */
-function lineColumn(text: string, at: number): { line: number; column: number } {
-  const before = text.slice(0, at);
-  return { line: before.split("\n").length, column: at - before.lastIndexOf("\n") };
+/** The offset of each line's start in `text`. */
+function lineStarts(text: string): number[] {
+  const starts = [0];
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) starts.push(i + 1);
+  return starts;
+}
+
+/** 1-based line and column of offset `at` in the text whose line starts are `starts`. */
+function lineColumn(starts: readonly number[], at: number): { line: number; column: number } {
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid]! <= at) lo = mid;
+    else hi = mid - 1;
+  }
+  return { line: lo + 1, column: at - starts[lo]! + 1 };
 }
 
 /**
@@ -96,12 +109,12 @@ interface Piece {
 function locatedMapper(code: string, source: string, at: ScriptPosition, stacks: PositionSource["stacks"]): PositionMapper | undefined {
   const offset = code.indexOf(source);
   if (offset < 0) return undefined;
-  const lineStarts = [0];
-  for (let i = 0; i < code.length; i++) if (code.charCodeAt(i) === 10) lineStarts.push(i + 1);
+  const codeStarts = lineStarts(code);
+  const sourceStarts = lineStarts(source);
   return (line, column) => {
-    const inSource = (lineStarts[line - 1] ?? Infinity) + column - 1 - offset;
+    const inSource = (codeStarts[line - 1] ?? Infinity) + column - 1 - offset;
     if (inSource < 0 || inSource > source.length) return undefined;
-    const p = lineColumn(source, inSource);
+    const p = lineColumn(sourceStarts, inSource);
     return stacks.position(at.script, at.line + p.line - 1, p.line === 1 ? at.column + p.column - 1 : p.column);
   };
 }
@@ -111,10 +124,17 @@ function fileOf(piece: { code: string; cell: string }): string {
   return `tspool-code-${createHash("sha1").update(`${piece.cell}\0${piece.code}`).digest("base64url").slice(0, 16)}`;
 }
 
-/** The piece as it travels: its table's registration on a line in front, its file name at its end. */
+/**
+ * `piece` running under the file name `file`: its table's registration on a line in front (ended
+ * by `separator`: `,` in an expression, `;` in a script), its file name at its end.
+ */
+function withTable(file: string, piece: Piece, separator: "," | ";"): string {
+  return `${registration(file, tableOf(piece.code.split("\n"), piece.cell, piece.map))}${separator}\n${piece.code}\n//# sourceURL=${file}`;
+}
+
+/** The piece as it travels (an expression), under the file name its content and origin give it. */
 function shipped(piece: Piece): string {
-  const file = fileOf(piece);
-  return `${registration(file, tableOf(piece.code.split("\n"), piece.cell, piece.map))},\n${piece.code}\n//# sourceURL=${file}`;
+  return withTable(fileOf(piece), piece, ",");
 }
 
 /** An anonymous function or class expression: it takes its name from where it is put. */
@@ -185,7 +205,7 @@ export function withCellPositions(task: TaskCode, session: PositionSource, origi
 
 /** The script's text as a task evals it: its table's registration on a line in front, its file name at its end. */
 export function scriptWithPositions(script: ScriptOrigin): string {
-  return `${registration(script.file, tableOf(script.code.split("\n"), script.cell, script.map))};\n${script.code}\n//# sourceURL=${script.file}`;
+  return withTable(script.file, script, ";");
 }
 
 /** The bundle's file name, which the workers' formatter knows for tspool's (it names the code tspool wraps around the user's). */

@@ -200,11 +200,20 @@ export class NotebookPool {
     try {
       return await start(this.ensure(), call.tag);
     } catch (e) {
-      this.workerGlobals.explain(e, this.session.bindings);
-      throw markForCell(e); // a cell that does not catch it shows the task's own error
+      throw this.cellError(e);
     } finally {
       this.closeCall(call);
     }
+  }
+
+  /**
+   * A call's error as the cell gets it: a worker's ReferenceError for a name the workers should
+   * have says why (see worker-globals.ts), and it is marked so that a cell that does not catch
+   * it shows the task's own error (see task-errors.ts).
+   */
+  private cellError(e: unknown): unknown {
+    this.workerGlobals.explain(e, this.session.bindings);
+    return markForCell(e);
   }
 
   private openCall(kind: JobKind, parent: string | undefined, observer?: CallObserver): CallRecord {
@@ -266,8 +275,7 @@ export class NotebookPool {
           return r;
         } catch (e) {
           finish();
-          this.workerGlobals.explain(e, this.session.bindings);
-          throw markForCell(e); // a cell that does not catch it shows the task's own error
+          throw this.cellError(e);
         }
       },
       return: async (v?: unknown) => {
@@ -297,7 +305,7 @@ export class NotebookPool {
     void this.tracked("apply", this.parentNow(), (farm, tag) => {
       handle = farm.applyAsync(c.task as TaskFn<A, R>, sent, { ...opts, tag });
       // (the handle's own awaiters get the same error, marked: this catch runs before theirs)
-      return handle.get().catch((e) => { this.workerGlobals.explain(e, this.session.bindings); markForCell(e); });
+      return handle.get().catch((e) => { this.cellError(e); });
     });
     if (!c.decode) return handle;
     const decode = c.decode;
