@@ -105,10 +105,11 @@ export class WorkerCrashedError extends Error {
     const how = info.signal ? `was killed by ${info.signal}` : `exited with code ${info.exitCode}`;
     const range = info.range;
     const index = info.index ?? range?.[0];
-    const exact = info.indexExact ?? true;
+    // "this item or a later one" says nothing more when it is the range's last
+    const exact = range === undefined || info.indexExact !== false || index === range[1] - 1;
     let item = "";
     if (range !== undefined && index !== undefined) {
-      item = exact || index === range[1] - 1 ? `, item ${index}` : `, item ${index} or a later one up to ${range[1] - 1}`;
+      item = exact ? `, item ${index}` : `, item ${index} or a later one up to ${range[1] - 1}`;
     }
     const tries = info.attempts > 1 ? ` after ${info.attempts} attempts` : "";
     const tail = info.stderrTail ? `\nlast stderr lines of the worker:\n${info.stderrTail}` : "";
@@ -120,7 +121,7 @@ export class WorkerCrashedError extends Error {
     this.signal = info.signal;
     this.range = range;
     this.index = index;
-    this.indexExact = range === undefined || exact || index === range[1] - 1;
+    this.indexExact = exact;
     this.attempts = info.attempts;
     this.stderrTail = info.stderrTail ?? "";
   }
