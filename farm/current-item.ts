@@ -5,7 +5,7 @@
  * it when the chunk ends; the index is a plain store per item (no more than that is paid per
  * tiny item). A thread worker shares the words with the parent, which reads them after the
  * thread died. A process worker shares them with its helper thread, which passes changes on to
- * the parent every few milliseconds (see worker/output-forwarder.ts), and its main thread writes
+ * the parent every 50 ms (ITEM_POLL_MS in worker/output-forwarder.ts), and its main thread writes
  * them to the parent itself when the process exits through its own code (process.exit).
  */
 const JOB = 0;

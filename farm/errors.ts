@@ -85,8 +85,8 @@ export class WorkerCrashedError extends Error {
    * The map item the worker was running when it died (undefined for apply/run). The worker
    * publishes the item it runs: it is exact when the worker ended through its own code
    * (process.exit, process.kill of itself) or was a thread; when a process worker was killed
-   * from outside (a signal, out of memory) it is the item it was last seen on, a few
-   * milliseconds before (`indexExact` false: this item or a later one of `range`).
+   * from outside (a signal, out of memory) it is the item it was last seen on, up to
+   * some 50 ms before (`indexExact` false: this item or a later one of `range`).
    */
   readonly index: number | undefined;
   /** False when the worker may have gone past `index` before it died (the item is that one or a later one in `range`). */
@@ -105,10 +105,11 @@ export class WorkerCrashedError extends Error {
     const how = info.signal ? `was killed by ${info.signal}` : `exited with code ${info.exitCode}`;
     const range = info.range;
     const index = info.index ?? range?.[0];
-    const exact = info.indexExact ?? true;
+    // "this item or a later one" says nothing more when it is the range's last
+    const exact = range === undefined || info.indexExact !== false || index === range[1] - 1;
     let item = "";
     if (range !== undefined && index !== undefined) {
-      item = exact || index === range[1] - 1 ? `, item ${index}` : `, item ${index} or a later one up to ${range[1] - 1}`;
+      item = exact ? `, item ${index}` : `, item ${index} or a later one up to ${range[1] - 1}`;
     }
     const tries = info.attempts > 1 ? ` after ${info.attempts} attempts` : "";
     const tail = info.stderrTail ? `\nlast stderr lines of the worker:\n${info.stderrTail}` : "";
@@ -120,7 +121,7 @@ export class WorkerCrashedError extends Error {
     this.signal = info.signal;
     this.range = range;
     this.index = index;
-    this.indexExact = range === undefined || exact || index === range[1] - 1;
+    this.indexExact = exact;
     this.attempts = info.attempts;
     this.stderrTail = info.stderrTail ?? "";
   }

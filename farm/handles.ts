@@ -201,11 +201,12 @@ const TOO_DEEP = `it is nested too deeply (more than ${MAX_SEND_DEPTH} levels of
 const SHARED_TO_PROCESS = "a SharedArrayBuffer cannot be shared with a process worker (it would be copied, and neither side " +
   "would see the other's changes): use a tspool SharedArray or Value, or a pool with threads: true";
 
-function isStackOverflow(e: unknown): boolean {
+export function isStackOverflow(e: unknown): boolean {
   return e instanceof RangeError && /call stack/i.test(e.message);
 }
 
-function messageOf(e: unknown): string {
+/** An error's message without its final full stop(s), to go inside a sentence. */
+export function messageOf(e: unknown): string {
   return (e instanceof Error ? e.message : String(e)).replace(/\.+$/, "");
 }
 

@@ -73,10 +73,6 @@ export abstract class PoolScheduler extends PoolWorkers {
     return max === undefined || s.jobsSinceSpawn < max;
   }
 
-  protected pickSlot(job: Job | null, prefetchOk: boolean): Slot | null {
-    return this.idleSlotFor(job) ?? (prefetchOk ? this.slotToSendAhead() : null);
-  }
-
   /** An idle worker for the job (its own for a pinned job; else preferably one it has not crashed on yet). */
   protected idleSlotFor(job: Job | null): Slot | null {
     if (job && job.pinned !== null) {
@@ -109,8 +105,11 @@ export abstract class PoolScheduler extends PoolWorkers {
     if (this.terminated) return;
     // What the workers can take: an idle one anything, a busy one only a map chunk sent ahead. Once
     // neither is possible nothing behind can be sent, so a long queue is not walked on every call.
-    let idle = this.idleSlotFor(null) !== null;
-    let ahead = !idle && this.slotToSendAhead() !== null;
+    const room = () => {
+      const idle = this.idleSlotFor(null) !== null;
+      return { idle, ahead: !idle && this.slotToSendAhead() !== null };
+    };
+    let { idle, ahead } = room();
     for (let qi = 0; qi < this.queue.length;) {
       if (!idle && !(ahead && this.queue.mapCount > 0)) break;
       const entry = this.queue.at(qi);
@@ -121,11 +120,10 @@ export abstract class PoolScheduler extends PoolWorkers {
         // chunks (on a loaded machine the parent may take a while to be scheduled). Should another
         // worker go idle while it has not started, it is taken back (rebalance). A task timeout
         // counts from the moment a chunk starts running (announce), not while it waits there.
-        const slot = this.pickSlot(null, true);
+        const slot = this.idleSlotFor(null) ?? this.slotToSendAhead();
         if (!slot) { qi++; continue; }
         this.dispatch(entry.make(), slot);
-        idle = this.idleSlotFor(null) !== null;
-        ahead = !idle && this.slotToSendAhead() !== null;
+        ({ idle, ahead } = room());
         continue;
       }
       if (entry.settled) { this.queue.removeAt(qi); continue; }
@@ -133,8 +131,7 @@ export abstract class PoolScheduler extends PoolWorkers {
       if (!slot) { qi++; continue; }
       this.queue.removeAt(qi);
       this.dispatch(entry, slot);
-      idle = this.idleSlotFor(null) !== null;
-      ahead = !idle && this.slotToSendAhead() !== null;
+      ({ idle, ahead } = room());
     }
     this.rebalance();
     this.maybeIdle();

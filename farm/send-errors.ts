@@ -5,7 +5,7 @@
  * Only the call fails; nothing reached the worker.
  */
 import { serialize } from "node:v8";
-import { UnsendableValueError, type PathStep } from "./handles.js";
+import { isStackOverflow, messageOf, UnsendableValueError, type PathStep } from "./handles.js";
 import type { JobBody, JobMessage } from "./messages.js";
 
 const ADVICE = "Arguments, items, pushed bindings and dependency values must be plain data (structured clone), or tspool handles.";
@@ -26,8 +26,8 @@ function partOf(body: JobBody, first: PathStep | undefined): string | null {
 /** What went wrong, in a few words, from an error of encoding or of the transport's serializer. */
 function reasonOf(e: unknown): string {
   if (e instanceof UnsendableValueError) return e.reason;
-  if (e instanceof RangeError && /call stack/i.test(e.message)) return "it is nested too deeply";
-  const message = (e instanceof Error ? e.message : String(e)).replace(/\.+$/, "");
+  if (isStackOverflow(e)) return "it is nested too deeply";
+  const message = messageOf(e);
   // structured clone's own refusals say "... could not be cloned"; anything else came from the value's code
   return /could not be cloned|DataCloneError/.test(message) || (e instanceof Error && e.name === "DataCloneError")
     ? message

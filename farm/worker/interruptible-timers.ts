@@ -13,6 +13,8 @@
  * awaiting a delay can see the task's abort signal and clean up. A task that ends normally keeps
  * its intervals (a `run` task may leave one on purpose).
  */
+import { keepOwnProperties } from "./raw-writes.js";
+
 const unboundQueueMicrotask = globalThis.queueMicrotask;
 const unboundClearInterval = globalThis.clearInterval;
 /** Node's own setImmediate, for the worker's own scheduling: never a task's. */
@@ -41,12 +43,7 @@ export class TaskTimers {
         }
         return handle;
       };
-      // keep what hangs off the originals (util.promisify.custom, ...)
-      for (const key of Reflect.ownKeys(original)) {
-        if (key === "length" || key === "prototype" || key === "name") continue;
-        const d = Object.getOwnPropertyDescriptor(original, key);
-        if (d) Object.defineProperty(wrapped, key, d);
-      }
+      keepOwnProperties(original, wrapped); // what hangs off the originals (util.promisify.custom, ...)
       Object.defineProperty(wrapped, "name", { value: name, configurable: true });
       Object.defineProperty(globalThis, name, { value: wrapped, writable: true, configurable: true, enumerable: false });
     }

@@ -201,8 +201,8 @@ export class JobRunner {
     this.schedule();
   }
 
+  /** Runs a job pump() made current (output is tagged with it from there on). */
   private async run(job: JobMessage, cur: Running): Promise<void> {
-    this.setCurrent(cur);
     if (job.ack) this.ch.send({ t: "started", id: job.id });
     const body = job.body;
     try {

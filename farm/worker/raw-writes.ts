@@ -38,14 +38,19 @@ function bytesOf(data: unknown, args: unknown[]): Uint8Array | null {
 
 const require = createRequire(import.meta.url);
 
-/** Puts `replacement` in place of a module's function, keeping the original's own properties (e.g. its util.promisify form). */
-function replace<F extends (...args: never[]) => unknown>(module: Record<string, unknown>, name: string, make: (original: F) => F): void {
-  const original = module[name] as F;
-  const replacement = make(original);
+/** Gives a function's wrapper the original's own properties (e.g. its util.promisify form), but not its length, name or prototype. */
+export function keepOwnProperties(original: object, replacement: object): void {
   for (const key of Reflect.ownKeys(original)) {
     if (key === "length" || key === "name" || key === "prototype") continue;
     Object.defineProperty(replacement, key, Object.getOwnPropertyDescriptor(original, key)!);
   }
+}
+
+/** Puts `replacement` in place of a module's function, keeping the original's own properties. */
+function replace<F extends (...args: never[]) => unknown>(module: Record<string, unknown>, name: string, make: (original: F) => F): void {
+  const original = module[name] as F;
+  const replacement = make(original);
+  keepOwnProperties(original, replacement);
   module[name] = replacement;
 }
 
