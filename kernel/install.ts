@@ -50,6 +50,11 @@ export function kernelsDir(target: NonNullable<InstallOptions["target"]>, env: N
   }
 }
 
+/** The kernelspec tspool ships (its kernel.json), which `install` completes with the command to run. */
+export function kernelspecTemplate(): Record<string, unknown> {
+  return JSON.parse(readFileSync(join(packageRoot, "kernel.json"), "utf8"));
+}
+
 export function install(options: InstallOptions = {}): InstallResult {
   const name = options.name ?? "tspool";
   if (!NAME_RE.test(name)) {
@@ -58,7 +63,7 @@ export function install(options: InstallOptions = {}): InstallResult {
   if (!existsSync(cliPath)) {
     throw new Error(`${cliPath} does not exist: build tspool first (npm run build).`);
   }
-  const template = JSON.parse(readFileSync(join(packageRoot, "kernel.json"), "utf8"));
+  const template = kernelspecTemplate();
   const spec: Record<string, unknown> = {
     ...template,
     argv: [process.execPath, cliPath, "kernel", "-f", "{connection_file}"],

@@ -3,17 +3,14 @@
  * tspool kernelspec, so that the written notebook's kernelspec agrees with its language_info
  * (and with the TypeScript outputs in it) even when the notebook was written for another kernel.
  */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { packageRoot } from "../kernel/package-info.js";
+import { kernelspecTemplate } from "../kernel/install.js";
 import type { Notebook } from "./notebook.js";
 
 export interface Kernelspec { name: string; display_name: string; language: string }
 
 /** The kernelspec `tspool install` writes by default (name "tspool"). */
 export function tspoolKernelspec(): Kernelspec {
-  const template = JSON.parse(readFileSync(join(packageRoot, "kernel.json"), "utf8"));
-  return { name: "tspool", display_name: String(template.display_name), language: "typescript" };
+  return { name: "tspool", display_name: String(kernelspecTemplate().display_name), language: "typescript" };
 }
 
 /**

@@ -179,13 +179,14 @@ function whyUnwritable(out: string): string | undefined {
   const path = resolve(out);
   const dir = dirname(path);
   if (!existsSync(dir)) return `the directory ${dir} does not exist (create it, or pick another --out)`;
-  if (existsSync(path) && statSync(path).isDirectory()) {
+  const exists = existsSync(path);
+  if (exists && statSync(path).isDirectory()) {
     return `it is a directory (give the executed notebook's file name, e.g. --out ${join(out, "executed.ipynb")})`;
   }
   try {
-    accessSync(existsSync(path) ? path : dir, constants.W_OK);
+    accessSync(exists ? path : dir, constants.W_OK);
   } catch {
-    return `${existsSync(path) ? "the file" : `the directory ${dir}`} is not writable (pick another --out)`;
+    return `${exists ? "the file" : `the directory ${dir}`} is not writable (pick another --out)`;
   }
   return undefined;
 }

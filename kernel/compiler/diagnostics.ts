@@ -56,8 +56,8 @@ export function toCellDiagnostics(
   return out;
 }
 
-/** 1-based line and column of an offset in the cell. */
-function positionOf(source: string, offset: number): { line: number; column: number } {
+/** 1-based line and column of an offset in a text (a cell's, a script's), as diagnostics and stack traces give them. */
+export function positionOf(source: string, offset: number): { line: number; column: number } {
   const before = source.slice(0, offset);
   const line = before.split("\n").length;
   return { line, column: offset - (before.lastIndexOf("\n") + 1) + 1 };

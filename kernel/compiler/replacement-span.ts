@@ -80,7 +80,7 @@ function segmentStart(code: string, cursor: number): number {
 }
 
 /** Whether `pos` is within the text of a string literal or template literal part (not just after its closing quote). */
-export function isInStringLiteral(sf: ts.SourceFile, pos: number): boolean {
+function isInStringLiteral(sf: ts.SourceFile, pos: number): boolean {
   let literal: ts.Node | undefined;
   const visit = (node: ts.Node): void => {
     if (node.getStart(sf) >= pos || node.getEnd() < pos) return;

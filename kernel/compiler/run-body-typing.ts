@@ -62,10 +62,11 @@ const TYPE_KINDS = new Set<BindingKind>(["type", "interface", "class", "enum", "
  * the body itself declares, or that does not check as a later cell's declaration, is `any`.
  */
 export function runBodyDeclarations(host: ScratchHost, body: string, checkContext?: string): Map<string, WorkerDeclaration> {
-  const names = declaredNames(parseCell(body)).filter((n) => !n.ambient && RUNTIME_KINDS.has(n.kind));
+  const declared = declaredNames(parseCell(body));
+  const names = declared.filter((n) => !n.ambient && RUNTIME_KINDS.has(n.kind));
   const out = new Map<string, WorkerDeclaration>();
   if (names.length === 0) return out;
-  const local = declaredNames(parseCell(body)).filter((n) => TYPE_KINDS.has(n.kind)).map((n) => n.name);
+  const local = declared.filter((n) => TYPE_KINDS.has(n.kind)).map((n) => n.name);
   const types = withScratchCell(host, body, (file) => {
     const program = host.checker.languageService.getProgram();
     const sf = program?.getSourceFile(file.fileName);

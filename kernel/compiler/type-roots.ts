@@ -10,8 +10,8 @@ import { dirname, join } from "node:path";
 import { packageRoot } from "./paths.js";
 
 /** The `@types` folders holding each of `names` (`node` -> the folder holding `node/`), in order, each once. */
-export function typeRootsFor(names: readonly string[], from: string = packageRoot): string[] {
-  const require = createRequire(join(from, "package.json"));
+export function typeRootsFor(names: readonly string[]): string[] {
+  const require = createRequire(join(packageRoot, "package.json"));
   const roots = new Set<string>();
   for (const name of names) {
     try {
@@ -22,6 +22,6 @@ export function typeRootsFor(names: readonly string[], from: string = packageRoo
     }
   }
   // Where an unhoisted install keeps them, so that a missing package is looked for somewhere sensible.
-  if (roots.size === 0) roots.add(join(from, "node_modules", "@types"));
+  if (roots.size === 0) roots.add(join(packageRoot, "node_modules", "@types"));
   return [...roots];
 }

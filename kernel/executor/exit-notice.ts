@@ -33,8 +33,8 @@ const WRITE_LIMIT_MS = 2000;
 const pause = new Int32Array(new SharedArrayBuffer(4));
 
 /** Writes a notice on the kernel's pipe; does nothing without one (never throws; waits at most WRITE_LIMIT_MS). */
-export function writeExitNotice(notice: { exit?: ExitNotice; undelivered?: SequencedMessage[] }, fd = KERNEL_PIPE_FD): void {
-  if (!isKernelPipe(fd)) return;
+export function writeExitNotice(notice: { exit?: ExitNotice; undelivered?: SequencedMessage[] }): void {
+  if (!isKernelPipe(KERNEL_PIPE_FD)) return;
   const line: PipeNotice = {
     ...(notice.exit ? { exit: notice.exit.code, parent: notice.exit.parent } : {}),
     ...(notice.undelivered?.length ? { undelivered: notice.undelivered } : {}),
@@ -45,7 +45,7 @@ export function writeExitNotice(notice: { exit?: ExitNotice; undelivered?: Seque
   let written = 0;
   while (written < bytes.length) {
     try {
-      written += writeSync(fd, bytes, written);
+      written += writeSync(KERNEL_PIPE_FD, bytes, written);
     } catch (err) {
       // The pipe is full for now (the helper thread made it non-blocking): wait for the kernel to read.
       // Otherwise the kernel is gone: the exit code alone has to do.

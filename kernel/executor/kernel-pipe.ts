@@ -8,7 +8,7 @@ import { fstatSync } from "node:fs";
 export const KERNEL_PIPE_FD = 3;
 
 /** Whether `fd` is a pipe or socket: the kernel's, never an unrelated file the process inherited as fd 3. */
-export function isKernelPipe(fd: number = KERNEL_PIPE_FD): boolean {
+export function isKernelPipe(fd: number): boolean {
   try {
     const st = fstatSync(fd);
     return st.isFIFO() || st.isSocket();

@@ -9,7 +9,7 @@ import { BindingRegistry, type Binding } from "../compiler/bindings.js";
 import { CellChecker, wordsOf, type CellFile } from "../compiler/checker.js";
 import { cellGlobalsDeclarations } from "../compiler/cell-globals.js";
 import { declaredNames, parseCell, type DeclaredName } from "../compiler/declarations.js";
-import { compileError, toCellDiagnostics } from "../compiler/diagnostics.js";
+import { compileError, positionOf, toCellDiagnostics } from "../compiler/diagnostics.js";
 import { toCellScript, type CellScript } from "../compiler/cell-script.js";
 import { applyEdits, toSourceSpan, type SourceEdit } from "../compiler/source-edits.js";
 import { createModuleUrlResolver } from "../compiler/module-urls.js";
@@ -253,7 +253,7 @@ export class Session {
     for (const script of scripts) {
       const code = script === undefined ? undefined : this.#code.get(script);
       const at = code === undefined ? -1 : code.indexOf(source);
-      if (at >= 0) return { script: script!, ...positionIn(code!, at) };
+      if (at >= 0) return { script: script!, ...positionOf(code!, at) };
     }
     return undefined;
   }
@@ -325,12 +325,6 @@ export class Session {
       return b;
     });
   }
-}
-
-/** 1-based line and column of offset `at` in `code`. */
-function positionIn(code: string, at: number): { line: number; column: number } {
-  const before = code.slice(0, at);
-  return { line: before.split("\n").length, column: at - before.lastIndexOf("\n") };
 }
 
 /** A name's global before a cell ran: whether it existed, and its value. */
