@@ -25,7 +25,8 @@ import { scopeVariables, type ScopeVariable } from "./function-scopes.js";
 import { moduleOrigin, type ImportBindings } from "./module-origins.js";
 import { emitHelperSource } from "./emit-helpers.js";
 import { instancePaths, objectsAt, restoreInstances } from "./instance-paths.js";
-import { isNotebookTypeScript, kernelResolutions, RESOLVE_GLOBAL, TYPESCRIPT_LOADER, workerResolver } from "./worker-imports.js";
+import { kernelResolutions, RESOLVE_GLOBAL, TYPESCRIPT_LOADER, workerResolver } from "./worker-imports.js";
+import { isNotebookTypeScript } from "../kernel/executor/typescript-loader-registration.js";
 
 /** The subset of the session's binding registry (contract C2) that capture reads. */
 export interface CapturedBinding {

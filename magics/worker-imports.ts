@@ -8,11 +8,6 @@
  */
 import { RESOLVE_GLOBAL } from "../kernel/compiler/cell-script.js";
 
-/** Whether a module URL is one of the notebook's own TypeScript files, which the kernel's loader transpiles (kernel/executor/typescript-loader.ts). */
-export function isNotebookTypeScript(url: string): boolean {
-  return url.startsWith("file:") && /\.(ts|mts|tsx)$/.test(new URL(url).pathname) && !url.includes("/node_modules/");
-}
-
 /** A dependency that registers the kernel's TypeScript loader on a worker, to ship ahead of the imports that need it. */
 export const TYPESCRIPT_LOADER = {
   name: "__tspool_typescript_loader",
