@@ -17,6 +17,7 @@
  */
 import { createRequire, syncBuiltinESMExports } from "node:module";
 import { outputContext } from "../kernel/executor/session.js";
+import { keepOwnProperties } from "../farm/worker/raw-writes.js";
 
 const watched = new Map<string, { wrote: boolean }>();
 let installed = false;
@@ -40,10 +41,7 @@ function wrap(target: Record<string, unknown>, name: string, before: (args: unkn
     if (watched.size > 0) before(args);
     return original.apply(this, args);
   };
-  for (const key of Reflect.ownKeys(original)) {
-    if (key === "length" || key === "name" || key === "prototype") continue;
-    Object.defineProperty(wrapper, key, Object.getOwnPropertyDescriptor(original, key)!);
-  }
+  keepOwnProperties(original, wrapper);
   target[name] = wrapper;
 }
 
