@@ -9,9 +9,10 @@
  * snapshots: they refer to shared state by design, and travel as they are, encoded for each worker
  * (threads get the shared memory itself).
  *
- * The bytes of recent snapshots of objects are kept by content key (up to RECENT_BYTES, and
+ * The bytes of the latest snapshot of each object are kept by content key (up to RECENT_BYTES, and
  * only while the object they were taken of is alive), so that calling again with unchanged data
- * costs its digest only, not serializing it again.
+ * costs its digest only, not serializing it again. An object's earlier snapshots are let go: a
+ * loop that changes a dependency between calls would otherwise keep one per call.
  */
 import { randomUUID } from "node:crypto";
 import { serialize } from "node:v8";
@@ -37,8 +38,23 @@ function forget(key: string): void {
   recentBytes -= r.bytes.byteLength;
 }
 
+/** The key of each object's latest snapshot (one record per object, registered once below). */
+const latest = new WeakMap<object, { key: string }>();
+/** Lets go of an object's latest snapshot once the object is collected. */
+const collected = new FinalizationRegistry<{ key: string }>(({ key }) => {
+  if (recent.get(key)?.of.deref() === undefined) forget(key);
+});
+
 function remember(key: string, bytes: Uint8Array, of: object): void {
-  for (const [k, r] of recent) if (r.of.deref() === undefined) forget(k);
+  const mine = latest.get(of);
+  if (mine === undefined) {
+    const record = { key };
+    latest.set(of, record);
+    collected.register(of, record);
+  } else if (mine.key !== key) {
+    if (recent.get(mine.key)?.of.deref() === of) forget(mine.key);
+    mine.key = key;
+  }
   recent.set(key, { bytes, of: new WeakRef(of) });
   recentBytes += bytes.byteLength;
   for (const k of recent.keys()) {
