@@ -2,7 +2,7 @@
  * `tspool run` end to end: the real CLI starts the real kernel, runs small notebooks written
  * here, prints outputs, writes the executed notebook and sets its exit status.
  */
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { spawn } from "node:child_process";
@@ -324,9 +324,9 @@ describe("tspool run", () => {
   it("records the tspool kernelspec in a notebook written for another kernel", async () => {
     const dir = tempDir();
     const path = writeNotebook(dir, "python.ipynb", ["1 + 1"]);
-    const nb = JSON.parse((await import("node:fs")).readFileSync(path, "utf8"));
+    const nb = JSON.parse(readFileSync(path, "utf8"));
     nb.metadata.kernelspec = { name: "python3", display_name: "Python 3", language: "python" };
-    (await import("node:fs")).writeFileSync(path, JSON.stringify(nb));
+    writeFileSync(path, JSON.stringify(nb));
     const r = await runCli(["run", path]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('was written for the "python3" kernel; running it with tspool (TypeScript) anyway');
@@ -363,14 +363,14 @@ describe("tspool run", () => {
 
     // An existing directory as --out: refused before the notebook runs, not after.
     const folder = join(dir, "results");
-    (await import("node:fs")).mkdirSync(folder);
+    mkdirSync(folder);
     const intoFolder = await runCli(["run", fine, "--out", folder]);
     expect(intoFolder.code).toBe(2);
     expect(intoFolder.stderr).toContain(`cannot write ${folder}: it is a directory (give the executed notebook's file name, e.g. --out ${join(folder, "executed.ipynb")})`);
     expect(intoFolder.stdout).not.toContain("the cell ran");
 
     const notJson = join(dir, "bad.ipynb");
-    (await import("node:fs")).writeFileSync(notJson, "{ not json");
+    writeFileSync(notJson, "{ not json");
     const bad = await runCli(["run", notJson]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("not valid JSON");
