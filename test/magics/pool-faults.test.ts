@@ -113,12 +113,7 @@ describe("interrupting a %%pool cell", () => {
   it("stops tasks that a normal cell started through the pool global", async () => {
     const from = s.kernel.client.iopubLog.length;
     const running = s.kernel.client.execute("await pool.map((x: number) => { let last = 0; for (;;) { if (Date.now() - last > 60) { console.log('lib spinning', x); last = Date.now() } } }, [1, 2], { chunksize: 1 })");
-    for (const deadline = Date.now() + 20_000; ; ) {
-      const text = s.kernel.client.iopubLog.slice(from).filter((m) => m.header.msg_type === "stream").map((m) => m.content.text).join("");
-      if (/\[worker 0\] lib spinning/.test(text) && /\[worker 1\] lib spinning/.test(text)) break;
-      if (Date.now() > deadline) throw new Error(`no worker output from the pool global's map: ${text}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await waitForIopub(s.kernel.client, from, (t) => /\[worker 0\] lib spinning/.test(t) && /\[worker 1\] lib spinning/.test(t));
     await s.kernel.client.request("control", "interrupt_request", {});
     const r = await running;
     expect(r.reply.content.status).toBe("error");
