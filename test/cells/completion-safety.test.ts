@@ -8,8 +8,8 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startKernel, type RunningKernel } from "../helpers/start-kernel.js";
+import { plain } from "../helpers/kernel-client.js";
 
-const plain = (r: { result?: Record<string, any> }) => r.result?.data["text/plain"];
 
 async function complete(k: RunningKernel, code: string, timeoutMs = 15_000) {
   const { reply } = await k.client.request("shell", "complete_request", { code, cursor_pos: [...code].length }, timeoutMs);

@@ -9,6 +9,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startKernel, type RunningKernel } from "../helpers/start-kernel.js";
+import { plain } from "../helpers/kernel-client.js";
 
 let k: RunningKernel;
 beforeAll(async () => {
@@ -19,7 +20,6 @@ afterAll(async () => {
   await k?.stop();
 });
 
-const plain = (r: { result?: Record<string, any> }) => r.result?.data["text/plain"] as string;
 
 /** The `at ...` lines of a printed stack. */
 const framesOf = (text: string) => text.split("\n").filter((l) => /^\s+at /.test(l)).map((l) => l.trim());

@@ -9,12 +9,12 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { withKernel, type RunningKernel } from "../helpers/start-kernel.js";
+import { plain } from "../helpers/kernel-client.js";
 import { useKernel } from "../helpers/kernel-session.js";
 import { alive } from "../helpers/processes.js";
 import { jupyterEnv, waitFor } from "../helpers/jupyter-env.js";
 import { cellText, codeCells, readExecuted, runCli, tempDir, writeNotebook } from "../notebooks/helpers.js";
 
-const plain = (r: { result?: Record<string, any> }) => r.result?.data["text/plain"];
 
 
 /** Pids of the notebook pool's workers (after `%pool start`). */

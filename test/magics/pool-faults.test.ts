@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { useKernel } from "../helpers/kernel-session.js";
-import type { ExecuteResult } from "../helpers/kernel-client.js";
+import { plain } from "../helpers/kernel-client.js";
 import { waitForIopub } from "../helpers/iopub-wait.js";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -16,7 +16,6 @@ const s = useKernel({}, async ({ ok }) => {
   await ok("%pool start 2");
 });
 const { ok } = s;
-const plain = (r: ExecuteResult) => r.result?.data["text/plain"] as string;
 
 async function workerPids(): Promise<number[]> {
   const r = await ok("%%pool run\nprocess.pid");
