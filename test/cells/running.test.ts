@@ -15,7 +15,6 @@ afterAll(async () => {
   await k?.stop();
 });
 
-
 describe("results", () => {
   it("publishes the last expression as execute_result with text/plain as the REPL prints it", async () => {
     const r = await k.client.execute('({ name: "ada", tags: ["x"], nested: { deep: { deeper: { deepest: 1 } } } })');

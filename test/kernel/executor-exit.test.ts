@@ -15,8 +15,6 @@ import { alive } from "../helpers/processes.js";
 import { jupyterEnv, waitFor } from "../helpers/jupyter-env.js";
 import { cellText, codeCells, readExecuted, runCli, tempDir, writeNotebook } from "../notebooks/helpers.js";
 
-
-
 /** Pids of the notebook pool's workers (after `%pool start`). */
 async function poolPids(k: RunningKernel): Promise<number[]> {
   const r = await k.client.execute("(pool as any).status().workers.map((w: any) => w.pid)");
