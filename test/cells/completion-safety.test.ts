@@ -6,10 +6,10 @@
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { startKernel, type RunningKernel } from "../helpers/start-kernel.js";
-
-const plain = (r: { result?: Record<string, any> }) => r.result?.data["text/plain"];
+import { useKernel } from "../helpers/kernel-session.js";
+import { plain } from "../helpers/kernel-client.js";
 
 async function complete(k: RunningKernel, code: string, timeoutMs = 15_000) {
   const { reply } = await k.client.request("shell", "complete_request", { code, cursor_pos: [...code].length }, timeoutMs);
@@ -26,10 +26,8 @@ async function until(file: string): Promise<void> {
 }
 
 describe("completion of live values typed any", () => {
-  let k: RunningKernel;
-  beforeAll(async () => {
-    k = await startKernel();
-    const r = await k.client.execute(
+  const s = useKernel({}, async ({ kernel }) => {
+    const r = await kernel.client.execute(
       [
         "let getterCalls = 0;",
         'const slow: any = {}; Object.defineProperty(slow, "x", { get() { while (true) {} } });',
@@ -45,35 +43,32 @@ describe("completion of live values typed any", () => {
     );
     expect(r.error).toBeUndefined();
   });
-  afterAll(async () => {
-    await k?.stop();
-  });
 
   it("does not call a getter that loops for ever: the reply comes, and the kernel keeps answering", async () => {
-    expect((await complete(k, "slow.x.")).matches).toEqual([]);
-    expect((await complete(k, "slow.")).matches).toContain("x");
-    expect(plain(await k.client.execute("sentinel + 1"))).toBe("43");
+    expect((await complete(s.kernel, "slow.x.")).matches).toEqual([]);
+    expect((await complete(s.kernel, "slow.")).matches).toContain("x");
+    expect(plain(await s.kernel.client.execute("sentinel + 1"))).toBe("43");
   });
 
   it("does not call a getter that calls process.exit: the session keeps its state", async () => {
-    expect((await complete(k, "bad.boom.x")).matches).toEqual([]);
-    expect(plain(await k.client.execute("sentinel"))).toBe("42");
+    expect((await complete(s.kernel, "bad.boom.x")).matches).toEqual([]);
+    expect(plain(await s.kernel.client.execute("sentinel"))).toBe("42");
   });
 
   it("does not run proxy traps, neither on the value nor on a prototype", async () => {
-    expect((await complete(k, "prox.")).matches).toEqual([]);
-    expect((await complete(k, "prox.a.")).matches).toEqual([]);
-    expect((await complete(k, "viaProto.own")).matches).toEqual(["ownKey"]);
-    expect(plain(await k.client.execute("getterCalls"))).toBe("0");
+    expect((await complete(s.kernel, "prox.")).matches).toEqual([]);
+    expect((await complete(s.kernel, "prox.a.")).matches).toEqual([]);
+    expect((await complete(s.kernel, "viaProto.own")).matches).toEqual(["ownKey"]);
+    expect(plain(await s.kernel.client.execute("getterCalls"))).toBe("0");
   });
 
   it("still offers own and inherited data members, and names of accessors without reading them", async () => {
-    expect((await complete(k, "lazy.")).matches).toEqual(expect.arrayContaining(["counted", "plain"]));
-    expect((await complete(k, "lazy.plain.")).matches).toContain("deep");
-    expect((await complete(k, "lazy.counted.")).matches).toEqual([]);
-    expect((await complete(k, "inst.")).matches).toEqual(expect.arrayContaining(["field", "inherited", "hasOwnProperty"]));
-    expect((await complete(k, "inst.field.le")).matches).toEqual(["leaf"]);
-    expect(plain(await k.client.execute("getterCalls"))).toBe("0");
+    expect((await complete(s.kernel, "lazy.")).matches).toEqual(expect.arrayContaining(["counted", "plain"]));
+    expect((await complete(s.kernel, "lazy.plain.")).matches).toContain("deep");
+    expect((await complete(s.kernel, "lazy.counted.")).matches).toEqual([]);
+    expect((await complete(s.kernel, "inst.")).matches).toEqual(expect.arrayContaining(["field", "inherited", "hasOwnProperty"]));
+    expect((await complete(s.kernel, "inst.field.le")).matches).toEqual(["leaf"]);
+    expect(plain(await s.kernel.client.execute("getterCalls"))).toBe("0");
   });
 });
 

@@ -7,26 +7,20 @@
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startKernel, type RunningKernel } from "../helpers/start-kernel.js";
+import { describe, expect, it } from "vitest";
+import { useKernel } from "../helpers/kernel-session.js";
+import { plain } from "../helpers/kernel-client.js";
 
-let k: RunningKernel;
-beforeAll(async () => {
-  k = await startKernel();
-  writeFileSync(join(k.cwd, "maker.mjs"), 'export function makeError(message) {\n  return new Error(message);\n}\n');
+const s = useKernel({}, async ({ kernel }) => {
+  writeFileSync(join(kernel.cwd, "maker.mjs"), 'export function makeError(message) {\n  return new Error(message);\n}\n');
 });
-afterAll(async () => {
-  await k?.stop();
-});
-
-const plain = (r: { result?: Record<string, any> }) => r.result?.data["text/plain"] as string;
 
 /** The `at ...` lines of a printed stack. */
 const framesOf = (text: string) => text.split("\n").filter((l) => /^\s+at /.test(l)).map((l) => l.trim());
 
 /** Runs `code` and returns its execution count and the cell name its frames use. */
 async function run(code: string) {
-  const r = await k.client.execute(code);
+  const r = await s.kernel.client.execute(code);
   expect(r.reply.content.status, JSON.stringify(r.error)).toBe("ok");
   return { r, cell: `cell[${r.reply.content.execution_count}]` };
 }
@@ -107,20 +101,20 @@ describe("stacks of errors a cell shows, prints or reads", () => {
 
 describe("uncaught errors whose stack was already read", () => {
   it("are mapped once: the traceback shows the same cell positions err.stack showed", async () => {
-    const r = await k.client.execute('const seen = new Error("thrown after reading");\nconsole.log(seen.stack);\nthrow seen;');
+    const r = await s.kernel.client.execute('const seen = new Error("thrown after reading");\nconsole.log(seen.stack);\nthrow seen;');
     const cell = `cell[${r.reply.content.execution_count}]`;
     expect(r.stdout).toBe(`Error: thrown after reading\n    at ${cell}:1:14\n`);
     expect(r.error!.traceback).toEqual(["Error: thrown after reading", `    at ${cell}:1:14`]);
   });
 
   it("are mapped once when the cell extended the stack text before throwing", async () => {
-    const r = await k.client.execute('const grown = new Error("grown");\ngrown.stack = grown.stack + "\\n    at extra (elsewhere.js:1:1)";\nthrow grown;');
+    const r = await s.kernel.client.execute('const grown = new Error("grown");\ngrown.stack = grown.stack + "\\n    at extra (elsewhere.js:1:1)";\nthrow grown;');
     const cell = `cell[${r.reply.content.execution_count}]`;
     expect(r.error!.traceback).toEqual(["Error: grown", `    at ${cell}:1:15`, "    at extra (elsewhere.js:1:1)"]);
   });
 
   it("a cause chain read before throwing is mapped once too", async () => {
-    const r = await k.client.execute('const low = new Error("low");\nvoid low.stack;\nconst high = new Error("high", { cause: low });\nvoid high.stack;\nthrow high;');
+    const r = await s.kernel.client.execute('const low = new Error("low");\nvoid low.stack;\nconst high = new Error("high", { cause: low });\nvoid high.stack;\nthrow high;');
     const cell = `cell[${r.reply.content.execution_count}]`;
     expect(r.error!.traceback).toEqual(["Error: high", `    at ${cell}:3:14`, "Caused by: Error: low", `    at ${cell}:1:13`]);
   });

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startKernel, type RunningKernel } from "../helpers/start-kernel.js";
+import { plain } from "../helpers/kernel-client.js";
 
 let k: RunningKernel;
 beforeAll(async () => {
@@ -13,8 +14,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await k?.stop();
 });
-
-const plain = (r: { result?: Record<string, any> }) => r.result?.data["text/plain"];
 
 describe("results", () => {
   it("publishes the last expression as execute_result with text/plain as the REPL prints it", async () => {

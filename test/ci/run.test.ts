@@ -4,12 +4,12 @@
  * are run by sourcing the script in bash, with real Pythons and real virtual environments; the
  * package installed is a small one (iniconfig) instead of the Jupyter stack.
  */
-import { spawn } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { runProcess } from "../helpers/run-process.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url)).replace(/\/$/, "");
 const SCRIPT = join(ROOT, ".ci", "run");
@@ -19,19 +19,9 @@ const DEBIAN_MARKER = "/usr/lib/python3.11/EXTERNALLY-MANAGED";
 
 interface Result { code: number | null; out: string }
 
-function bash(script: string, env: NodeJS.ProcessEnv): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("bash", ["-c", script], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    child.stdout.on("data", (d) => (out += d));
-    child.stderr.on("data", (d) => (out += d));
-    const limit = setTimeout(() => child.kill("SIGKILL"), 170_000);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(limit);
-      resolve({ code, out });
-    });
-  });
+async function bash(script: string, env: NodeJS.ProcessEnv): Promise<Result> {
+  const r = await runProcess("bash", ["-c", script], 170_000, { cwd: ROOT, env });
+  return { code: r.code, out: r.output };
 }
 
 /** A folder of executables put first on PATH: `name` runs `body` (a sh script) or links to `target`. */

@@ -6,28 +6,18 @@
  * and emits; "events" only emits. A Process keeps its own setting ("ignore" prints nothing).
  * Each case runs in its own child process, with real workers.
  */
-import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { runProcess } from "../helpers/run-process.js";
 
 const program = fileURLToPath(new URL("./fixtures/output-program.mjs", import.meta.url));
 
 interface Ended { code: number | null; stdout: string[]; stderr: string[] }
 
-function runProgram(which: string, kind: string): Promise<Ended> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [program, which, kind], { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    let err = "";
-    child.stdout.setEncoding("utf8").on("data", (t: string) => { out += t; });
-    child.stderr.setEncoding("utf8").on("data", (t: string) => { err += t; });
-    const hung = setTimeout(() => child.kill("SIGKILL"), 20_000);
-    child.on("close", (code) => {
-      clearTimeout(hung);
-      const lines = (s: string) => s.split("\n").filter((l) => l !== "");
-      resolve({ code, stdout: lines(out), stderr: lines(err) });
-    });
-  });
+async function runProgram(which: string, kind: string): Promise<Ended> {
+  const r = await runProcess(process.execPath, [program, which, kind], 20_000);
+  const lines = (s: string) => s.split("\n").filter((l) => l !== "");
+  return { code: r.code, stdout: lines(r.stdout), stderr: lines(r.stderr) };
 }
 
 const events = 'events ["err from worker","out from worker"]';

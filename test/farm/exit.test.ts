@@ -3,28 +3,18 @@
  * terminate(), close()+join(), async disposal, or simply leaving an idle pool; a pool with work
  * keeps it alive until the work is done. Each ending runs in its own child process.
  */
-import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { runProcess } from "../helpers/run-process.js";
 
 const program = fileURLToPath(new URL("./fixtures/exit-program.mjs", import.meta.url));
 
 interface Ended { code: number | null; signal: string | null; stdout: string[]; stderr: string }
 
 /** Runs the program; kills it if it has not ended on its own after 15 s (then signal is SIGKILL). */
-function runProgram(ending: string, kind: string): Promise<Ended> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [program, ending, kind], { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    let err = "";
-    child.stdout.setEncoding("utf8").on("data", (t: string) => { out += t; });
-    child.stderr.setEncoding("utf8").on("data", (t: string) => { err += t; });
-    const hung = setTimeout(() => child.kill("SIGKILL"), 15_000);
-    child.on("close", (code, signal) => {
-      clearTimeout(hung);
-      resolve({ code, signal, stdout: out.split("\n").filter((l) => l !== ""), stderr: err });
-    });
-  });
+async function runProgram(ending: string, kind: string): Promise<Ended> {
+  const r = await runProcess(process.execPath, [program, ending, kind], 15_000);
+  return { code: r.code, signal: r.signal, stdout: r.stdout.split("\n").filter((l) => l !== ""), stderr: r.stderr };
 }
 
 const expected: Record<string, string[]> = {

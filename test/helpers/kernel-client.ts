@@ -39,6 +39,9 @@ export interface ExecuteResult {
   inputRequests: JupyterMessage[];
 }
 
+/** The text/plain of a cell's execute_result (undefined when it has none). */
+export const plain = (r: { result?: Record<string, any> }) => r.result?.data["text/plain"] as string;
+
 interface Waiter {
   match(m: JupyterMessage): boolean;
   resolve(m: JupyterMessage): void;

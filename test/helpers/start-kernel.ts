@@ -149,3 +149,13 @@ export async function startKernel(opts: StartKernelOptions = {}): Promise<Runnin
     stop,
   };
 }
+
+/** Runs `fn` with a kernel of its own (for a test that stops or kills it), then stops that kernel. */
+export async function withKernel<T>(fn: (k: RunningKernel) => Promise<T>): Promise<T> {
+  const k = await startKernel();
+  try {
+    return await fn(k);
+  } finally {
+    await k.stop();
+  }
+}

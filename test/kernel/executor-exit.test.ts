@@ -8,14 +8,12 @@ import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { startKernel, type RunningKernel } from "../helpers/start-kernel.js";
+import { withKernel, type RunningKernel } from "../helpers/start-kernel.js";
+import { plain } from "../helpers/kernel-client.js";
 import { useKernel } from "../helpers/kernel-session.js";
 import { alive } from "../helpers/processes.js";
 import { jupyterEnv, waitFor } from "../helpers/jupyter-env.js";
 import { cellText, codeCells, readExecuted, runCli, tempDir, writeNotebook } from "../notebooks/helpers.js";
-
-const plain = (r: { result?: Record<string, any> }) => r.result?.data["text/plain"];
-
 
 /** Pids of the notebook pool's workers (after `%pool start`). */
 async function poolPids(k: RunningKernel): Promise<number[]> {
@@ -132,50 +130,40 @@ const onExitWrite = (file: string) => `process.on("exit", () => require("node:fs
 
 describe("the executor's own ways out", () => {
   it("a kernel shutdown lets the executor exit by itself: its exit handlers run", async () => {
-    const k = await startKernel();
-    try {
+    await withKernel(async (k) => {
       expect((await k.client.execute(onExitWrite("shutdown.txt"))).reply.content.status).toBe("ok");
       const executor = Number(plain(await k.client.execute("process.pid")));
       await k.client.request("control", "shutdown_request", { restart: false });
       expect(await k.exited).toEqual({ code: 0, signal: null });
       expect(alive(executor)).toBe(false);
       expect(readFileSync(join(k.cwd, "shutdown.txt"), "utf8")).toBe("exited cleanly");
-    } finally {
-      await k.stop();
-    }
+    });
   });
 
   it("a cell that cuts the executor's IPC channel gets an error, and the next cell a fresh executor", async () => {
-    const k = await startKernel();
-    try {
+    await withKernel(async (k) => {
       const r = await k.client.execute("process.disconnect!()", { timeoutMs: 20_000 });
       expect(r.reply.content.ename).toBe("ExecutorDied");
       expect(r.reply.content.evalue).toContain("The executor process died (exit code 0) while handling this request");
       expect(plain(await k.client.execute("1 + 1", { timeoutMs: 20_000 }))).toBe("2");
-    } finally {
-      await k.stop();
-    }
+    });
   });
 
   it("an idle executor whose kernel is killed exits by itself: its exit handlers run", async () => {
-    const k = await startKernel();
-    try {
+    await withKernel(async (k) => {
       expect((await k.client.execute(onExitWrite("orphaned.txt"))).reply.content.status).toBe("ok");
       const executor = Number(plain(await k.client.execute("process.pid")));
       k.proc.kill("SIGKILL");
       await k.exited;
       await waitFor("the executor to end", 10_000, () => (alive(executor) ? undefined : true));
       expect(readFileSync(join(k.cwd, "orphaned.txt"), "utf8")).toBe("exited cleanly");
-    } finally {
-      await k.stop();
-    }
+    });
   });
 });
 
 describe("an executor whose kernel is killed", () => {
   it("ends even while a cell spins in a synchronous loop, and its pool's workers end too", async () => {
-    const k = await startKernel();
-    try {
+    await withKernel(async (k) => {
       const executor = Number(plain(await k.client.execute("process.pid")));
       expect((await k.client.execute("%pool start 2", { timeoutMs: 60_000 })).reply.content.status).toBe("ok");
       const workers = await poolPids(k);
@@ -187,9 +175,7 @@ describe("an executor whose kernel is killed", () => {
       k.proc.kill("SIGKILL");
       await k.exited;
       await waitFor("the executor and its workers to end", 10_000, () => ([executor, ...workers].some(alive) ? undefined : true));
-    } finally {
-      await k.stop();
-    }
+    });
   });
 });
 
@@ -210,21 +196,17 @@ describe("processes a cell started end with the session, as ipykernel's children
   });
 
   it("on a shutdown request", async () => {
-    const k = await startKernel();
-    try {
+    await withKernel(async (k) => {
       const child = await startSleep(k);
       stray.push(child);
       await k.client.request("control", "shutdown_request", { restart: false });
       expect(await k.exited).toEqual({ code: 0, signal: null });
       await waitFor("the cell's child to end", 10_000, () => (alive(child) ? undefined : true));
-    } finally {
-      await k.stop();
-    }
+    });
   });
 
   it("when the kernel is killed (jupyter_client's shutdown_kernel(now=True)), also a child of a pool worker", async () => {
-    const k = await startKernel();
-    try {
+    await withKernel(async (k) => {
       const child = await startSleep(k);
       expect((await k.client.execute("%pool start 1", { timeoutMs: 60_000 })).reply.content.status).toBe("ok");
       const workers = await poolPids(k);
@@ -233,14 +215,11 @@ describe("processes a cell started end with the session, as ipykernel's children
       k.proc.kill("SIGKILL");
       await k.exited;
       await waitFor("the children and workers to end", 10_000, () => ([child, grandchild, ...workers].some(alive) ? undefined : true));
-    } finally {
-      await k.stop();
-    }
+    });
   });
 
   it("when the kernel is killed while a cell spins", async () => {
-    const k = await startKernel();
-    try {
+    await withKernel(async (k) => {
       const child = await startSleep(k);
       stray.push(child);
       const spin = await k.client.startExecute("while (true) {}");
@@ -249,14 +228,11 @@ describe("processes a cell started end with the session, as ipykernel's children
       k.proc.kill("SIGKILL");
       await k.exited;
       await waitFor("the cell's child to end", 10_000, () => (alive(child) ? undefined : true));
-    } finally {
-      await k.stop();
-    }
+    });
   });
 
   it("when a cell's process.exit() restarts the executor; the new session's children are not touched", async () => {
-    const k = await startKernel();
-    try {
+    await withKernel(async (k) => {
       const child = await startSleep(k);
       stray.push(child);
       expect((await k.client.execute("process.exit(0)", { timeoutMs: 20_000 })).reply.content.ename).toBe("ExecutorDied");
@@ -265,9 +241,7 @@ describe("processes a cell started end with the session, as ipykernel's children
       stray.push(next);
       await new Promise((r) => setTimeout(r, 500));
       expect(alive(next)).toBe(true);
-    } finally {
-      await k.stop();
-    }
+    });
   });
 });
 

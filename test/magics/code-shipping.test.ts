@@ -12,7 +12,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { useKernel } from "../helpers/kernel-session.js";
-import type { ExecuteResult } from "../helpers/kernel-client.js";
+import { plain } from "../helpers/kernel-client.js";
 
 let dir: string;
 const s = useKernel(() => {
@@ -30,7 +30,6 @@ const s = useKernel(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const { ok, fails } = s;
-const plain = (r: ExecuteResult) => r.result?.data["text/plain"] as string;
 
 describe("functions that close over what cannot travel", () => {
   it("are refused before anything runs, naming the binding, the names it cannot take along and what to do", async () => {

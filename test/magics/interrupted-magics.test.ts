@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { useKernel } from "../helpers/kernel-session.js";
-import type { ExecuteResult } from "../helpers/kernel-client.js";
+import { plain } from "../helpers/kernel-client.js";
 import { interruptCell, iopubText } from "../helpers/iopub-wait.js";
 import type { JupyterMessage } from "../../kernel/wire/message.js";
 
@@ -14,7 +14,6 @@ const s = useKernel({}, async ({ ok }) => {
   await ok("%pool start 2");
 });
 const { ok } = s;
-const plain = (r: ExecuteResult) => r.result?.data["text/plain"] as string;
 /** What came after the cell ended, readably (it must be nothing). */
 const described = (late: JupyterMessage[]) => late.map((m) => `${m.header.msg_type}: ${iopubText(m)}`);
 

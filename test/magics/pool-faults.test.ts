@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { useKernel } from "../helpers/kernel-session.js";
-import type { ExecuteResult } from "../helpers/kernel-client.js";
+import { plain } from "../helpers/kernel-client.js";
 import { waitForIopub } from "../helpers/iopub-wait.js";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -16,7 +16,6 @@ const s = useKernel({}, async ({ ok }) => {
   await ok("%pool start 2");
 });
 const { ok } = s;
-const plain = (r: ExecuteResult) => r.result?.data["text/plain"] as string;
 
 async function workerPids(): Promise<number[]> {
   const r = await ok("%%pool run\nprocess.pid");
@@ -113,12 +112,7 @@ describe("interrupting a %%pool cell", () => {
   it("stops tasks that a normal cell started through the pool global", async () => {
     const from = s.kernel.client.iopubLog.length;
     const running = s.kernel.client.execute("await pool.map((x: number) => { let last = 0; for (;;) { if (Date.now() - last > 60) { console.log('lib spinning', x); last = Date.now() } } }, [1, 2], { chunksize: 1 })");
-    for (const deadline = Date.now() + 20_000; ; ) {
-      const text = s.kernel.client.iopubLog.slice(from).filter((m) => m.header.msg_type === "stream").map((m) => m.content.text).join("");
-      if (/\[worker 0\] lib spinning/.test(text) && /\[worker 1\] lib spinning/.test(text)) break;
-      if (Date.now() > deadline) throw new Error(`no worker output from the pool global's map: ${text}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await waitForIopub(s.kernel.client, from, (t) => /\[worker 0\] lib spinning/.test(t) && /\[worker 1\] lib spinning/.test(t));
     await s.kernel.client.request("control", "interrupt_request", {});
     const r = await running;
     expect(r.reply.content.status).toBe("error");

@@ -5,13 +5,12 @@
  */
 import { describe, expect, it } from "vitest";
 import { useKernel } from "../helpers/kernel-session.js";
-import type { ExecuteResult } from "../helpers/kernel-client.js";
+import { plain, type ExecuteResult } from "../helpers/kernel-client.js";
 
 const s = useKernel({}, async ({ ok }) => {
   await ok("%pool start 2");
 });
 const { ok, fails } = s;
-const plain = (r: ExecuteResult) => r.result?.data["text/plain"] as string;
 /** The final state of the cell's live map display. */
 function finalDisplay(r: ExecuteResult): Record<string, any> {
   const id = r.displays.find((d) => d.header.msg_type === "display_data" && String(d.content.data["text/plain"]).startsWith("%%pool"))

@@ -7,13 +7,12 @@
  */
 import { describe, expect, it } from "vitest";
 import { useKernel } from "../helpers/kernel-session.js";
-import type { ExecuteResult } from "../helpers/kernel-client.js";
+import { plain } from "../helpers/kernel-client.js";
 
 const s = useKernel({}, async ({ ok }) => {
   await ok("%pool start 2");
 });
 const { ok, fails } = s;
-const plain = (r: ExecuteResult) => r.result?.data["text/plain"] as string;
 const received = async () => plain(await ok("%%pool run\n(globalThis as any)[Symbol.for('tspool.workerCode')]().received"));
 
 describe("the values a cell uses", () => {

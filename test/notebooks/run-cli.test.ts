@@ -2,7 +2,7 @@
  * `tspool run` end to end: the real CLI starts the real kernel, runs small notebooks written
  * here, prints outputs, writes the executed notebook and sets its exit status.
  */
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { spawn } from "node:child_process";
@@ -10,22 +10,28 @@ import { CLI, ROOT, cellText, codeCells, readExecuted, runCli, tempDir, writeNot
 import { alive } from "../helpers/processes.js";
 
 /**
- * `tspool run NB` as a child whose first cell prints `kernel pid N` (the kernel's pid, the
- * executor's parent): its output so far, its exit code, and that pid once printed.
+ * `tspool run NB` as a child: its output so far, its exit code, and the first match of `awaited`
+ * in its stdout once printed.
  */
-function runPrintingKernelPid(nb: string) {
+function runAwaiting(nb: string, awaited: RegExp) {
   const child = spawn(process.execPath, [CLI, "run", nb], { stdio: ["ignore", "pipe", "pipe"] });
   const out = { stdout: "", stderr: "" };
   child.stderr.on("data", (d) => (out.stderr += d));
-  const kernelPid = new Promise<number>((resolve) => {
+  const match = new Promise<RegExpExecArray>((resolve) => {
     child.stdout.on("data", (d) => {
       out.stdout += d;
-      const m = /kernel pid (\d+)/.exec(out.stdout);
-      if (m) resolve(Number(m[1]));
+      const m = awaited.exec(out.stdout);
+      if (m) resolve(m);
     });
   });
   const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
-  return { child, out, exited, kernelPid };
+  return { child, out, exited, match };
+}
+
+/** runAwaiting for a notebook whose first cell prints `kernel pid N` (the kernel's pid, the executor's parent). */
+function runPrintingKernelPid(nb: string) {
+  const run = runAwaiting(nb, /kernel pid (\d+)/);
+  return { ...run, kernelPid: run.match.then((m) => Number(m[1])) };
 }
 
 describe("tspool run", () => {
@@ -301,15 +307,7 @@ describe("tspool run", () => {
       "%pool start 2",
       "%%pool map Array.from({ length: 60 }, (_, i) => i)\n(n: number) => {\n  const until = Date.now() + 200;\n  while (Date.now() < until) {}\n  console.log(`item ${n}`);\n  return n;\n}",
     ]);
-    const child = spawn(process.execPath, [CLI, "run", nb], { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    const mapRunning = new Promise<void>((resolve) => {
-      child.stdout.on("data", (d) => {
-        stdout += d;
-        if (/^\[worker [01]\] item \d+$/m.test(stdout)) resolve();
-      });
-    });
-    const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+    const { child, out, exited, match: mapRunning } = runAwaiting(nb, /^\[worker [01]\] item \d+$/m);
     try {
       await mapRunning;
       child.kill("SIGTERM");
@@ -317,7 +315,7 @@ describe("tspool run", () => {
     } finally {
       if (child.exitCode === null) child.kill("SIGKILL");
     }
-    const afterStop = stdout.slice(stdout.search(/^\[worker [01]\] item/m));
+    const afterStop = out.stdout.slice(out.stdout.search(/^\[worker [01]\] item/m));
     expect(afterStop).toMatch(/^%%pool map: \d+\/60 items.* \(last update before the run was stopped\)$/m);
     expect(afterStop).not.toMatch(/\[[█░]+\] \d+%/); // no progress bar
     expect(afterStop).not.toMatch(/^worker \d \(pid \d+\): .*running$/m); // no stale "running" workers
@@ -326,9 +324,9 @@ describe("tspool run", () => {
   it("records the tspool kernelspec in a notebook written for another kernel", async () => {
     const dir = tempDir();
     const path = writeNotebook(dir, "python.ipynb", ["1 + 1"]);
-    const nb = JSON.parse((await import("node:fs")).readFileSync(path, "utf8"));
+    const nb = JSON.parse(readFileSync(path, "utf8"));
     nb.metadata.kernelspec = { name: "python3", display_name: "Python 3", language: "python" };
-    (await import("node:fs")).writeFileSync(path, JSON.stringify(nb));
+    writeFileSync(path, JSON.stringify(nb));
     const r = await runCli(["run", path]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('was written for the "python3" kernel; running it with tspool (TypeScript) anyway');
@@ -365,14 +363,14 @@ describe("tspool run", () => {
 
     // An existing directory as --out: refused before the notebook runs, not after.
     const folder = join(dir, "results");
-    (await import("node:fs")).mkdirSync(folder);
+    mkdirSync(folder);
     const intoFolder = await runCli(["run", fine, "--out", folder]);
     expect(intoFolder.code).toBe(2);
     expect(intoFolder.stderr).toContain(`cannot write ${folder}: it is a directory (give the executed notebook's file name, e.g. --out ${join(folder, "executed.ipynb")})`);
     expect(intoFolder.stdout).not.toContain("the cell ran");
 
     const notJson = join(dir, "bad.ipynb");
-    (await import("node:fs")).writeFileSync(notJson, "{ not json");
+    writeFileSync(notJson, "{ not json");
     const bad = await runCli(["run", notJson]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("not valid JSON");
