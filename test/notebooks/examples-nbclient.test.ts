@@ -2,30 +2,19 @@
  * Every example notebook runs under Python's nbclient, Jupyter's reference executor, with the
  * tspool kernelspec installed into a temporary prefix.
  */
-import { spawn } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { expectations } from "./expectations.js";
 import { NOTEBOOKS, ROOT, readExecuted, runCli, tempDir } from "./helpers.js";
+import { runProcess } from "../helpers/run-process.js";
 
 const notebooks = readdirSync(NOTEBOOKS).filter((f) => f.endsWith(".ipynb") && !f.includes(".executed.")).sort();
 const SCRIPT = join(ROOT, "test", "notebooks", "execute_with_nbclient.py");
 let jupyterPath = "";
 
 function python(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("python3", args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    let output = "";
-    child.stdout.on("data", (d) => (output += d));
-    child.stderr.on("data", (d) => (output += d));
-    const limit = setTimeout(() => child.kill("SIGKILL"), 230_000);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(limit);
-      resolve({ code, output });
-    });
-  });
+  return runProcess("python3", args, 230_000, { env });
 }
 
 beforeAll(async () => {
