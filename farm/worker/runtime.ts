@@ -25,6 +25,7 @@ import { guardChannelReads } from "./channel-guard.js";
 import { createCurrentItemWords } from "../current-item.js";
 import type { BarrieredMessage } from "../output-receiver.js";
 import type { ThreadWorkerData } from "../thread-output.js";
+import { preferSynchronousOsr } from "../synchronous-osr.js";
 
 interface ThreadData { tspoolWorker: ThreadWorkerData }
 
@@ -34,6 +35,8 @@ const workerId = isThread ? threadData.workerId : Number(process.env.TSPOOL_WORK
 
 filterLoaderWarning();
 installBundlerHelpers();
+// V8 flags are per process: a thread worker has its parent's (the kernel's executor sets the same)
+if (!isThread) preferSynchronousOsr();
 
 let channel: Channel;
 let listen: (cb: (m: ParentToWorker) => void) => void;
