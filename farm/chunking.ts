@@ -1,11 +1,20 @@
 /**
  * Chunk sizes for map-like calls. The first chunks use CPython's rule, ceil(n / (4 * workers)).
- * Once a chunk has been timed, a chunk that would take longer than TARGET_CHUNK_MS is cut down to
- * about that much work (never below one item): with slow items, smaller chunks balance the
- * workers better at the end, and the fixed cost of a message (~0.1 ms) stays negligible. Fast
- * items keep the initial size, which measured best for tiny tasks (fewer, larger messages).
+ * Once a chunk has been timed, the rest are sized by guided self-scheduling: each takes a share of
+ * what is left, ceil(left / (2 * workers)), so chunks shrink as the map nears its end and the
+ * workers finish together, while the middle of a map still travels in few messages. Two bounds
+ * in time apply: a chunk is cut to about MAX_CHUNK_MS of work (the live display and interrupts
+ * see progress at least that often, and an item that turns out slower than the first ones cannot
+ * hold many others back), and it is not cut below MIN_CHUNK_MS of work (never below one item),
+ * where the fixed cost of a message (~0.1 ms) would start to count. Fast items therefore still
+ * travel in large chunks (tens of thousands of tiny items), which measured best for them.
+ *
+ * Measured (2 workers, 160 items of 6.6 ms, library and %%pool map): a fixed 10 ms target sent
+ * 44 chunks whose last ones (2 items) left one worker idle for a chunk at the end (~12 ms); the
+ * guided sizes send about 20 and end within an item.
  */
-export const TARGET_CHUNK_MS = 10;
+export const MAX_CHUNK_MS = 100;
+export const MIN_CHUNK_MS = 5;
 
 export function initialChunksize(n: number, workers: number): number {
   return Math.max(1, Math.ceil(n / (4 * Math.max(1, workers))));
@@ -22,9 +31,16 @@ export function initialNumericChunksize(n: number, workers: number): number {
 }
 const NUMERIC_LARGE = 2000;
 
-export function adaptedChunksize(msPerItem: number, initial: number): number {
+/**
+ * The size of the next chunk once items have been timed (`msPerItem`): a share of the `left`
+ * items, within the bounds above and never above the initial size.
+ */
+export function guidedChunksize(msPerItem: number, initial: number, left: number, workers: number): number {
   if (!(msPerItem > 0)) return initial;
-  return Math.max(1, Math.min(initial, Math.ceil(TARGET_CHUNK_MS / msPerItem)));
+  const most = Math.min(initial, Math.max(1, Math.floor(MAX_CHUNK_MS / msPerItem)));
+  const least = Math.min(most, Math.ceil(MIN_CHUNK_MS / msPerItem));
+  const share = Math.ceil(left / (2 * Math.max(1, workers)));
+  return Math.max(1, Math.min(most, Math.max(least, share)));
 }
 
 /**

@@ -2,7 +2,7 @@
  * One map-like call (map, starmap, imap, imapUnordered) in flight: cuts its items into chunks on
  * demand, times them to size the next ones, and hands each chunk's results to its sink.
  */
-import { adaptedChunksize, asNumeric, initialChunksize, initialNumericChunksize } from "./chunking.js";
+import { asNumeric, guidedChunksize, initialChunksize, initialNumericChunksize } from "./chunking.js";
 
 export interface MapSink {
   /** Results of items [start, start + values.length). */
@@ -18,6 +18,7 @@ export class MapGroup {
   private nextIndex = 0;
   private chunksize: number;
   private readonly initial: number;
+  private readonly workers: number;
   private finishedItems = 0;
   private measuredMs = 0;
   private measuredItems = 0;
@@ -33,6 +34,7 @@ export class MapGroup {
     this.n = items.length;
     this.numeric = star ? null : asNumeric(items);
     this.items = this.numeric ? null : (items as readonly unknown[]);
+    this.workers = workers;
     this.initial = this.numeric ? initialNumericChunksize(this.n, workers) : initialChunksize(this.n, workers);
     this.chunksize = fixedChunksize ?? this.initial;
     if (this.n === 0) queueMicrotask(() => sink.done());
@@ -45,12 +47,14 @@ export class MapGroup {
   get hasMore(): boolean { return !this.failed && this.nextIndex < this.n; }
 
   /** Mean time per item measured so far, or null before the first chunk finished. */
-  get msPerChunk(): number | null {
-    return this.measuredItems ? (this.measuredMs / this.measuredItems) * this.chunksize : null;
+  get msPerItem(): number | null {
+    return this.measuredItems ? this.measuredMs / this.measuredItems : null;
   }
 
   take(): { start: number; items: unknown[] | Float64Array } {
     const start = this.nextIndex;
+    const per = this.msPerItem;
+    if (this.fixedChunksize === undefined && per !== null) this.chunksize = guidedChunksize(per, this.initial, this.n - start, this.workers);
     const end = Math.min(this.n, start + this.chunksize);
     this.nextIndex = end;
     return { start, items: this.numeric ? this.numeric.slice(start, end) : this.items!.slice(start, end) };
@@ -61,9 +65,6 @@ export class MapGroup {
     if (this.failed) return;
     this.measuredMs += ms;
     this.measuredItems += values.length;
-    if (this.fixedChunksize === undefined) {
-      this.chunksize = adaptedChunksize(this.measuredMs / this.measuredItems, this.initial);
-    }
     this.sink.chunk(start, values);
     this.finishedItems += values.length;
     if (this.finishedItems >= this.n) this.sink.done();

@@ -155,11 +155,12 @@ export abstract class PoolScheduler extends PoolWorkers {
       if (!s || s.state !== "ready" || s.inflight.length < 2) continue;
       const waiting = s.inflight[s.inflight.length - 1];
       if (waiting.kind !== "map" || waiting.stopping || waiting.withdrawing || waiting.settled) continue;
-      // Not worth a round trip when chunks are quick and the one running ahead of it is not slow
+      // Not worth a round trip when the chunk is quick and the one running ahead of it is not slow
       // (yet): look again when it would count as slow, since no other event may come until it ends.
-      const per = waiting.group?.msPerChunk ?? null;
-      const slowAfter = per === null ? 0 : s.inflight[0].sentAt + 2 * per + 1 - Date.now();
-      if (per !== null && per < 20 && slowAfter >= 0) {
+      const perItem = waiting.group?.msPerItem ?? null;
+      const running = s.inflight[0];
+      const slowAfter = perItem === null ? 0 : running.sentAt + 2 * perItem * itemCount(running) + 1 - Date.now();
+      if (perItem !== null && perItem * itemCount(waiting) < 20 && slowAfter >= 0) {
         recheckIn = Math.min(recheckIn, slowAfter + 1);
         continue;
       }
@@ -554,4 +555,9 @@ export abstract class PoolScheduler extends PoolWorkers {
   protected resolveIdle(): void {
     for (const w of this.idleWaiters.splice(0)) w();
   }
+}
+
+/** The number of items of a map chunk (1 for other jobs). */
+function itemCount(job: Job): number {
+  return job.range ? job.range[1] - job.range[0] : 1;
 }

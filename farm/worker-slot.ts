@@ -61,7 +61,7 @@ export interface Job {
   /** The item the worker said it was running when the job was stopped (its "interrupted" answer). */
   stoppedAt: number | undefined;
   /** The group of a map chunk (to measure chunk times and decide on prefetching). */
-  group: { msPerChunk: number | null } | null;
+  group: { msPerItem: number | null } | null;
   /** The call's `tag` option, repeated on the job's events. */
   tag: unknown;
 }
