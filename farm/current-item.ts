@@ -5,8 +5,9 @@
  * it when the chunk ends; the index is a plain store per item (no more than that is paid per
  * tiny item). A thread worker shares the words with the parent, which reads them after the
  * thread died. A process worker shares them with its helper thread, which passes changes on to
- * the parent every 50 ms (ITEM_POLL_MS in worker/output-forwarder.ts), and its main thread writes
- * them to the parent itself when the process exits through its own code (process.exit).
+ * the parent from 100 ms into a chunk, less and less often (see worker/output-forwarder.ts), and
+ * its main thread writes them to the parent itself when the process exits through its own code
+ * (process.exit).
  */
 const JOB = 0;
 /** The word of the item's index: the runner writes `words[ITEM_INDEX] = i` for each item. */

@@ -85,8 +85,9 @@ export class WorkerCrashedError extends Error {
    * The map item the worker was running when it died (undefined for apply/run). The worker
    * publishes the item it runs: it is exact when the worker ended through its own code
    * (process.exit, process.kill of itself) or was a thread; when a process worker was killed
-   * from outside (a signal, out of memory) it is the item it was last seen on, up to
-   * some 50 ms before (`indexExact` false: this item or a later one of `range`).
+   * from outside (a signal, out of memory) it is the item it was last seen on (looked at 100 ms
+   * into the chunk, then less and less often, at least every second; `indexExact` false: this
+   * item or a later one of `range`).
    */
   readonly index: number | undefined;
   /** False when the worker may have gone past `index` before it died (the item is that one or a later one in `range`). */

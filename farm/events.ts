@@ -82,7 +82,7 @@ export interface WorkerStatus {
   uptimeMs: number;
   /**
    * The job it runs. `item`: the map item of a chunk of several items it was last seen on (a
-   * process worker's may be up to some 50 ms old; see WorkerCrashedError.index), or null.
+   * process worker's may be up to a second old; see WorkerCrashedError.index), or null.
    */
   current: { job: number; kind: JobKind; range: [number, number] | null; runningMs: number; item: number | null } | null;
 }

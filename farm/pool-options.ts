@@ -44,7 +44,8 @@ export interface PoolOptions {
    * names that item (`index`). It is exact when the worker ended through its own code
    * (process.exit, process.kill of itself) or is a thread; when a process worker is killed from
    * outside while running quick items, it may have gone past the item it was last seen on
-   * (within some 50 ms), and the error says "item I or a later one" (`indexExact` false).
+   * (it is looked at 100 ms into a chunk, then less and less often, at least every second), and
+   * the error says "item I or a later one" (`indexExact` false).
    *
    * With `retries` > 0 the chunk is not run again whole: the items before the culprit had
    * finished (their results died with the worker) and are run again as one chunk, which is not a

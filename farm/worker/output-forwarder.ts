@@ -18,8 +18,10 @@
  * that, for interrupts), and on its way out; so an interrupt cannot leave the fd taken.
  *
  * Items: while the main thread runs a map chunk of several items, the helper looks at the item
- * it published (see farm/current-item.ts) every ITEM_POLL_MS and passes a change on as an "i"
- * frame, so the parent knows the item (or one before it) should the process be killed. When the
+ * it published (see farm/current-item.ts) ITEM_POLL_MS after the chunk started, then less and
+ * less often (the wait doubles, up to ITEM_POLL_MAX_MS), and passes a change on as an "i" frame,
+ * so the parent knows the item (or one before it) should the process be killed. The parent knows
+ * where each chunk starts, so a chunk that ends before the first look costs no frame. When the
  * process exits through its own code, the main thread writes the exact item as an "x" frame.
  */
 import { setTimeout as sleep } from "node:timers/promises";
@@ -43,12 +45,16 @@ const URGENT = RING_READER_SLOTS + 2;
 /** How long the helper lets output gather after a write. */
 const GATHER_MS = 1;
 /**
- * How often the helper looks at the item a map chunk runs. Every 5 ms cost CPU-bound maps ~4.5% of
- * their workers' time on a 2-core machine (160 items of 7 ms: busy 1105 ms against 1058 ms without
- * the look); the item only matters when the process is killed from outside mid-chunk, where it is a
- * lower bound anyway ("item k or a later one").
+ * When the helper first looks at the item a map chunk runs, and the longest wait between looks.
+ * Each look wakes the helper thread, and each frame the parent too, which CPU-bound maps pay for
+ * on a 2-core machine: looks every 5 ms cost their workers ~4.5% (160 items of 7 ms: busy 1105 ms
+ * against 1058 ms without), every 50 ms from each chunk's start ~0.6%. The item only matters when
+ * the process is killed from outside mid-chunk, where it is a lower bound anyway ("item k or a
+ * later one"); chunks of slow items last about 100 ms at most (farm/chunking.ts), so mostly end
+ * before the first look.
  */
-const ITEM_POLL_MS = 50;
+const ITEM_POLL_MS = 100;
+const ITEM_POLL_MAX_MS = 1000;
 /** How long the main thread waits for the helper's write in progress when the process dies. */
 const TAKEOVER_WAIT_MS = 2000;
 
@@ -92,19 +98,23 @@ export async function forwardCurrentItem(words: Int32Array, sab: SharedArrayBuff
   const c = ringControl(sab);
   let lastJob = 0;
   let lastIndex = -1;
+  let wait = ITEM_POLL_MS;
   for (;;) {
-    const now = readCurrentItem(words);
-    if (now === null) {
+    if (readCurrentItem(words) === null) {
       await chunkStarted(words);
-      continue;
+      wait = ITEM_POLL_MS;
     }
+    await sleep(wait);
+    const now = readCurrentItem(words);
+    if (now === null) continue;
+    // a chunk that started since the last look gets the first wait again
+    wait = now.job === lastJob ? Math.min(2 * wait, ITEM_POLL_MAX_MS) : ITEM_POLL_MS;
     if ((now.job !== lastJob || now.index !== lastIndex) && Atomics.compareExchange(c, OWNER, FREE, HELPER) === FREE) {
       writeAll(fd, frameHeader("i", 0, now.job, now.index, 0));
       release(c);
       lastJob = now.job;
       lastIndex = now.index;
     }
-    await sleep(ITEM_POLL_MS);
   }
 }
 
