@@ -24,7 +24,7 @@ const suites = [
   { name: "kernel vs tslab and Deno (Deno fetched into ~/.cache/tspool-bench on first use)", cmd: "python3",
     args: ["bench/kernel/bench_kernel.py", ...(quick ? ["--runs", "1", "--cells", "100", "--memory-cells", "200", "--out", "/dev/null"] : [])] },
   { name: "%%pool map vs multiprocessing, and vs serial", cmd: "python3",
-    args: ["bench/pool-magic/bench_pool_magic.py", ...(quick ? ["--runs", "1", "--out", "/dev/null"] : [])] },
+    args: ["bench/pool-magic/bench_pool_magic.py", ...(quick ? ["--runs", "1", "--cpu-runs", "1", "--out", "/dev/null"] : [])] },
   { name: "the pool vs ipyparallel (start-up, maps, CPU-bound efficiency, behaviours)", cmd: pythonWithIpyparallel,
     args: ["bench/ipyparallel/bench_ipyparallel.py", ...(quick ? ["--runs", "1", "--cpu-runs", "1", "--out", "/dev/null"] : [])] },
 ];
