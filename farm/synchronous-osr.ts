@@ -13,7 +13,8 @@
  * millisecond, once) and enters the optimised code at once: no stuck process in any run.
  *
  * Set at run time rather than on the command line: a flag a later V8 no longer knows is then a
- * warning, not a process that refuses to start.
+ * warning, not a process that refuses to start. (The kernel's executor has it on its command line
+ * instead, see kernel/executor/host.ts.)
  */
 import { setFlagsFromString } from "node:v8";
 

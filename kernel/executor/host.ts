@@ -67,8 +67,14 @@ const EXIT_NOTICE_WAIT_MS = 500;
  * Each cell's type check leaves a program's worth of garbage; with V8's default heap growth the
  * executor's resident memory then climbs far above its live heap (measured: about 500 MB resident
  * for 75 MB live after 600 cells; with 30% growth steps about 300 MB, for a few percent more CPU).
+ *
+ * Cells' hot loops, and thread workers' (which share this process's V8 flags), compile with
+ * synchronous on-stack replacement, for the reason given in farm/synchronous-osr.ts. Here it is a
+ * command-line flag, not set at run time as in process workers: V8 tags code caches with its flags,
+ * and TypeScript's code cache (typescript-preload.cjs) is read before any of the executor's code
+ * runs, so a flag set later made every next kernel reject the cache the previous one saved.
  */
-const EXECUTOR_V8_FLAGS = ["--heap-growing-percent=30"];
+const EXECUTOR_V8_FLAGS = ["--heap-growing-percent=30", "--no-concurrent-osr"];
 
 interface Pending {
   kind: keyof ReplyContentOf;

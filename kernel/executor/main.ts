@@ -30,10 +30,6 @@ import { stopProcessGroup } from "./process-group.js";
 import { KERNEL_PIPE_FD } from "./kernel-pipe.js";
 import { installCellStackTraces } from "./cell-stack-traces.js";
 import { saveTypeScriptCodeCache, typeScriptCodeCacheState } from "../compiler/typescript-preload.cjs";
-import { preferSynchronousOsr } from "../../farm/synchronous-osr.js";
-
-// cells' hot loops, and thread workers' (which share this process's V8 flags): see synchronous-osr.ts
-preferSynchronousOsr();
 
 // vm's main-context loader (how cells import) is flagged experimental in Node 20; cells do not
 // need to hear about it.
