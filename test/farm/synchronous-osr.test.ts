@@ -18,8 +18,8 @@ async function osrModes(execArgv: string[]): Promise<string[]> {
   await using pool = new Pool({ workers: 2, execArgv });
   const lines: string[] = [];
   pool.on("output", (e: OutputEvent) => { if (e.stream === "stdout") lines.push(...e.lines); });
-  const results = await pool.map(hotLoop, [1, 2, 3, 4], { chunksize: 1 });
-  expect(results).toEqual([1, 2, 3, 4].map(hotLoop));
+  // run: on every worker (a map may give all its items to one)
+  expect(await pool.run(hotLoop, { args: [7] })).toEqual([hotLoop(7), hotLoop(7)]);
   await pool.run(() => 0); // the trace is written outside any task: let the workers' output catch up
   return lines.flatMap((l) => /OSR - compilation started.*mode: ConcurrencyMode::(\w+)/.exec(l)?.[1] ?? []);
 }
@@ -27,7 +27,7 @@ async function osrModes(execArgv: string[]): Promise<string[]> {
 describe("process workers", () => {
   it("compile a hot loop's optimised code synchronously", async () => {
     const modes = await osrModes(["--trace-osr"]);
-    expect(modes.length).toBeGreaterThanOrEqual(2); // each worker compiled the loop at least once
+    expect(modes.length).toBeGreaterThanOrEqual(2); // each worker compiled the loop
     expect(new Set(modes)).toEqual(new Set(["kSynchronous"]));
   });
 
