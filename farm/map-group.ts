@@ -18,7 +18,6 @@ export class MapGroup {
   private nextIndex = 0;
   private chunksize: number;
   private readonly initial: number;
-  private readonly workers: number;
   private finishedItems = 0;
   private measuredMs = 0;
   private measuredItems = 0;
@@ -26,7 +25,7 @@ export class MapGroup {
 
   constructor(
     items: readonly unknown[] | ArrayLike<number>,
-    workers: number,
+    private readonly workers: number,
     readonly star: boolean,
     private readonly fixedChunksize: number | undefined,
     private readonly sink: MapSink,
@@ -34,7 +33,6 @@ export class MapGroup {
     this.n = items.length;
     this.numeric = star ? null : asNumeric(items);
     this.items = this.numeric ? null : (items as readonly unknown[]);
-    this.workers = workers;
     this.initial = this.numeric ? initialNumericChunksize(this.n, workers) : initialChunksize(this.n, workers);
     this.chunksize = fixedChunksize ?? this.initial;
     if (this.n === 0) queueMicrotask(() => sink.done());

@@ -6,8 +6,8 @@
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { startKernel, type RunningKernel } from "../helpers/start-kernel.js";
+import { describe, expect, it } from "vitest";
+import { withKernel, type RunningKernel } from "../helpers/start-kernel.js";
 import { useKernel } from "../helpers/kernel-session.js";
 import { plain } from "../helpers/kernel-client.js";
 
@@ -72,16 +72,9 @@ describe("completion of live values typed any", () => {
   });
 });
 
+// Each test leaves its executor blocked or dead: a kernel of its own.
 describe("a completion the executor cannot answer", () => {
-  let k: RunningKernel;
-  beforeEach(async () => {
-    k = await startKernel();
-  });
-  afterEach(async () => {
-    await k?.stop();
-  });
-
-  it("gets a reply once interrupted, even while the executor is blocked in a native call, and the shell queue moves on", async () => {
+  it("gets a reply once interrupted, even while the executor is blocked in a native call, and the shell queue moves on", () => withKernel(async (k) => {
     const blocked = join(k.cwd, "blocked");
     // A timer of an earlier cell blocks the executor in a call JavaScript cannot stop (for 60 s).
     const armed = await k.client.execute(
@@ -97,9 +90,9 @@ describe("a completion the executor cannot answer", () => {
     // The next request is not stuck behind the completion.
     const info = await k.client.request("shell", "kernel_info_request", {}, 10_000);
     expect(info.reply.content.status).toBe("ok");
-  });
+  }));
 
-  it("gets a reply when the executor dies meanwhile, and the cell whose timer ended it is told", async () => {
+  it("gets a reply when the executor dies meanwhile, and the cell whose timer ended it is told", () => withKernel(async (k) => {
     const spinning = join(k.cwd, "spinning");
     const armed = await k.client.execute(
       `setTimeout(() => { require("node:fs").writeFileSync(${JSON.stringify(spinning)}, ""); const end = Date.now() + 1500; while (Date.now() < end) {} process.exit(6) }, 100); "armed"`,
@@ -112,5 +105,5 @@ describe("a completion the executor cannot answer", () => {
     expect(notice.parent_header.msg_id).toBe(armed.msgId);
     expect(notice.content.text).toMatch(/a new one was started and the session's state is gone/);
     expect(plain(await k.client.execute("1 + 1", { timeoutMs: 20_000 }))).toBe("2");
-  });
+  }));
 });
